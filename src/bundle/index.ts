@@ -1,0 +1,12 @@
+export type { BundleFile, Manifest, ReadLimits, WasmResolver } from './types.js';
+export { DEFAULT_READ_LIMITS } from './types.js';
+export { writeTarGz } from './tar-write.js';
+export { readTarGz, checkEntryPath } from './tar-read.js';
+export { MANIFEST_PATH, manifestBytes, parseManifest } from './manifest.js';
+export { assembleBundle, packBundle, DATA_PATH, WASM_PATH } from './assemble.js';
+export type { BundleParts } from './assemble.js';
+export { loadBundle } from './load.js';
+export type { LoadedBundle } from './load.js';
+export { mergeDataFiles, mountData, isDataFile, isPlainObject } from './data.js';
+export { regoPackagePath } from './rego.js';
+export { assertBundlesDisjoint, assertRootsDisjoint, normalizeRoot, rootContains } from './roots.js';

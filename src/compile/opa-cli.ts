@@ -1,0 +1,20 @@
+import { execFile } from 'node:child_process';
+
+export interface OpaRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs opa with an argument array (never a shell string) and collects its output whatever the exit code. */
+export function runOpa(bin: string, args: readonly string[], cwd?: string): Promise<OpaRun> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') {
+        reject(err);
+        return;
+      }
+      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+    });
+  });
+}

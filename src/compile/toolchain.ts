@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError, packageRoot, sha256Hex } from '../core/index.js';
+
+export interface Toolchain {
+  readonly opa: string;
+  readonly version: string;
+  readonly capabilities: string;
+}
+
+export interface OpaCandidate {
+  readonly source: 'OPA_BIN' | 'project' | 'PATH';
+  readonly path: string;
+  readonly version: string | undefined;
+}
+
+export function pinnedOpaVersion(): string {
+  const gomod = readFileSync(join(packageRoot(), 'tools/opa/go.mod'), 'utf8');
+  const match = /github\.com\/open-policy-agent\/opa v(\S+)/.exec(gomod);
+  if (!match?.[1]) throw new AppError('TOOLCHAIN_MISSING', 'tools/opa/go.mod does not pin github.com/open-policy-agent/opa');
+  return match[1];
+}
+
+export function capabilitiesPath(): string {
+  return join(packageRoot(), 'tools/opa/capabilities.json');
+}
+
+export function opaVersion(bin: string): string | undefined {
+  try {
+    const out = execFileSync(bin, ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+    return /^Version: (\S+)/m.exec(out)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every place opa may come from, in the order they are tried: $OPA_BIN, the project build, then PATH. */
+export function opaCandidates(opaBin: string | undefined): OpaCandidate[] {
+  const local = join(packageRoot(), '.tools/bin/opa');
+  const out: OpaCandidate[] = [];
+  if (opaBin) out.push({ source: 'OPA_BIN', path: opaBin, version: opaVersion(opaBin) });
+  if (existsSync(local)) out.push({ source: 'project', path: local, version: opaVersion(local) });
+  out.push({ source: 'PATH', path: 'opa', version: opaVersion('opa') });
+  return out;
+}
+
+/** The first opa whose version matches the pin, or TOOLCHAIN_MISSING (exit 3) saying how to get one. */
+export function resolveToolchain(opaBin: string | undefined): Toolchain {
+  const pin = pinnedOpaVersion();
+  const match = opaCandidates(opaBin).find((c) => c.version === pin);
+  if (match) return { opa: match.path, version: pin, capabilities: capabilitiesPath() };
+  throw new AppError(
+    'TOOLCHAIN_MISSING',
+    `opa ${pin} is required but was not found (checked $OPA_BIN, .tools/bin/opa and PATH). ` +
+      `Install Go and run "npm run setup:opa" to build it from tools/opa, or set OPA_BIN to an opa ${pin} binary.`,
+  );
+}
+
+/** Names the compiler for the build cache: the pinned opa release and the capabilities it compiles against. */
+export function compilerIdentity(): string {
+  return `opa-${pinnedOpaVersion()}+capabilities-${sha256Hex(readFileSync(capabilitiesPath()))}`;
+}

@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { AppError, compileSchema, parseYamlStrict } from '../core/index.js';
+import type { ReadLimits } from '../bundle/index.js';
+import { DEFAULTS } from './defaults.js';
+import { configFileSchema, type ConfigFile } from './schema.js';
+
+export interface Config {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly bundlesDir: string;
+  readonly definitionsDir: string;
+  readonly stateDir: string;
+  readonly logLevel: string;
+  readonly rescanIntervalMs: number;
+  readonly limits: ReadLimits;
+  /** From $OPA_BIN: an opa binary to prefer when its version matches the pin. */
+  readonly opaBin: string | undefined;
+}
+
+export interface ConfigOverrides {
+  readonly listen?: string | undefined;
+  readonly bundlesDir?: string | undefined;
+  readonly stateDir?: string | undefined;
+}
+
+const assertConfigFile = compileSchema<ConfigFile>(configFileSchema, 'CONFIG_INVALID');
+
+/** File, then environment, then flags; validated and frozen. The only place that reads process.env. */
+export async function loadConfig(file: string | undefined, overrides: ConfigOverrides = {}, env = process.env): Promise<Config> {
+  const parsed = file ? await readConfigFile(file) : {};
+  const base = file ? dirname(resolve(file)) : process.cwd();
+  const listen = parseListen(overrides.listen ?? parsed.server?.listen ?? `${DEFAULTS.listenHost}:${DEFAULTS.listenPort}`);
+  const limits = parsed.limits ?? {};
+  return Object.freeze({
+    listen,
+    bundlesDir: overrides.bundlesDir ? resolve(overrides.bundlesDir) : resolve(base, parsed.bundles?.dir ?? DEFAULTS.bundlesDir),
+    definitionsDir: resolve(base, DEFAULTS.definitionsDir),
+    stateDir: resolve(overrides.stateDir ?? env['PORTCULLIS_STATE_DIR'] ?? resolve(base, parsed.state?.dir ?? DEFAULTS.stateDir)),
+    logLevel: parsed.log?.level ?? env['PORTCULLIS_LOG_LEVEL'] ?? DEFAULTS.logLevel,
+    rescanIntervalMs: parsed.bundles?.rescan_interval_ms ?? DEFAULTS.rescanIntervalMs,
+    limits: Object.freeze({
+      maxArchiveBytes: limits.max_bundle_bytes ?? DEFAULTS.maxBundleBytes,
+      maxFileBytes: limits.max_file_bytes ?? DEFAULTS.maxFileBytes,
+      maxTotalBytes: limits.max_uncompressed_bytes ?? DEFAULTS.maxUncompressedBytes,
+      maxRatio: limits.max_compression_ratio ?? DEFAULTS.maxCompressionRatio,
+      maxEntries: limits.max_entries ?? DEFAULTS.maxEntries,
+    }),
+    opaBin: env['OPA_BIN'] || undefined,
+  });
+}
+
+async function readConfigFile(file: string): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new AppError('CONFIG_INVALID', `configuration file ${file} cannot be read`, { cause: err });
+  }
+  return assertConfigFile(parseYamlStrict(text, file, 'CONFIG_INVALID') ?? {}, file);
+}
+
+/** `HOST:PORT`, `[v6]:PORT` or `:PORT`; port 0 asks the system for a free port. */
+export function parseListen(value: string): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) throw new AppError('USAGE', `--listen expects HOST:PORT, got '${value}'`);
+  const host = (match[1] ?? '').replace(/^\[|\]$/g, '') || DEFAULTS.listenHost;
+  return { host, port };
+}

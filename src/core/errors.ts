@@ -1,0 +1,68 @@
+// Typed errors with stable codes. Codes are API: add new ones, never rename.
+
+export type ErrorCode =
+  | 'USAGE'
+  | 'CONFIG_INVALID'
+  | 'INPUT_INVALID'
+  | 'INPUT_TOO_LARGE'
+  | 'FILE_NOT_FOUND'
+  | 'TOOLCHAIN_MISSING'
+  | 'TOOLCHAIN_FAILED'
+  | 'COMPILE_FAILED'
+  | 'DEFINITION_INVALID'
+  | 'BUNDLE_INVALID'
+  | 'BUNDLE_TOO_LARGE'
+  | 'BUNDLE_ROOTS_OVERLAP'
+  | 'BUNDLE_PATH_OUTSIDE_ROOTS'
+  | 'BUNDLE_NOT_FOUND'
+  | 'EVAL_ENTRYPOINT_UNKNOWN'
+  | 'EVAL_FAILED'
+  | 'REQUEST_INVALID'
+  | 'ROUTE_NOT_FOUND'
+  | 'INTERNAL';
+
+/** One offending location inside an input: a file, a JSON path or a line. */
+export interface ErrorDetail {
+  readonly message: string;
+  readonly file?: string;
+  readonly path?: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export interface AppErrorOptions {
+  readonly cause?: unknown;
+  readonly details?: readonly ErrorDetail[];
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: readonly ErrorDetail[];
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details ?? [];
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
+
+/** Message of any thrown value, for wrapping foreign errors (strings, plain objects). */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'string') return err;
+  if (typeof err === 'object' && err !== null && 'message' in err) {
+    return String((err as { message: unknown }).message);
+  }
+  return String(err);
+}
+
+/** Rethrows `err` as an AppError with `code`, keeping the cause and its message. */
+export function wrapError(err: unknown, code: ErrorCode, message: string): never {
+  if (isAppError(err)) throw err;
+  throw new AppError(code, `${message}: ${messageOf(err)}`, { cause: err });
+}

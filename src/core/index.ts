@@ -1,0 +1,12 @@
+export { AppError, isAppError, messageOf, wrapError } from './errors.js';
+export type { AppErrorOptions, ErrorCode, ErrorDetail } from './errors.js';
+export { EXIT, exitCodeFor } from './exit-codes.js';
+export { JsonNumber } from './json-number.js';
+export type { JsonValue } from './json-number.js';
+export { parseJsonPreserving } from './json-parse.js';
+export { canonicalJson, canonicalJsonBytes, compareUtf8 } from './canonical-json.js';
+export { sha256Hex } from './digest.js';
+export { packageRoot } from './package-root.js';
+export { compileSchema } from './schema.js';
+export type { Validator } from './schema.js';
+export { parseYamlStrict } from './yaml.js';

@@ -1,0 +1,26 @@
+import { Ajv, type ErrorObject, type Schema } from 'ajv';
+import { AppError, type ErrorCode, type ErrorDetail } from './errors.js';
+
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+
+export type Validator<T> = (value: unknown, source: string) => T;
+
+/**
+ * Compiles a JSON Schema once and returns an assert function that names the
+ * source and every offending field, so the user can fix all of them at once.
+ */
+export function compileSchema<T>(schema: Schema, code: ErrorCode): Validator<T> {
+  const validate = ajv.compile(schema);
+  return (value, source) => {
+    if (validate(value)) return value as T;
+    const details = (validate.errors ?? []).map((e) => toDetail(e, source));
+    const lines = details.map((d) => `  ${d.path || '/'}: ${d.message}`).join('\n');
+    throw new AppError(code, `${source} is invalid:\n${lines}`, { details });
+  };
+}
+
+function toDetail(error: ErrorObject, file: string): ErrorDetail {
+  const extra = error.keyword === 'additionalProperties' ? ` '${String(error.params['additionalProperty'])}'` : '';
+  const allowed = error.keyword === 'enum' ? ` (${(error.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')})` : '';
+  return { file, path: error.instancePath, message: `${error.message ?? 'is invalid'}${extra}${allowed}` };
+}

@@ -1,0 +1,3 @@
+export { WasmPolicy } from './wasm-policy.js';
+export type { Decision } from './wasm-policy.js';
+export { normalizeEntrypoint } from './entrypoint.js';

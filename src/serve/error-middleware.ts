@@ -1,0 +1,39 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { AppError, isAppError, messageOf } from '../core/index.js';
+import { HTTP_STATUS } from './errors.js';
+
+/**
+ * Turns every failure into a JSON envelope `{code, message}`. Client errors
+ * say what was wrong; server errors say only "internal error" and the details
+ * go to the log.
+ */
+export function errorEnvelope(logger: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError('ROUTE_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (err) {
+      const appError = toAppError(err);
+      const status = HTTP_STATUS[appError.code];
+      const exposed = status < 500;
+      if (!exposed) logger.error({ err: messageOf(err), code: appError.code, path: ctx.path }, 'request failed');
+      ctx.status = status;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = exposed
+        ? { code: appError.code, message: appError.message, ...(appError.details.length ? { errors: appError.details } : {}) }
+        : { code: 'INTERNAL', message: 'internal error' };
+    }
+  };
+}
+
+function toAppError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  const status = (err as { status?: number }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError('REQUEST_INVALID', messageOf(err), { cause: err });
+  }
+  return new AppError('INTERNAL', messageOf(err), { cause: err });
+}

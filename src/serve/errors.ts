@@ -1,0 +1,24 @@
+import type { ErrorCode } from '../core/index.js';
+
+/** The one table from error codes to HTTP statuses; 5xx messages are never shown to clients. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  USAGE: 400,
+  CONFIG_INVALID: 500,
+  INPUT_INVALID: 400,
+  INPUT_TOO_LARGE: 413,
+  FILE_NOT_FOUND: 404,
+  TOOLCHAIN_MISSING: 500,
+  TOOLCHAIN_FAILED: 500,
+  COMPILE_FAILED: 422,
+  DEFINITION_INVALID: 422,
+  BUNDLE_INVALID: 422,
+  BUNDLE_TOO_LARGE: 413,
+  BUNDLE_ROOTS_OVERLAP: 422,
+  BUNDLE_PATH_OUTSIDE_ROOTS: 422,
+  BUNDLE_NOT_FOUND: 404,
+  EVAL_ENTRYPOINT_UNKNOWN: 404,
+  EVAL_FAILED: 500,
+  REQUEST_INVALID: 400,
+  ROUTE_NOT_FOUND: 404,
+  INTERNAL: 500,
+};

@@ -1,0 +1,150 @@
+import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { messageOf, sha256Hex } from '../core/index.js';
+import { assertBundlesDisjoint, loadBundle, type ReadLimits } from '../bundle/index.js';
+
+const SUFFIX = '.tar.gz';
+
+/** A bundle as served: exact bytes, validated before they became visible. */
+export interface PublishedBundle {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly etag: string;
+  readonly revision: string;
+  readonly roots: readonly string[];
+  readonly publishedAt: Date;
+}
+
+export interface BundleState {
+  readonly name: string;
+  readonly revision?: string;
+  readonly etag?: string;
+  readonly size?: number;
+  readonly publishedAt?: string;
+  readonly lastError?: string;
+  readonly lastErrorAt?: string;
+}
+
+export interface RegistryOptions {
+  readonly dir: string;
+  readonly limits: ReadLimits;
+  readonly logger: Logger;
+  readonly rescanIntervalMs: number;
+}
+
+/**
+ * Serves the bundles found in a folder. A file is published only after it
+ * has been read whole and validated; a file that fails keeps the last good
+ * revision in service and records why. Emits 'published' with the bundle.
+ */
+export class BundleRegistry extends EventEmitter {
+  private readonly bundles = new Map<string, PublishedBundle>();
+  private readonly errors = new Map<string, { message: string; at: Date }>();
+  private readonly seen = new Map<string, string>();
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly options: RegistryOptions) {
+    super();
+  }
+
+  get(name: string): PublishedBundle | undefined {
+    return this.bundles.get(name);
+  }
+
+  states(): BundleState[] {
+    const names = new Set([...this.bundles.keys(), ...this.errors.keys()]);
+    return [...names].sort().map((name) => {
+      const b = this.bundles.get(name);
+      const e = this.errors.get(name);
+      return {
+        name,
+        ...(b ? { revision: b.revision, etag: b.etag, size: b.bytes.byteLength, publishedAt: b.publishedAt.toISOString() } : {}),
+        ...(e ? { lastError: e.message, lastErrorAt: e.at.toISOString() } : {}),
+      };
+    });
+  }
+
+  /** Rescans now; concurrent calls coalesce into one more pass. */
+  refresh(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.scanUntilQuiet().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.refresh(), this.options.rescanIntervalMs);
+    this.timer.unref();
+    try {
+      this.watcher = watch(this.options.dir, () => void this.refresh());
+      this.watcher.on('error', () => this.watcher?.close());
+    } catch {
+      this.options.logger.warn({ dir: this.options.dir }, 'bundle folder cannot be watched yet; rescanning periodically');
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.watcher?.close();
+  }
+
+  private async scanUntilQuiet(): Promise<void> {
+    do {
+      this.again = false;
+      await this.scan();
+    } while (this.again);
+  }
+
+  private async scan(): Promise<void> {
+    const names = await readdir(this.options.dir).catch(() => [] as string[]);
+    const present = new Set<string>();
+    for (const file of names.filter((n) => n.endsWith(SUFFIX) && !n.startsWith('.')).sort()) {
+      const name = file.slice(0, -SUFFIX.length);
+      present.add(name);
+      await this.consider(name, join(this.options.dir, file));
+    }
+    for (const name of [...this.bundles.keys()].filter((n) => !present.has(n))) {
+      this.bundles.delete(name);
+      this.seen.delete(name);
+      this.options.logger.info({ bundle: name }, 'bundle file removed; bundle withdrawn');
+    }
+  }
+
+  private async consider(name: string, path: string): Promise<void> {
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) return;
+    const identity = `${info.ino}:${info.size}:${info.mtimeMs}`;
+    if (this.seen.get(name) === identity) return;
+    this.seen.set(name, identity);
+    try {
+      this.publish(name, new Uint8Array(await readFile(path)));
+    } catch (err) {
+      this.errors.set(name, { message: messageOf(err), at: new Date() });
+      const current = this.bundles.get(name)?.revision;
+      this.options.logger.error({ bundle: name, file: path, err: messageOf(err), serving: current ?? null }, 'bundle rejected; last good revision stays in service');
+    }
+  }
+
+  private publish(name: string, bytes: Uint8Array): void {
+    const etag = `"${sha256Hex(bytes)}"`;
+    if (this.bundles.get(name)?.etag === etag) return;
+    const loaded = loadBundle(bytes, this.options.limits);
+    const others = [...this.bundles.values()].filter((b) => b.name !== name).map((b) => ({ name: b.name, roots: b.roots }));
+    assertBundlesDisjoint([...others, { name, roots: loaded.manifest.roots }]);
+    const bundle: PublishedBundle = { name, bytes, etag, revision: loaded.manifest.revision, roots: loaded.manifest.roots, publishedAt: new Date() };
+    this.bundles.set(name, bundle);
+    this.errors.delete(name);
+    this.options.logger.info({ bundle: name, revision: bundle.revision, etag, size: bytes.byteLength }, 'bundle published');
+    this.emit('published', bundle);
+  }
+}
