@@ -43,6 +43,45 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--input <file>', "input JSON file, or '-' for standard input")
     .action((opts) => run(async () => (await import('./commands/eval.js')).evaluate(opts)));
 
+  const algorithms = 'RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, HS256, HS384, HS512';
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+  program
+    .command('sign')
+    .description('Sign a bundle the way OPA verifies it: one JWT in /.signatures.json listing every file')
+    .argument('<bundle>', 'bundle archive (.tar.gz)')
+    .requiredOption('--alg <alg>', `signing algorithm: ${algorithms}`)
+    .option('--key <file>', 'PEM private key file (RS*, PS*, ES*)')
+    .option('--secret-file <file>', 'file holding the HMAC secret (HS*)')
+    .option('--secret-env <var>', 'environment variable holding the HMAC secret (HS*)')
+    .option('--kid <id>', 'key id written to the JWT header (kid)')
+    .option('--scope <scope>', 'scope claim; agents compare it exactly')
+    .option('--exclude <glob>', 'leave matching files out of the signature (repeatable; agents need the same exclude_files)', collect)
+    .option('-o, --output <file>', 'write the signed bundle here instead of replacing <bundle>')
+    .action((bundle: string, opts) => run(async () => (await import('./commands/sign.js')).sign(bundle, opts, process.env)));
+
+  program
+    .command('verify')
+    .description('Verify a bundle signature exactly as an OPA agent would; exit 0 valid, 1 invalid (with the reason), 2 usage error')
+    .argument('<bundle>', 'bundle archive (.tar.gz)')
+    .requiredOption('--alg <alg>', `algorithm the key is trusted for (never taken from the token): ${algorithms}`)
+    .option('--key <file>', 'PEM public key, certificate or private key (RS*, PS*, ES*)')
+    .option('--secret-file <file>', 'file holding the HMAC secret (HS*)')
+    .option('--secret-env <var>', 'environment variable holding the HMAC secret (HS*)')
+    .option('--kid <id>', "the key's id; the token must name it (kid header or keyid claim). Without it the key is pinned, as with opa run --verification-key")
+    .option('--scope <scope>', 'expected scope')
+    .option('--exclude <glob>', 'files not to verify, Go filepath.Match syntax (repeatable)', collect)
+    .action((bundle: string, opts) => run(async () => (await import('./commands/verify.js')).verify(bundle, opts, process.env)));
+
+  const keys = program.command('keys').description('Manage bundle signing keys');
+  keys
+    .command('generate')
+    .description('Generate a signing key pair (private 0600, public 0644) or an HMAC secret (0600); never overwrites')
+    .requiredOption('--alg <alg>', `algorithm: ${algorithms}`)
+    .requiredOption('--out <dir>', 'folder to write the key files to')
+    .option('--kid <id>', 'key id (default: derived from the public key)')
+    .action((opts) => run(async () => (await import('./commands/keys.js')).keysGenerate(opts)));
+
   return program;
 }
 

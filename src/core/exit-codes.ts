@@ -15,11 +15,12 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'BUNDLE_ROOTS_OVERLAP',
   'BUNDLE_PATH_OUTSIDE_ROOTS',
   'BUNDLE_NOT_FOUND',
+  'KEY_INVALID',
   'EVAL_ENTRYPOINT_UNKNOWN',
   'REQUEST_INVALID',
 ]);
 
-const FAIL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['COMPILE_FAILED']);
+const FAIL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['COMPILE_FAILED', 'SIGNATURE_INVALID']);
 
 export function exitCodeFor(code: ErrorCode): number {
   if (FAIL_CODES.has(code)) return EXIT.FAIL;

@@ -1,0 +1,52 @@
+import { loadConfig } from '../../config/index.js';
+import { AppError, EXIT, isAppError } from '../../core/index.js';
+import { loadVerificationKey, parseAlgorithm, readKeyMaterial, verifyBundle } from '../../sign/index.js';
+import { readInputFile } from '../io.js';
+import { keySourceFrom } from './sign.js';
+
+export interface VerifyCommandOptions {
+  readonly key?: string;
+  readonly secretFile?: string;
+  readonly secretEnv?: string;
+  readonly alg: string;
+  readonly kid?: string;
+  readonly scope?: string;
+  readonly exclude?: readonly string[];
+}
+
+/** Without --kid the one key is pinned, as `opa run --verification-key` pins its key id "default". */
+const PINNED_KEY_ID = 'default';
+
+/** Bundle problems found while reading the archive: the bundle is not valid, exit 1 like a bad signature. */
+const ARCHIVE_CODES = new Set(['BUNDLE_INVALID', 'BUNDLE_TOO_LARGE']);
+
+/**
+ * Verifies BUNDLE as an OPA agent would: exit 0 when it would activate it,
+ * 1 with OPA's reason when it would refuse it, 2 on usage errors.
+ */
+export async function verify(bundlePath: string, options: VerifyCommandOptions, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const config = await loadConfig(undefined);
+  const algorithm = parseAlgorithm(options.alg, '--alg');
+  const key = loadVerificationKey(await readKeyMaterial(keySourceFrom(options, algorithm), algorithm, env), algorithm, 'verification key');
+  const bytes = await readInputFile(bundlePath, config.limits.maxArchiveBytes);
+  const keyId = options.kid ?? PINNED_KEY_ID;
+  try {
+    const result = await verifyBundle(
+      bytes,
+      {
+        keys: new Map([[keyId, { algorithm, key }]]),
+        // With --kid the token must name the key itself (kid header or keyid claim).
+        ...(options.kid === undefined ? { keyId } : {}),
+        ...(options.scope === undefined ? {} : { scope: options.scope }),
+        excludeFiles: options.exclude ?? [],
+      },
+      config.limits,
+    );
+    const excluded = result.excluded > 0 ? `, ${result.excluded} excluded` : '';
+    process.stdout.write(`${bundlePath}: signature valid (key ${result.keyId ?? keyId}, ${result.verified} files${excluded})\n`);
+    return EXIT.OK;
+  } catch (err) {
+    if (isAppError(err) && ARCHIVE_CODES.has(err.code)) throw new AppError('SIGNATURE_INVALID', err.message, { cause: err });
+    throw err;
+  }
+}

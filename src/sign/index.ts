@@ -1,0 +1,15 @@
+export { SIGNING_ALGORITHMS, isHmac, isSigningAlgorithm, keyFamily, parseAlgorithm } from './algorithms.js';
+export type { KeyFamily, SigningAlgorithm } from './algorithms.js';
+export { goPathMatch } from './glob.js';
+export { DEFAULT_HASH_ALGORITHM, SIGNATURES_PATH, fileDigest, isSignaturesFile, isStructuredDoc } from './hash.js';
+export { keyFingerprint, loadSigningKey, loadVerificationKey } from './keys.js';
+export { decodePayload, decodeSignaturesDocument } from './payload.js';
+export type { SignaturePayload, SignaturesDocument, SignedFile } from './payload.js';
+export { signBundle, signFiles, signPayload, signaturePayload, signaturesFileBytes } from './sign.js';
+export type { SignOptions } from './sign.js';
+export { verifyBundle, verifyFiles } from './verify.js';
+export type { VerificationKey, VerifyOptions, VerifyResult } from './verify.js';
+export { generateKeyMaterial, writeKeyFiles } from './generate.js';
+export type { GeneratedKey, KeyFiles } from './generate.js';
+export { describeKeySource, readKeyMaterial } from './material.js';
+export type { KeySource } from './material.js';
