@@ -4,14 +4,16 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppError, canonicalJson, sha256Hex, type JsonValue } from '../core/index.js';
 import {
+  assembleBundle,
   assertBundlesDisjoint,
   assertRootsDisjoint,
-  packBundle,
   readTarGz,
+  writeTarGz,
   regoPackagePath,
   rootContains,
   type BundleFile,
 } from '../bundle/index.js';
+import { keyFingerprint, loadSigningKey, parseAlgorithm, readKeyMaterial, signFiles, type KeySource, type SignOptions } from '../sign/index.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { loadDataSources } from './data-sources.js';
 import { loadDefinitions, type LoadedDefinition } from './definition.js';
@@ -28,6 +30,8 @@ export interface BuildOptions {
   readonly compiler: () => PolicyCompiler;
   /** Identifies the compiler (opa version and capabilities) in the cache key. */
   readonly compilerId: string;
+  /** Where `signing.secret_env` secrets are looked up; default the process environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface BuildResult {
@@ -48,6 +52,8 @@ interface Prepared {
   readonly data: Record<string, JsonValue>;
   readonly revision: string;
   readonly key: string;
+  /** Loaded signing key and claims; never logged, never part of a result. */
+  readonly signing?: SignOptions;
 }
 
 /**
@@ -58,7 +64,8 @@ interface Prepared {
 export async function buildBundles(options: BuildOptions): Promise<BuildResult[]> {
   const definitions = await loadDefinitions(options.definitionsDir);
   assertBundlesDisjoint(definitions);
-  const prepared = await Promise.all(definitions.map((d) => prepare(d, options.compilerId)));
+  const env = options.env ?? process.env;
+  const prepared = await Promise.all(definitions.map((d) => prepare(d, options.compilerId, env)));
   const built: { prepared: Prepared; bytes: Uint8Array; cached: boolean }[] = [];
   for (const p of prepared) built.push({ prepared: p, ...(await bundleBytes(p, options)) });
   const results: BuildResult[] = [];
@@ -79,7 +86,7 @@ export async function buildBundles(options: BuildOptions): Promise<BuildResult[]
   return results;
 }
 
-async function prepare(definition: LoadedDefinition, compilerId: string): Promise<Prepared> {
+async function prepare(definition: LoadedDefinition, compilerId: string, env: Readonly<Record<string, string | undefined>>): Promise<Prepared> {
   assertRootsDisjoint(definition.roots, definition.file);
   const from = dirname(definition.file);
   const files = await expandPolicies(definition.policies, from, definition.file);
@@ -90,7 +97,8 @@ async function prepare(definition: LoadedDefinition, compilerId: string): Promis
   for (const module of modules) checkPackage(module, definition);
   for (const ep of definition.entrypoints) checkUnderRoots(ep, definition, `entrypoint '${ep}'`);
   const data = await loadDataSources(definition.data ?? [], from, definition.file);
-  const { file: _file, base: _base, ...portable } = definition;
+  // Signing is not content: it changes neither the revision nor the content key, only the cache key below.
+  const { file: _file, base: _base, signing: _signing, ...portable } = definition;
   const contentKey = sha256Hex(
     canonicalJson({
       compiler: compilerId,
@@ -100,7 +108,34 @@ async function prepare(definition: LoadedDefinition, compilerId: string): Promis
     }),
   );
   const revision = await revisionFor(definition, contentKey);
-  return { definition, modules, modulePaths, data, revision, key: sha256Hex(`${contentKey}\n${revision}`) };
+  const signing = await signingFor(definition, env);
+  // The cache key covers the signing settings and the key's public fingerprint, never the key or its path.
+  const signingKey = signing ? `\n${canonicalJson({ ...signingClaims(signing), key: keyFingerprint(signing.key) })}` : '';
+  const key = sha256Hex(`${contentKey}\n${revision}${signingKey}`);
+  return { definition, modules, modulePaths, data, revision, key, ...(signing ? { signing } : {}) };
+}
+
+/** Loads the signing key of a definition up front, so a bad key fails the build before anything is compiled. */
+async function signingFor(definition: LoadedDefinition, env: Readonly<Record<string, string | undefined>>): Promise<SignOptions | undefined> {
+  const s = definition.signing;
+  if (!s) return undefined;
+  const algorithm = parseAlgorithm(s.algorithm, `${definition.file}: signing.algorithm`);
+  const from = dirname(definition.file);
+  const source: KeySource =
+    s.key !== undefined ? { file: join(from, s.key) } : s.secret_file !== undefined ? { secretFile: join(from, s.secret_file) } : { secretEnv: s.secret_env as string };
+  const label = `${definition.file}: signing key`;
+  const key = loadSigningKey(await readKeyMaterial(source, algorithm, env, label), algorithm, label);
+  return {
+    algorithm,
+    key,
+    excludeFiles: s.exclude_files ?? [],
+    ...(s.keyid === undefined ? {} : { keyId: s.keyid }),
+    ...(s.scope === undefined ? {} : { scope: s.scope }),
+  };
+}
+
+function signingClaims(s: SignOptions): Record<string, unknown> {
+  return { algorithm: s.algorithm, keyid: s.keyId ?? null, scope: s.scope ?? null, exclude_files: s.excludeFiles ?? [] };
 }
 
 function checkPackage(module: BundleFile, definition: LoadedDefinition): void {
@@ -137,13 +172,15 @@ async function bundleBytes(p: Prepared, options: BuildOptions): Promise<{ bytes:
     entrypoints: p.definition.entrypoints,
     source: p.definition.file,
   });
-  const bytes = packBundle({
+  const files = assembleBundle({
     manifest: { revision: p.revision, roots: p.definition.roots, rego_version: 1, wasm: compiled.resolvers },
     data: p.data,
     modules: compiled.modules,
     wasm: compiled.wasm,
     maxFileBytes: p.definition.max_file_bytes ?? DEFAULT_MAX_FILE_BYTES,
   });
+  // Signed last, over the assembled files, so the signature covers exactly the bytes written.
+  const bytes = writeTarGz(p.signing ? await signFiles(files, p.signing) : files);
   await writeFileAtomic(cachePath, bytes);
   return { bytes, cached: false };
 }

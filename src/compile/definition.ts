@@ -23,6 +23,21 @@ export interface BundleDefinition {
   readonly revision?: RevisionStrategy;
   /** Largest file the bundle may hold, matching the agents' size_limit_bytes. */
   readonly max_file_bytes?: number;
+  /** Sign the bundle at build time; the signature covers exactly the bytes written. */
+  readonly signing?: BundleSigning;
+}
+
+/** Build-time signing. Key paths are relative to the definition file and never logged or bundled. */
+export interface BundleSigning {
+  readonly algorithm: string;
+  /** PEM private key file (RS*, PS*, ES*). */
+  readonly key?: string;
+  /** HS*: file holding the secret, or environment variable holding it. */
+  readonly secret_file?: string;
+  readonly secret_env?: string;
+  readonly keyid?: string;
+  readonly scope?: string;
+  readonly exclude_files?: readonly string[];
 }
 
 /** A definition with the location it was read from, which anchors its relative paths. */
@@ -61,6 +76,21 @@ export const definitionSchema = {
       then: { required: ['value'] },
     },
     max_file_bytes: { type: 'integer', minimum: 1 },
+    signing: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['algorithm'],
+      properties: {
+        algorithm: { enum: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'HS256', 'HS384', 'HS512'] },
+        key: { type: 'string', minLength: 1 },
+        secret_file: { type: 'string', minLength: 1 },
+        secret_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        keyid: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+        scope: { type: 'string' },
+        exclude_files: { type: 'array', items: { type: 'string', minLength: 1 } },
+      },
+      oneOf: [{ required: ['key'] }, { required: ['secret_file'] }, { required: ['secret_env'] }],
+    },
   },
 } as const;
 

@@ -3,7 +3,7 @@ export type { BuildOptions, BuildResult } from './build.js';
 export { OpaCompiler } from './compiler.js';
 export type { CompileRequest, CompiledPolicy, PolicyCompiler } from './compiler.js';
 export { loadDefinitions, definitionSchema } from './definition.js';
-export type { BundleDefinition, LoadedDefinition } from './definition.js';
+export type { BundleDefinition, BundleSigning, LoadedDefinition } from './definition.js';
 export { capabilitiesPath, compilerIdentity, opaCandidates, opaVersion, pinnedOpaVersion, resolveToolchain } from './toolchain.js';
 export type { OpaCandidate, Toolchain } from './toolchain.js';
 export { runOpa } from './opa-cli.js';

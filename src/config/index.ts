@@ -1,5 +1,5 @@
 export { loadConfig, parseListen } from './load.js';
-export type { Config, ConfigOverrides } from './load.js';
+export type { Config, ConfigOverrides, KeyConfig, SigningPolicy } from './load.js';
 export { DEFAULTS } from './defaults.js';
 export { configFileSchema } from './schema.js';
-export type { ConfigFile } from './schema.js';
+export type { ConfigFile, KeyFile, SigningPolicyFile } from './schema.js';

@@ -2,8 +2,24 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { AppError, compileSchema, parseYamlStrict } from '../core/index.js';
 import type { ReadLimits } from '../bundle/index.js';
+import type { KeySource } from '../sign/index.js';
 import { DEFAULTS } from './defaults.js';
-import { configFileSchema, type ConfigFile } from './schema.js';
+import { configFileSchema, type ConfigFile, type KeyFile } from './schema.js';
+
+/** A trusted key as configured: where its material is, not the material itself. */
+export interface KeyConfig {
+  readonly algorithm: string;
+  readonly source: KeySource;
+  readonly scope?: string;
+}
+
+/** The signing rules every published bundle must pass, once keys are configured. */
+export interface SigningPolicy {
+  readonly required: boolean;
+  readonly keyid?: string;
+  readonly scope?: string;
+  readonly excludeFiles: readonly string[];
+}
 
 export interface Config {
   readonly listen: { readonly host: string; readonly port: number };
@@ -15,6 +31,11 @@ export interface Config {
   readonly limits: ReadLimits;
   /** From $OPA_BIN: an opa binary to prefer when its version matches the pin. */
   readonly opaBin: string | undefined;
+  /** Verification keys by id; empty means bundles are published without signature checks. */
+  readonly keys: ReadonlyMap<string, KeyConfig>;
+  readonly signing: SigningPolicy;
+  /** Only the environment variables that `secret_env` keys name. */
+  readonly keyEnv: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ConfigOverrides {
@@ -46,7 +67,36 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
       maxEntries: limits.max_entries ?? DEFAULTS.maxEntries,
     }),
     opaBin: env['OPA_BIN'] || undefined,
+    ...signingConfig(parsed, base, env, file ?? 'configuration'),
   });
+}
+
+function signingConfig(parsed: ConfigFile, base: string, env: NodeJS.ProcessEnv, source: string): Pick<Config, 'keys' | 'signing' | 'keyEnv'> {
+  const keys = new Map<string, KeyConfig>();
+  const keyEnv: Record<string, string | undefined> = {};
+  for (const [id, k] of Object.entries(parsed.keys ?? {})) {
+    keys.set(id, { algorithm: k.algorithm, source: keySource(k, base), ...(k.scope === undefined ? {} : { scope: k.scope }) });
+    if (k.secret_env !== undefined) keyEnv[k.secret_env] = env[k.secret_env];
+  }
+  const s = parsed.bundles?.signing ?? {};
+  if (s.keyid !== undefined && !keys.has(s.keyid)) {
+    throw new AppError('CONFIG_INVALID', `${source}: bundles.signing.keyid '${s.keyid}' is not one of the configured keys`);
+  }
+  const required = s.required ?? keys.size > 0;
+  if (required && keys.size === 0) throw new AppError('CONFIG_INVALID', `${source}: bundles.signing.required needs at least one entry in keys`);
+  const signing: SigningPolicy = {
+    required,
+    excludeFiles: Object.freeze([...(s.exclude_files ?? [])]),
+    ...(s.keyid === undefined ? {} : { keyid: s.keyid }),
+    ...(s.scope === undefined ? {} : { scope: s.scope }),
+  };
+  return { keys, signing: Object.freeze(signing), keyEnv: Object.freeze(keyEnv) };
+}
+
+function keySource(k: KeyFile, base: string): KeySource {
+  if (k.key !== undefined) return { file: resolve(base, k.key) };
+  if (k.secret_file !== undefined) return { secretFile: resolve(base, k.secret_file) };
+  return { secretEnv: k.secret_env as string };
 }
 
 async function readConfigFile(file: string): Promise<ConfigFile> {

@@ -1,7 +1,9 @@
 /** The YAML configuration file of `portcullis serve`, documented in README.md. */
 export interface ConfigFile {
   readonly server?: { readonly listen?: string };
-  readonly bundles?: { readonly dir?: string; readonly rescan_interval_ms?: number };
+  readonly bundles?: { readonly dir?: string; readonly rescan_interval_ms?: number; readonly signing?: SigningPolicyFile };
+  /** Trusted verification keys by key id, as OPA's `keys` block; several ids at once allow rotation. */
+  readonly keys?: Readonly<Record<string, KeyFile>>;
   readonly state?: { readonly dir?: string };
   readonly log?: { readonly level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
   readonly limits?: {
@@ -12,6 +14,26 @@ export interface ConfigFile {
     readonly max_entries?: number;
   };
 }
+
+/** One trusted key: a public key (or certificate) file, or for HS* a secret file or environment variable. */
+export interface KeyFile {
+  readonly algorithm: string;
+  readonly key?: string;
+  readonly secret_file?: string;
+  readonly secret_env?: string;
+  readonly scope?: string;
+}
+
+/** Mirrors OPA's `bundles[_].signing`, applied to every bundle the server publishes. */
+export interface SigningPolicyFile {
+  /** Refuse unsigned bundles (default true once keys are configured). */
+  readonly required?: boolean;
+  readonly keyid?: string;
+  readonly scope?: string;
+  readonly exclude_files?: readonly string[];
+}
+
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'HS256', 'HS384', 'HS512'];
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 
@@ -27,7 +49,37 @@ export const configFileSchema = {
     bundles: {
       type: 'object',
       additionalProperties: false,
-      properties: { dir: { type: 'string', minLength: 1 }, rescan_interval_ms: { type: 'integer', minimum: 100 } },
+      properties: {
+        dir: { type: 'string', minLength: 1 },
+        rescan_interval_ms: { type: 'integer', minimum: 100 },
+        signing: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            required: { type: 'boolean' },
+            keyid: { type: 'string', minLength: 1 },
+            scope: { type: 'string' },
+            exclude_files: { type: 'array', items: { type: 'string', minLength: 1 } },
+          },
+        },
+      },
+    },
+    keys: {
+      type: 'object',
+      propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['algorithm'],
+        properties: {
+          algorithm: { enum: ALGORITHMS },
+          key: { type: 'string', minLength: 1 },
+          secret_file: { type: 'string', minLength: 1 },
+          secret_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+          scope: { type: 'string' },
+        },
+        oneOf: [{ required: ['key'] }, { required: ['secret_file'] }, { required: ['secret_env'] }],
+      },
     },
     state: { type: 'object', additionalProperties: false, properties: { dir: { type: 'string', minLength: 1 } } },
     log: {

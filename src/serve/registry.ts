@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { messageOf, sha256Hex } from '../core/index.js';
 import { assertBundlesDisjoint, loadBundle, type ReadLimits } from '../bundle/index.js';
+import { verifyFiles, type VerifyOptions } from '../sign/index.js';
 
 const SUFFIX = '.tar.gz';
 
@@ -33,6 +34,8 @@ export interface RegistryOptions {
   readonly limits: ReadLimits;
   readonly logger: Logger;
   readonly rescanIntervalMs: number;
+  /** When set, a bundle is published only if its signature verifies against these keys and rules. */
+  readonly verification?: VerifyOptions;
 }
 
 /**
@@ -127,7 +130,7 @@ export class BundleRegistry extends EventEmitter {
     if (this.seen.get(name) === identity) return;
     this.seen.set(name, identity);
     try {
-      this.publish(name, new Uint8Array(await readFile(path)));
+      await this.publish(name, new Uint8Array(await readFile(path)));
     } catch (err) {
       this.errors.set(name, { message: messageOf(err), at: new Date() });
       const current = this.bundles.get(name)?.revision;
@@ -135,16 +138,19 @@ export class BundleRegistry extends EventEmitter {
     }
   }
 
-  private publish(name: string, bytes: Uint8Array): void {
+  private async publish(name: string, bytes: Uint8Array): Promise<void> {
     const etag = `"${sha256Hex(bytes)}"`;
     if (this.bundles.get(name)?.etag === etag) return;
     const loaded = loadBundle(bytes, this.options.limits);
+    // Verified before anything else can see it: agents must never be offered a bundle they would refuse.
+    const signature = this.options.verification ? await verifyFiles(loaded.files, this.options.verification) : undefined;
     const others = [...this.bundles.values()].filter((b) => b.name !== name).map((b) => ({ name: b.name, roots: b.roots }));
     assertBundlesDisjoint([...others, { name, roots: loaded.manifest.roots }]);
     const bundle: PublishedBundle = { name, bytes, etag, revision: loaded.manifest.revision, roots: loaded.manifest.roots, publishedAt: new Date() };
     this.bundles.set(name, bundle);
     this.errors.delete(name);
-    this.options.logger.info({ bundle: name, revision: bundle.revision, etag, size: bytes.byteLength }, 'bundle published');
+    const signed = signature?.signed ? { keyid: signature.keyId } : {};
+    this.options.logger.info({ bundle: name, revision: bundle.revision, etag, size: bytes.byteLength, ...signed }, 'bundle published');
     this.emit('published', bundle);
   }
 }

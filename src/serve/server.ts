@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import { loadVerificationKey, parseAlgorithm, readKeyMaterial, type VerificationKey, type VerifyOptions } from '../sign/index.js';
 import { createApp } from './app.js';
 import { BundleRegistry } from './registry.js';
 
@@ -19,7 +20,15 @@ export function createLogger(level: string): Logger {
 /** Loads the bundle folder, then listens; the folder keeps being watched for rebuilt bundles. */
 export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   await mkdir(config.stateDir, { recursive: true });
-  const registry = new BundleRegistry({ dir: config.bundlesDir, limits: config.limits, logger, rescanIntervalMs: config.rescanIntervalMs });
+  const verification = await verificationFor(config);
+  const registry = new BundleRegistry({
+    dir: config.bundlesDir,
+    limits: config.limits,
+    logger,
+    rescanIntervalMs: config.rescanIntervalMs,
+    ...(verification ? { verification } : {}),
+  });
+  if (verification) logger.info({ keys: [...verification.keys.keys()], required: verification.required }, 'bundle signatures are verified before publishing');
   await registry.refresh();
   registry.start();
   if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
@@ -28,6 +37,26 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const url = urlOf(server);
   logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
   return { url, registry, close: () => close(server, registry) };
+}
+
+/** Loads the configured keys once, at start; key errors name the key id and file, never the material. */
+async function verificationFor(config: Config): Promise<VerifyOptions | undefined> {
+  if (config.keys.size === 0) return undefined;
+  const keys = new Map<string, VerificationKey>();
+  for (const [id, k] of config.keys) {
+    const algorithm = parseAlgorithm(k.algorithm, `keys.${id}.algorithm`);
+    const material = await readKeyMaterial(k.source, algorithm, config.keyEnv);
+    const key = loadVerificationKey(material, algorithm, `keys.${id}`);
+    keys.set(id, { algorithm, key, ...(k.scope === undefined ? {} : { scope: k.scope }) });
+  }
+  const s = config.signing;
+  return {
+    keys,
+    required: s.required,
+    excludeFiles: s.excludeFiles,
+    ...(s.keyid === undefined ? {} : { keyId: s.keyid }),
+    ...(s.scope === undefined ? {} : { scope: s.scope }),
+  };
 }
 
 function urlOf(server: Server): string {

@@ -18,19 +18,25 @@ export function describeKeySource(source: KeySource): string {
  * Reads key material for `alg`: a PEM file for RSA/ECDSA, and for HMAC a
  * secret file or environment variable, taken byte for byte as OPA does.
  */
-export async function readKeyMaterial(source: KeySource, alg: SigningAlgorithm, env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array> {
+export async function readKeyMaterial(
+  source: KeySource,
+  alg: SigningAlgorithm,
+  env: Readonly<Record<string, string | undefined>>,
+  /** Names the key in errors instead of its path, where even the path must stay private. */
+  label?: string,
+): Promise<Uint8Array> {
   const hmac = isHmac(alg);
   if ('file' in source && hmac) throw new AppError('USAGE', `${alg} uses a shared secret: give it as a secret file or environment variable, not a key file`);
   if (!('file' in source) && !hmac) throw new AppError('USAGE', `${alg} needs a PEM key file, not a shared secret`);
   if ('secretEnv' in source) {
     const value = env[source.secretEnv];
-    if (value === undefined || value === '') throw new AppError('KEY_INVALID', `environment variable ${source.secretEnv} is not set or empty`);
+    if (value === undefined || value === '') throw new AppError('KEY_INVALID', `${label ?? `environment variable ${source.secretEnv}`}: the variable is not set or empty`);
     return new TextEncoder().encode(value);
   }
   const path = 'file' in source ? source.file : source.secretFile;
   try {
     return new Uint8Array(await readFile(path));
   } catch (err) {
-    throw new AppError('FILE_NOT_FOUND', `key file ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+    throw new AppError('FILE_NOT_FOUND', `${label ?? `key file ${path}`} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
   }
 }
