@@ -1,0 +1,73 @@
+import { any, arr, num, obj, root, str, strMap, strOrNum, strs } from './shape.js';
+
+const cvss = arr(obj({ version: str, metrics: obj({ baseScore: num }) }));
+
+const legacyCvss = obj({ baseScore: num });
+
+const vulnerabilityMetadata = obj({
+  id: str,
+  namespace: str,
+  dataSource: str,
+  severity: str,
+  description: str,
+  cvss,
+  cvssV2: legacyCvss,
+  cvssV3: legacyCvss,
+});
+
+const match = obj({
+  vulnerability: obj({
+    id: str,
+    namespace: str,
+    dataSource: str,
+    severity: str,
+    description: str,
+    cvss,
+    cvssV2: legacyCvss,
+    cvssV3: legacyCvss,
+    fix: obj({ versions: strs, state: str }),
+    urls: strs,
+    links: strs,
+  }),
+  relatedVulnerabilities: arr(vulnerabilityMetadata),
+  matchDetails: { type: ['array', 'object', 'null'] },
+  artifact: obj(
+    {
+      name: str,
+      version: str,
+      type: str,
+      purl: str,
+      language: str,
+      locations: arr(obj({ path: str })),
+    },
+    ['name'],
+  ),
+});
+
+const imageTarget = {
+  type: ['object', 'string', 'null'],
+  properties: {
+    userInput: str,
+    imageID: str,
+    manifestDigest: str,
+    tags: strs,
+    repoDigests: strs,
+    imageSize: num,
+    architecture: str,
+    os: str,
+    config: str,
+    labels: strMap,
+  },
+};
+
+export const grypeReportSchema = root(
+  obj(
+    {
+      matches: arr(match),
+      source: obj({ type: str, target: imageTarget }),
+      distro: obj({ name: str, version: strOrNum, idLike: any }),
+      descriptor: obj({ name: str, version: str, timestamp: str }),
+    },
+    ['matches'],
+  ),
+);
