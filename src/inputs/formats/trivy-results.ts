@@ -84,7 +84,7 @@ function misconfigDraft(m: Raw, target: string | null): MisconfigDraft {
   const id = text(m['ID']) ?? text(m['AVDID']) ?? 'UNKNOWN';
   return {
     id,
-    aliases: texts([m['AVDID']]).filter((a) => a !== id),
+    aliases: [...new Set([...texts([m['AVDID']]), ...checkIdForms(id)])].filter((a) => a !== id),
     type: text(m['Type']),
     title: text(m['Title']),
     message: text(m['Message']),
@@ -96,6 +96,14 @@ function misconfigDraft(m: Raw, target: string | null): MisconfigDraft {
     end_line: typeof cause['EndLine'] === 'number' ? cause['EndLine'] : null,
     primary_url: text(m['PrimaryURL']),
   };
+}
+
+/** trivy-checks v2 renamed DS002 to DS-0002 (and dropped AVD-DS-0002); every spelling is kept so rules match either. */
+function checkIdForms(id: string): string[] {
+  const match = /^(?:AVD-)?([A-Z]+)-?(\d+)$/.exec(id);
+  if (!match?.[1] || !match[2]) return [];
+  const number = Number(match[2]);
+  return [`${match[1]}${String(number).padStart(3, '0')}`, `${match[1]}-${String(number).padStart(4, '0')}`, `AVD-${match[1]}-${String(number).padStart(4, '0')}`];
 }
 
 function secretDraft(s: Raw, target: string | null): SecretDraft {
