@@ -37,7 +37,7 @@ export class OpaCompiler implements PolicyCompiler {
       const args = ['build', '-t', 'wasm', '--capabilities', this.toolchain.capabilities, '-o', out];
       for (const ep of request.entrypoints) args.push('-e', ep);
       const run = await runOpa(this.toolchain.opa, [...args, ...request.modules], request.cwd);
-      if (run.code !== 0) throw await this.compileError(request, run.stderr);
+      if (run.code !== 0) throw await this.compileError(request, `${run.stderr}\n${run.stdout}`);
       return extract(await readFile(out));
     } finally {
       await rm(work, { recursive: true, force: true });

@@ -35,21 +35,32 @@ export function opaVersion(bin: string): string | undefined {
   }
 }
 
-/** Every place opa may come from, in the order they are tried: $OPA_BIN, the project build, then PATH. */
-export function opaCandidates(opaBin: string | undefined): OpaCandidate[] {
-  const local = join(packageRoot(), '.tools/bin/opa');
-  const out: OpaCandidate[] = [];
-  if (opaBin) out.push({ source: 'OPA_BIN', path: opaBin, version: opaVersion(opaBin) });
-  if (existsSync(local)) out.push({ source: 'project', path: local, version: opaVersion(local) });
-  out.push({ source: 'PATH', path: 'opa', version: opaVersion('opa') });
-  return out;
+const SOURCES = ['OPA_BIN', 'project', 'PATH'] as const;
+
+function candidatePath(source: OpaCandidate['source'], opaBin: string | undefined): string | undefined {
+  if (source === 'OPA_BIN') return opaBin || undefined;
+  if (source === 'project') {
+    const local = join(packageRoot(), '.tools/bin/opa');
+    return existsSync(local) ? local : undefined;
+  }
+  return 'opa';
 }
 
-/** The first opa whose version matches the pin, or TOOLCHAIN_MISSING (exit 3) saying how to get one. */
+/** Every place opa may come from, in the order they are tried: $OPA_BIN, the project build, then PATH. */
+export function opaCandidates(opaBin: string | undefined): OpaCandidate[] {
+  return SOURCES.flatMap((source) => {
+    const path = candidatePath(source, opaBin);
+    return path ? [{ source, path, version: opaVersion(path) }] : [];
+  });
+}
+
+/** The first opa whose version matches the pin (asking no further), or TOOLCHAIN_MISSING (exit 3) saying how to get one. */
 export function resolveToolchain(opaBin: string | undefined): Toolchain {
   const pin = pinnedOpaVersion();
-  const match = opaCandidates(opaBin).find((c) => c.version === pin);
-  if (match) return { opa: match.path, version: pin, capabilities: capabilitiesPath() };
+  for (const source of SOURCES) {
+    const path = candidatePath(source, opaBin);
+    if (path && opaVersion(path) === pin) return { opa: path, version: pin, capabilities: capabilitiesPath() };
+  }
   throw new AppError(
     'TOOLCHAIN_MISSING',
     `opa ${pin} is required but was not found (checked $OPA_BIN, .tools/bin/opa and PATH). ` +

@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject, type Schema } from 'ajv';
+import { Ajv, type ErrorObject, type Schema, type ValidateFunction } from 'ajv';
 import { AppError, type ErrorCode, type ErrorDetail } from './errors.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
@@ -6,12 +6,14 @@ const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allo
 export type Validator<T> = (value: unknown, source: string) => T;
 
 /**
- * Compiles a JSON Schema once and returns an assert function that names the
- * source and every offending field, so the user can fix all of them at once.
+ * Returns an assert function that names the source and every offending
+ * field, so the user can fix all of them at once. The schema is compiled on
+ * first use, so CLI commands that never validate it do not pay for it.
  */
 export function compileSchema<T>(schema: Schema, code: ErrorCode): Validator<T> {
-  const validate = ajv.compile(schema);
+  let validate: ValidateFunction | undefined;
   return (value, source) => {
+    validate ??= ajv.compile(schema);
     if (validate(value)) return value as T;
     const details = (validate.errors ?? []).map((e) => toDetail(e, source));
     const lines = details.map((d) => `  ${d.path || '/'}: ${d.message}`).join('\n');

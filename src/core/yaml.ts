@@ -6,7 +6,8 @@ export function parseYamlStrict(text: string, source: string, code: ErrorCode = 
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'silent' });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
-    const line = problem.linePos?.[0]?.line;
+    const offset = problem.pos[0];
+    const line = Number.isInteger(offset) ? text.slice(0, offset).split('\n').length : undefined;
     const where = line === undefined ? '' : ` at line ${line}`;
     throw new AppError(code, `${source}: invalid YAML${where}: ${problem.message.split('\n')[0]}`, {
       details: [{ file: source, message: problem.message, ...(line === undefined ? {} : { line }) }],

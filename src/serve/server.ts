@@ -14,7 +14,7 @@ export interface RunningServer {
 }
 
 export function createLogger(level: string): Logger {
-  return pino({ level, base: null, timestamp: pino.stdTimeFunctions.isoTime });
+  return pino({ level, base: null, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } });
 }
 
 /** Loads the bundle folder, then listens; the folder keeps being watched for rebuilt bundles. */

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DEFAULTS, loadConfig, parseListen } from '../../src/config/index.js';
+import type { AppError } from '../../src/core/index.js';
+
+async function configFile(text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-config-'));
+  const file = join(dir, 'portcullis.yaml');
+  await writeFile(file, text);
+  return file;
+}
+
+describe('loadConfig', () => {
+  it('uses the embedded defaults without a file', async () => {
+    const config = await loadConfig(undefined, {}, {});
+    assert.deepEqual(config.listen, { host: '127.0.0.1', port: DEFAULTS.listenPort });
+    assert.equal(config.bundlesDir, join(process.cwd(), 'dist/bundles'));
+    assert.equal(config.stateDir, join(process.cwd(), '.portcullis'));
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('resolves file paths against the file, and flags win over the file', async () => {
+    const file = await configFile('server:\n  listen: 0.0.0.0:9000\nbundles:\n  dir: built\nstate:\n  dir: state\n');
+    const config = await loadConfig(file, {}, {});
+    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 9000 });
+    assert.equal(config.bundlesDir, join(file, '../built'));
+    assert.equal(config.stateDir, join(file, '../state'));
+    const overridden = await loadConfig(file, { listen: '127.0.0.1:0', bundlesDir: '/srv/bundles' }, {});
+    assert.deepEqual(overridden.listen, { host: '127.0.0.1', port: 0 });
+    assert.equal(overridden.bundlesDir, '/srv/bundles');
+  });
+
+  it('names every offending key', async () => {
+    const file = await configFile('server:\n  listen: 8080\n  lisen: x\nlimits:\n  max_file_bytes: -1\nlog:\n  level: loud\n');
+    await assert.rejects(loadConfig(file, {}, {}), (err: AppError) => {
+      assert.equal(err.code, 'CONFIG_INVALID');
+      assert.match(err.message, /\/server: must NOT have additional properties 'lisen'/);
+      assert.match(err.message, /\/server\/listen: must be string/);
+      assert.match(err.message, /\/limits\/max_file_bytes: must be >= 1/);
+      assert.match(err.message, /\/log\/level: must be equal to one of the allowed values/);
+      return true;
+    });
+  });
+
+  it('reports YAML syntax errors with the line', async () => {
+    const file = await configFile('server:\n  listen: "127.0.0.1:1\n');
+    await assert.rejects(loadConfig(file, {}, {}), /invalid YAML at line \d/);
+  });
+
+  it('reports an unreadable file', async () => {
+    await assert.rejects(loadConfig('/nonexistent/portcullis.yaml', {}, {}), { code: 'CONFIG_INVALID' });
+  });
+
+  it('reads OPA_BIN and PORTCULLIS_STATE_DIR from the environment only here', async () => {
+    const config = await loadConfig(undefined, {}, { OPA_BIN: '/opt/opa', PORTCULLIS_STATE_DIR: '/var/lib/portcullis' });
+    assert.equal(config.opaBin, '/opt/opa');
+    assert.equal(config.stateDir, '/var/lib/portcullis');
+  });
+});
+
+describe('parseListen', () => {
+  it('accepts HOST:PORT, [v6]:PORT and :PORT', () => {
+    assert.deepEqual(parseListen('localhost:8080'), { host: 'localhost', port: 8080 });
+    assert.deepEqual(parseListen('[::1]:8080'), { host: '::1', port: 8080 });
+    assert.deepEqual(parseListen(':0'), { host: '127.0.0.1', port: 0 });
+  });
+
+  it('rejects anything else', () => {
+    for (const bad of ['8080', 'host:', 'host:99999', 'a b:1']) assert.throws(() => parseListen(bad), { code: 'USAGE' }, bad);
+  });
+});
