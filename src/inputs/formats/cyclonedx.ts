@@ -106,7 +106,7 @@ function fixedFrom(v: Raw): string[] {
 
 /** The rating of the vulnerability's own source, else the most severe one. */
 function severityOf(ratings: Raw[], source: string | null): string {
-  const own = ratings.find((r) => text(rec(r['source'])['name']) === source && text(r['severity']) !== null);
+  const own = source === null ? undefined : ratings.find((r) => text(rec(r['source'])['name']) === source && text(r['severity']) !== null);
   if (own) return normalizeSeverity(own['severity']);
   const all = ratings.map((r) => normalizeSeverity(r['severity']));
   return all.sort((a, b) => SEVERITY_RANK[b] - SEVERITY_RANK[a])[0] ?? 'UNKNOWN';
@@ -114,7 +114,8 @@ function severityOf(ratings: Raw[], source: string | null): string {
 
 function scoreOf(ratings: Raw[], source: string | null): number | null {
   const scored = ratings.filter((r) => numberOrNull(r['score']) !== null && /^CVSS/i.test(text(r['method']) ?? ''));
-  const pick = scored.find((r) => text(rec(r['source'])['name']) === source) ?? scored.find((r) => text(rec(r['source'])['name']) === 'nvd');
+  const from = (name: string | null): Raw | undefined => (name === null ? undefined : scored.find((r) => text(rec(r['source'])['name']) === name));
+  const pick = from(source) ?? from('nvd');
   if (pick) return numberOrNull(pick['score']);
   const scores = scored.map((r) => numberOrNull(r['score']) ?? 0);
   return scores.length === 0 ? null : Math.max(...scores);
