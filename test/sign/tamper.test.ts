@@ -96,7 +96,7 @@ describe('tamper suite: forged bundles are refused by portcullis verify and by r
           signed('u').map((f) => {
             if (f.path !== '/policy.wasm') return f;
             const bytes = new Uint8Array(f.bytes);
-            bytes[bytes.length - 1] ^= 0x01;
+            bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0x01;
             return { path: f.path, bytes };
           }),
         ),
