@@ -124,4 +124,24 @@ describe('normalized counts equal counts taken from the raw reports', () => {
     assert.equal(current.misconfigurations[0]?.id, 'DS-0002');
     assert.ok(current.misconfigurations[0]?.aliases.includes('DS002'));
   });
+
+  it('the conftest example Dockerfile yields what conftest\'s acceptance tests expect', async () => {
+    const input = await normalizeFixture(fixture('conftest__examples-docker__Dockerfile'));
+    assert.equal(input.dockerfile?.stages[0]?.from, 'openjdk:8-jdk-alpine');
+    assert.deepEqual(input.dockerfile?.runs.map((r) => r.command), ['apk add --no-cache python3 python3-dev build-base && pip3 install awscli==1.18.1']);
+    assert.equal(input.dockerfile?.runs_as_root, true, 'no USER');
+    assert.equal(input.dockerfile?.runs[0]?.line, 11);
+  });
+
+  it('admission fixtures: every container and init container of the raw object is listed', async () => {
+    for (const name of ['generic-sidecar-injector__admissionreview.json', 'pod-privileged-policy__no_privileged_containers.json']) {
+      const raw = (await readFixtureJson('admission', name)) as Json;
+      const request = raw['request'] ?? raw;
+      const spec = request['object']['spec'];
+      const images = [...spec['containers'], ...(spec['initContainers'] ?? [])].map((c: Json) => c['image']);
+      const input = await normalizeFixture(fixture(name));
+      assert.deepEqual(input.workloads.flatMap((w) => w.containers.map((c) => c.image)), images);
+      assert.equal(input.workloads[0]?.namespace, request['namespace']);
+    }
+  });
 });
