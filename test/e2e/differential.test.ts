@@ -38,7 +38,7 @@ describe('wasm decisions equal OPA topdown decisions', () => {
     assert.ok(IMAGE_CASES.length >= 20);
     assert.ok(IMAGE_CASES.some((c) => c.rules.length === 0) && IMAGE_CASES.some((c) => c.rules.length > 0));
     for (const c of IMAGE_CASES) {
-      const input = { images: c.images };
+      const input = { images: [...c.images] };
       const wasm = {
         deny: sortedSet(policy.evaluate('portcullis/image/pinned/deny', input)),
         allow: policy.evaluate('portcullis/image/pinned/allow', input),
