@@ -19,7 +19,7 @@ export interface ContainerFacts {
 }
 
 export interface Workload {
-  readonly source: 'manifest' | 'admission' | 'report';
+  readonly source: 'manifest' | 'admission';
   readonly file: string;
   readonly kind: string;
   readonly api_version: string | null;
