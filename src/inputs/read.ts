@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { AppError, parseJsonPreserving } from '../core/index.js';
+import { AppError, messageOf, parseJsonPreserving } from '../core/index.js';
 
 export interface InputLimits {
   /** Largest accepted file, in bytes. */
@@ -62,12 +62,25 @@ function parseYaml(text: string, file: string): unknown[] {
     // linePos is only filled with prettyErrors; the offset always is.
     const offset = problem.pos[0];
     const line = Number.isInteger(offset) ? text.slice(0, offset).split('\n').length : undefined;
-    const where = line === undefined ? '' : ` at line ${line}`;
-    throw new AppError('INPUT_INVALID', `${file}: invalid YAML${where}: ${problem.message.split('\n')[0]}`, {
-      details: [{ file, message: problem.message, ...(line === undefined ? {} : { line }) }],
-    });
+    yamlFailure(file, problem.message, line);
   }
-  return list.map((doc) => doc.toJS({ maxAliasCount: 100 }) as unknown).filter((v) => v !== null && v !== undefined);
+  return list.map((doc) => {
+    try {
+      return doc.toJS({ maxAliasCount: 100 }) as unknown;
+    } catch (err) {
+      return yamlFailure(file, messageOf(err), undefined);
+    }
+  }).filter((v) => v !== null && v !== undefined);
+}
+
+/** The parser reports runaway nesting as a stack overflow and alias bombs as excessive aliases: both are size limits. */
+function yamlFailure(file: string, message: string, line: number | undefined): never {
+  const tooLarge = /Maximum call stack|Excessive alias count/i.test(message);
+  const where = line === undefined ? '' : ` at line ${line}`;
+  const summary = tooLarge ? 'nesting or aliases beyond the limits' : message.split('\n')[0];
+  throw new AppError(tooLarge ? 'INPUT_TOO_LARGE' : 'INPUT_INVALID', `${file}: invalid YAML${where}: ${summary}`, {
+    details: [{ file, message, ...(line === undefined ? {} : { line }) }],
+  });
 }
 
 /** Iterative, so a hostile file cannot exhaust the stack before the limit is seen. */
@@ -77,7 +90,8 @@ function assertDepth(root: unknown, file: string, maxDepth: number): void {
     const { value, depth, path } = stack.pop() as { value: unknown; depth: number; path: string };
     if (value === null || typeof value !== 'object') continue;
     if (depth >= maxDepth) {
-      throw new AppError('INPUT_TOO_LARGE', `${file}: nesting deeper than ${maxDepth} levels at ${path || '/'}`, {
+      const shown = path.length > 120 ? `${path.slice(0, 120)}…` : path || '/';
+      throw new AppError('INPUT_TOO_LARGE', `${file}: nesting deeper than ${maxDepth} levels at ${shown}`, {
         details: [{ file, path, message: `nesting deeper than ${maxDepth} levels` }],
       });
     }

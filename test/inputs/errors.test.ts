@@ -105,3 +105,11 @@ describe('files on disk', () => {
     await assert.rejects(normalizeFiles({ dockerfile: dir, now: NOW }), (err: AppError) => err.code === 'INPUT_INVALID' && err.message.startsWith(dir));
   });
 });
+
+describe('hostile YAML', () => {
+  it('runaway flow nesting and alias bombs are size errors, not crashes', () => {
+    expectError(report(`a: ${'['.repeat(5000)}${']'.repeat(5000)}`, 'deep.yaml'), 'INPUT_TOO_LARGE', /^deep\.yaml: invalid YAML/);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
+    expectError(report(bomb, 'bomb.yaml'), 'INPUT_TOO_LARGE', /^bomb\.yaml: invalid YAML/);
+  });
+});

@@ -7,7 +7,6 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 /** Image facts a report may know; anything unknown stays undefined so another report can fill it. */
 export interface ImageDraft {
   readonly ref?: ImageRef | null;
-  readonly refText?: string | null;
   readonly digest?: string | null;
   readonly id?: string | null;
   readonly repoTags?: readonly string[];
