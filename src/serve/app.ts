@@ -1,6 +1,8 @@
 import Koa from 'koa';
+import { DEFAULTS } from '../config/index.js';
 import type { Logger } from 'pino';
 import { errorEnvelope } from './error-middleware.js';
+import { LongPollWaiters } from './long-poll.js';
 import type { BundleRegistry } from './registry.js';
 import { bundleRoutes } from './routes/bundles.js';
 import { healthRoutes } from './routes/health.js';
@@ -8,13 +10,19 @@ import { healthRoutes } from './routes/health.js';
 export interface AppDependencies {
   readonly registry: BundleRegistry;
   readonly logger: Logger;
+  /** Held long-poll requests; the server passes its own so it can release them on shutdown. */
+  readonly waiters?: LongPollWaiters;
+  readonly maxLongPollSeconds?: number;
 }
 
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
   app.silent = true;
   app.use(errorEnvelope(deps.logger));
-  for (const router of [healthRoutes(), bundleRoutes(deps.registry)]) {
+  const waiters = deps.waiters ?? new LongPollWaiters();
+  deps.registry.on('published', (bundle) => waiters.notify(bundle));
+  const bundles = bundleRoutes({ registry: deps.registry, waiters, maxWaitSeconds: deps.maxLongPollSeconds ?? DEFAULTS.maxLongPollSeconds });
+  for (const router of [healthRoutes(), bundles]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

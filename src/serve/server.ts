@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { loadVerificationKey, parseAlgorithm, readKeyMaterial, type VerificationKey, type VerifyOptions } from '../sign/index.js';
 import { createApp } from './app.js';
+import { LongPollWaiters } from './long-poll.js';
 import { BundleRegistry } from './registry.js';
 
 export interface RunningServer {
@@ -32,11 +33,12 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   await registry.refresh();
   registry.start();
   if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
-  const server = createApp({ registry, logger }).listen(config.listen.port, config.listen.host);
+  const waiters = new LongPollWaiters();
+  const server = createApp({ registry, logger, waiters }).listen(config.listen.port, config.listen.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const url = urlOf(server);
   logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
-  return { url, registry, close: () => close(server, registry) };
+  return { url, registry, close: () => close(server, registry, waiters) };
 }
 
 /** Loads the configured keys once, at start; key errors name the key id and file, never the material. */
@@ -65,8 +67,10 @@ function urlOf(server: Server): string {
   return `http://${host}:${address.port}`;
 }
 
-async function close(server: Server, registry: BundleRegistry): Promise<void> {
+/** Stops accepting, answers held long polls with 304 so agents re-poll elsewhere, then drains. */
+async function close(server: Server, registry: BundleRegistry, waiters: LongPollWaiters): Promise<void> {
   registry.stop();
+  waiters.releaseAll();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

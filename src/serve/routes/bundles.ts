@@ -1,32 +1,67 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import { AppError } from '../../core/index.js';
 import { etagMatches } from '../etag.js';
-import type { BundleRegistry } from '../registry.js';
+import type { LongPollWaiters } from '../long-poll.js';
+import { parsePrefer } from '../prefer.js';
+import type { BundleRegistry, PublishedBundle } from '../registry.js';
 
 export const BUNDLE_CONTENT_TYPE = 'application/gzip';
+/** OPA turns long polling on only when a 200 carries exactly this type. */
+export const LONG_POLL_CONTENT_TYPE = 'application/vnd.openpolicyagent.bundles';
+
+export interface BundleRouteOptions {
+  readonly registry: BundleRegistry;
+  readonly waiters: LongPollWaiters;
+  /** Upper bound on a client's `wait=`, so a held request always ends. */
+  readonly maxWaitSeconds: number;
+}
 
 /**
  * `GET /bundles/<name>[.tar.gz]` the way OPA's downloader expects: a strong
  * ETag, 304 with the ETag echoed, and no Content-Encoding, because Go would
  * silently gunzip a labelled body and OPA would then read a plain tar.
+ * With `Prefer: ...;wait=N` and a current ETag the request is held until a new
+ * revision is published (200 at once) or about N seconds pass (304); it is
+ * never answered 304 at once, which would make OPA re-poll in a hot loop.
  */
-export function bundleRoutes(registry: BundleRegistry): Router {
+export function bundleRoutes(options: BundleRouteOptions): Router {
   const router = new Router();
-  router.get('/bundles/:name', (ctx) => {
+  router.get('/bundles/:name', async (ctx) => {
     const name = String(ctx.params['name']).replace(/\.tar\.gz$/, '');
-    const bundle = registry.get(name);
-    if (!bundle) throw new AppError('BUNDLE_NOT_FOUND', `bundle '${name}' is not published`);
-    ctx.set('ETag', bundle.etag);
-    ctx.set('Cache-Control', 'no-transform');
-    if (etagMatches(ctx.get('If-None-Match'), bundle.etag)) {
-      ctx.status = 304;
+    const current = options.registry.get(name);
+    if (!current) throw new AppError('BUNDLE_NOT_FOUND', `bundle '${name}' is not published`);
+    const { waitSeconds } = parsePrefer(ctx.get('Prefer'));
+    if (!etagMatches(ctx.get('If-None-Match'), current.etag)) {
+      sendBundle(ctx, current, waitSeconds !== undefined);
       return;
     }
-    ctx.type = BUNDLE_CONTENT_TYPE;
-    ctx.body = Buffer.from(bundle.bytes.buffer, bundle.bytes.byteOffset, bundle.bytes.byteLength);
+    if (waitSeconds === undefined) {
+      notModified(ctx, current);
+      return;
+    }
+    const abort = new AbortController();
+    ctx.req.once('close', () => abort.abort());
+    const seconds = Math.min(waitSeconds, options.maxWaitSeconds);
+    const next = await options.waiters.wait(name, seconds * 1000, abort.signal);
+    if (next) sendBundle(ctx, next, true);
+    else notModified(ctx, options.registry.get(name) ?? current);
   });
   router.get('/v1/bundles', (ctx) => {
-    ctx.body = { bundles: registry.states() };
+    ctx.body = { bundles: options.registry.states() };
   });
   return router;
+}
+
+function sendBundle(ctx: Context, bundle: PublishedBundle, longPoll: boolean): void {
+  ctx.set('ETag', bundle.etag);
+  ctx.set('Cache-Control', 'no-transform');
+  ctx.type = longPoll ? LONG_POLL_CONTENT_TYPE : BUNDLE_CONTENT_TYPE;
+  ctx.body = Buffer.from(bundle.bytes.buffer, bundle.bytes.byteOffset, bundle.bytes.byteLength);
+}
+
+function notModified(ctx: Context, bundle: PublishedBundle): void {
+  ctx.set('ETag', bundle.etag);
+  ctx.set('Cache-Control', 'no-transform');
+  ctx.status = 304;
 }
