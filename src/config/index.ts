@@ -3,3 +3,5 @@ export type { Config, ConfigOverrides, KeyConfig, SigningPolicy } from './load.j
 export { DEFAULTS } from './defaults.js';
 export { configFileSchema } from './schema.js';
 export type { ConfigFile, KeyFile, SigningPolicyFile } from './schema.js';
+export { fleetConfig, fleetSchema } from './fleet.js';
+export type { FleetConfig, FleetFile, FleetGroupFile } from './fleet.js';

@@ -4,6 +4,7 @@ import { AppError, compileSchema, parseYamlStrict } from '../core/index.js';
 import type { ReadLimits } from '../bundle/index.js';
 import type { KeySource } from '../sign/index.js';
 import { DEFAULTS } from './defaults.js';
+import { fleetConfig, type FleetConfig } from './fleet.js';
 import { configFileSchema, type ConfigFile, type KeyFile } from './schema.js';
 
 /** A trusted key as configured: where its material is, not the material itself. */
@@ -36,6 +37,8 @@ export interface Config {
   readonly signing: SigningPolicy;
   /** Only the environment variables that `secret_env` keys name. */
   readonly keyEnv: Readonly<Record<string, string | undefined>>;
+  /** Agent groups served through a discovery bundle, when configured. */
+  readonly fleet: FleetConfig | undefined;
 }
 
 export interface ConfigOverrides {
@@ -67,6 +70,7 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
       maxEntries: limits.max_entries ?? DEFAULTS.maxEntries,
     }),
     opaBin: env['OPA_BIN'] || undefined,
+    fleet: fleetConfig(parsed.fleet, base),
     ...signingConfig(parsed, base, env, file ?? 'configuration'),
   });
 }

@@ -1,5 +1,8 @@
+import { fleetSchema, type FleetFile } from './fleet.js';
+
 /** The YAML configuration file of `portcullis serve`, documented in README.md. */
 export interface ConfigFile {
+  readonly fleet?: FleetFile;
   readonly server?: { readonly listen?: string };
   readonly bundles?: { readonly dir?: string; readonly rescan_interval_ms?: number; readonly signing?: SigningPolicyFile };
   /** Trusted verification keys by key id, as OPA's `keys` block; several ids at once allow rotation. */
@@ -41,6 +44,7 @@ export const configFileSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    fleet: fleetSchema,
     server: {
       type: 'object',
       additionalProperties: false,

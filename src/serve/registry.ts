@@ -47,6 +47,8 @@ export class BundleRegistry extends EventEmitter {
   private readonly bundles = new Map<string, PublishedBundle>();
   private readonly errors = new Map<string, { message: string; at: Date }>();
   private readonly seen = new Map<string, string>();
+  /** Bundles the server makes itself (discovery): not backed by a file, never withdrawn by a scan. */
+  private readonly generated = new Set<string>();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -101,6 +103,12 @@ export class BundleRegistry extends EventEmitter {
     this.watcher?.close();
   }
 
+  /** Publishes a bundle the server built itself, through the same checks as a file; failures are thrown. */
+  async publishGenerated(name: string, bytes: Uint8Array): Promise<void> {
+    this.generated.add(name);
+    await this.publish(name, bytes);
+  }
+
   private async scanUntilQuiet(): Promise<void> {
     do {
       this.again = false;
@@ -113,10 +121,11 @@ export class BundleRegistry extends EventEmitter {
     const present = new Set<string>();
     for (const file of names.filter((n) => n.endsWith(SUFFIX) && !n.startsWith('.')).sort()) {
       const name = file.slice(0, -SUFFIX.length);
+      if (this.generated.has(name)) continue;
       present.add(name);
       await this.consider(name, join(this.options.dir, file));
     }
-    for (const name of [...this.bundles.keys()].filter((n) => !present.has(n))) {
+    for (const name of [...this.bundles.keys()].filter((n) => !present.has(n) && !this.generated.has(n))) {
       this.bundles.delete(name);
       this.seen.delete(name);
       this.options.logger.info({ bundle: name }, 'bundle file removed; bundle withdrawn');

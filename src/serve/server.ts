@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { loadVerificationKey, parseAlgorithm, readKeyMaterial, type VerificationKey, type VerifyOptions } from '../sign/index.js';
 import { createApp } from './app.js';
+import { discoveryBundle } from './discovery.js';
 import { LongPollWaiters } from './long-poll.js';
 import { BundleRegistry } from './registry.js';
 
@@ -31,6 +32,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   });
   if (verification) logger.info({ keys: [...verification.keys.keys()], required: verification.required }, 'bundle signatures are verified before publishing');
   await registry.refresh();
+  if (config.fleet) await registry.publishGenerated(config.fleet.discovery.bundle, await discoveryBundle(config, config.fleet, logger));
   registry.start();
   if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
   const waiters = new LongPollWaiters();
