@@ -21,7 +21,15 @@ export type ErrorCode =
   | 'EVAL_FAILED'
   | 'REQUEST_INVALID'
   | 'ROUTE_NOT_FOUND'
-  | 'INTERNAL';
+  | 'DECISION_INVALID'
+  | 'INTERNAL'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'ENCODING_UNSUPPORTED'
+  | 'TOKEN_NOT_FOUND'
+  | 'STORE_UNAVAILABLE'
+  | 'SERVER_UNREACHABLE'
+  | 'NOT_READY';
 
 /** One offending location inside an input: a file, a JSON path or a line. */
 export interface ErrorDetail {

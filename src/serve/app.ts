@@ -3,6 +3,7 @@ import { DEFAULTS } from '../config/index.js';
 import type { Logger } from 'pino';
 import { errorEnvelope } from './error-middleware.js';
 import { LongPollWaiters } from './long-poll.js';
+import { ServerMetrics } from './metrics.js';
 import type { BundleRegistry } from './registry.js';
 import { bundleRoutes } from './routes/bundles.js';
 import { healthRoutes } from './routes/health.js';
@@ -13,16 +14,24 @@ export interface AppDependencies {
   /** Held long-poll requests; the server passes its own so it can release them on shutdown. */
   readonly waiters?: LongPollWaiters;
   readonly maxLongPollSeconds?: number;
+  readonly metrics?: ServerMetrics;
 }
 
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
   app.silent = true;
-  app.use(errorEnvelope(deps.logger));
   const waiters = deps.waiters ?? new LongPollWaiters();
+  const metrics = deps.metrics ?? new ServerMetrics(deps.registry, waiters);
+  app.use(metrics.middleware());
+  app.use(errorEnvelope(deps.logger));
   deps.registry.on('published', (bundle) => waiters.notify(bundle));
-  const bundles = bundleRoutes({ registry: deps.registry, waiters, maxWaitSeconds: deps.maxLongPollSeconds ?? DEFAULTS.maxLongPollSeconds });
-  for (const router of [healthRoutes(), bundles]) {
+  const bundles = bundleRoutes({
+    registry: deps.registry,
+    waiters,
+    metrics,
+    maxWaitSeconds: deps.maxLongPollSeconds ?? DEFAULTS.maxLongPollSeconds,
+  });
+  for (const router of [healthRoutes(deps.registry, metrics), bundles]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { AppError, isAppError, messageOf } from '../core/index.js';
-import { HTTP_STATUS } from './errors.js';
+import { EXPOSED_SERVER_CODES, HTTP_STATUS } from './errors.js';
 
 /**
  * Turns every failure into a JSON envelope `{code, message}`. Client errors
@@ -18,7 +18,7 @@ export function errorEnvelope(logger: Logger) {
     } catch (err) {
       const appError = toAppError(err);
       const status = HTTP_STATUS[appError.code];
-      const exposed = status < 500;
+      const exposed = status < 500 || EXPOSED_SERVER_CODES.has(appError.code);
       if (!exposed) logger.error({ err: messageOf(err), code: appError.code, path: ctx.path }, 'request failed');
       ctx.status = status;
       ctx.set('Cache-Control', 'no-store');

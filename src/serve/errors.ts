@@ -22,5 +22,16 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   EVAL_FAILED: 500,
   REQUEST_INVALID: 400,
   ROUTE_NOT_FOUND: 404,
+  DECISION_INVALID: 500,
   INTERNAL: 500,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  ENCODING_UNSUPPORTED: 415,
+  TOKEN_NOT_FOUND: 404,
+  STORE_UNAVAILABLE: 503,
+  SERVER_UNREACHABLE: 502,
+  NOT_READY: 503,
 };
+
+/** Server-side states that are not failures: their message is safe and useful to show, and not worth an error log. */
+export const EXPOSED_SERVER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NOT_READY']);

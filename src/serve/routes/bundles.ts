@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { AppError } from '../../core/index.js';
 import { etagMatches } from '../etag.js';
 import type { LongPollWaiters } from '../long-poll.js';
+import type { ServerMetrics } from '../metrics.js';
 import { parsePrefer } from '../prefer.js';
 import type { BundleRegistry, PublishedBundle } from '../registry.js';
 
@@ -13,6 +14,7 @@ export const LONG_POLL_CONTENT_TYPE = 'application/vnd.openpolicyagent.bundles';
 export interface BundleRouteOptions {
   readonly registry: BundleRegistry;
   readonly waiters: LongPollWaiters;
+  readonly metrics: ServerMetrics;
   /** Upper bound on a client's `wait=`, so a held request always ends. */
   readonly maxWaitSeconds: number;
 }
@@ -44,8 +46,10 @@ export function bundleRoutes(options: BundleRouteOptions): Router {
     ctx.req.once('close', () => abort.abort());
     const seconds = Math.min(waitSeconds, options.maxWaitSeconds);
     const next = await options.waiters.wait(name, seconds * 1000, abort.signal);
-    if (next) sendBundle(ctx, next, true);
-    else notModified(ctx, options.registry.get(name) ?? current);
+    if (next) {
+      options.metrics.deliveryLatency.observe({ bundle: name }, (Date.now() - next.publishedAt.getTime()) / 1000);
+      sendBundle(ctx, next, true);
+    } else notModified(ctx, options.registry.get(name) ?? current);
   });
   router.get('/v1/bundles', (ctx) => {
     ctx.body = { bundles: options.registry.states() };
