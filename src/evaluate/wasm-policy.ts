@@ -3,11 +3,28 @@ import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { AppError, canonicalJsonBytes, messageOf, type JsonValue } from '../core/index.js';
 import { WASM_PATH, type LoadedBundle } from '../bundle/index.js';
 import { normalizeEntrypoint } from './entrypoint.js';
+import { currentTimeNs, HOST_BUILTIN_NAMES, hostBuiltins, SDK_BUILTIN_NAMES } from './host-builtins.js';
 
 /** 64 KiB pages: start small, and cap growth so one hostile input cannot take the process's memory. */
 const MEMORY = { initial: 5, maximum: 4096 } as const;
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
 export type Decision = { readonly defined: true; readonly result: unknown } | { readonly defined: false };
+
+export interface EvaluateOptions {
+  /**
+   * The time `time.now_ns()` returns throughout this evaluation: ns since the
+   * epoch, or a Date. Defaults to the current time, read once per evaluation.
+   */
+  readonly now?: bigint | Date;
+}
+
+/** Shared with the host builtins, which are bound once at load time but must see each evaluation's time. */
+interface EvaluationClock {
+  nowNs: bigint;
+}
 
 /**
  * A bundle's Wasm module loaded with its data, evaluated in-process. Not
@@ -16,27 +33,33 @@ export type Decision = { readonly defined: true; readonly result: unknown } | { 
 export class WasmPolicy {
   private constructor(
     private readonly policy: LoadedPolicy,
+    private readonly clock: EvaluationClock,
     readonly entrypoints: ReadonlySet<string>,
   ) {}
 
   static async fromBundle(bundle: LoadedBundle): Promise<WasmPolicy> {
     const wasm = bundle.wasm.get(WASM_PATH);
     if (!wasm) throw new AppError('BUNDLE_INVALID', 'bundle has no /policy.wasm to evaluate');
+    const clock: EvaluationClock = { nowNs: 0n };
     let policy: LoadedPolicy;
     try {
-      policy = await loadPolicy(wasm, { ...MEMORY });
+      policy = await loadPolicy(wasm, { ...MEMORY }, hostBuiltins({ nowNs: () => clock.nowNs }));
+      assertBuiltinsAvailable(policy);
       policy.setData(toArrayBuffer(canonicalJsonBytes(bundle.data)));
     } catch (err) {
+      if (err instanceof AppError) throw err;
       throw new AppError('EVAL_FAILED', `cannot load the bundle's Wasm module: ${messageOf(err)}`, { cause: err });
     }
-    return new WasmPolicy(policy, new Set(Object.keys(policy.entrypoints as Record<string, number>)));
+    return new WasmPolicy(policy, clock, new Set(Object.keys(policy.entrypoints as Record<string, number>)));
   }
 
-  evaluate(entrypoint: string, input: JsonValue | undefined): Decision {
+  evaluate(entrypoint: string, input: JsonValue | undefined, options: EvaluateOptions = {}): Decision {
     const name = normalizeEntrypoint(entrypoint);
     if (!this.entrypoints.has(name)) {
       throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `entrypoint '${entrypoint}' is not in the bundle (known: ${[...this.entrypoints].sort().join(', ')})`);
     }
+    // Read once, so that every time.now_ns() call in this evaluation agrees, as in OPA.
+    this.clock.nowNs = options.now === undefined ? currentTimeNs() : toNs(options.now);
     let results: unknown;
     try {
       results = this.policy.evaluate(input, name);
@@ -46,6 +69,33 @@ export class WasmPolicy {
     const first = Array.isArray(results) ? (results[0] as { result?: unknown } | undefined) : undefined;
     return first && 'result' in first ? { defined: true, result: first.result } : { defined: false };
   }
+}
+
+/**
+ * Fails at load time, rather than at the first evaluation that reaches the
+ * call, when the module needs a builtin nobody implements: a bundle compiled
+ * without tools/opa/capabilities.json. Runs before setData, whose heap reset
+ * discards what the dump allocates.
+ */
+function assertBuiltinsAvailable(policy: LoadedPolicy): void {
+  const instance = 'instance' in policy.wasmInstance ? policy.wasmInstance.instance : policy.wasmInstance;
+  const exports = instance.exports as { builtins(): number; opa_json_dump(addr: number): number };
+  const bytes = new Uint8Array(policy.mem.buffer);
+  const start = exports.opa_json_dump(exports.builtins());
+  const names = Object.keys(JSON.parse(new TextDecoder().decode(bytes.subarray(start, bytes.indexOf(0, start)))) as Record<string, number>);
+  const missing = names.filter((n) => !HOST_BUILTIN_NAMES.includes(n) && !SDK_BUILTIN_NAMES.includes(n)).sort();
+  if (missing.length > 0) {
+    throw new AppError('BUNDLE_INVALID', `the bundle's Wasm module calls builtins that are not available: ${missing.join(', ')} (compile policies with --capabilities tools/opa/capabilities.json)`);
+  }
+}
+
+/** ns since the epoch, limited to what OPA's time.now_ns can return (an int64). */
+function toNs(now: bigint | Date): bigint {
+  const ns = typeof now === 'bigint' ? now : Number.isNaN(now.getTime()) ? undefined : BigInt(now.getTime()) * 1_000_000n;
+  if (ns === undefined || ns < INT64_MIN || ns > INT64_MAX) {
+    throw new AppError('USAGE', `evaluation time ${String(now)} is not a valid time between the years 1677 and 2262`);
+  }
+  return ns;
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
