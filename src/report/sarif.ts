@@ -1,0 +1,141 @@
+import { sha256Hex } from '../core/index.js';
+import type { ReportContext } from './context.js';
+import { compareFindings, severityRank, sortExceptions, sortFindings } from './findings.js';
+import type { Decision, ExceptionRecord, Finding, Severity } from './model.js';
+
+/** The schema SARIF consumers (GitHub code scanning among them) resolve; 2.1.0 is the only version they accept. */
+export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+// GitHub ranks security alerts by this property (a CVSS-like score as a string);
+// the values are the ones Grype falls back to when a match has no CVSS score.
+const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
+  CRITICAL: '9.0',
+  HIGH: '7.0',
+  MEDIUM: '4.0',
+  LOW: '1.0',
+  NEGLIGIBLE: '0.0',
+  UNKNOWN: '0.0',
+};
+
+type Level = 'error' | 'warning';
+
+interface Entry {
+  readonly finding: Finding;
+  readonly exception?: ExceptionRecord;
+}
+
+/**
+ * `--output sarif`: one SARIF 2.1.0 run. Rules are the policy rules that fired;
+ * violations are `error` results, warnings `warning` results, and findings an
+ * exception suppressed are kept with a `suppressions` entry, so code scanning
+ * shows them as dismissed with the exception's reason rather than losing them.
+ */
+export function formatSarif(decision: Decision, context: ReportContext): string {
+  const entries: Entry[] = [
+    ...sortFindings(decision.violations).map((finding) => ({ finding })),
+    ...sortFindings(decision.warnings).map((finding) => ({ finding })),
+    ...sortExceptions(decision.exceptions).flatMap((exception) => (exception.finding ? [{ finding: exception.finding, exception }] : [])),
+  ];
+  const rules = ruleDescriptors(entries.map((e) => e.finding));
+  const ruleIndex = new Map(rules.map((r, i) => [r.id, i]));
+  const log = {
+    $schema: SARIF_SCHEMA_URI,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: { driver: { name: context.tool.name, version: context.tool.version, rules } },
+        invocations: [invocation(decision, context)],
+        results: entries.map((e) => result(e, ruleIndex.get(e.finding.rule) ?? 0, context)),
+        properties: { decision: decision.decision, target: context.target },
+      },
+    ],
+  };
+  return `${JSON.stringify(log, null, 2)}\n`;
+}
+
+function levelOf(f: Finding): Level {
+  return f.enforcement === 'deny' ? 'error' : 'warning';
+}
+
+/** One reportingDescriptor per rule, in order of first appearance (worst first). */
+function ruleDescriptors(findings: readonly Finding[]) {
+  const byRule = new Map<string, Finding[]>();
+  for (const f of [...findings].sort(compareFindings)) byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f]);
+  return [...byRule.entries()].map(([id, list]) => {
+    const worst = [...list].sort((a, b) => severityRank(a.severity) - severityRank(b.severity))[0] as Finding;
+    const title = list.find((f) => f.title !== undefined)?.title;
+    const practice = list.find((f) => f.practice !== undefined)?.practice;
+    return {
+      id,
+      shortDescription: { text: title ?? id },
+      ...(practice === undefined ? {} : { fullDescription: { text: practice } }),
+      defaultConfiguration: { level: list.some((f) => f.enforcement === 'deny') ? 'error' : 'warning' },
+      properties: {
+        tags: ['security', 'container-image', ...(list.some((f) => f.package !== undefined) ? ['vulnerability'] : [])],
+        'security-severity': SECURITY_SEVERITY[worst.severity],
+      },
+    };
+  });
+}
+
+function result(entry: Entry, ruleIndex: number, context: ReportContext) {
+  const f = entry.finding;
+  const e = entry.exception;
+  return {
+    ruleId: f.rule,
+    ruleIndex,
+    level: levelOf(f),
+    message: { text: f.message },
+    locations: [location(f, context)],
+    partialFingerprints: { 'portcullisFinding/v1': fingerprint(f) },
+    ...(e ? { suppressions: [{ kind: 'external', status: 'accepted', justification: `${e.reason} (expires ${e.expires})` }] } : {}),
+    properties: {
+      severity: f.severity,
+      enforcement: f.enforcement,
+      ...optional({ id: f.id, package: f.package, installed_version: f.installed_version, fixed_version: f.fixed_version, image: f.image }),
+    },
+  };
+}
+
+/** The Dockerfile (or manifest) line when the finding has one; otherwise the scanned artifact. */
+function location(f: Finding, context: ReportContext) {
+  const file = f.location?.file ?? context.artifacts[0] ?? context.target;
+  const line = f.location?.line;
+  return {
+    physicalLocation: {
+      artifactLocation: { uri: toUri(file) },
+      ...(line !== undefined && line >= 1 ? { region: { startLine: line } } : {}),
+    },
+    ...(f.image === undefined ? {} : { logicalLocations: [{ fullyQualifiedName: f.image, kind: 'image' }] }),
+  };
+}
+
+/** Expired exceptions become configuration notifications: nothing they cover is suppressed any more. */
+function invocation(decision: Decision, context: ReportContext) {
+  const notifications = sortExceptions(decision.expired_exceptions).map((e) => ({
+    level: 'warning',
+    message: { text: `exception for ${[e.rule, e.id, e.package, e.image].filter(Boolean).join(' ')} expired on ${e.expires}: ${e.reason}` },
+    descriptor: { id: e.rule },
+  }));
+  return {
+    executionSuccessful: true,
+    ...(context.now === undefined ? {} : { endTimeUtc: context.now }),
+    ...(notifications.length > 0 ? { toolConfigurationNotifications: notifications } : {}),
+  };
+}
+
+/** Stable across runs and message rewording, so code scanning tracks one alert per rule and subject. */
+function fingerprint(f: Finding): string {
+  const subject = f.id !== undefined || f.package !== undefined ? '' : f.message;
+  return sha256Hex(JSON.stringify([f.rule, f.id ?? '', f.package ?? '', f.image ?? '', f.location?.file ?? '', f.location?.line ?? 0, subject]));
+}
+
+/** A file path as a relative or absolute URI reference; a colon in the first segment would read as a scheme. */
+export function toUri(path: string): string {
+  const segments = path.replace(/\\/g, '/').split('/');
+  return segments.map((s, i) => (i === 0 ? encodeURIComponent(s) : encodeURIComponent(s).replace(/%3A/gi, ':').replace(/%40/g, '@'))).join('/');
+}
+
+function optional(values: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((kv): kv is [string, string] => kv[1] !== undefined));
+}
