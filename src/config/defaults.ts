@@ -15,4 +15,17 @@ export const DEFAULTS = {
   maxUncompressedBytes: 1024 * 1024 * 1024,
   maxCompressionRatio: 1000,
   maxEntries: 10_000,
+  /** Fleet store: the SQLite file under the state directory, and how long decisions are kept. */
+  sqliteFile: 'portcullis.db',
+  retentionMaxAgeHours: 30 * 24,
+  retentionMaxDecisions: 5_000_000,
+  retentionIntervalSeconds: 300,
+  /** Status and decision-log bodies: decompressed size limit and gzip ratio guard (after the first MiB). */
+  ingestMaxBodyBytes: 64 * 1024 * 1024,
+  ingestMaxCompressionRatio: 200,
+  /** Where `portcullis agents|decisions` look for a server when --server is not given. */
+  serverUrl: 'http://127.0.0.1:8480',
+  /** Decisions per page of GET /v1/decisions, and the most a client may ask for. */
+  decisionsPageSize: 100,
+  decisionsMaxPageSize: 1000,
 } as const;

@@ -6,6 +6,7 @@ import type { KeySource } from '../sign/index.js';
 import { DEFAULTS } from './defaults.js';
 import { fleetConfig, type FleetConfig } from './fleet.js';
 import { configFileSchema, type ConfigFile, type KeyFile } from './schema.js';
+import { storeAuthConfig, type StoreAuthConfig } from './store-auth.js';
 
 /** A trusted key as configured: where its material is, not the material itself. */
 export interface KeyConfig {
@@ -22,7 +23,7 @@ export interface SigningPolicy {
   readonly excludeFiles: readonly string[];
 }
 
-export interface Config {
+export interface Config extends StoreAuthConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly bundlesDir: string;
   readonly definitionsDir: string;
@@ -55,11 +56,14 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
   const base = file ? dirname(resolve(file)) : process.cwd();
   const listen = parseListen(overrides.listen ?? parsed.server?.listen ?? `${DEFAULTS.listenHost}:${DEFAULTS.listenPort}`);
   const limits = parsed.limits ?? {};
+  const stateDir = resolve(overrides.stateDir ?? env['PORTCULLIS_STATE_DIR'] ?? resolve(base, parsed.state?.dir ?? DEFAULTS.stateDir));
+  const tls = parsed.server?.tls;
+  const storeAuth = storeAuthConfig({ ...parsed, ...(tls ? { tls } : {}) }, base, stateDir, env);
   return Object.freeze({
     listen,
     bundlesDir: overrides.bundlesDir ? resolve(overrides.bundlesDir) : resolve(base, parsed.bundles?.dir ?? DEFAULTS.bundlesDir),
     definitionsDir: resolve(base, DEFAULTS.definitionsDir),
-    stateDir: resolve(overrides.stateDir ?? env['PORTCULLIS_STATE_DIR'] ?? resolve(base, parsed.state?.dir ?? DEFAULTS.stateDir)),
+    stateDir,
     logLevel: parsed.log?.level ?? env['PORTCULLIS_LOG_LEVEL'] ?? DEFAULTS.logLevel,
     rescanIntervalMs: parsed.bundles?.rescan_interval_ms ?? DEFAULTS.rescanIntervalMs,
     limits: Object.freeze({
@@ -72,6 +76,7 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
     opaBin: env['OPA_BIN'] || undefined,
     fleet: fleetConfig(parsed.fleet, base),
     ...signingConfig(parsed, base, env, file ?? 'configuration'),
+    ...storeAuth,
   });
 }
 

@@ -1,9 +1,13 @@
 import { fleetSchema, type FleetFile } from './fleet.js';
+import { authSchema, ingestSchema, storeSchema, tlsSchema, type AuthFile, type IngestFile, type StoreFile, type TlsFile } from './store-auth.js';
 
 /** The YAML configuration file of `portcullis serve`, documented in README.md. */
 export interface ConfigFile {
   readonly fleet?: FleetFile;
-  readonly server?: { readonly listen?: string };
+  readonly server?: { readonly listen?: string; readonly tls?: TlsFile };
+  readonly store?: StoreFile;
+  readonly auth?: AuthFile;
+  readonly ingest?: IngestFile;
   readonly bundles?: { readonly dir?: string; readonly rescan_interval_ms?: number; readonly signing?: SigningPolicyFile };
   /** Trusted verification keys by key id, as OPA's `keys` block; several ids at once allow rotation. */
   readonly keys?: Readonly<Record<string, KeyFile>>;
@@ -48,8 +52,11 @@ export const configFileSchema = {
     server: {
       type: 'object',
       additionalProperties: false,
-      properties: { listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' } },
+      properties: { listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' }, tls: tlsSchema },
     },
+    store: storeSchema,
+    auth: authSchema,
+    ingest: ingestSchema,
     bundles: {
       type: 'object',
       additionalProperties: false,

@@ -18,6 +18,10 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'KEY_INVALID',
   'EVAL_ENTRYPOINT_UNKNOWN',
   'REQUEST_INVALID',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'ENCODING_UNSUPPORTED',
+  'TOKEN_NOT_FOUND',
 ]);
 
 const FAIL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['COMPILE_FAILED', 'SIGNATURE_INVALID']);

@@ -2,6 +2,7 @@ import Koa from 'koa';
 import { DEFAULTS } from '../config/index.js';
 import type { Logger } from 'pino';
 import { errorEnvelope } from './error-middleware.js';
+import { useFleet, type FleetDependencies } from './fleet-app.js';
 import { LongPollWaiters } from './long-poll.js';
 import { ServerMetrics } from './metrics.js';
 import type { BundleRegistry } from './registry.js';
@@ -9,6 +10,8 @@ import { bundleRoutes } from './routes/bundles.js';
 import { healthRoutes } from './routes/health.js';
 
 export interface AppDependencies {
+  /** Status and decision-log ingestion, fleet queries and token auth; absent in bundle-only tests. */
+  readonly fleet?: FleetDependencies;
   readonly registry: BundleRegistry;
   readonly logger: Logger;
   /** Held long-poll requests; the server passes its own so it can release them on shutdown. */
@@ -24,6 +27,7 @@ export function createApp(deps: AppDependencies): Koa {
   const metrics = deps.metrics ?? new ServerMetrics(deps.registry, waiters);
   app.use(metrics.middleware());
   app.use(errorEnvelope(deps.logger));
+  if (deps.fleet) useFleet(app, deps.fleet);
   deps.registry.on('published', (bundle) => waiters.notify(bundle));
   const bundles = bundleRoutes({
     registry: deps.registry,

@@ -6,6 +6,8 @@ import type { Config } from '../config/index.js';
 import { loadVerificationKey, parseAlgorithm, readKeyMaterial, type VerificationKey, type VerifyOptions } from '../sign/index.js';
 import { createApp } from './app.js';
 import { discoveryBundle } from './discovery.js';
+import { startFleet } from './fleet-server.js';
+import { createListener } from './listener.js';
 import { LongPollWaiters } from './long-poll.js';
 import { BundleRegistry } from './registry.js';
 
@@ -36,11 +38,13 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   registry.start();
   if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
   const waiters = new LongPollWaiters();
-  const server = createApp({ registry, logger, waiters }).listen(config.listen.port, config.listen.host);
+  const fleet = await startFleet(config, logger);
+  const app = createApp({ registry, logger, waiters, fleet: fleet.deps });
+  const server = (await createListener(app.callback(), config.tls)).listen(config.listen.port, config.listen.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  const url = urlOf(server);
+  const url = urlOf(server, config.tls ? 'https' : 'http');
   logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
-  return { url, registry, close: () => close(server, registry, waiters) };
+  return { url, registry, close: () => close(server, registry, waiters).then(() => fleet.close()) };
 }
 
 /** Loads the configured keys once, at start; key errors name the key id and file, never the material. */
@@ -63,10 +67,10 @@ async function verificationFor(config: Config): Promise<VerifyOptions | undefine
   };
 }
 
-function urlOf(server: Server): string {
+function urlOf(server: Server, scheme: 'http' | 'https'): string {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
+  return `${scheme}://${host}:${address.port}`;
 }
 
 /** Stops accepting, answers held long polls with 304 so agents re-poll elsewhere, then drains. */

@@ -1,0 +1,27 @@
+import Router from '@koa/router';
+import type { Store } from '../../store/index.js';
+import { parseDecisionQuery, type PageLimits } from '../decision-query.js';
+import { DECISION_COLUMNS, toCsv } from '../fleet-rows.js';
+import { wantsCsv } from './agents.js';
+
+/**
+ * `GET /v1/decisions`: stored decision-log events, newest first, filtered
+ * and paged with an opaque cursor (`next_cursor` in JSON, the
+ * `X-Next-Cursor` header for CSV).
+ */
+export function decisionRoutes(store: Store, limits: PageLimits): Router {
+  const router = new Router();
+  router.get('/v1/decisions', async (ctx) => {
+    const csv = wantsCsv(ctx);
+    const page = await store.queryDecisions(parseDecisionQuery(ctx.query, limits));
+    ctx.set('Cache-Control', 'no-store');
+    if (page.next_cursor !== undefined) ctx.set('X-Next-Cursor', page.next_cursor);
+    if (csv) {
+      ctx.type = 'text/csv; charset=utf-8';
+      ctx.body = toCsv(DECISION_COLUMNS, page.decisions);
+    } else {
+      ctx.body = page;
+    }
+  });
+  return router;
+}

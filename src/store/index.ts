@@ -1,0 +1,23 @@
+export { openStore } from './open.js';
+export type { StoreConfig } from './open.js';
+export { startRetention } from './retention.js';
+export type { RetentionOptions } from './retention.js';
+export { TOKEN_SCOPES } from './types.js';
+export type {
+  Agent,
+  AgentState,
+  AuthIdentity,
+  BundleReport,
+  Decision,
+  DecisionPage,
+  DecisionQuery,
+  DecisionRecord,
+  ReportedError,
+  RetentionPolicy,
+  StatusRecord,
+  Store,
+  TokenRecord,
+  TokenScope,
+} from './types.js';
+export { mintToken, verifyToken } from './tokens.js';
+export type { NewToken } from './tokens.js';

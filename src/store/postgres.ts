@@ -1,0 +1,142 @@
+import pg from 'pg';
+import { decisionFilter } from './decision-filter.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { encodeCursor, toAgent, toDecision, toToken, type AgentRow, type DecisionRow, type TokenRow } from './rows.js';
+import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, StatusRecord, Store, TokenRecord } from './types.js';
+
+/** Any number; it only has to be the same for every portcullis process sharing one database. */
+const MIGRATION_LOCK = 0x706f7274;
+
+/** The shared store: several portcullis replicas can write to one PostgreSQL database. */
+export class PostgresStore implements Store {
+  readonly driver = 'postgres' as const;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static async open(url: string): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // An idle client's network error would otherwise crash the process; the next query reports it instead.
+    pool.on('error', () => undefined);
+    const store = new PostgresStore(pool);
+    try {
+      await store.migrate();
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.transaction(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await c.query('CREATE TABLE IF NOT EXISTS portcullis_schema (version INTEGER NOT NULL)');
+      const { rows } = await c.query<{ v: number | null }>('SELECT max(version) AS v FROM portcullis_schema');
+      const current = rows[0]?.v ?? 0;
+      for (const [i, sql] of POSTGRES_MIGRATIONS.entries()) {
+        if (i < current) continue;
+        await c.query(sql);
+        await c.query('INSERT INTO portcullis_schema (version) VALUES ($1)', [i + 1]);
+      }
+    });
+  }
+
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async recordStatus(r: StatusRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO agents (id, labels, opa_version, partition_name, auth, first_seen, last_seen, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
+       ON CONFLICT (id) DO UPDATE SET labels = excluded.labels, opa_version = excluded.opa_version,
+         partition_name = excluded.partition_name, auth = excluded.auth, last_seen = excluded.last_seen, state = excluded.state`,
+      [r.agentId, JSON.stringify(r.labels), r.opaVersion ?? null, r.partition ?? null, r.auth ? JSON.stringify(r.auth) : null, r.receivedAt.getTime(), JSON.stringify(r.state)],
+    );
+  }
+
+  /** One statement for the whole batch: the rows travel as one JSON array parameter. */
+  async recordDecisions(records: readonly DecisionRecord[], receivedAt: Date): Promise<number> {
+    if (records.length === 0) return 0;
+    const rows = records.map((d) => ({
+      decision_id: d.decisionId ?? null, agent_id: d.agentId, ts: d.timestamp.getTime(), received_at: receivedAt.getTime(),
+      path: d.path ?? null, revision: d.revision ?? null, bundles: d.bundles ?? null, labels: d.labels,
+      input: d.input, result: d.result, rest: d.rest, auth: d.auth ?? null,
+    }));
+    await this.pool.query(
+      `INSERT INTO decisions (decision_id, agent_id, ts, received_at, path, revision, bundles, labels, input, result, rest, auth)
+       SELECT decision_id, agent_id, ts, received_at, path, revision, bundles, labels, input, result, rest, auth
+       FROM jsonb_to_recordset($1::jsonb) AS x(decision_id text, agent_id text, ts bigint, received_at bigint, path text,
+         revision text, bundles jsonb, labels jsonb, input jsonb, result jsonb, rest jsonb, auth jsonb)`,
+      [JSON.stringify(rows)],
+    );
+    return records.length;
+  }
+
+  async listAgents(): Promise<Agent[]> {
+    return (await this.pool.query<AgentRow>('SELECT * FROM agents ORDER BY id')).rows.map(toAgent);
+  }
+
+  async queryDecisions(query: DecisionQuery): Promise<DecisionPage> {
+    const { where, params } = decisionFilter(query, { name: 'postgres' });
+    const sql = `SELECT * FROM decisions ${where} ORDER BY seq ${query.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length + 1}`;
+    const rows = (await this.pool.query<DecisionRow>(sql, [...params, query.limit + 1])).rows;
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return { decisions: page.map(toDecision), ...(rows.length > query.limit && last ? { next_cursor: encodeCursor(last.seq) } : {}) };
+  }
+
+  async countDecisions(): Promise<number> {
+    return Number((await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM decisions')).rows[0]?.n ?? 0);
+  }
+
+  async createToken(t: TokenRecord): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO tokens (id, name, hash, agent, grp, bundles, scopes, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      [t.id, t.name, t.hash, t.agent ?? null, t.group ?? null, JSON.stringify(t.bundles), JSON.stringify(t.scopes), t.createdAt.getTime(), t.revokedAt?.getTime() ?? null],
+    );
+  }
+
+  async findToken(id: string): Promise<TokenRecord | undefined> {
+    const row = (await this.pool.query<TokenRow>('SELECT * FROM tokens WHERE id = $1', [id])).rows[0];
+    return row ? toToken(row) : undefined;
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.pool.query<TokenRow>('SELECT * FROM tokens ORDER BY created_at, id')).rows.map(toToken);
+  }
+
+  async revokeToken(id: string, at: Date): Promise<boolean> {
+    const res = await this.pool.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at.getTime(), id]);
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async prune(policy: RetentionPolicy, now: Date): Promise<number> {
+    return this.transaction(async (c) => {
+      let deleted = 0;
+      if (policy.maxAgeMs !== undefined) {
+        deleted += (await c.query('DELETE FROM decisions WHERE received_at < $1', [now.getTime() - policy.maxAgeMs])).rowCount ?? 0;
+      }
+      if (policy.maxDecisions !== undefined) {
+        const sql = 'DELETE FROM decisions WHERE seq <= (SELECT seq FROM decisions ORDER BY seq DESC LIMIT 1 OFFSET $1)';
+        deleted += (await c.query(sql, [policy.maxDecisions])).rowCount ?? 0;
+      }
+      return deleted;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
