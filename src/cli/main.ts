@@ -1,7 +1,8 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, exitCodeFor, isAppError, messageOf, packageRoot } from '../core/index.js';
+import { formats } from '../report/index.js';
 
 type Action = () => Promise<number>;
 
@@ -81,6 +82,23 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .requiredOption('--out <dir>', 'folder to write the key files to')
     .option('--kid <id>', 'key id (default: derived from the public key)')
     .action((opts) => run(async () => (await import('./commands/keys.js')).keysGenerate(opts)));
+
+  const outputs = formats.map((f) => `${f.name} (${f.description})`).join('; ');
+  program
+    .command('check')
+    .description('Check scan reports, a Dockerfile and deployment context against the image policy; exit 0 allow, 1 deny, 2 input or usage error, 3 internal error')
+    .option('--report <file>', 'scan report: Trivy, Grype, Trivy Operator VulnerabilityReport or CycloneDX JSON (repeatable)', collect)
+    .option('--format <format>', 'report format of every --report instead of detecting it (see docs/input-format.md)')
+    .option('--dockerfile <file>', 'the image\'s Dockerfile; findings point at its lines')
+    .option('--manifest <file>', 'Kubernetes manifest or AdmissionReview that deploys the image (YAML or JSON)')
+    .option('--metadata <file>', 'cluster metadata: namespace, labels, environment, cluster (YAML or JSON)')
+    .option('--bundle <file>', `policy bundle (default: dist/bundles/image-scan.tar.gz, built by portcullis build)`)
+    .option('--policies <dir>', 'compile this folder of Rego policies with opa instead of using a bundle')
+    .option('--data <file>', 'settings (YAML or JSON) merged over the bundle\'s data.portcullis.scan.settings')
+    .addOption(new Option('-o, --output <format>', `output format: ${outputs}`).choices(formats.map((f) => f.name)).default('table'))
+    .addOption(new Option('--fail-on <level>', 'deny: exit 1 on violations; warn: also on warnings').choices(['deny', 'warn']).default('deny'))
+    .option('--now <rfc3339>', 'evaluation time for CVE ages and exception expiry (default: the current time)')
+    .action((opts) => run(async () => (await import('./commands/check.js')).check(opts, packageVersion())));
 
   return program;
 }

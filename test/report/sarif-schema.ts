@@ -20,7 +20,7 @@ export function sarifValidator(): ValidateFunction {
   // The schema's language pattern has a stray ']', legal only without the u flag.
   const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
   addFormats(ajv);
-  validate = ajv.compile({ ...rest, $id: id });
+  validate = ajv.compile({ ...rest, $id: id as string });
   return validate;
 }
 

@@ -1,0 +1,44 @@
+import { loadBundle, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
+import { WasmPolicy } from '../evaluate/index.js';
+
+/** A published bundle revision, identified by its name and the ETag of its exact bytes. */
+export interface BundleRevision {
+  readonly name: string;
+  readonly etag: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface LoadedRevision {
+  readonly bundle: LoadedBundle;
+  readonly policy: WasmPolicy;
+}
+
+/**
+ * One loaded Wasm policy per bundle, for its current revision: loading
+ * (instantiating the module and writing its data) takes milliseconds, an
+ * evaluation far less. A new ETag replaces the entry; concurrent first
+ * requests share one load.
+ */
+export class PolicyCache {
+  private readonly entries = new Map<string, { etag: string; loaded: Promise<LoadedRevision> }>();
+
+  constructor(private readonly limits: ReadLimits) {}
+
+  get(revision: BundleRevision): Promise<LoadedRevision> {
+    const entry = this.entries.get(revision.name);
+    if (entry?.etag === revision.etag) return entry.loaded;
+    const loaded = load(revision.bytes, this.limits);
+    this.entries.set(revision.name, { etag: revision.etag, loaded });
+    return loaded;
+  }
+
+  /** Drops entries of bundles no longer published. */
+  retain(names: ReadonlySet<string>): void {
+    for (const name of this.entries.keys()) if (!names.has(name)) this.entries.delete(name);
+  }
+}
+
+async function load(bytes: Uint8Array, limits: ReadLimits): Promise<LoadedRevision> {
+  const bundle = loadBundle(bytes, limits);
+  return { bundle, policy: await WasmPolicy.fromBundle(bundle) };
+}

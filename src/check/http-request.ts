@@ -1,0 +1,91 @@
+import { compileSchema } from '../core/index.js';
+import type { InputFile, NormalizeRequest, ReportFile } from '../inputs/index.js';
+
+/** A file given inline: its text or parsed JSON, with an optional name (used in errors and locations) and report format. */
+export interface InlineFile {
+  readonly name?: string;
+  readonly format?: string;
+  readonly content: string | object;
+}
+
+type Inline = string | object;
+
+/** The JSON body of `POST /v1/check`: the same inputs as `portcullis check`, inline. */
+export interface CheckRequestBody {
+  readonly reports?: readonly Inline[];
+  readonly dockerfile?: Inline;
+  readonly manifest?: Inline;
+  readonly metadata?: Inline;
+  readonly now?: string;
+  /** Report format for every report without its own (`auto` detects). */
+  readonly format?: string;
+}
+
+const WRAPPER_KEYS = new Set(['name', 'format', 'content']);
+
+const wrapper = {
+  if: { type: 'object', required: ['content'] },
+  then: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: 256 },
+      format: { type: 'string', minLength: 1, maxLength: 64 },
+      content: { type: ['string', 'object', 'array'] },
+    },
+  },
+} as const;
+
+export const checkRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    reports: { type: 'array', maxItems: 32, items: { type: ['string', 'object', 'array'], ...wrapper } },
+    dockerfile: { type: ['string', 'object'], ...wrapper },
+    manifest: { type: ['string', 'object', 'array'], ...wrapper },
+    metadata: { type: ['string', 'object'], ...wrapper },
+    now: { type: 'string', minLength: 1, maxLength: 64 },
+    format: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+} as const;
+
+const assertBody = compileSchema<CheckRequestBody>(checkRequestSchema, 'REQUEST_INVALID');
+
+/**
+ * Turns a request body into the normalizer's request. Each input is a string
+ * (the file's text), parsed JSON, or `{name, format, content}`; parsed JSON is
+ * re-serialized so that every input goes through the same parser, limits and
+ * error messages as files do.
+ */
+export function checkRequestFromBody(body: unknown, defaultNow: Date): NormalizeRequest {
+  const checked = assertBody(body, 'request body');
+  const reports = (checked.reports ?? []).map((r, i): ReportFile => {
+    const file = inlineFile(r, `report[${i}]`);
+    const format = unwrap(r)?.format ?? checked.format;
+    return format === undefined ? file : { ...file, format };
+  });
+  return {
+    reports,
+    dockerfile: optional(checked.dockerfile, 'Dockerfile'),
+    manifest: optional(checked.manifest, 'manifest'),
+    metadata: optional(checked.metadata, 'metadata'),
+    now: checked.now ?? defaultNow,
+  };
+}
+
+function optional(value: Inline | undefined, name: string): InputFile | undefined {
+  return value === undefined ? undefined : inlineFile(value, name);
+}
+
+function unwrap(value: Inline): InlineFile | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  return keys.includes('content') && keys.every((k) => WRAPPER_KEYS.has(k)) ? (value as InlineFile) : undefined;
+}
+
+function inlineFile(value: Inline, defaultName: string): InputFile {
+  const wrapped = unwrap(value);
+  const content = wrapped ? wrapped.content : value;
+  const text = typeof content === 'string' ? content : JSON.stringify(content);
+  return { path: wrapped?.name ?? defaultName, bytes: Buffer.from(text, 'utf8') };
+}

@@ -1,0 +1,71 @@
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadBundle, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
+import { buildBundles, compilerIdentity, OpaCompiler, resolveToolchain } from '../compile/index.js';
+import { AppError } from '../core/index.js';
+import { WasmPolicy } from '../evaluate/index.js';
+import { DECISION_ENTRYPOINT } from './run.js';
+import { withSettings } from './settings.js';
+
+export interface SettingsOverride {
+  /** Parsed settings document, merged into `data.portcullis.scan.settings`. */
+  readonly value: unknown;
+  /** Named in errors, e.g. the --data file. */
+  readonly source: string;
+}
+
+/** Loads a bundle's policy for checks, with settings overridden when asked, and makes sure it has the decision rule. */
+export async function loadCheckPolicy(bundle: LoadedBundle, settings?: SettingsOverride, label = 'bundle'): Promise<WasmPolicy> {
+  const data = settings ? withSettings(bundle.data, settings.value, settings.source) : bundle.data;
+  const policy = await WasmPolicy.fromBundle({ ...bundle, data });
+  if (!policy.entrypoints.has(DECISION_ENTRYPOINT)) {
+    const known = [...policy.entrypoints].sort().join(', ') || 'none';
+    throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `${label} has no entrypoint ${DECISION_ENTRYPOINT} (it has: ${known})`);
+  }
+  return policy;
+}
+
+export interface BuildPoliciesOptions {
+  /** Folder of Rego policies (`*_test.rego` files are left out) whose packages lie under portcullis/scan. */
+  readonly dir: string;
+  /** Content-addressed build cache, shared with `portcullis build`: an unchanged folder is not recompiled. */
+  readonly cacheDir: string;
+  readonly opaBin: string | undefined;
+  readonly limits: ReadLimits;
+}
+
+/**
+ * Compiles a policy folder with the real opa into a bundle, through the same
+ * pipeline as `portcullis build`: the folder is copied into a scratch project
+ * with a generated definition, since module paths must lie below it.
+ */
+export async function buildPoliciesBundle(options: BuildPoliciesOptions): Promise<LoadedBundle> {
+  const dir = resolve(options.dir);
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new AppError('FILE_NOT_FOUND', `--policies ${options.dir}: no such folder`);
+  const work = await mkdtemp(join(tmpdir(), 'portcullis-check-'));
+  try {
+    await cp(dir, join(work, 'policies'), { recursive: true, filter: (src) => !src.includes('/.git') });
+    await mkdir(join(work, 'bundles'));
+    const definition = {
+      name: 'check',
+      roots: ['portcullis/scan'],
+      policies: ['../policies/**/*.rego'],
+      entrypoints: [DECISION_ENTRYPOINT],
+      revision: { strategy: 'content' },
+    };
+    await writeFile(join(work, 'bundles', 'check.yaml'), JSON.stringify(definition));
+    const [result] = await buildBundles({
+      definitionsDir: join(work, 'bundles'),
+      outDir: join(work, 'out'),
+      cacheDir: options.cacheDir,
+      compilerId: compilerIdentity(),
+      compiler: () => new OpaCompiler(resolveToolchain(options.opaBin)),
+    });
+    if (!result) throw new AppError('INTERNAL', 'the policy build produced no bundle');
+    return loadBundle(new Uint8Array(await readFile(result.path)), options.limits);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

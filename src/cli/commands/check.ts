@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadBundle, type LoadedBundle } from '../../bundle/index.js';
+import { buildPoliciesBundle, loadCheckPolicy, runCheckFiles, targetOf, type SettingsOverride } from '../../check/index.js';
+import { loadConfig, type Config } from '../../config/index.js';
+import { AppError, EXIT, exitCodeFor, isAppError, packageRoot, parseYamlStrict } from '../../core/index.js';
+import { parseNow } from '../../inputs/index.js';
+import { getOutputFormat, type Decision, type ReportContext } from '../../report/index.js';
+import { readInputFile } from '../io.js';
+
+export interface CheckCommandOptions {
+  readonly report?: readonly string[];
+  readonly format?: string;
+  readonly dockerfile?: string;
+  readonly manifest?: string;
+  readonly metadata?: string;
+  readonly bundle?: string;
+  readonly policies?: string;
+  readonly data?: string;
+  readonly output?: string;
+  readonly failOn?: string;
+  readonly now?: string;
+}
+
+/** The bundle `portcullis build` writes from bundles/image-scan.yaml. */
+export const DEFAULT_BUNDLE = 'image-scan.tar.gz';
+
+const MAX_DATA_BYTES = 16 * 1024 * 1024;
+
+/**
+ * `portcullis check`: exit 0 allow, 1 deny (or warnings with --fail-on warn),
+ * 2 input or usage error, 3 internal or toolchain error. An error never exits
+ * 1, so a CI gate can tell a policy failure from a broken run.
+ */
+export async function check(options: CheckCommandOptions, version: string): Promise<number> {
+  try {
+    return await runCommand(options, version);
+  } catch (err) {
+    if (!isAppError(err) || exitCodeFor(err.code) !== EXIT.FAIL) throw err;
+    // Compile and signature failures exit 1 elsewhere; here 1 means "denied" only.
+    process.stderr.write(`portcullis: ${err.message}\n`);
+    return EXIT.USAGE;
+  }
+}
+
+async function runCommand(options: CheckCommandOptions, version: string): Promise<number> {
+  const output = getOutputFormat(options.output ?? 'table');
+  const failOn = parseFailOn(options.failOn ?? 'deny');
+  const reports = options.report ?? [];
+  if (reports.length === 0 && !options.dockerfile && !options.manifest) {
+    throw new AppError('USAGE', 'nothing to check: give at least one --report, --dockerfile or --manifest');
+  }
+  if (options.bundle && options.policies) throw new AppError('USAGE', '--bundle and --policies exclude each other');
+  const now = parseNow(options.now ?? new Date().toISOString()).toISOString();
+  const config = await loadConfig(undefined);
+  const settings = options.data === undefined ? undefined : await readSettings(options.data);
+  const { bundle, label } = await policyBundle(options, config);
+  const policy = await loadCheckPolicy(bundle, settings, label);
+  const { input, decision } = await runCheckFiles(policy, {
+    reports: reports.map((path) => ({ path, format: options.format })),
+    dockerfile: options.dockerfile,
+    manifest: options.manifest,
+    metadata: options.metadata,
+    now,
+  });
+  const context: ReportContext = {
+    target: targetOf(input, 'input'),
+    artifacts: [...reports, options.dockerfile, options.manifest].filter((p): p is string => p !== undefined),
+    now: input.now,
+    tool: { name: 'portcullis', version },
+  };
+  process.stdout.write(output.format(decision, context));
+  return exitCode(decision, failOn);
+}
+
+/** 1 when the decision is deny, or when there are warnings and the gate fails on them. */
+export function exitCode(decision: Decision, failOn: 'deny' | 'warn'): number {
+  if (decision.decision === 'deny') return EXIT.FAIL;
+  if (failOn === 'warn' && decision.warnings.length > 0) return EXIT.FAIL;
+  return EXIT.OK;
+}
+
+function parseFailOn(value: string): 'deny' | 'warn' {
+  if (value === 'deny' || value === 'warn') return value;
+  throw new AppError('USAGE', `--fail-on expects deny or warn, got '${value}'`);
+}
+
+async function readSettings(path: string): Promise<SettingsOverride> {
+  const text = (await readInputFile(path, MAX_DATA_BYTES)).toString('utf8');
+  return { value: parseYamlStrict(text, path, 'INPUT_INVALID'), source: path };
+}
+
+/** --bundle, else --policies compiled with opa, else the built image-scan bundle (here, then in the package). */
+async function policyBundle(options: CheckCommandOptions, config: Config): Promise<{ bundle: LoadedBundle; label: string }> {
+  if (options.policies !== undefined) {
+    const bundle = await buildPoliciesBundle({ dir: options.policies, cacheDir: join(config.stateDir, 'cache'), opaBin: config.opaBin, limits: config.limits });
+    return { bundle, label: `policies in ${options.policies}` };
+  }
+  const path = options.bundle ?? defaultBundle(config);
+  return { bundle: loadBundle(await readInputFile(path, config.limits.maxArchiveBytes), config.limits), label: path };
+}
+
+function defaultBundle(config: Config): string {
+  const candidates = [join(config.bundlesDir, DEFAULT_BUNDLE), resolve(packageRoot(), 'dist', 'bundles', DEFAULT_BUNDLE)];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) {
+    throw new AppError('BUNDLE_NOT_FOUND', `no policy bundle: ${candidates[0] ?? DEFAULT_BUNDLE} does not exist; run portcullis build, or pass --bundle FILE or --policies DIR`);
+  }
+  return found;
+}
