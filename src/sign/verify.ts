@@ -61,7 +61,8 @@ export async function verifyFiles(files: readonly BundleFile[], options: VerifyO
     return { signed: false, verified: 0, excluded: 0 };
   }
   if (options.keys.size === 0) throw invalid('verification key not provided');
-  if (document.plugin !== '') throw invalid(`no verifier exists under id ${document.plugin}`);
+  // `opa build` writes plugin "_default", the id of OPA's built-in verifier; any other id is a custom Go plugin.
+  if (document.plugin !== '' && document.plugin !== DEFAULT_VERIFIER) throw invalid(`no verifier exists under id ${document.plugin}`);
   const tokens = document.signatures ?? [];
   if (tokens.length === 0) throw invalid('.signatures.json: missing JWT (expected exactly one)');
   if (tokens.length > 1) throw invalid('.signatures.json: multiple JWTs not supported (expected exactly one)');
@@ -74,6 +75,8 @@ export async function verifyFiles(files: readonly BundleFile[], options: VerifyO
 export async function verifyBundle(bytes: Uint8Array, options: VerifyOptions, limits: ReadLimits = DEFAULT_READ_LIMITS): Promise<VerifyResult> {
   return verifyFiles(readTarGz(bytes, limits), options);
 }
+
+const DEFAULT_VERIFIER = '_default';
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 

@@ -135,8 +135,21 @@ export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefi
 /** Starts `portcullis serve` over `dir` on a free port; resolves once it logs its URL. */
 export async function startPortcullis(dir: string, extra: readonly string[] = []): Promise<Child & { url: string }> {
   const child = start(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--dir', dir, ...extra], { PORTCULLIS_LOG_LEVEL: 'info' });
-  const url = await waitFor(() => /"msg":"listening".*?"url":"([^"]+)"/.exec(child.output())?.[1], 15_000, () => child.output());
+  const url = await waitFor(() => listeningUrl(child.output()), 15_000, () => child.output());
   return { ...child, url };
+}
+
+function listeningUrl(output: string): string | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.includes('"listening"')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      if (entry.msg === 'listening' && entry.url) return entry.url;
+    } catch {
+      // not a complete JSON line yet
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -300,6 +300,7 @@ describe('tamper suite: forged bundles are refused by portcullis verify and by r
   after(async () => {
     await agent?.stop();
     await server.stop();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('has at least 20 distinct attacks', () => {
