@@ -100,6 +100,56 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--now <rfc3339>', 'evaluation time for CVE ages and exception expiry (default: the current time)')
     .action((opts) => run(async () => (await import('./commands/check.js')).check(opts, packageVersion())));
 
+  const client = (command: Command) =>
+    command
+      .option('--server <url>', 'portcullis server URL (default $PORTCULLIS_SERVER or http://127.0.0.1:8480)')
+      .option('--token <token>', 'bearer token with the admin scope (default $PORTCULLIS_TOKEN)')
+      .option('--ca <file>', 'CA certificate to trust for an https server')
+      .option('-o, --output <format>', 'json | csv | table', 'table');
+
+  client(program.command('agents'))
+    .description('List the agents that report status: id, OPA version, active revision per bundle, last request, last error (queries GET /v1/agents)')
+    .action((opts) => run(async () => (await import('./commands/agents.js')).agents(opts, process.env)));
+
+  client(program.command('decisions'))
+    .description('Query stored decision logs, newest first (queries GET /v1/decisions); filters combine with AND')
+    .option('--since <time>', 'only decisions at or after this RFC 3339 time')
+    .option('--until <time>', 'only decisions at or before this RFC 3339 time')
+    .option('--path <path>', 'decision path, e.g. portcullis/image/pinned/deny')
+    .option('--result <json>', 'result equal to this JSON value (true, 3, \'"text"\', \'{"a":1}\')')
+    .option('--revision <rev>', 'bundle revision the agent used')
+    .option('--agent <id>', "agent id (labels.id) or the agent name of the agent's token")
+    .option('--label <name=value>', 'agent label equality (repeatable)', collect)
+    .option('--input <path=value>', 'input field equality, dotted path; value is JSON or else a string (repeatable)', collect)
+    .option('--limit <n>', 'decisions per page (default 100, at most 1000)')
+    .option('--cursor <cursor>', 'continue after a previous page')
+    .option('--order <order>', 'desc (newest first, default) or asc')
+    .option('--all', 'follow every page')
+    .action((opts) => run(async () => (await import('./commands/decisions.js')).decisions(opts, process.env)));
+
+  const store = (command: Command) =>
+    command
+      .option('--config <file>', 'serve configuration file naming the store (default: SQLite under the state directory)')
+      .option('--state-dir <dir>', 'state directory (default .portcullis)');
+  const tokens = program.command('tokens').description('Manage bearer tokens for agents and operators (stored hashed in the fleet store)');
+  store(tokens.command('create'))
+    .description('Create a token and print it once; scopes: bundles, status, logs (agents) and admin (fleet queries)')
+    .requiredOption('--name <name>', 'a name to recognise the token by')
+    .option('--agent <id>', 'the agent this token belongs to')
+    .option('--group <group>', 'the agent group this token belongs to')
+    .option('--bundles <names>', 'comma-separated bundles it may download, or * (default *)')
+    .option('--scopes <scopes>', 'comma-separated APIs: bundles,status,logs,admin (default bundles,status,logs)')
+    .option('--json', 'print the token and its metadata as JSON')
+    .action((opts) => run(async () => (await import('./commands/tokens.js')).tokensCreate(opts)));
+  store(tokens.command('list'))
+    .description('List tokens (metadata only; tokens cannot be shown again)')
+    .option('--json', 'print as JSON')
+    .action((opts) => run(async () => (await import('./commands/tokens.js')).tokensList(opts)));
+  store(tokens.command('revoke'))
+    .description('Revoke a token; the server refuses it from the next request on')
+    .argument('<id>', 'token id (from tokens list)')
+    .action((id: string, opts) => run(async () => (await import('./commands/tokens.js')).tokensRevoke(id, opts)));
+
   return program;
 }
 

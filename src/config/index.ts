@@ -7,3 +7,5 @@ export { fleetConfig, fleetSchema } from './fleet.js';
 export type { FleetConfig, FleetFile, FleetGroupFile } from './fleet.js';
 export { storeAuthConfig } from './store-auth.js';
 export type { StoreAuthConfig, StoreSettings } from './store-auth.js';
+export { clientConfig } from './client.js';
+export type { ClientConfig } from './client.js';

@@ -1,0 +1,18 @@
+import { DEFAULTS } from './defaults.js';
+
+/** Where `portcullis agents|decisions` send their queries: flags first, then PORTCULLIS_SERVER / PORTCULLIS_TOKEN. */
+export interface ClientConfig {
+  readonly server: string;
+  readonly token?: string;
+  /** A CA certificate file to trust for an https server with a private CA. */
+  readonly ca?: string;
+}
+
+export function clientConfig(flags: { server?: string; token?: string; ca?: string }, env: NodeJS.ProcessEnv): ClientConfig {
+  const token = flags.token ?? (env['PORTCULLIS_TOKEN'] || undefined);
+  return {
+    server: (flags.server ?? (env['PORTCULLIS_SERVER'] || DEFAULTS.serverUrl)).replace(/\/+$/, ''),
+    ...(token === undefined ? {} : { token }),
+    ...(flags.ca === undefined ? {} : { ca: flags.ca }),
+  };
+}
