@@ -10,7 +10,8 @@ export interface BundleRevision {
 
 export interface LoadedRevision {
   readonly bundle: LoadedBundle;
-  readonly policy: WasmPolicy;
+  /** Absent for a bundle of Rego sources without a Wasm module: only its data can be read. */
+  readonly policy: WasmPolicy | undefined;
 }
 
 /**
@@ -40,5 +41,5 @@ export class PolicyCache {
 
 async function load(bytes: Uint8Array, limits: ReadLimits): Promise<LoadedRevision> {
   const bundle = loadBundle(bytes, limits);
-  return { bundle, policy: await WasmPolicy.fromBundle(bundle) };
+  return { bundle, policy: bundle.wasm.size === 0 ? undefined : await WasmPolicy.fromBundle(bundle) };
 }

@@ -8,6 +8,10 @@ import { ServerMetrics } from './metrics.js';
 import type { BundleRegistry } from './registry.js';
 import { bundleRoutes } from './routes/bundles.js';
 import { healthRoutes } from './routes/health.js';
+import { checkRoutes } from './routes/check.js';
+import { dataRoutes, DEFAULT_MAX_REQUEST_BYTES } from './routes/data.js';
+import { DEFAULT_READ_LIMITS, type ReadLimits } from '../bundle/index.js';
+import { PolicyCache } from '../check/index.js';
 
 export interface AppDependencies {
   /** Status and decision-log ingestion, fleet queries and token auth; absent in bundle-only tests. */
@@ -18,6 +22,10 @@ export interface AppDependencies {
   readonly waiters?: LongPollWaiters;
   readonly maxLongPollSeconds?: number;
   readonly metrics?: ServerMetrics;
+  /** Largest JSON body of POST /v1/check and /v1/data (default 64 MiB: scan reports can be large). */
+  readonly maxRequestBytes?: number;
+  /** Limits for re-reading published bundles to evaluate them (they were validated on publishing). */
+  readonly readLimits?: ReadLimits;
 }
 
 export function createApp(deps: AppDependencies): Koa {
@@ -35,7 +43,13 @@ export function createApp(deps: AppDependencies): Koa {
     metrics,
     maxWaitSeconds: deps.maxLongPollSeconds ?? DEFAULTS.maxLongPollSeconds,
   });
-  for (const router of [healthRoutes(deps.registry, metrics), bundles]) {
+  const evaluation = {
+    registry: deps.registry,
+    cache: new PolicyCache(deps.readLimits ?? DEFAULT_READ_LIMITS),
+    maxBodyBytes: deps.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+  };
+  app.use(dataRoutes(evaluation));
+  for (const router of [healthRoutes(deps.registry, metrics), bundles, checkRoutes(evaluation)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
