@@ -10,3 +10,5 @@ export type { LoadedBundle } from './load.js';
 export { mergeDataFiles, mountData, isDataFile, isPlainObject } from './data.js';
 export { regoPackagePath } from './rego.js';
 export { assertBundlesDisjoint, assertRootsDisjoint, normalizeRoot, rootContains } from './roots.js';
+export { deltaBundle, diffData, PATCH_PATH } from './delta.js';
+export type { PatchOperation } from './delta.js';

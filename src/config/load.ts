@@ -38,6 +38,8 @@ export interface Config extends StoreAuthConfig {
   readonly signing: SigningPolicy;
   /** Only the environment variables that `secret_env` keys name. */
   readonly keyEnv: Readonly<Record<string, string | undefined>>;
+  /** Whether data-only changes are also offered as delta bundles. */
+  readonly deltas: boolean;
   /** Agent groups served through a discovery bundle, when configured. */
   readonly fleet: FleetConfig | undefined;
 }
@@ -58,6 +60,7 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
   const limits = parsed.limits ?? {};
   const stateDir = resolve(overrides.stateDir ?? env['PORTCULLIS_STATE_DIR'] ?? resolve(base, parsed.state?.dir ?? DEFAULTS.stateDir));
   const tls = parsed.server?.tls;
+  const signing = signingConfig(parsed, base, env, file ?? 'configuration');
   const storeAuth = storeAuthConfig({ ...parsed, ...(tls ? { tls } : {}) }, base, stateDir, env);
   return Object.freeze({
     listen,
@@ -75,7 +78,8 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
     }),
     opaBin: env['OPA_BIN'] || undefined,
     fleet: fleetConfig(parsed.fleet, base),
-    ...signingConfig(parsed, base, env, file ?? 'configuration'),
+    ...signing,
+    deltas: parsed.bundles?.deltas ?? !signing.signing.required,
     ...storeAuth,
   });
 }

@@ -8,7 +8,13 @@ export interface ConfigFile {
   readonly store?: StoreFile;
   readonly auth?: AuthFile;
   readonly ingest?: IngestFile;
-  readonly bundles?: { readonly dir?: string; readonly rescan_interval_ms?: number; readonly signing?: SigningPolicyFile };
+  readonly bundles?: {
+    readonly dir?: string;
+    readonly rescan_interval_ms?: number;
+    readonly signing?: SigningPolicyFile;
+    /** Serve delta bundles for data-only changes; default: on unless signatures are required (OPA does not verify deltas). */
+    readonly deltas?: boolean;
+  };
   /** Trusted verification keys by key id, as OPA's `keys` block; several ids at once allow rotation. */
   readonly keys?: Readonly<Record<string, KeyFile>>;
   readonly state?: { readonly dir?: string };
@@ -63,6 +69,7 @@ export const configFileSchema = {
       properties: {
         dir: { type: 'string', minLength: 1 },
         rescan_interval_ms: { type: 'integer', minimum: 100 },
+        deltas: { type: 'boolean' },
         signing: {
           type: 'object',
           additionalProperties: false,

@@ -66,7 +66,8 @@ function bundleConfig(name: string, group: FleetGroupFile, service: string): Rec
   const signing = group.keyid === undefined ? undefined : { keyid: group.keyid, ...(group.scope === undefined ? {} : { scope: group.scope }) };
   return {
     service,
-    resource: `bundles/${name}`,
+    // OPA rejects delta bundles when it persists bundles, so those agents ask for snapshots only.
+    resource: group.persist ? `bundles/${name}?mode=snapshot` : `bundles/${name}`,
     persist: group.persist ?? false,
     polling: { ...polling, long_polling_timeout_seconds: group.long_polling_timeout_seconds ?? 30 },
     ...(signing ? { signing } : {}),

@@ -19,6 +19,12 @@ export class ServerMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly deliveries = new Counter({
+    name: 'portcullis_bundle_deliveries_total',
+    help: 'Bundles sent with a 200, by bundle and type (snapshot or delta).',
+    labelNames: ['bundle', 'type'] as const,
+    registers: [this.registry],
+  });
   readonly ingested = new Counter({
     name: 'portcullis_ingested_total',
     help: 'Status updates and decision-log events stored, by kind.',

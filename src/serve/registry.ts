@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { messageOf, sha256Hex } from '../core/index.js';
-import { assertBundlesDisjoint, loadBundle, type ReadLimits } from '../bundle/index.js';
+import { assertBundlesDisjoint, deltaBundle, loadBundle, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
 import { verifyFiles, type VerifyOptions } from '../sign/index.js';
 
 const SUFFIX = '.tar.gz';
@@ -17,6 +17,8 @@ export interface PublishedBundle {
   readonly revision: string;
   readonly roots: readonly string[];
   readonly publishedAt: Date;
+  /** A data-only patch from the previous revision (the agent's If-None-Match) to this one. */
+  readonly delta?: { readonly baseEtag: string; readonly bytes: Uint8Array };
 }
 
 export interface BundleState {
@@ -36,6 +38,8 @@ export interface RegistryOptions {
   readonly rescanIntervalMs: number;
   /** When set, a bundle is published only if its signature verifies against these keys and rules. */
   readonly verification?: VerifyOptions;
+  /** Prepare delta bundles for data-only changes (OPA never verifies signatures of deltas). */
+  readonly deltas?: boolean;
 }
 
 /**
@@ -147,6 +151,12 @@ export class BundleRegistry extends EventEmitter {
     }
   }
 
+  private deltaFrom(previous: PublishedBundle | undefined, next: LoadedBundle): PublishedBundle['delta'] {
+    if (!this.options.deltas || !previous) return undefined;
+    const bytes = deltaBundle(loadBundle(previous.bytes, this.options.limits), next);
+    return bytes ? { baseEtag: previous.etag, bytes } : undefined;
+  }
+
   private async publish(name: string, bytes: Uint8Array): Promise<void> {
     const etag = `"${sha256Hex(bytes)}"`;
     if (this.bundles.get(name)?.etag === etag) return;
@@ -155,7 +165,16 @@ export class BundleRegistry extends EventEmitter {
     const signature = this.options.verification ? await verifyFiles(loaded.files, this.options.verification) : undefined;
     const others = [...this.bundles.values()].filter((b) => b.name !== name).map((b) => ({ name: b.name, roots: b.roots }));
     assertBundlesDisjoint([...others, { name, roots: loaded.manifest.roots }]);
-    const bundle: PublishedBundle = { name, bytes, etag, revision: loaded.manifest.revision, roots: loaded.manifest.roots, publishedAt: new Date() };
+    const delta = this.deltaFrom(this.bundles.get(name), loaded);
+    const bundle: PublishedBundle = {
+      name,
+      bytes,
+      etag,
+      revision: loaded.manifest.revision,
+      roots: loaded.manifest.roots,
+      publishedAt: new Date(),
+      ...(delta ? { delta } : {}),
+    };
     this.bundles.set(name, bundle);
     this.errors.delete(name);
     const signed = signature?.signed ? { keyid: signature.keyId } : {};

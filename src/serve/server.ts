@@ -30,6 +30,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     limits: config.limits,
     logger,
     rescanIntervalMs: config.rescanIntervalMs,
+    deltas: config.deltas,
     ...(verification ? { verification } : {}),
   });
   if (verification) logger.info({ keys: [...verification.keys.keys()], required: verification.required }, 'bundle signatures are verified before publishing');

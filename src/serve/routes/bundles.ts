@@ -33,9 +33,9 @@ export function bundleRoutes(options: BundleRouteOptions): Router {
     const name = String(ctx.params['name']).replace(/\.tar\.gz$/, '');
     const current = options.registry.get(name);
     if (!current) throw new AppError('BUNDLE_NOT_FOUND', `bundle '${name}' is not published`);
-    const { waitSeconds } = parsePrefer(ctx.get('Prefer'));
+    const { modes, waitSeconds } = parsePrefer(ctx.get('Prefer'));
     if (!etagMatches(ctx.get('If-None-Match'), current.etag)) {
-      sendBundle(ctx, current, waitSeconds !== undefined);
+      sendBundle(ctx, options.metrics, current, waitSeconds !== undefined, deltaFor(ctx, current, modes));
       return;
     }
     if (waitSeconds === undefined) {
@@ -48,7 +48,7 @@ export function bundleRoutes(options: BundleRouteOptions): Router {
     const next = await options.waiters.wait(name, seconds * 1000, abort.signal);
     if (next) {
       options.metrics.deliveryLatency.observe({ bundle: name }, (Date.now() - next.publishedAt.getTime()) / 1000);
-      sendBundle(ctx, next, true);
+      sendBundle(ctx, options.metrics, next, true, deltaFor(ctx, next, modes));
     } else notModified(ctx, options.registry.get(name) ?? current);
   });
   router.get('/v1/bundles', (ctx) => {
@@ -57,11 +57,21 @@ export function bundleRoutes(options: BundleRouteOptions): Router {
   return router;
 }
 
-function sendBundle(ctx: Context, bundle: PublishedBundle, longPoll: boolean): void {
+/** A delta only for a client that asks for one, runs exactly its base revision, and was not pinned to snapshots. */
+function deltaFor(ctx: Context, bundle: PublishedBundle, modes: readonly string[]): Uint8Array | undefined {
+  const delta = bundle.delta;
+  if (!delta || !modes.includes('delta') || ctx.query['mode'] === 'snapshot') return undefined;
+  return ctx.get('If-None-Match') === delta.baseEtag ? delta.bytes : undefined;
+}
+
+/** The snapshot, or the delta to it; both carry the snapshot's ETag, so the agent's next poll is the same either way. */
+function sendBundle(ctx: Context, metrics: ServerMetrics, bundle: PublishedBundle, longPoll: boolean, delta?: Uint8Array): void {
+  const bytes = delta ?? bundle.bytes;
+  metrics.deliveries.inc({ bundle: bundle.name, type: delta ? 'delta' : 'snapshot' });
   ctx.set('ETag', bundle.etag);
   ctx.set('Cache-Control', 'no-transform');
   ctx.type = longPoll ? LONG_POLL_CONTENT_TYPE : BUNDLE_CONTENT_TYPE;
-  ctx.body = Buffer.from(bundle.bytes.buffer, bundle.bytes.byteOffset, bundle.bytes.byteLength);
+  ctx.body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function notModified(ctx: Context, bundle: PublishedBundle): void {
