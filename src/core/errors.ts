@@ -29,7 +29,9 @@ export type ErrorCode =
   | 'TOKEN_NOT_FOUND'
   | 'STORE_UNAVAILABLE'
   | 'SERVER_UNREACHABLE'
-  | 'NOT_READY';
+  | 'NOT_READY'
+  | 'GIT_REF_INVALID'
+  | 'CORPUS_EMPTY';
 
 /** One offending location inside an input: a file, a JSON path or a line. */
 export interface ErrorDetail {

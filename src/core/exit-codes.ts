@@ -22,6 +22,8 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'FORBIDDEN',
   'ENCODING_UNSUPPORTED',
   'TOKEN_NOT_FOUND',
+  'GIT_REF_INVALID',
+  'CORPUS_EMPTY',
 ]);
 
 const FAIL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['COMPILE_FAILED', 'SIGNATURE_INVALID']);

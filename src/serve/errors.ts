@@ -31,6 +31,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   STORE_UNAVAILABLE: 503,
   SERVER_UNREACHABLE: 502,
   NOT_READY: 503,
+  GIT_REF_INVALID: 400,
+  CORPUS_EMPTY: 422,
 };
 
 /** Server-side states that are not failures: their message is safe and useful to show, and not worth an error log. */
