@@ -55,6 +55,9 @@ export function parseManifest(bytes: Uint8Array, file: string, limits: InputLimi
 
 function workloadsOf(doc: unknown, source: string, file: string): Workload[] {
   const raw = rec(doc);
+  if (raw['kind'] === 'AdmissionReview' && (raw['request'] === null || typeof raw['request'] !== 'object')) {
+    throw new AppError('INPUT_INVALID', `${source}: AdmissionReview has no request object`, { details: [{ file, path: '/request', message: 'missing request' }] });
+  }
   const request = raw['kind'] === 'AdmissionReview' ? rec(raw['request']) : isAdmissionRequest(raw) ? raw : null;
   if (request) return admissionWorkloads(request, source, file);
   const object = assertObject(doc, source);

@@ -146,6 +146,10 @@ describe('bad manifests', () => {
     rejects('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: 1}\n', /deploy\.yaml: Deployment has no pod spec at \/spec\/template\/spec/);
   });
 
+  it('rejects an AdmissionReview without a request (e.g. a response)', () => {
+    rejects('{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": {"uid": "x", "allowed": true}}', /deploy\.yaml: AdmissionReview has no request object/);
+  });
+
   it('rejects a document that is no Kubernetes object', () => {
     rejects('just: data\n', /deploy\.yaml is invalid:\n {2}\/: must have required property 'kind'/);
   });
