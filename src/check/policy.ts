@@ -2,7 +2,6 @@ import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadBundle, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
-import { buildBundles, compilerIdentity, OpaCompiler, resolveToolchain } from '../compile/index.js';
 import { AppError } from '../core/index.js';
 import { WasmPolicy } from '../evaluate/index.js';
 import { DECISION_ENTRYPOINT } from './run.js';
@@ -56,6 +55,8 @@ export async function buildPoliciesBundle(options: BuildPoliciesOptions): Promis
       revision: { strategy: 'content' },
     };
     await writeFile(join(work, 'bundles', 'check.yaml'), JSON.stringify(definition));
+    // Imported here: the compile pipeline (and its signing code) is only needed with --policies.
+    const { buildBundles, compilerIdentity, OpaCompiler, resolveToolchain } = await import('../compile/index.js');
     const [result] = await buildBundles({
       definitionsDir: join(work, 'bundles'),
       outDir: join(work, 'out'),
