@@ -101,7 +101,7 @@ function assertDepth(root: unknown, file: string, maxDepth: number): void {
   }
 }
 
-export function escapePointer(key: string): string {
+function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 

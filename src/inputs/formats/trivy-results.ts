@@ -1,6 +1,5 @@
-import { splitFixedVersions } from '../derive.js';
+import { packageClass, splitFixedVersions } from '../derive.js';
 import type { MisconfigDraft, SecretDraft, VulnerabilityDraft } from '../finding.js';
-import { packageClass } from '../derive.js';
 import type { K8sResource, PackageFacts, ReportWarning } from '../types.js';
 import { pickCvssScore, rec, records, text, texts, type Raw } from './values.js';
 
