@@ -120,6 +120,7 @@ describe('portcullis check', () => {
     for (const file of reports) {
       const run = check(['--bundle', bundle, '--report', join(SHARED, 'reports', file), '-o', 'json']);
       assert.ok(run.status === 0 || run.status === 1, `${file}: exit ${run.status}: ${run.stderr}`);
+      assert.ok(run.stdout.startsWith('{'), `${file}: exit ${run.status} without a report: ${run.stderr}`);
       const report = JSON.parse(run.stdout);
       assert.equal(report.decision, run.status === 1 ? 'deny' : 'allow', file);
     }
