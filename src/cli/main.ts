@@ -150,6 +150,22 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .argument('<id>', 'token id (from tokens list)')
     .action((id: string, opts) => run(async () => (await import('./commands/tokens.js')).tokensRevoke(id, opts)));
 
+  program
+    .command('review')
+    .description('Review a policy change: build --base and --head, run opa fmt/check/test and Regal on head, replay recorded inputs through both; exit 0 pass, 1 --fail-on triggered, 2 usage or input error, 3 toolchain error')
+    .requiredOption('--base <ref>', 'git ref of the policies before the change (e.g. origin/main)')
+    .option('--head <ref>', 'git ref of the changed policies (default: the working tree as it is, uncommitted changes included)')
+    .option('--corpus <dir>', 'folder of recorded inputs: report files, or one subfolder per case with reports, Dockerfile, manifest.yaml, metadata.yaml (repeatable)', collect)
+    .option('--from-decisions <source>', 'decision-log events to replay: a GET /v1/decisions URL, or a JSON / NDJSON file of events')
+    .option('--token <token>', 'bearer token for a --from-decisions URL (default $PORTCULLIS_TOKEN)')
+    .addOption(new Option('-o, --output <format>', 'markdown (a pull-request comment), json (full detail) or sarif (code scanning)').choices(['markdown', 'json', 'sarif']).default('markdown'))
+    .addOption(new Option('--fail-on <when>', 'exit 1 on: newly-denied inputs, any-change to a decision or finding, or never; failing head checks count unless never').choices(['newly-denied', 'any-change', 'never']).default('newly-denied'))
+    .option('--entrypoint <path>', 'decision entrypoint to replay (default portcullis/scan/decision)')
+    .option('--bundles <dir>', 'bundle definitions folder, relative to the repository root (default bundles)')
+    .option('--now <rfc3339>', 'time corpus inputs are normalized at (default: the current time); decision-log inputs keep their own')
+    .option('--threads <n>', 'worker threads for the replay (default: one per core; 0 replays on the main thread)')
+    .action((opts) => run(async () => (await import('./commands/review.js')).review(opts, packageVersion(), process.env)));
+
   return program;
 }
 

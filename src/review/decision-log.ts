@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { AppError, messageOf } from '../core/index.js';
+import { normalizeEntrypoint } from '../evaluate/index.js';
+import type { ReplayCase, SkippedInput } from './model.js';
+
+export interface DecisionSource {
+  /** A `GET /v1/decisions` URL (its filters kept; pages followed through next_cursor), or a JSON / NDJSON file. */
+  readonly from: string;
+  readonly entrypoint: string;
+  /** Bearer token for the server. */
+  readonly token?: string;
+  /** Most events read; the newest first, as the server pages them. */
+  readonly maxEvents: number;
+}
+
+type Event = Record<string, unknown>;
+
+/** Decision-log events whose input is replayed; events of other entrypoints are left out. */
+export async function loadDecisions(source: DecisionSource): Promise<{ cases: ReplayCase[]; skipped: SkippedInput[] }> {
+  const events = /^https?:\/\//.test(source.from) ? await fetchEvents(source) : parseEvents(await readText(source.from), source.from);
+  const wanted = normalizeEntrypoint(source.entrypoint);
+  const cases: ReplayCase[] = [];
+  const skipped: SkippedInput[] = [];
+  events.slice(0, source.maxEvents).forEach((event, i) => {
+    const id = String(event['decision_id'] ?? event['id'] ?? `${source.from}#${i + 1}`);
+    const path = typeof event['path'] === 'string' ? normalizeEntrypoint(event['path']) : undefined;
+    if (path !== undefined && path !== wanted) return;
+    if (event['input'] === undefined) skipped.push({ id, reason: 'the event has no input (erased or not logged)' });
+    else cases.push({ id, source: 'decision log', input: JSON.stringify(event['input']) });
+  });
+  return { cases, skipped };
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new AppError('FILE_NOT_FOUND', `--from-decisions ${file} cannot be read`, { cause: err });
+  }
+}
+
+/** A JSON array of events, a `{decisions: [...]}` page, or NDJSON (one event a line). */
+export function parseEvents(text: string, label: string): Event[] {
+  try {
+    return eventsOf(JSON.parse(text) as unknown, label);
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+  }
+  return text.split('\n').flatMap((line, i) => {
+    if (line.trim() === '') return [];
+    try {
+      return eventsOf(JSON.parse(line) as unknown, `${label}:${i + 1}`);
+    } catch (err) {
+      throw new AppError('INPUT_INVALID', `${label}:${i + 1}: not a JSON decision-log event (${messageOf(err)})`, { cause: err });
+    }
+  });
+}
+
+function eventsOf(value: unknown, label: string): Event[] {
+  const list = Array.isArray(value) ? value : isEvent(value) && Array.isArray(value['decisions']) ? value['decisions'] : [value];
+  if (!list.every(isEvent)) throw new AppError('INPUT_INVALID', `${label}: decision-log events must be JSON objects`);
+  return list;
+}
+
+function isEvent(v: unknown): v is Event {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+async function fetchEvents(source: DecisionSource): Promise<Event[]> {
+  const events: Event[] = [];
+  let url: URL | undefined = new URL(source.from);
+  while (url && events.length < source.maxEvents) {
+    const page = await fetchPage(url, source.token);
+    events.push(...eventsOf(page, url.toString()));
+    const next = isEvent(page) ? page['next_cursor'] : undefined;
+    url = typeof next === 'string' && next !== '' ? withCursor(url, next) : undefined;
+  }
+  return events;
+}
+
+function withCursor(url: URL, cursor: string): URL {
+  const next = new URL(url);
+  next.searchParams.set('cursor', cursor);
+  return next;
+}
+
+async function fetchPage(url: URL, token: string | undefined): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  } catch (err) {
+    throw new AppError('SERVER_UNREACHABLE', `--from-decisions ${url.origin}: ${messageOf(err)}`, { cause: err });
+  }
+  const text = await response.text();
+  if (!response.ok) throw new AppError('INPUT_INVALID', `--from-decisions ${url}: HTTP ${response.status}: ${text.slice(0, 300)}`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new AppError('INPUT_INVALID', `--from-decisions ${url}: the response is not JSON`, { cause: err });
+  }
+}
