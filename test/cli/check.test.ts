@@ -126,6 +126,21 @@ describe('portcullis check', () => {
     }
   });
 
+  it('takes --format, --manifest and --metadata, and names a bad metadata file', async () => {
+    const metadata = join(scratch, 'cluster.yaml');
+    await writeFile(metadata, 'namespace: shop\nenvironment: prod\ncluster: eu-1\n');
+    const manifest = join(SHARED, 'admission/generic-sidecar-injector__admissionreview.json');
+    const run = check(['--bundle', bundle, '--report', JUICE_SHOP, '--format', 'trivy', '--manifest', manifest, '--metadata', metadata, '-o', 'json']);
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(JSON.parse(run.stdout).decision, 'deny');
+    const wrong = check(['--bundle', bundle, '--report', JUICE_SHOP, '--format', 'grype']);
+    assert.equal(wrong.status, 2, wrong.stderr);
+    await writeFile(metadata, 'namespace: [shop]\n');
+    const bad = check(['--bundle', bundle, '--report', CLEAN, '--metadata', metadata]);
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /cluster\.yaml/);
+  });
+
   it('compiles --policies DIR with the real opa', () => {
     const run = check(['--policies', FIXTURE_POLICIES, '--report', CLEAN, '--dockerfile', DOCKERFILE, '-o', 'json'], scratch);
     assert.equal(run.status, 1, run.stderr);
