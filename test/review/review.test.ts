@@ -128,6 +128,11 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
     }
   });
 
+  it('gives the same result on worker threads as on the main thread', async () => {
+    const [pooled, single] = await Promise.all([runReview(options('tighten', { threads: 2 })), runReview(options('tighten', { threads: 0 }))]);
+    assert.deepEqual(pooled.replay, single.replay);
+  });
+
   it('uses the real fixture reports', async () => {
     const names = (await readdir(REPORTS)).filter((f) => f.endsWith('.json'));
     assert.deepEqual((await readdir(join(repo, 'corpus', 'reports'))).sort(), names.sort());
