@@ -100,6 +100,20 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--now <rfc3339>', 'evaluation time for CVE ages and exception expiry (default: the current time)')
     .action((opts) => run(async () => (await import('./commands/check.js')).check(opts, packageVersion())));
 
+  program
+    .command('gatekeeper')
+    .description('Generate Gatekeeper ConstraintTemplates, Constraints (from the policy settings) and the portcullis Provider')
+    .option('--out <dir>', 'write one file per object under <dir>/{templates,constraints}/ and <dir>/provider.yaml (default: one YAML stream on stdout)')
+    .option('--settings <file>', 'policy settings YAML (rules, images.mutable_tags, images.allowed_registries, environments)')
+    .option('--provider-url <url>', 'https URL of the portcullis provider endpoint (default https://portcullis.portcullis.svc:8443/v1/gatekeeper/provider)')
+    .option('--provider-name <name>', 'name of the Provider object', 'portcullis')
+    .option('--ca-bundle <file>', 'PEM CA certificate that signed the portcullis serving certificate (the Provider caBundle)')
+    .option('--timeout <seconds>', 'Provider timeout in seconds (default 3)')
+    .option('--exclude-namespace <ns>', 'namespace no constraint applies to (repeatable; default kube-system, gatekeeper-system, portcullis)', collect)
+    .option('--scan-verdict <action>', 'enforcementAction of the scan-verdict constraint: deny, warn, dryrun, or none to leave it out', 'deny')
+    .option('--allow-unscanned', 'let the scan-verdict constraint admit images without a stored scan')
+    .action((opts) => run(async () => (await import('./commands/gatekeeper.js')).gatekeeper(opts)));
+
   const client = (command: Command) =>
     command
       .option('--server <url>', 'portcullis server URL (default $PORTCULLIS_SERVER or http://127.0.0.1:8480)')
