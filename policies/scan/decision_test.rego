@@ -1,0 +1,46 @@
+package portcullis.scan.decision_test
+
+import data.portcullis.scan
+import data.portcullis.scan.fixtures_test as fx
+
+test_clean_input_is_allowed if {
+	d := scan.decision with input as fx.input_with({})
+	d == {"decision": "allow", "violations": [], "warnings": [], "exceptions": [], "expired_exceptions": []}
+}
+
+test_violations_deny_and_come_worst_first if {
+	vulns := [fx.vuln("CVE-2", "HIGH", "os", "2.0"), fx.vuln("CVE-1", "CRITICAL", "os", "2.0"), fx.vuln("CVE-3", "MEDIUM", "os", "2.0")]
+	image := object.union(fx.scanned_image, {"exposed_ports": [22]})
+	d := scan.decision with input as fx.input_with({"vulnerabilities": vulns, "image": image})
+		with data.portcullis.scan.settings as fx.prod_settings
+	d.decision == "deny"
+	[[f.rule, f.severity] | some f in d.violations] == [
+		["vulnerability_severity", "CRITICAL"],
+		["vulnerability_severity", "HIGH"],
+		["forbidden_port", "MEDIUM"],
+	]
+	[f.id | some f in d.warnings] == ["CVE-3"]
+}
+
+test_warnings_alone_allow if {
+	image := object.union(fx.scanned_image, {"size_bytes": 10})
+	d := scan.decision with input as fx.input_with({"image": image})
+		with data.portcullis.scan.settings as {"image_config": {"max_size_bytes": 1}}
+	d.decision == "allow"
+	[f.rule | some f in d.warnings] == ["image_size"]
+}
+
+test_team_starts_in_warn_mode if {
+	image := object.union(fx.scanned_image, {"exposed_ports": [22], "user": "root", "runs_as_root": true})
+	settings := {"rules": {"forbidden_port": {"enforcement": "warn"}, "run_as_root": {"enforcement": "warn"}}}
+	d := scan.decision with input as fx.input_with({"image": image}) with data.portcullis.scan.settings as settings
+	d.decision == "allow"
+	count(d.warnings) == 2
+}
+
+test_findings_order_is_by_rule_then_message if {
+	vulns := [fx.vuln("CVE-2", "HIGH", "os", "2.0"), fx.vuln("CVE-1", "HIGH", "os", "2.0")]
+	findings := scan.findings with input as fx.input_with({"vulnerabilities": vulns})
+		with data.portcullis.scan.settings as fx.prod_settings
+	[f.id | some f in findings] == ["CVE-1", "CVE-2"]
+}

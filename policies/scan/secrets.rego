@@ -1,0 +1,129 @@
+# METADATA
+# title: Secrets
+# description: >-
+#   Credentials written into the Dockerfile or the image environment, matched
+#   with the regular expressions of secrets.patterns, and secrets the scanner
+#   found in the image's files.
+# custom:
+#   practice: Keep credentials and keys out of images
+#   severity: CRITICAL
+package portcullis.scan.secrets
+
+import data.portcullis.scan.config
+import data.portcullis.scan.images
+
+findings := (secret_in_dockerfile | secret_in_env) | scanner_secret
+
+patterns := config.settings.secrets.patterns
+
+# [text, pattern name] for every match. Compiling a regular expression is the
+# costly part under Wasm (the runtime keeps the last one), so every text is
+# first tried against one expression combining all patterns, and only the few
+# that match are tried pattern by pattern to name them. Messages name the
+# pattern, never the matched text, so the decision does not leak the secret.
+matches(texts) := {[text, p.name] |
+	some text in suspicious(texts)
+	some p in patterns
+	regex.match(p.regex, text)
+}
+
+combined := concat("|", [concat("", ["(?:", p.regex, ")"]) | some p in patterns])
+
+suspicious(texts) := {text | some text in texts; regex.match(combined, text)}
+
+matched_patterns(text, hits) := {hit[1] | some hit in hits; hit[0] == text}
+
+# Every Dockerfile text that ends up in the image or its build log.
+dockerfile_texts contains {"line": run.line, "what": "RUN", "text": run.command} if some run in input.dockerfile.runs
+
+dockerfile_texts contains {"line": env.line, "what": concat("", ["ENV ", env.name]), "text": assignment(env)} if some env in input.dockerfile.env
+
+dockerfile_texts contains {"line": arg.line, "what": concat("", ["ARG ", arg.name]), "text": assignment(arg)} if some arg in input.dockerfile.args
+
+dockerfile_texts contains {"line": add.line, "what": "ADD URL", "text": add.url} if some add in input.dockerfile.adds_from_url
+
+assignment(variable) := concat("=", [variable.name, variable.value]) if is_string(variable.value)
+
+else := variable.name
+
+# METADATA
+# title: Secret in the Dockerfile
+# description: >-
+#   A RUN command, ENV or ARG assignment, or ADD URL matches a secret pattern
+#   (tokens such as auth=, cloud keys, private keys, credentials in URLs).
+#   Build secrets belong in RUN --mount=type=secret.
+# custom:
+#   practice: Keep credentials and keys out of images
+#   severity: CRITICAL
+secret_in_dockerfile contains config.finding("secret_in_dockerfile", {
+	"message": concat("", [item.what, " at line ", format_int(item.line, 10), " contains a secret (", concat(", ", sort(names)), ")"]),
+	"location": images.location(item.line),
+}) if {
+	config.enabled("secret_in_dockerfile")
+	count(patterns) > 0
+	hits := matches({item.text | some item in dockerfile_texts})
+	some item in dockerfile_texts
+	names := matched_patterns(item.text, hits)
+	count(names) > 0
+}
+
+# METADATA
+# title: Secret in the image environment
+# description: >-
+#   An environment variable of the image configuration matches a secret
+#   pattern: anyone who can pull the image can read it.
+# custom:
+#   practice: Keep credentials and keys out of images
+#   severity: CRITICAL
+secret_in_env contains config.finding("secret_in_env", {
+	"message": concat("", ["image '", input.image.ref, "' sets environment variable ", env.name, " to a secret (", concat(", ", sort(names)), ")"]),
+	"image": input.image.ref,
+}) if {
+	config.enabled("secret_in_env")
+	count(patterns) > 0
+	hits := matches({concat("=", [env.name, env.value]) | some env in input.image.env})
+	some env in input.image.env
+	names := matched_patterns(concat("=", [env.name, env.value]), hits)
+	count(names) > 0
+}
+
+# METADATA
+# title: Secret found by the scanner
+# description: >-
+#   The scanner's secret detection found a credential in a file of the image
+#   (Trivy secret scanning). The finding's severity is the scanner's.
+# custom:
+#   practice: Keep credentials and keys out of images
+#   severity: HIGH
+scanner_secret contains object.union(
+	config.finding("scanner_secret", {
+		"message": concat("", ["the scanner found ", secret_title(secret), " in ", target, line_text(secret)]),
+		"id": secret.rule_id,
+		"image": input.image.ref,
+		"location": secret_location(secret),
+	}),
+	{"severity": secret.severity},
+) if {
+	config.enabled("scanner_secret")
+	some secret in input.secrets
+	target := target_text(secret)
+}
+
+target_text(secret) := secret.target if is_string(secret.target)
+
+else := "the image"
+
+secret_title(secret) := concat("", ["a secret, ", secret.title, " (", secret.rule_id, "),"]) if is_string(secret.title)
+
+else := concat("", ["a secret (", secret.rule_id, ")"])
+
+line_text(secret) := concat("", [" at line ", format_int(secret.start_line, 10)]) if is_number(secret.start_line)
+
+else := ""
+
+secret_location(secret) := {"file": secret.target, "line": secret.start_line} if {
+	is_string(secret.target)
+	is_number(secret.start_line)
+} else := {"file": secret.target} if {
+	is_string(secret.target)
+} else := null
