@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { AppError, canonicalJson, messageOf, parseJsonPreserving, type JsonValue } from '../core/index.js';
+import { AppError, canonicalJson, messageOf, type JsonValue } from '../core/index.js';
+import { canonicalizeJsonText } from './canonical.js';
 
 /** The one hash algorithm portcullis writes, as OPA's tools do. */
 export const DEFAULT_HASH_ALGORITHM = 'SHA-256';
@@ -52,19 +53,19 @@ export function fileDigest(name: string, bytes: Uint8Array, algorithm: string = 
   const hash = HASHES[algorithm];
   if (hash === undefined) throw new AppError('SIGNATURE_INVALID', `unsupported hashing algorithm: ${algorithm}`);
   const h = createHash(hash);
-  h.update(isStructuredDoc(name) ? canonicalJson(parseStructured(name, bytes)) : bytes);
+  h.update(isStructuredDoc(name) ? canonicalStructured(name, bytes) : bytes);
   return h.digest('hex');
 }
 
-/** OPA's util.Unmarshal: strip a BOM, take JSON if it is valid JSON, else YAML converted to JSON. */
-function parseStructured(name: string, bytes: Uint8Array): JsonValue {
+/** OPA's util.Unmarshal then hash.go walk: strip a BOM, take JSON if it is valid JSON, else YAML converted to JSON. */
+function canonicalStructured(name: string, bytes: Uint8Array): string {
   let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
-    return parseJsonPreserving(text, name);
+    return canonicalizeJsonText(text, name);
   } catch (jsonErr) {
     try {
-      return parseYaml(text, { version: '1.1', intAsBigInt: true }) as JsonValue;
+      return canonicalJson(parseYaml(text, { version: '1.1', intAsBigInt: true }) as JsonValue);
     } catch {
       throw new AppError('SIGNATURE_INVALID', `${name}: ${messageOf(jsonErr)}`, { cause: jsonErr });
     }

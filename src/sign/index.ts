@@ -2,6 +2,7 @@ export { SIGNING_ALGORITHMS, isHmac, isSigningAlgorithm, keyFamily, parseAlgorit
 export type { KeyFamily, SigningAlgorithm } from './algorithms.js';
 export { goPathMatch } from './glob.js';
 export { DEFAULT_HASH_ALGORITHM, SIGNATURES_PATH, fileDigest, isSignaturesFile, isStructuredDoc } from './hash.js';
+export { canonicalizeJsonText } from './canonical.js';
 export { keyFingerprint, loadSigningKey, loadVerificationKey } from './keys.js';
 export { decodePayload, decodeSignaturesDocument } from './payload.js';
 export type { SignaturePayload, SignaturesDocument, SignedFile } from './payload.js';

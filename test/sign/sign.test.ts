@@ -2,8 +2,9 @@ import * as assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { writeTarGz, type BundleFile } from '../../src/bundle/index.js';
-import { AppError, canonicalJson } from '../../src/core/index.js';
+import { AppError, canonicalJson, parseJsonPreserving } from '../../src/core/index.js';
 import {
+  canonicalizeJsonText,
   fileDigest,
   generateKeyMaterial,
   goPathMatch,
@@ -64,6 +65,30 @@ describe('goPathMatch follows Go filepath.Match', () => {
   for (const [pattern, name, want] of cases) {
     it(`${JSON.stringify(pattern)} ${want ? 'matches' : 'does not match'} ${JSON.stringify(name)}`, () => {
       assert.equal(goPathMatch(pattern, name), want);
+    });
+  }
+});
+
+describe('canonicalizeJsonText equals core canonicalJson(parseJsonPreserving(...))', () => {
+  const inputs = [
+    '{"b":1,"a":2}',
+    '{"10":1,"2":2,"1":3,"a":4}',
+    '{"\u{1F600}":1,"\uffff":2,"\ue000":3,"z":4}',
+    '{"x":"line\u2028sep","y":"para\u2029sep"}',
+    '{"lone":"\ud800x","bad":"\udc00"}',
+    '[-0, 0, 1.0, 1E5, 1e21, 1.5e-7, 0.1000, 123456789012345678901234567890, 9007199254740993]',
+    '[1, 2, 3, -17, 0.5, 1e-7, 100000000000000000000]',
+    '{"s":"v1.0 007 1E5 sha256:000000abc","n":[12,-3]}',
+    String.raw`{"ctl":"\u0000\u0007\b\f\n\r\t\u001f\u007f","html":"<&>","q":"\"\\\/"}`,
+    String.raw`{"escaped":"\u2028 \u2029 \ud800 \udc00x \ud83d\ude00","k\u00e9":1,"\ud83d\ude00":2,"\uffff":3}`,
+    '  {\n "nested": {"b": [ {"d":1, "c":2} ], "a": null}, "t": true, "f": false }  ',
+    '{"__proto__":{"x":1},"constructor":2}',
+    '"just a string"',
+    '{"dup":1,"dup":2}',
+  ];
+  for (const input of inputs) {
+    it(JSON.stringify(input.slice(0, 50)), () => {
+      assert.equal(canonicalizeJsonText(input, 'x'), canonicalJson(parseJsonPreserving(input)));
     });
   }
 });
