@@ -7,7 +7,7 @@ import { loadVerificationKey, parseAlgorithm, readKeyMaterial, type Verification
 import { createApp } from './app.js';
 import { discoveryBundle } from './discovery.js';
 import { startFleet } from './fleet-server.js';
-import { createListener } from './listener.js';
+import { createListener, loadTls } from './listener.js';
 import { LongPollWaiters } from './long-poll.js';
 import { BundleRegistry } from './registry.js';
 
@@ -24,6 +24,7 @@ export function createLogger(level: string): Logger {
 /** Loads the bundle folder, then listens; the folder keeps being watched for rebuilt bundles. */
 export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   await mkdir(config.stateDir, { recursive: true });
+  const tls = await loadTls(config.tls);
   const verification = await verificationFor(config);
   const registry = new BundleRegistry({
     dir: config.bundlesDir,
@@ -41,7 +42,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const waiters = new LongPollWaiters();
   const fleet = await startFleet(config, logger);
   const app = createApp({ registry, logger, waiters, fleet: fleet.deps });
-  const server = (await createListener(app.callback(), config.tls)).listen(config.listen.port, config.listen.host);
+  const server = createListener(app.callback(), tls).listen(config.listen.port, config.listen.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const url = urlOf(server, config.tls ? 'https' : 'http');
   logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
