@@ -9,6 +9,8 @@ export interface DataSource {
   readonly file: string;
   /** Data path the file is mounted at, slash-separated; default: the root of data. */
   readonly path?: string;
+  /** JSON Schema file (relative to the definition file) the data must satisfy; checked at build time. */
+  readonly schema?: string;
 }
 
 /** A bundle definition, as written in `bundles/<name>.yaml`. */
@@ -63,7 +65,11 @@ export const definitionSchema = {
         type: 'object',
         additionalProperties: false,
         required: ['file'],
-        properties: { file: { type: 'string', minLength: 1 }, path: { type: 'string', pattern: ROOT_PATTERN } },
+        properties: {
+          file: { type: 'string', minLength: 1 },
+          path: { type: 'string', pattern: ROOT_PATTERN },
+          schema: { type: 'string', minLength: 1 },
+        },
       },
     },
     entrypoints: { type: 'array', minItems: 1, items: { type: 'string', pattern: ROOT_PATTERN } },
