@@ -38,7 +38,7 @@ export function decisionFilter(query: DecisionQuery, dialect: Dialect): SqlFilte
     clauses.push(pg ? `labels ->> ${p(key)} = ${p(value)}` : `json_extract(labels, ${p(jsonPath([key]))}) = ${p(value)}`);
   }
   for (const [keys, value] of query.input) {
-    clauses.push(pg ? `input #> ${p(keys)}::text[] = ${p(JSON.stringify(value))}::jsonb` : `input -> ${p(jsonPath(keys))} = ${p(JSON.stringify(value))}`);
+    clauses.push(pg ? `input #> ${p(keys)}::text[] = ${p(JSON.stringify(value))}::jsonb` : `input -> ${p(jsonPath(keys, true))} = ${p(JSON.stringify(value))}`);
   }
   if (query.cursor !== undefined) clauses.push(`seq ${query.order === 'desc' ? '<' : '>'} ${p(decodeCursor(query.cursor))}`);
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
@@ -53,8 +53,11 @@ function revisionClause(revision: string, p: (v: unknown) => string, pg: boolean
   return `(revision = ${p(revision)} OR EXISTS (SELECT 1 FROM json_each(decisions.bundles) b WHERE json_extract(b.value, '$.revision') = ${p(revision)}))`;
 }
 
-/** SQLite JSON path with every key quoted, so dots and dashes inside keys stay keys. */
-function jsonPath(keys: readonly string[]): string {
+/**
+ * SQLite JSON path with keys quoted, so dots and dashes inside keys stay
+ * keys; in input paths a number is an array index, as with PostgreSQL's #>.
+ */
+function jsonPath(keys: readonly string[], indexes = false): string {
   if (keys.some((k) => /["\\]/.test(k))) throw new AppError('REQUEST_INVALID', 'label names and input paths cannot contain quotes or backslashes');
-  return `$${keys.map((k) => `."${k}"`).join('')}`;
+  return `$${keys.map((k) => (indexes && /^\d{1,9}$/.test(k) ? `[${k}]` : `."${k}"`)).join('')}`;
 }

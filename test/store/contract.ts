@@ -86,6 +86,7 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
       assert.deepEqual(await ids({ input: [[['user', 'admin'], true]] }), ['d7']);
       assert.deepEqual(await ids({ input: [[['n'], 3]] }), ['d3']);
       assert.deepEqual(await ids({ input: [[['n'], '3']] }), []);
+      assert.deepEqual(await ids({ input: [[['images', '0'], 'nginx:4']] }), ['d4']);
       assert.deepEqual(await ids({ input: [[['user', 'name'], 'bob']], labels: [['env', 'dev']], limit: 2 }), ['d0', 'd2']);
     });
 
