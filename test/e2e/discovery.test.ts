@@ -130,6 +130,9 @@ describe('agents bootstrapped only by discovery', () => {
       return r.decisions.length >= 2 ? r.decisions : undefined;
     }, 30_000, () => server.output());
     assert.ok(decisions.every((d) => d.labels['env'] === 'prod'));
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${admin}` } })).text();
+    assert.ok(Number(/portcullis_ingested_total\{kind="decisions"\} (\d+)/.exec(metrics)?.[1]) >= 2, 'ingested decisions are counted');
+    assert.ok(Number(/portcullis_ingested_total\{kind="status"\} (\d+)/.exec(metrics)?.[1]) >= 3, 'status updates are counted');
   });
 
   it('keeps agents on the last good revision when an unsigned bundle is dropped in', async () => {
