@@ -12,7 +12,6 @@ import { checkRoutes } from './routes/check.js';
 import { dataRoutes, DEFAULT_MAX_REQUEST_BYTES } from './routes/data.js';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from '../bundle/index.js';
 import { PolicyCache } from '../check/index.js';
-import { kubernetesRoutes, type KubernetesDependencies } from './routes/gatekeeper.js';
 
 export interface AppDependencies {
   /** Status and decision-log ingestion, fleet queries and token auth; absent in bundle-only tests. */
@@ -27,8 +26,6 @@ export interface AppDependencies {
   readonly maxRequestBytes?: number;
   /** Limits for re-reading published bundles to evaluate them (they were validated on publishing). */
   readonly readLimits?: ReadLimits;
-  /** Admission webhook, scan reports and the Gatekeeper provider; absent in bundle-only tests. */
-  readonly kubernetes?: KubernetesDependencies;
 }
 
 export function createApp(deps: AppDependencies): Koa {
@@ -52,8 +49,7 @@ export function createApp(deps: AppDependencies): Koa {
     maxBodyBytes: deps.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
   };
   app.use(dataRoutes(evaluation));
-  const kubernetes = deps.kubernetes ? kubernetesRoutes({ ...deps.kubernetes, registry: deps.registry, cache: evaluation.cache, logger: deps.logger }) : [];
-  for (const router of [healthRoutes(deps.registry, metrics), bundles, checkRoutes(evaluation), ...kubernetes]) {
+  for (const router of [healthRoutes(deps.registry, metrics), bundles, checkRoutes(evaluation)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
