@@ -15,17 +15,25 @@ export interface DecisionSource {
 
 type Event = Record<string, unknown>;
 
+/** An event, with the NDJSON line it was read from, if any. */
+interface EventRecord {
+  readonly event: Event;
+  readonly line?: string;
+}
+
 /** Decision-log events whose input is replayed; events of other entrypoints are left out. */
 export async function loadDecisions(source: DecisionSource): Promise<{ cases: ReplayCase[]; skipped: SkippedInput[] }> {
-  const events = /^https?:\/\//.test(source.from) ? await fetchEvents(source) : parseEvents(await readText(source.from), source.from);
+  const records: EventRecord[] = /^https?:\/\//.test(source.from) ? (await fetchEvents(source)).map((event) => ({ event })) : readEvents(await readText(source.from), source.from);
   const wanted = normalizeEntrypoint(source.entrypoint);
   const cases: ReplayCase[] = [];
   const skipped: SkippedInput[] = [];
-  events.slice(0, source.maxEvents).forEach((event, i) => {
+  records.slice(0, source.maxEvents).forEach(({ event, line }, i) => {
     const id = String(event['decision_id'] ?? event['id'] ?? `${source.from}#${i + 1}`);
     const path = typeof event['path'] === 'string' ? normalizeEntrypoint(event['path']) : undefined;
     if (path !== undefined && path !== wanted) return;
     if (event['input'] === undefined) skipped.push({ id, reason: 'the event has no input (erased or not logged)' });
+    // An NDJSON line goes to the workers as it is; they take its input, sparing the main thread a serialization per event.
+    else if (line !== undefined) cases.push({ id, source: 'decision log', input: line, event: true });
     else cases.push({ id, source: 'decision log', input: JSON.stringify(event['input']) });
   });
   return { cases, skipped };
@@ -41,18 +49,26 @@ async function readText(file: string): Promise<string> {
 
 /** A JSON array of events, a `{decisions: [...]}` page, or NDJSON (one event a line). */
 export function parseEvents(text: string, label: string): Event[] {
+  return readEvents(text, label).map((r) => r.event);
+}
+
+/** Events with, for NDJSON, the line each came from. */
+function readEvents(text: string, label: string): EventRecord[] {
   try {
-    return eventsOf(JSON.parse(text) as unknown, label);
+    return eventsOf(JSON.parse(text) as unknown, label).map((event) => ({ event }));
   } catch (err) {
     if (err instanceof AppError) throw err;
   }
   return text.split('\n').flatMap((line, i) => {
     if (line.trim() === '') return [];
+    let value: unknown;
     try {
-      return eventsOf(JSON.parse(line) as unknown, `${label}:${i + 1}`);
+      value = JSON.parse(line) as unknown;
     } catch (err) {
       throw new AppError('INPUT_INVALID', `${label}:${i + 1}: not a JSON decision-log event (${messageOf(err)})`, { cause: err });
     }
+    const events = eventsOf(value, `${label}:${i + 1}`);
+    return events.length === 1 && events[0] === value ? [{ event: value as Event, line }] : events.map((event) => ({ event }));
   });
 }
 

@@ -32,7 +32,8 @@ export function replayCases(pair: PolicyPair, cases: readonly ReplayCase[]): Rep
   const pairs: Record<string, number> = {};
   for (const c of cases) {
     // Case inputs are JSON text this module's callers wrote, so parsing cannot fail.
-    const input = JSON.parse(c.input) as JsonValue;
+    const parsed = JSON.parse(c.input) as JsonValue;
+    const input = c.event ? ((parsed as Record<string, JsonValue>)['input'] as JsonValue) : parsed;
     const now = evaluationTime(input, pair.setup.now);
     const base = outcomeOf(pair.base, pair.setup.entrypoint, input, now);
     const head = outcomeOf(pair.head, pair.setup.entrypoint, input, now);

@@ -14,6 +14,8 @@ export interface ReplayCase {
   readonly source: string;
   /** The input document as JSON text; workers parse it, which spreads the cost over the cores. */
   readonly input: string;
+  /** The text is a whole decision-log event whose `input` member is replayed: saves re-serializing each input. */
+  readonly event?: boolean;
 }
 
 /** A finding reduced to what identifies it across policy versions. */
