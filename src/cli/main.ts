@@ -114,6 +114,17 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--allow-unscanned', 'let the scan-verdict constraint admit images without a stored scan')
     .action((opts) => run(async () => (await import('./commands/gatekeeper.js')).gatekeeper(opts)));
 
+  program
+    .command('certs')
+    .description('Make a private CA and a serving certificate for the portcullis Service (webhook and Gatekeeper provider TLS), with openssl')
+    .requiredOption('--out <dir>', 'folder for ca.crt, ca.key, tls.crt, tls.key (never overwritten)')
+    .option('--service <name>', 'Service name: the certificate covers name, name.ns, name.ns.svc and name.ns.svc.cluster.local')
+    .option('--namespace <ns>', 'namespace of the Service', 'portcullis')
+    .option('--dns <name>', 'extra DNS name (repeatable)', collect)
+    .option('--days <n>', 'validity in days (default 365)')
+    .option('--client <cn>', 'also issue client.crt/client.key with this common name, for mTLS clients')
+    .action((opts) => run(async () => (await import('./commands/certs.js')).certs(opts)));
+
   const client = (command: Command) =>
     command
       .option('--server <url>', 'portcullis server URL (default $PORTCULLIS_SERVER or http://127.0.0.1:8480)')

@@ -9,3 +9,4 @@ export { storeAuthConfig } from './store-auth.js';
 export type { StoreAuthConfig, StoreSettings } from './store-auth.js';
 export { clientConfig } from './client.js';
 export type { ClientConfig } from './client.js';
+export type { KubernetesConfig, KubernetesFile } from './kubernetes.js';

@@ -5,6 +5,7 @@ import type { ReadLimits } from '../bundle/index.js';
 import type { KeySource } from '../sign/index.js';
 import { DEFAULTS } from './defaults.js';
 import { fleetConfig, type FleetConfig } from './fleet.js';
+import { kubernetesConfig, type KubernetesConfig } from './kubernetes.js';
 import { configFileSchema, type ConfigFile, type KeyFile } from './schema.js';
 import { storeAuthConfig, type StoreAuthConfig } from './store-auth.js';
 
@@ -42,6 +43,8 @@ export interface Config extends StoreAuthConfig {
   readonly deltas: boolean;
   /** Agent groups served through a discovery bundle, when configured. */
   readonly fleet: FleetConfig | undefined;
+  /** The admission webhook, the Gatekeeper provider and the generated Gatekeeper manifests. */
+  readonly kubernetes: KubernetesConfig;
 }
 
 export interface ConfigOverrides {
@@ -78,6 +81,7 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
     }),
     opaBin: env['OPA_BIN'] || undefined,
     fleet: fleetConfig(parsed.fleet, base),
+    kubernetes: kubernetesConfig(parsed, base),
     ...signing,
     deltas: parsed.bundles?.deltas ?? !signing.signing.required,
     ...storeAuth,

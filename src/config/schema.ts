@@ -1,8 +1,9 @@
 import { fleetSchema, type FleetFile } from './fleet.js';
+import { admissionSchema, gatekeeperSchema, type KubernetesFile } from './kubernetes.js';
 import { authSchema, ingestSchema, storeSchema, tlsSchema, type AuthFile, type IngestFile, type StoreFile, type TlsFile } from './store-auth.js';
 
 /** The YAML configuration file of `portcullis serve`, documented in README.md. */
-export interface ConfigFile {
+export interface ConfigFile extends KubernetesFile {
   readonly fleet?: FleetFile;
   readonly server?: { readonly listen?: string; readonly tls?: TlsFile };
   readonly store?: StoreFile;
@@ -55,6 +56,8 @@ export const configFileSchema = {
   additionalProperties: false,
   properties: {
     fleet: fleetSchema,
+    admission: admissionSchema,
+    gatekeeper: gatekeeperSchema,
     server: {
       type: 'object',
       additionalProperties: false,

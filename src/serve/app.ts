@@ -12,6 +12,7 @@ import { checkRoutes } from './routes/check.js';
 import { dataRoutes, DEFAULT_MAX_REQUEST_BYTES } from './routes/data.js';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from '../bundle/index.js';
 import { PolicyCache } from '../check/index.js';
+import { kubernetesRoutes, type KubernetesDependencies } from './routes/gatekeeper.js';
 
 export interface AppDependencies {
   /** Status and decision-log ingestion, fleet queries and token auth; absent in bundle-only tests. */
@@ -26,6 +27,8 @@ export interface AppDependencies {
   readonly maxRequestBytes?: number;
   /** Limits for re-reading published bundles to evaluate them (they were validated on publishing). */
   readonly readLimits?: ReadLimits;
+  /** Admission webhook, scan reports and the Gatekeeper provider; absent in bundle-only tests. */
+  readonly kubernetes?: KubernetesDependencies;
 }
 
 export function createApp(deps: AppDependencies): Koa {
@@ -49,7 +52,8 @@ export function createApp(deps: AppDependencies): Koa {
     maxBodyBytes: deps.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
   };
   app.use(dataRoutes(evaluation));
-  for (const router of [healthRoutes(deps.registry, metrics), bundles, checkRoutes(evaluation)]) {
+  const kubernetes = deps.kubernetes ? kubernetesRoutes({ ...deps.kubernetes, registry: deps.registry, cache: evaluation.cache, logger: deps.logger }) : [];
+  for (const router of [healthRoutes(deps.registry, metrics), bundles, checkRoutes(evaluation), ...kubernetes]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { loadVerificationKey, parseAlgorithm, readKeyMaterial, type VerificationKey, type VerifyOptions } from '../sign/index.js';
+import { MemoryScanResults } from '../gatekeeper/index.js';
 import { createApp } from './app.js';
 import { discoveryBundle } from './discovery.js';
 import { startFleet } from './fleet-server.js';
@@ -41,7 +42,9 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
   const waiters = new LongPollWaiters();
   const fleet = await startFleet(config, logger);
-  const app = createApp({ registry, logger, waiters, fleet: fleet.deps });
+  // Scan results live in memory until the SQL store has a table for them.
+  const kubernetes = { config: config.kubernetes, scans: new MemoryScanResults() };
+  const app = createApp({ registry, logger, waiters, fleet: fleet.deps, kubernetes });
   const server = createListener(app.callback(), tls).listen(config.listen.port, config.listen.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const url = urlOf(server, config.tls ? 'https' : 'http');

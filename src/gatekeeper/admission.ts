@@ -1,0 +1,112 @@
+import { evaluateDecision, type DecisionPolicy } from '../check/index.js';
+import { isAppError } from '../core/index.js';
+import { DEFAULT_INPUT_LIMITS, normalize, parseImageRef, parseManifest, type ClusterMetadata, type NormalizedInput, type Workload } from '../inputs/index.js';
+import { admissionRequestOf, admissionResponse, type AdmissionRequestFacts, type AdmissionVerdict } from './admission-review.js';
+import type { ScanResults, StoredScan } from './scans.js';
+
+export interface AdmissionOptions {
+  /** What happens to an image with no stored scan result. */
+  readonly unscanned: 'deny' | 'warn';
+  /** Fail (closed, the default): deny when the policy cannot be evaluated. Ignore (open): admit with a warning. */
+  readonly failurePolicy: 'Fail' | 'Ignore';
+  /** Namespace label whose value is the environment the policy's profiles match (e.g. prod). */
+  readonly environmentLabel: string;
+}
+
+export const DEFAULT_ADMISSION_OPTIONS: AdmissionOptions = { unscanned: 'deny', failurePolicy: 'Fail', environmentLabel: 'portcullis.dev/environment' };
+
+/** AdmissionRequests carry no namespace labels; the server looks them up here. */
+export type NamespaceLabels = (namespace: string | null) => Promise<Readonly<Record<string, string>>>;
+
+export interface AdmissionRecord {
+  readonly uid: string;
+  readonly subject: string;
+  readonly allowed: boolean;
+  readonly reasons: readonly string[];
+}
+
+export interface AdmissionDependencies {
+  readonly scans: ScanResults;
+  /** The served image policy (portcullis/scan/decision); throws when none is published. */
+  readonly policy: () => Promise<DecisionPolicy>;
+  readonly namespaceLabels: NamespaceLabels;
+  readonly options: AdmissionOptions;
+  readonly now?: () => Date;
+  /** Told of every decision except dry runs, which must leave no trace. */
+  readonly onDecision?: (record: AdmissionRecord) => void;
+  readonly onError?: (err: unknown) => void;
+}
+
+/** A parsed AdmissionReview in, the AdmissionReview answer out; a malformed review throws a 4xx AppError. */
+export async function reviewAdmission(body: unknown, deps: AdmissionDependencies): Promise<Record<string, unknown>> {
+  const facts = admissionRequestOf(body);
+  // parseManifest reads bytes, so the review is handed over as JSON text.
+  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+  // Deleting or connecting to a workload starts no image; an object-less request has nothing to check.
+  const workloads = facts.hasObject && facts.operation !== 'DELETE' && facts.operation !== 'CONNECT' ? parseManifest(bytes, 'AdmissionReview', DEFAULT_INPUT_LIMITS) : [];
+  const workload = workloads[0];
+  if (!workload) return admissionResponse(facts.uid, { allowed: true, reasons: [], warnings: [], subject: 'object' });
+  const subject = subjectOf(workload, facts);
+  let verdict: AdmissionVerdict;
+  try {
+    verdict = await evaluateWorkload(workload, facts, subject, deps);
+  } catch (err) {
+    deps.onError?.(err);
+    verdict = failureVerdict(err, subject, deps.options);
+  }
+  if (!facts.dryRun) deps.onDecision?.({ uid: facts.uid, subject, allowed: verdict.allowed, reasons: verdict.reasons });
+  return admissionResponse(facts.uid, verdict);
+}
+
+async function evaluateWorkload(workload: Workload, facts: AdmissionRequestFacts, subject: string, deps: AdmissionDependencies): Promise<AdmissionVerdict> {
+  const images = [...new Set(workload.containers.map((c) => c.image))];
+  const digests = new Map(images.map((image) => [image, parseImageRef(image)?.digest ?? null]));
+  const stored = await deps.scans.getMany([...digests.values()].filter((d): d is string => d !== null));
+  const policy = await deps.policy();
+  const metadata = await metadataOf(workload.namespace ?? facts.namespace, deps);
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const reasons = new Set<string>();
+  const warnings = new Set<string>();
+  for (const image of images) {
+    const digest = digests.get(image) ?? null;
+    const scan = digest === null ? undefined : stored.get(digest);
+    const decision = evaluateDecision(policy, inputFor(image, scan, workload, metadata, now));
+    for (const f of decision.violations) reasons.add(f.message);
+    for (const f of decision.warnings) warnings.add(f.message);
+    for (const e of decision.expired_exceptions) warnings.add(`exception for ${e.rule}${e.image ? ` on ${e.image}` : ''} expired on ${e.expires} and no longer applies`);
+    if (!scan) (deps.options.unscanned === 'deny' ? reasons : warnings).add(`image '${image}' has no stored scan result${digest === null ? ' (it is not pinned by digest)' : ''}`);
+  }
+  return { allowed: reasons.size === 0, reasons: [...reasons], warnings: [...warnings], subject };
+}
+
+/** The stored scan of this image (or no report) with only the containers that run it, so findings name this image alone. */
+function inputFor(image: string, scan: StoredScan | undefined, workload: Workload, metadata: ClusterMetadata, now: string): NormalizedInput {
+  const base = scan?.input ?? emptyInput();
+  return { ...base, now, workloads: [{ ...workload, containers: workload.containers.filter((c) => c.image === image) }], metadata };
+}
+
+let empty: NormalizedInput | undefined;
+
+/** A valid input with no report, built once: normalize() checks it against the schema. */
+function emptyInput(): NormalizedInput {
+  empty ??= normalize({ now: new Date(0) });
+  return empty;
+}
+
+async function metadataOf(namespace: string | null, deps: AdmissionDependencies): Promise<ClusterMetadata> {
+  const labels = await deps.namespaceLabels(namespace);
+  return { namespace, namespace_labels: labels, environment: labels[deps.options.environmentLabel] ?? null, cluster: null, labels: {} };
+}
+
+function failureVerdict(err: unknown, subject: string, options: AdmissionOptions): AdmissionVerdict {
+  const why = isAppError(err) && err.code !== 'INTERNAL' ? err.message : 'internal error';
+  const reason = `the image policy could not be evaluated: ${why}`;
+  if (options.failurePolicy === 'Ignore') return { allowed: true, reasons: [], warnings: [`portcullis: ${reason}; admitted because the failure policy is Ignore`], subject };
+  return { allowed: false, reasons: [reason], warnings: [], subject };
+}
+
+function subjectOf(workload: Workload, facts: AdmissionRequestFacts): string {
+  const namespace = workload.namespace ?? facts.namespace;
+  const name = workload.name ?? '(unnamed)';
+  return `${workload.kind} ${namespace ? `${namespace}/` : ''}${name}`;
+}

@@ -1,0 +1,61 @@
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import type { DecisionPolicy } from '../../check/index.js';
+import { AppError, messageOf } from '../../core/index.js';
+import { reportUploadOf, reviewAdmission, storeReport, type AdmissionOptions, type NamespaceLabels, type ScanResults } from '../../gatekeeper/index.js';
+import { requireClientCert } from '../client-cert.js';
+import { readJsonBody } from './data.js';
+
+export interface AdmissionRouteOptions {
+  readonly scans: ScanResults;
+  readonly policy: () => Promise<DecisionPolicy>;
+  readonly namespaceLabels: NamespaceLabels;
+  readonly admission: AdmissionOptions;
+  readonly logger: Logger;
+  readonly requireClientCert: boolean;
+  /** AdmissionReviews are small; scan reports can be tens of MiB. */
+  readonly maxReviewBytes: number;
+  readonly maxReportBytes: number;
+}
+
+/**
+ * `POST /v1/admission` (validating webhook), `POST /v1/reports` (scan
+ * results from CI, stored by digest) and `GET /v1/reports/<digest>` (their
+ * history). A malformed review is a 4xx, which the API server treats per the
+ * webhook's failurePolicy; a policy that cannot be evaluated is answered per
+ * `admission.failure_policy`.
+ */
+export function admissionRoutes(options: AdmissionRouteOptions): Router {
+  const router = new Router();
+  router.post('/v1/admission', async (ctx) => {
+    requireClientCert(ctx, options.requireClientCert);
+    const body = await readJsonBody(ctx, options.maxReviewBytes);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await reviewAdmission(body, {
+      scans: options.scans,
+      policy: options.policy,
+      namespaceLabels: options.namespaceLabels,
+      options: options.admission,
+      onDecision: (record) => options.logger.info({ admission: record }, record.allowed ? 'admitted' : 'denied'),
+      onError: (err) => options.logger.error({ err: messageOf(err) }, 'admission review could not be evaluated'),
+    });
+  });
+  router.post('/v1/reports', async (ctx) => {
+    requireClientCert(ctx, options.requireClientCert);
+    const upload = reportUploadOf(await readJsonBody(ctx, options.maxReportBytes));
+    const scan = await storeReport(upload, await options.policy(), options.scans, new Date());
+    ctx.status = 201;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { digest: scan.digest, image: scan.image, stored_at: scan.storedAt, decision: scan.decision };
+  });
+  router.get('/v1/reports/:digest', async (ctx) => {
+    requireClientCert(ctx, options.requireClientCert);
+    const digest = ctx.params['digest'] ?? '';
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new AppError('REQUEST_INVALID', 'the digest must be sha256:<64 hex digits>');
+    const history = await options.scans.history(digest);
+    if (history.length === 0) throw new AppError('FILE_NOT_FOUND', `no scan result is stored for ${digest}`);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { digest, results: history.map((s) => ({ image: s.image, stored_at: s.storedAt, decision: s.decision })) };
+  });
+  return router;
+}

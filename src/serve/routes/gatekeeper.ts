@@ -1,0 +1,63 @@
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import { DECISION_ENTRYPOINT, type DecisionPolicy, type PolicyCache } from '../../check/index.js';
+import type { KubernetesConfig } from '../../config/index.js';
+import { AppError } from '../../core/index.js';
+import { generateManifests, manifestsYaml, readPolicySettings, resolveGatekeeperOptions, type ScanResults } from '../../gatekeeper/index.js';
+import type { BundleRegistry } from '../registry.js';
+import { admissionRoutes } from './admission.js';
+import { bundleFor, DEFAULT_MAX_REQUEST_BYTES } from './data.js';
+import { DEFAULT_PROVIDER_MAX_BYTES, providerRoutes } from './provider.js';
+
+export interface KubernetesDependencies {
+  readonly config: KubernetesConfig;
+  readonly scans: ScanResults;
+}
+
+export interface KubernetesRouteOptions extends KubernetesDependencies {
+  readonly registry: BundleRegistry;
+  readonly cache: PolicyCache;
+  readonly logger: Logger;
+}
+
+/** Admission webhook, scan reports, the Gatekeeper provider and the generated Gatekeeper manifests. */
+export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
+  const { config } = options;
+  const policy = () => servedDecisionPolicy(options.registry, options.cache);
+  return [
+    admissionRoutes({
+      scans: options.scans,
+      policy,
+      namespaceLabels: async (ns) => (ns === null ? {} : config.namespaceLabels[ns] ?? {}),
+      admission: { unscanned: config.unscanned, failurePolicy: config.failurePolicy, environmentLabel: config.environmentLabel },
+      logger: options.logger,
+      requireClientCert: config.requireClientCert,
+      maxReviewBytes: 8 * 1024 * 1024,
+      maxReportBytes: DEFAULT_MAX_REQUEST_BYTES,
+    }),
+    providerRoutes({ scans: options.scans, logger: options.logger, maxBodyBytes: DEFAULT_PROVIDER_MAX_BYTES, requireClientCert: config.requireClientCert }),
+    manifestRoutes(config),
+  ];
+}
+
+/** `GET /v1/gatekeeper/manifests.yaml`: generated from the settings file as it is now, so edits need no restart. */
+export function manifestRoutes(config: KubernetesConfig): Router {
+  const router = new Router();
+  router.get('/v1/gatekeeper/manifests.yaml', async (ctx) => {
+    const settings = config.settingsFile ? await readPolicySettings(config.settingsFile) : {};
+    const set = generateManifests(settings, await resolveGatekeeperOptions(config.gatekeeper));
+    ctx.type = 'application/yaml';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = `${set.notes.map((n) => `# note: ${n}\n`).join('')}${manifestsYaml(set)}`;
+  });
+  return router;
+}
+
+/** The Wasm policy of the published bundle that provides portcullis/scan/decision. */
+export async function servedDecisionPolicy(registry: BundleRegistry, cache: PolicyCache): Promise<DecisionPolicy> {
+  const bundle = bundleFor(registry, DECISION_ENTRYPOINT);
+  if (!bundle) throw new AppError('BUNDLE_NOT_FOUND', `no published bundle provides ${DECISION_ENTRYPOINT}`);
+  const { policy } = await cache.get(bundle);
+  if (!policy?.entrypoints.has(DECISION_ENTRYPOINT)) throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `bundle '${bundle.name}' has no Wasm entrypoint ${DECISION_ENTRYPOINT}`);
+  return policy;
+}

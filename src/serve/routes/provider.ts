@@ -1,0 +1,42 @@
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import { isAppError, messageOf } from '../../core/index.js';
+import { requireClientCert } from '../client-cert.js';
+import { answerKeys, parseProviderRequest, providerResponse, type ScanResults } from '../../gatekeeper/index.js';
+import { HTTP_STATUS } from '../errors.js';
+import { readJsonBody } from './data.js';
+
+export interface ProviderRouteOptions {
+  readonly scans: ScanResults;
+  readonly logger: Logger;
+  /** Largest ProviderRequest body; 100 image references are a few KiB. */
+  readonly maxBodyBytes: number;
+  /** Answer only clients that presented a certificate the server's client CA signed (Gatekeeper's, for mTLS). */
+  readonly requireClientCert: boolean;
+}
+
+export const DEFAULT_PROVIDER_MAX_BYTES = 1024 * 1024;
+
+/**
+ * `POST /v1/gatekeeper/provider`: Gatekeeper's external-data protocol. Every
+ * answer, errors included, is a ProviderResponse, so Gatekeeper can show the
+ * reason: a malformed request is a 4xx with `systemError`, an image that
+ * cannot be looked up is a per-key `error`, an unscanned image a verdict.
+ */
+export function providerRoutes(options: ProviderRouteOptions): Router {
+  const router = new Router();
+  router.post('/v1/gatekeeper/provider', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      requireClientCert(ctx, options.requireClientCert);
+      const keys = parseProviderRequest(await readJsonBody(ctx, options.maxBodyBytes));
+      ctx.body = await answerKeys(keys, options.scans);
+    } catch (err) {
+      const status = isAppError(err) ? HTTP_STATUS[err.code] : 500;
+      if (status >= 500) options.logger.error({ err: messageOf(err), path: ctx.path }, 'provider request failed');
+      ctx.status = status;
+      ctx.body = providerResponse([], status < 500 ? messageOf(err) : 'internal error while looking up scan results');
+    }
+  });
+  return router;
+}
