@@ -1,3 +1,4 @@
+import { compareUtf8 } from '../core/index.js';
 import type { CaseChange, Outcome, ReplayCase, ReviewFinding, Verdict } from './model.js';
 import { findingKey, imageOf, namespaceOf } from './outcome.js';
 
@@ -38,9 +39,5 @@ export function pairKey(base: Verdict, head: Verdict): string {
 
 /** Stable order: by rule, kind, image, id, then message. */
 export function sortFindings(list: readonly ReviewFinding[]): ReviewFinding[] {
-  return [...list].sort((a, b) => compareText(findingKey(a), findingKey(b)));
-}
-
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return [...list].sort((a, b) => compareUtf8(findingKey(a), findingKey(b)));
 }

@@ -1,12 +1,12 @@
+import { compareUtf8 } from '../core/index.js';
 import type { ReplayPart } from './compare.js';
-import { compareText } from './compare.js';
 import type { AffectedGroup, CaseChange, ReplaySummary, RuleChange, Verdict } from './model.js';
 
 const TOP = 10;
 
 /** Folds the workers' parts into counts, per-rule changes and the most affected images and namespaces. */
 export function summarize(parts: readonly ReplayPart[]): ReplaySummary {
-  const cases = parts.flatMap((p) => p.changes).sort((a, b) => compareText(a.id, b.id));
+  const cases = parts.flatMap((p) => p.changes).sort((a, b) => compareUtf8(a.id, b.id));
   const verdicts = { base: zero(), head: zero() };
   let total = 0;
   for (const part of parts) {
@@ -55,7 +55,7 @@ function ruleChanges(cases: readonly CaseChange[]): RuleChange[] {
   }
   return [...rules.values()]
     .map(({ inputs, ...r }) => ({ ...r, inputs: inputs.size }))
-    .sort((a, b) => compareText(a.rule, b.rule) || compareText(a.kind, b.kind));
+    .sort((a, b) => compareUtf8(a.rule, b.rule) || compareUtf8(a.kind, b.kind));
 }
 
 /** Groups with the most newly denied inputs first, then the most changed, then by name, so equal counts keep a stable order. */
@@ -72,6 +72,6 @@ function top(cases: readonly CaseChange[], nameOf: (c: CaseChange) => string | u
   }
   return [...groups.entries()]
     .map(([name, g]) => ({ name, ...g }))
-    .sort((a, b) => b.newlyDenied - a.newlyDenied || b.inputs - a.inputs || compareText(a.name, b.name))
+    .sort((a, b) => b.newlyDenied - a.newlyDenied || b.inputs - a.inputs || compareUtf8(a.name, b.name))
     .slice(0, TOP);
 }
