@@ -49,13 +49,12 @@ export interface AdmissionApp {
 }
 
 /** The real app with the Kubernetes routes; `withPolicy: false` publishes no decision bundle. */
-export async function admissionApp(config: Partial<KubernetesConfig> = {}, withPolicy = true): Promise<AdmissionApp> {
+export async function admissionApp(config: Partial<KubernetesConfig> = {}, withPolicy = true, scans = new MemoryScanResults()): Promise<AdmissionApp> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-admission-'));
   if (withPolicy) await copyFile(await admissionBundle(), join(dir, 'admission-policy.tar.gz'));
   const logger = pino({ level: 'silent' });
   const registry = new BundleRegistry({ dir, limits: DEFAULT_READ_LIMITS, logger, rescanIntervalMs: 60_000 });
   await registry.refresh();
-  const scans = new MemoryScanResults();
   const app = createApp({ registry, logger, kubernetes: { config: { ...KUBERNETES_CONFIG, ...config }, scans } });
   return { callback: app.callback(), scans, registry };
 }

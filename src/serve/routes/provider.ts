@@ -38,5 +38,11 @@ export function providerRoutes(options: ProviderRouteOptions): Router {
       ctx.body = providerResponse([], status < 500 ? messageOf(err) : 'internal error while looking up scan results');
     }
   });
+  // Other methods get the same JSON shape rather than the router's plain-text 405.
+  router.all('/v1/gatekeeper/provider', (ctx) => {
+    ctx.status = 405;
+    ctx.set('Allow', 'POST');
+    ctx.body = providerResponse([], `${ctx.method} is not supported; POST a ProviderRequest`);
+  });
   return router;
 }
