@@ -41,7 +41,8 @@ function checksTable(r: ReviewResult): string[] {
   const rows = r.checks.map((c) => `| ${checkTitle(c)} | ${icon[c.status]} ${c.status} | ${oneLine(c.summary)} |`);
   const cov = r.coverage;
   const delta = cov.delta === undefined ? '' : ` (${cov.delta >= 0 ? '+' : ''}${cov.delta} points)`;
-  rows.push(`| Coverage | ${percent(cov.base)} → ${percent(cov.head)} | ${delta.trim() || 'n/a'} |`);
+  const missing = cov.head === undefined ? 'no coverage report for head (opa test fails)' : 'n/a';
+  rows.push(`| Coverage | ${percent(cov.base)} → ${percent(cov.head)} | ${delta.trim() || missing} |`);
   return ['| Check | Status | Details |', '|---|---|---|', ...rows];
 }
 

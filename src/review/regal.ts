@@ -41,7 +41,7 @@ interface RegalViolation {
   readonly location?: { readonly file?: string; readonly row?: number; readonly text?: string };
 }
 
-/** `regal lint --format json` over the policy folders, run from the version's root so paths are repository paths. */
+/** `regal lint --format json` over the policy folders, run from the version's root so paths are repository paths (runOpa is a plain execFile wrapper). */
 export async function lintVersion(bin: string, root: string, dirs: readonly string[]): Promise<Problem[]> {
   const run = await runOpa(bin, ['lint', '--format', 'json', ...dirs], root);
   let report: { violations?: RegalViolation[] };

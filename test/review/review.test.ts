@@ -8,7 +8,7 @@ import { isAppError } from '../../src/core/index.js';
 import { normalizeFiles, type NormalizedInput } from '../../src/inputs/index.js';
 import { resolveRegal, runReview, type ReviewOptions, type ReviewResult } from '../../src/review/index.js';
 import { toolchain } from '../helpers/opa.js';
-import { commitAll, createFixtureRepo, decisionRego, git, NOW, put, refactoredRego, REPORTS } from './fixture-repo.js';
+import { commitAll, createFixtureRepo, DECISION_TEST, decisionRego, git, NOW, put, refactoredRego, REPORTS } from './fixture-repo.js';
 
 let repo: string;
 let cacheDir: string;
@@ -59,6 +59,7 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
     await branch('tighten', () => put(repo, 'policies/scan/decision.rego', decisionRego('HIGH')));
     await branch('refactor', () => put(repo, 'policies/scan/decision.rego', refactoredRego('CRITICAL')));
     await branch('break-test', () => put(repo, 'policies/scan/decision.rego', decisionRego('CRITICAL').replace('"decision": verdict', '"decision": "allow"')));
+    await branch('tests-only', () => put(repo, 'policies/scan/decision_test.rego', `${DECISION_TEST}\ntest_more if scan.rank.HIGH == 4\n`));
     await branch('unbuildable', () => put(repo, 'policies/scan/decision.rego', `${decisionRego('CRITICAL')}\nbroken := {\n`));
   });
   after(async () => {
@@ -89,6 +90,13 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
     assert.deepEqual(result.replay.rules, []);
     assert.deepEqual(result.failures, []);
     assert.ok(result.replay.total > 30);
+  });
+
+  it('reports no change, and the new test, for a change to tests only (the bundle is the same)', async () => {
+    const result = await runReview(options('tests-only', { failOn: 'any-change' }));
+    assert.equal(result.replay.changed, 0);
+    assert.deepEqual(result.tests, { passed: 3, failed: 0 });
+    assert.deepEqual(result.failures, []);
   });
 
   it('reports a change that breaks opa test as failing, with the test and its file:line', async () => {
