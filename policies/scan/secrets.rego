@@ -17,19 +17,20 @@ findings := (secret_in_dockerfile | secret_in_env) | scanner_secret
 patterns := config.settings.secrets.patterns
 
 # [text, pattern name] for every match. Compiling a regular expression is the
-# costly part under Wasm (the runtime keeps the last one), so every text is
-# first tried against one expression combining all patterns, and only the few
-# that match are tried pattern by pattern to name them. Messages name the
-# pattern, never the matched text, so the decision does not leak the secret.
+# costly part under Wasm (it happens on every call), so all texts are first
+# tried at once, joined by newlines, against one expression combining every
+# pattern ((?m) keeps ^ and $ anchored per text; a match across texts can only
+# let more through). Only when that matches are the texts tried pattern by
+# pattern, to name them. Messages name the pattern, never the matched text,
+# so the decision does not leak the secret again.
 matches(texts) := {[text, p.name] |
-	some text in suspicious(texts)
+	regex.match(combined, concat("\n", texts))
+	some text in texts
 	some p in patterns
 	regex.match(p.regex, text)
 }
 
-combined := concat("|", [concat("", ["(?:", p.regex, ")"]) | some p in patterns])
-
-suspicious(texts) := {text | some text in texts; regex.match(combined, text)}
+combined := concat("", ["(?m)", concat("|", [concat("", ["(?:", p.regex, ")"]) | some p in patterns])])
 
 matched_patterns(text, hits) := {hit[1] | some hit in hits; hit[0] == text}
 

@@ -39,6 +39,9 @@ age_mode(v) := overdue(age_table[v.package.class][v.fix_available][v.severity_ra
 #   severity: HIGH
 vulnerability_age contains vulnerability_finding("vulnerability_age", v, late.mode, message) if {
 	some v in input.vulnerabilities
+
+	# most vulnerabilities a severity threshold denies stop here, before any age arithmetic
+	not severity_table[v.package.class][v.fix_available][v.severity_rank].mode == "deny"
 	late := age_mode(v)
 	counted(v)
 	not age_superseded(late.mode, v)

@@ -94,14 +94,14 @@ threshold_mode(threshold) := object.get(threshold, "enforcement", "deny")
 
 # A finding about one vulnerability; its severity is the vulnerability's.
 # Built as a literal (cheap under Wasm); optional fields are removed only for
-# the few vulnerabilities that lack them.
+# the few vulnerabilities that lack them. Reports have hundreds of these, so
+# they leave out title and practice (the same for every finding of a rule,
+# see docs/policy-settings.md): a smaller decision is faster to serialize.
 vulnerability_finding(rule, v, enforcement, message) := complete_or_compact({
 	"rule": rule,
 	"message": message,
 	"severity": v.severity,
 	"enforcement": enforcement,
-	"title": config.catalog[rule].title,
-	"practice": config.catalog[rule].practice,
 	"id": v.id,
 	"package": v.package.name,
 	"installed_version": v.installed_version,

@@ -54,8 +54,6 @@ test_finding_shape if {
 		"message": "CVE-2 (HIGH) in os package pkg-high-os 1.0.0, fixed in 2.0: at or above the HIGH threshold (environment 'prod')",
 		"severity": "HIGH",
 		"enforcement": "deny",
-		"title": "Vulnerability above the severity threshold",
-		"practice": "Gate on vulnerability severity and fix availability",
 		"id": "CVE-2",
 		"package": "pkg-high-os",
 		"installed_version": "1.0.0",
