@@ -34,12 +34,14 @@ export function constraintsFor(settings: PolicySettings, options: ConstraintOpti
   for (const def of TEMPLATES) {
     const parameters = parametersOf(def, settings, options);
     if (!parameters) continue;
-    const claimed = profiles.flatMap((p) => p.match?.namespaces ?? []);
+    // The scan verdict's action is one setting, not a rule mode: profiles do not change it.
+    const scoped = def.rule === 'scan_verdict' ? [] : profiles;
+    const claimed = scoped.flatMap((p) => p.match?.namespaces ?? []);
     out.push(constraint(def, `portcullis-${dns(def.rule)}`, actionOf(def, settings, fallback, options), parameters, {
       excludedNamespaces: [...options.excludedNamespaces, ...claimed.map(namespaceGlob)],
     }));
-    profiles.forEach((profile, i) => {
-      const earlier = profiles.slice(0, i).flatMap((p) => p.match?.namespaces ?? []);
+    scoped.forEach((profile, i) => {
+      const earlier = scoped.slice(0, i).flatMap((p) => p.match?.namespaces ?? []);
       out.push(constraint(def, `portcullis-${dns(def.rule)}-${dns(profile.name)}`, actionOf(def, settings, profile, options), parameters, {
         namespaces: (profile.match?.namespaces ?? []).map(namespaceGlob),
         excludedNamespaces: [...options.excludedNamespaces, ...earlier.map(namespaceGlob)],

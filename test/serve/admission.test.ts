@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import request from 'supertest';
+import type { DecisionPolicy } from '../../src/check/index.js';
+import { DEFAULT_ADMISSION_OPTIONS, MemoryScanResults, reviewAdmission, type AdmissionRecord } from '../../src/gatekeeper/index.js';
 import { admissionApp, digest, review, SHARED, trivyReport, type AdmissionApp, type ReviewSpec } from '../gatekeeper/admission-fixture.js';
 
 const CLEAN = `registry.example.com/shop/api@${digest(1)}`;
@@ -237,5 +239,28 @@ describe('POST /v1/admission', () => {
         assert.match(res.body.message, message);
       });
     }
+  });
+
+  describe('dry runs', () => {
+    const allowAll: DecisionPolicy = { evaluate: () => ({ defined: true, result: { decision: 'allow', violations: [], warnings: [], exceptions: [], expired_exceptions: [] } }) };
+    const run = async (dryRun: boolean) => {
+      const records: AdmissionRecord[] = [];
+      const answer = await reviewAdmission(review({ containers: [CLEAN], dryRun }), {
+        scans: new MemoryScanResults(),
+        policy: async () => allowAll,
+        namespaceLabels: async () => ({}),
+        options: { ...DEFAULT_ADMISSION_OPTIONS, unscanned: 'warn' },
+        onDecision: (r) => records.push(r),
+      });
+      return { answer, records };
+    };
+
+    it('are answered like real requests but leave no decision record', async () => {
+      const real = await run(false);
+      const dry = await run(true);
+      assert.deepEqual({ ...(dry.answer['response'] as object), uid: 'x' }, { ...(real.answer['response'] as object), uid: 'x' });
+      assert.equal(real.records.length, 1);
+      assert.equal(dry.records.length, 0);
+    });
   });
 });
