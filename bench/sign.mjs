@@ -5,6 +5,7 @@
 // Both sides are timed as whole processes (start-up, reading the files,
 // hashing, canonical JSON for data.json, signing), median of --runs.
 // The end-to-end CLI commands on the .tar.gz (gunzip, tar, gzip) are timed too.
+// Uses the compiled sources: run `npm run build` first.
 // Usage: npm run bench:sign [-- --runs N --mb M]
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
