@@ -60,6 +60,7 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
     await branch('refactor', () => put(repo, 'policies/scan/decision.rego', refactoredRego('CRITICAL')));
     await branch('break-test', () => put(repo, 'policies/scan/decision.rego', decisionRego('CRITICAL').replace('"decision": verdict', '"decision": "allow"')));
     await branch('tests-only', () => put(repo, 'policies/scan/decision_test.rego', `${DECISION_TEST}\ntest_more if scan.rank.HIGH == 4\n`));
+    await branch('lint', () => put(repo, 'policies/scan/decision.rego', `${decisionRego('CRITICAL')}\ndebug if {\n\tprint("decision", verdict)\n\tverdict == "deny"\n}\n`));
     await branch('unbuildable', () => put(repo, 'policies/scan/decision.rego', `${decisionRego('CRITICAL')}\nbroken := {\n`));
   });
   after(async () => {
@@ -107,6 +108,16 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
     assert.deepEqual(test?.problems.map((p) => [p.file, p.line, p.rule]), [['policies/scan/decision_test.rego', 5, 'data.portcullis.scan_test.test_critical_denied']]);
     assert.ok(result.failures.some((f) => f.startsWith('test:')));
     assert.ok(result.replay.newlyAllowed > 0);
+  });
+
+  it('reports the Regal violations a change adds, and only those', async (t) => {
+    const regal = resolveRegal(process.env['REGAL_BIN']);
+    if ('missing' in regal) return t.skip(`Regal is not built: ${regal.missing}`);
+    const result = await runReview(options('lint'));
+    const lint = result.checks.find((c) => c.name === 'lint');
+    assert.equal(lint?.status, 'fail');
+    assert.deepEqual(lint?.problems.map((p) => [p.rule, p.file, p.line, p.level]), [['print-or-trace-call', 'policies/scan/decision.rego', 41, 'error']]);
+    assert.equal((await runReview(options('refactor'))).checks.find((c) => c.name === 'lint')?.status, 'pass');
   });
 
   it('names the side and the file:line of a version that does not build', async () => {
