@@ -9,7 +9,7 @@
 // Usage: npm run build && npm run bench:check [-- --bundle FILE] [--report FILE]
 //        [--runs N] [--connections N] [--seconds N]
 // The bundle defaults to dist/bundles/image-scan.tar.gz (portcullis build),
-// else to the test fixture policy (test/fixtures/check), built here with opa.
+// else bundles/image-scan.yaml built here with opa (else the test fixture policy).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -42,14 +42,18 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
 const fmt = (n, digits = 2) => n.toFixed(digits);
 
+/** The built image-scan bundle; else bundles/image-scan.yaml built now; else the test fixture policy. */
 function defaultBundle() {
   const built = join(ROOT, 'dist/bundles/image-scan.tar.gz');
   if (existsSync(built)) return { path: built, label: 'dist/bundles/image-scan.tar.gz' };
-  execFileSync(process.execPath, [CLI, 'build', '--bundles', join(ROOT, 'test/fixtures/check/bundles'), '--out', join(work, 'fixture')], {
+  const library = existsSync(join(ROOT, 'bundles/image-scan.yaml'));
+  const definitions = library ? join(ROOT, 'bundles') : join(ROOT, 'test/fixtures/check/bundles');
+  execFileSync(process.execPath, [CLI, 'build', '--bundles', definitions, '--out', join(work, 'built')], {
     stdio: 'ignore',
     env: { ...process.env, PORTCULLIS_STATE_DIR: join(work, 'state') },
   });
-  return { path: join(work, 'fixture/image-scan.tar.gz'), label: 'test fixture policy (no dist/bundles/image-scan.tar.gz yet)' };
+  const label = library ? 'bundles/image-scan.yaml, built with opa for this run' : 'test fixture policy (test/fixtures/check)';
+  return { path: join(work, 'built/image-scan.tar.gz'), label };
 }
 
 const bundle = arg('bundle') ? { path: arg('bundle'), label: arg('bundle') } : defaultBundle();
