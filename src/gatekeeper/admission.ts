@@ -2,6 +2,7 @@ import { evaluateDecision, type DecisionPolicy } from '../check/index.js';
 import { isAppError } from '../core/index.js';
 import { DEFAULT_INPUT_LIMITS, normalize, parseImageRef, parseManifest, type ClusterMetadata, type NormalizedInput, type Workload } from '../inputs/index.js';
 import { admissionRequestOf, admissionResponse, type AdmissionRequestFacts, type AdmissionVerdict } from './admission-review.js';
+import type { DecisionCache } from './decision-cache.js';
 import type { ScanResults, StoredScan } from './scans.js';
 
 export interface AdmissionOptions {
@@ -35,6 +36,8 @@ export interface AdmissionDependencies {
   /** Told of every decision except dry runs, which must leave no trace. */
   readonly onDecision?: (record: AdmissionRecord) => void;
   readonly onError?: (err: unknown) => void;
+  /** Reuses recent decisions for identical questions; absent, every image is evaluated. */
+  readonly cache?: DecisionCache;
 }
 
 /** A parsed AdmissionReview in, the AdmissionReview answer out; a malformed review throws a 4xx AppError. */
@@ -64,13 +67,20 @@ async function evaluateWorkload(workload: Workload, facts: AdmissionRequestFacts
   const stored = await deps.scans.getMany([...digests.values()].filter((d): d is string => d !== null));
   const policy = await deps.policy();
   const metadata = await metadataOf(workload.namespace ?? facts.namespace, deps);
-  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const clock = (deps.now ?? (() => new Date()))();
+  const now = clock.toISOString();
   const reasons = new Set<string>();
   const warnings = new Set<string>();
   for (const image of images) {
     const digest = digests.get(image) ?? null;
     const scan = digest === null ? undefined : stored.get(digest);
-    const decision = evaluateDecision(policy, inputFor(image, scan, workload, metadata, now));
+    const input = inputFor(image, scan, workload, metadata, now);
+    const key = JSON.stringify([scan?.digest, scan?.storedAt, input.workloads, metadata]);
+    let decision = deps.cache?.get(policy, key, clock.getTime());
+    if (!decision) {
+      decision = evaluateDecision(policy, input);
+      deps.cache?.set(policy, key, decision, clock.getTime());
+    }
     for (const f of decision.violations) reasons.add(f.message);
     for (const f of decision.warnings) warnings.add(f.message);
     for (const e of decision.expired_exceptions) warnings.add(`exception for ${e.rule}${e.image ? ` on ${e.image}` : ''} expired on ${e.expires} and no longer applies`);

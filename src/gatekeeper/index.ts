@@ -23,3 +23,4 @@ export { ADMISSION_API_VERSION, admissionRequestOf, admissionResponse } from './
 export type { AdmissionRequestFacts, AdmissionVerdict } from './admission-review.js';
 export { reportUploadOf, storeReport } from './reports.js';
 export type { ReportUpload } from './reports.js';
+export { DecisionCache } from './decision-cache.js';

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { DecisionPolicy } from '../../check/index.js';
 import { AppError, messageOf } from '../../core/index.js';
-import { reportUploadOf, reviewAdmission, storeReport, type AdmissionOptions, type NamespaceLabels, type ScanResults } from '../../gatekeeper/index.js';
+import { DecisionCache, reportUploadOf, reviewAdmission, storeReport, type AdmissionOptions, type NamespaceLabels, type ScanResults } from '../../gatekeeper/index.js';
 import { requireClientCert } from '../client-cert.js';
 import { readJsonBody } from './data.js';
 
@@ -27,6 +27,7 @@ export interface AdmissionRouteOptions {
  */
 export function admissionRoutes(options: AdmissionRouteOptions): Router {
   const router = new Router();
+  const cache = new DecisionCache();
   router.post('/v1/admission', async (ctx) => {
     requireClientCert(ctx, options.requireClientCert);
     const body = await readJsonBody(ctx, options.maxReviewBytes);
@@ -36,6 +37,7 @@ export function admissionRoutes(options: AdmissionRouteOptions): Router {
       policy: options.policy,
       namespaceLabels: options.namespaceLabels,
       options: options.admission,
+      cache,
       onDecision: (record) => options.logger.info({ admission: record }, record.allowed ? 'admitted' : 'denied'),
       onError: (err) => options.logger.error({ err: messageOf(err) }, 'admission review could not be evaluated'),
     });

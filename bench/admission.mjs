@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// Measures the Kubernetes endpoints over TLS 1.3, as the API server and
+// Gatekeeper call them, and prints p50/p99 latencies:
+//  1. POST /v1/admission: a Pod with 3 pinned images whose scans are stored,
+//     sent at a fixed rate (default 200 requests/s; target p99 <= 10 ms);
+//  2. POST /v1/gatekeeper/provider: 100 keys per request (target p99 <= 50 ms).
+// Usage: npm run build && node bench/admission.mjs [--bundle FILE] [--report FILE]
+//        [--rate N] [--seconds N] [--provider-rate N] [--uncached-rate N]
+// The 200/s run repeats one ReplicaSet's Pod review (generateName), as a
+// rollout does, so after the first request the decisions come from the
+// decision cache; a second run names every Pod apart and shows the cost of
+// evaluating 3 images with the Wasm policy on every request.
+// The bundle defaults to dist/bundles/image-scan.tar.gz (portcullis build),
+// else to the admission tests' stand-in policy, built here with opa.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { loadConfig } from '../dist/src/config/index.js';
+import { issueCertificates, MemoryScanResults } from '../dist/src/gatekeeper/index.js';
+import { BundleRegistry, createApp } from '../dist/src/serve/index.js';
+import { createListener, loadTls } from '../dist/src/serve/listener.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+};
+const rate = Number(arg('rate', 200));
+const seconds = Number(arg('seconds', 10));
+const providerRate = Number(arg('provider-rate', 50));
+const reportFile = arg('report', join(ROOT, '../shared/fixtures/reports/secureCodeBox__juice-shop-v10.2.0.json'));
+const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-admission-'));
+
+function bundlePath() {
+  if (arg('bundle')) return arg('bundle');
+  const built = join(ROOT, 'dist/bundles/image-scan.tar.gz');
+  if (existsSync(built)) return built;
+  execFileSync(process.execPath, [join(ROOT, 'bin/portcullis.js'), 'build', '--bundles', join(ROOT, 'test/gatekeeper/policy/bundles'), '--out', join(work, 'built')], {
+    stdio: 'ignore',
+    env: { ...process.env, PORTCULLIS_STATE_DIR: join(work, 'state') },
+  });
+  return join(work, 'built/admission-policy.tar.gz');
+}
+
+const digest = (n) => `sha256:${n.toString(16).padStart(64, '0')}`;
+const IMAGES = [1, 2, 3].map((n) => `registry.example.com/shop/svc${n}@${digest(n)}`);
+
+async function startServer() {
+  const bundles = join(work, 'bundles');
+  execFileSync('mkdir', ['-p', bundles]);
+  const bundle = bundlePath();
+  copyFileSync(bundle, join(bundles, 'policy.tar.gz'));
+  const certs = await issueCertificates({ outDir: join(work, 'certs'), dnsNames: ['localhost'], days: 1 });
+  const logger = pino({ level: 'silent' });
+  const registry = new BundleRegistry({ dir: bundles, limits: { maxArchiveBytes: 1 << 30, maxFileBytes: 1 << 30, maxTotalBytes: 1 << 30, maxRatio: 1000, maxEntries: 10000 }, logger, rescanIntervalMs: 60_000 });
+  await registry.refresh();
+  const config = (await loadConfig(undefined)).kubernetes;
+  const app = createApp({ registry, logger, kubernetes: { config, scans: new MemoryScanResults() } });
+  const server = createListener(app.callback(), await loadTls({ cert: certs.cert, key: certs.key, requireClientCert: false })).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { server, registry, bundle, ca: readFileSync(certs.ca), port: server.address().port };
+}
+
+function call(target, path, body) {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const req = request({ host: '127.0.0.1', port: target.port, path, method: 'POST', agent: target.agent, servername: 'localhost', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+/** Sends `make()` bodies at a fixed rate for `seconds`, whatever the answers' latency (an open-loop load). */
+async function load(target, path, make, perSecond, check) {
+  const total = Math.round(perSecond * seconds);
+  const interval = 1000 / perSecond;
+  const start = performance.now();
+  const pending = [];
+  for (let i = 0; i < total; i += 1) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(call(target, path, make(i)).then((r) => (check(r), r.ms)));
+  }
+  const latencies = (await Promise.all(pending)).sort((a, b) => a - b);
+  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
+  return { n: latencies.length, p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1], achieved: latencies.length / ((performance.now() - start) / 1000) };
+}
+
+/** ReplicaSet Pods are created with generateName, so their reviews repeat; `unique` names every Pod apart to defeat the decision cache. */
+const podReview = (unique) => (i) => review(i, unique);
+
+function review(i, unique) {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: `bench-${i}`,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'payments',
+      operation: 'CREATE',
+      userInfo: { username: 'bench' },
+      object: { apiVersion: 'v1', kind: 'Pod', metadata: unique ? { name: `shop-${i}`, namespace: 'payments' } : { generateName: 'shop-7d9f8c6b5-', namespace: 'payments' }, spec: { containers: IMAGES.map((image, n) => ({ name: `c${n}`, image })) } },
+      dryRun: false,
+    },
+  };
+}
+
+const target = await startServer();
+target.agent = new Agent({ keepAlive: true, maxSockets: 64, ca: target.ca, minVersion: 'TLSv1.3', noDelay: true });
+const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+for (const image of IMAGES) {
+  const res = await call(target, '/v1/reports', { image, report });
+  if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${res.body}`);
+}
+const keys = Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? IMAGES[i % 3] : `registry.example.com/other/app${i}@${digest(1000 + i)}`));
+const okAdmission = (r) => {
+  if (r.status !== 200 || !r.body.includes('"uid":"bench-')) throw new Error(`admission failed: ${r.status} ${r.body.slice(0, 200)}`);
+};
+const okProvider = (r) => {
+  if (r.status !== 200 || JSON.parse(r.body).response.items.length !== 100) throw new Error(`provider failed: ${r.status} ${r.body.slice(0, 200)}`);
+};
+// Warm-up: loads the Wasm policy and lets the JIT settle.
+await load(target, '/v1/admission', podReview(false), 50, okAdmission);
+const admission = await load(target, '/v1/admission', podReview(false), rate, okAdmission);
+// Every Pod distinct: each of its 3 images is evaluated; sent at the rate the server sustains uncached.
+const uncachedRate = Number(arg('uncached-rate', 25));
+const uncached = await load(target, '/v1/admission', podReview(true), uncachedRate, okAdmission);
+const provider = await load(target, '/v1/gatekeeper/provider', () => ({ apiVersion: 'externaldata.gatekeeper.sh/v1beta1', kind: 'ProviderRequest', request: { keys } }), providerRate, okProvider);
+
+const fmt = (n) => n.toFixed(2);
+console.log(`bundle: ${target.bundle}`);
+console.log(`report per image: ${reportFile}`);
+console.log(`admission  (TLS 1.3, Pod with 3 stored images, ${rate}/s for ${seconds}s): n=${admission.n} achieved=${fmt(admission.achieved)}/s p50=${fmt(admission.p50)} ms p99=${fmt(admission.p99)} ms max=${fmt(admission.max)} ms (target p99 <= 10 ms)`);
+console.log(`admission, no cache hits (every Pod distinct, 3 Wasm evaluations each, ${uncachedRate}/s for ${seconds}s): n=${uncached.n} p50=${fmt(uncached.p50)} ms p99=${fmt(uncached.p99)} ms max=${fmt(uncached.max)} ms`);
+console.log(`provider   (TLS 1.3, 100 keys, ${providerRate}/s for ${seconds}s): n=${provider.n} p50=${fmt(provider.p50)} ms p99=${fmt(provider.p99)} ms max=${fmt(provider.max)} ms (target p99 <= 50 ms)`);
+target.agent.destroy();
+target.registry.stop();
+target.server.close();

@@ -1,0 +1,41 @@
+import type { Decision } from '../report/index.js';
+
+/**
+ * Recent admission decisions per loaded policy. Evaluating one image means
+ * handing its whole scan (often hundreds of KiB of findings) to the Wasm
+ * policy, several milliseconds each; the Pods of one ReplicaSet, a rollout or
+ * a retried request repeat the same question. An entry is keyed on everything
+ * the policy sees except the clock, and lives `ttlMs`, so an expiring
+ * exception takes effect at most that late. A new bundle revision is a new
+ * policy object and starts empty.
+ */
+export class DecisionCache {
+  private readonly byPolicy = new WeakMap<object, Map<string, { decision: Decision; at: number }>>();
+
+  constructor(
+    private readonly maxEntries = 5000,
+    private readonly ttlMs = 30_000,
+  ) {}
+
+  get(policy: object, key: string, now: number): Decision | undefined {
+    const entries = this.byPolicy.get(policy);
+    const hit = entries?.get(key);
+    if (!hit) return undefined;
+    if (now - hit.at > this.ttlMs) {
+      entries?.delete(key);
+      return undefined;
+    }
+    return hit.decision;
+  }
+
+  set(policy: object, key: string, decision: Decision, now: number): void {
+    let entries = this.byPolicy.get(policy);
+    if (!entries) {
+      entries = new Map();
+      this.byPolicy.set(policy, entries);
+    }
+    // Maps keep insertion order: the first key is the oldest.
+    if (entries.size >= this.maxEntries) entries.delete(entries.keys().next().value as string);
+    entries.set(key, { decision, at: now });
+  }
+}
