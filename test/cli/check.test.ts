@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -54,7 +55,7 @@ describe('portcullis check', () => {
 
   it('denies exactly the fixable HIGH and CRITICAL findings of the report, less the excepted one', () => {
     const run = check(['--bundle', bundle, '--report', JUICE_SHOP, '--output', 'json']);
-    const raw = JSON.parse(spawnSync('cat', [JUICE_SHOP], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout);
+    const raw = JSON.parse(readFileSync(JUICE_SHOP, 'utf8'));
     const expected = new Set<string>();
     for (const result of raw.Results ?? []) {
       for (const v of result.Vulnerabilities ?? []) {
@@ -141,6 +142,20 @@ describe('portcullis check', () => {
     assert.match(bad.stderr, /cluster\.yaml/);
   });
 
+  it('uses dist/bundles/image-scan.tar.gz of the working directory by default', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'portcullis-check-default-'));
+    await mkdir(join(project, 'dist', 'bundles'), { recursive: true });
+    await copyFile(bundle, join(project, 'dist', 'bundles', 'image-scan.tar.gz'));
+    const run = check(['--report', CLEAN, '--dockerfile', DOCKERFILE, '-o', 'json'], project);
+    assert.equal(run.status, 1, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout).violations.map((v: { rule: string }) => v.rule), ['run_as_root']);
+    if (!existsSync(join(REPO, 'dist', 'bundles', 'image-scan.tar.gz'))) {
+      const none = check(['--report', CLEAN], scratch);
+      assert.equal(none.status, 2, none.stderr);
+      assert.match(none.stderr, /run portcullis build/);
+    }
+  });
+
   it('compiles --policies DIR with the real opa', () => {
     const run = check(['--policies', FIXTURE_POLICIES, '--report', CLEAN, '--dockerfile', DOCKERFILE, '-o', 'json'], scratch);
     assert.equal(run.status, 1, run.stderr);
@@ -170,7 +185,7 @@ describe('portcullis check', () => {
 
   it('exits 2 when --policies does not compile, not 1', async () => {
     const dir = join(scratch, 'broken');
-    await spawnSync('mkdir', ['-p', join(dir, 'scan')]);
+    await mkdir(join(dir, 'scan'), { recursive: true });
     await writeFile(join(dir, 'scan', 'decision.rego'), 'package portcullis.scan\n\ndecision if {\n');
     const run = check(['--policies', dir, '--report', CLEAN], scratch);
     assert.equal(run.status, 2, run.stderr);
@@ -179,7 +194,7 @@ describe('portcullis check', () => {
 
   it('exits 3 when the policy breaks its contract', async () => {
     const dir = join(scratch, 'contract');
-    await spawnSync('mkdir', ['-p', join(dir, 'scan')]);
+    await mkdir(join(dir, 'scan'), { recursive: true });
     await writeFile(join(dir, 'scan', 'decision.rego'), 'package portcullis.scan\n\ndecision := {"decision": "maybe"}\n');
     const run = check(['--policies', dir, '--report', CLEAN], scratch);
     assert.equal(run.status, 3, run.stderr);
