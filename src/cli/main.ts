@@ -1,7 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { EXIT, exitCodeFor, isAppError, messageOf, packageRoot } from '../core/index.js';
+import { toolInfo } from '../check/tool.js';
+import { EXIT, exitCodeFor, isAppError, messageOf } from '../core/index.js';
 import { formats } from '../report/index.js';
 
 type Action = () => Promise<number>;
@@ -220,5 +219,5 @@ function report(err: unknown): number {
 }
 
 function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  return toolInfo().version;
 }
