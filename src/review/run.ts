@@ -52,15 +52,13 @@ export async function runReview(options: ReviewOptions): Promise<ReviewResult> {
     const baseRoot = join(work, 'base');
     const headRoot = headCommit ? join(work, 'head') : root;
     await Promise.all([exportCommit(root, baseCommit, baseRoot), headCommit ? exportCommit(root, headCommit, headRoot) : undefined]);
-    const base = await buildVersion({ ...common, side: 'base', ref: options.base, commit: baseCommit, root: baseRoot, outDir: join(work, 'out-base') });
-    const head = await buildVersion({
-      ...common,
-      side: 'head',
-      ref: options.head ?? 'working tree',
-      commit: headCommit ?? 'working tree',
-      root: headRoot,
-      outDir: join(work, 'out-head'),
-    });
+    // Both sides compile at once; when both fail, base's error is the one reported, every time.
+    const [base, head] = bothBuilt(
+      await Promise.allSettled([
+        buildVersion({ ...common, side: 'base', ref: options.base, commit: baseCommit, root: baseRoot, outDir: join(work, 'out-base') }),
+        buildVersion({ ...common, side: 'head', ref: options.head ?? 'working tree', commit: headCommit ?? 'working tree', root: headRoot, outDir: join(work, 'out-head') }),
+      ]),
+    );
     const [checks, replayed] = await Promise.all([
       runChecks(toolchain, options.regal, base, head),
       replay({ base: base.archive, head: head.archive, entrypoint, now }, inputs.cases, options.threads === undefined ? {} : { threads: options.threads }),
@@ -81,6 +79,14 @@ export async function runReview(options: ReviewOptions): Promise<ReviewResult> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+type Settled = PromiseSettledResult<BuiltVersion>;
+
+function bothBuilt([base, head]: [Settled, Settled]): [BuiltVersion, BuiltVersion] {
+  if (base.status === 'rejected') throw base.reason;
+  if (head.status === 'rejected') throw head.reason;
+  return [base.value, head.value];
 }
 
 type Checks = Pick<ReviewResult, 'checks' | 'tests' | 'coverage'>;

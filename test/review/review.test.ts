@@ -127,6 +127,7 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
       assert.ok(err.details.some((d) => d.file === 'policies/scan/decision.rego' && typeof d.line === 'number'), JSON.stringify(err.details));
       return true;
     });
+    await assert.rejects(runReview({ ...options('unbuildable'), base: 'unbuildable' }), /^AppError: base \(unbuildable\) does not build/);
   });
 
   it('refuses a bad ref, naming it', async () => {
