@@ -7,7 +7,7 @@
 // Usage: node bench/review.mjs [--inputs N]
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -96,10 +96,16 @@ async function bundleOf(ref) {
 }
 const setup = { base: await bundleOf('main'), head: await bundleOf('head'), entrypoint: 'portcullis/scan/decision', now: NOW };
 const cases = lines.map((line, i) => ({ id: `bench-${i}`, source: 'decision log', input: JSON.stringify(JSON.parse(line).input) }));
+// CPU seconds of every thread of this process, so a busy machine shows in wall time but not here.
+const cpu = (since) => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
+};
 async function replayTime(threads) {
   const start = process.hrtime.bigint();
+  const before = process.cpuUsage();
   const summary = summarize(await replay(setup, cases, { threads }));
-  return { time: seconds(start), summary };
+  return { time: seconds(start), cpu: cpu(before), summary };
 }
 const threads = availableParallelism();
 const onPool = await replayTime(threads);
@@ -111,7 +117,8 @@ console.log(`portcullis review: ${count} recorded inputs (${mb} MB of decision-l
 console.log(`  changed ${s.changed}: ${s.newlyDenied} newly denied, ${s.newlyAllowed} newly allowed, ${s.findingsOnly} findings only, ${s.errors} errors`);
 console.log(`  end to end (build cached, opa and Regal checks, replay, report), ${threads} worker threads: ${pooled.time.toFixed(2)} s (target <= 20 s)`);
 console.log(`  end to end on one thread (--threads 0):                      ${single.time.toFixed(2)} s`);
-console.log(`  replay alone, ${threads} worker threads: ${onPool.time.toFixed(2)} s (${(count / onPool.time).toFixed(0)} inputs/s, each through both versions)`);
-console.log(`  replay alone, one thread:  ${onOne.time.toFixed(2)} s (${(count / onOne.time).toFixed(0)} inputs/s)`);
+console.log(`  replay alone, ${threads} worker threads: ${onPool.time.toFixed(2)} s (${(count / onPool.time).toFixed(0)} inputs/s, each through both versions; ${onPool.cpu.toFixed(1)} CPU s)`);
+console.log(`  replay alone, one thread:  ${onOne.time.toFixed(2)} s (${(count / onOne.time).toFixed(0)} inputs/s; ${onOne.cpu.toFixed(1)} CPU s)`);
+console.log(`  load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share the cores)`);
 console.log(`  speed-up from worker threads: ${(onOne.time / onPool.time).toFixed(2)}x replay, ${(single.time / pooled.time).toFixed(2)}x end to end, on ${threads} cores`);
 if (JSON.stringify(onPool.summary) !== JSON.stringify(onOne.summary)) throw new Error('worker and single-thread replays disagree');
