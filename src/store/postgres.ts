@@ -4,6 +4,16 @@ import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { encodeCursor, toAgent, toDecision, toToken, type AgentRow, type DecisionRow, type TokenRow } from './rows.js';
 import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, StatusRecord, Store, TokenRecord } from './types.js';
 
+/**
+ * jsonb cannot hold U+0000, which JSON allows; one such character would make
+ * OPA resend the whole batch forever, so it is stored as U+FFFD instead.
+ */
+function jsonb(value: unknown): string {
+  return JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd');
+}
+
+const text = (value: string) => value.replaceAll('\u0000', '\ufffd');
+
 /** Any number; it only has to be the same for every portcullis process sharing one database. */
 const MIGRATION_LOCK = 0x706f7274;
 
@@ -62,7 +72,7 @@ export class PostgresStore implements Store {
        VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
        ON CONFLICT (id) DO UPDATE SET labels = excluded.labels, opa_version = excluded.opa_version,
          partition_name = excluded.partition_name, auth = excluded.auth, last_seen = excluded.last_seen, state = excluded.state`,
-      [r.agentId, JSON.stringify(r.labels), r.opaVersion ?? null, r.partition ?? null, r.auth ? JSON.stringify(r.auth) : null, r.receivedAt.getTime(), JSON.stringify(r.state)],
+      [text(r.agentId), jsonb(r.labels), r.opaVersion === undefined ? null : text(r.opaVersion), r.partition === undefined ? null : text(r.partition), r.auth ? jsonb(r.auth) : null, r.receivedAt.getTime(), jsonb(r.state)],
     );
   }
 
@@ -79,7 +89,7 @@ export class PostgresStore implements Store {
        SELECT decision_id, agent_id, ts, received_at, path, revision, bundles, labels, input, result, rest, auth
        FROM jsonb_to_recordset($1::jsonb) AS x(decision_id text, agent_id text, ts bigint, received_at bigint, path text,
          revision text, bundles jsonb, labels jsonb, input jsonb, result jsonb, rest jsonb, auth jsonb)`,
-      [JSON.stringify(rows)],
+      [jsonb(rows)],
     );
     return records.length;
   }

@@ -111,6 +111,14 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
       assert.equal(await store.countDecisions(), before);
     });
 
+    it('stores NUL characters that JSON allows (PostgreSQL keeps them as U+FFFD)', async () => {
+      const before = await store.countDecisions();
+      await store.recordDecisions([decision(60, { path: 'nul\u0000path', input: { s: 'a\u0000b', 'k\u0000': 1 } })], new Date(T0 + 3_600_000));
+      await store.recordStatus(status('nul\u0000agent', 'r1', new Date()));
+      assert.equal(await store.countDecisions(), before + 1);
+      assert.equal((await store.listAgents()).length, 3);
+    });
+
     it('stores tokens hashed, verifies them and revokes them', async () => {
       const { token, record } = mintToken({ name: 'ci', agent: 'agent-1', bundles: ['image-policy'], scopes: ['bundles', 'status'] });
       await store.createToken(record);
@@ -129,7 +137,7 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
       await store.recordDecisions([decision(100), decision(101), decision(102)], now);
       await store.recordDecisions([decision(103)], new Date(now.getTime() + 1000));
       const olderThanAnHour = await store.prune({ maxAgeMs: 3_600_000 }, now);
-      assert.equal(olderThanAnHour, 10);
+      assert.equal(olderThanAnHour, 11);
       assert.equal(await store.prune({ maxDecisions: 2 }, now), 2);
       assert.deepEqual(await ids({}), ['d102', 'd103']);
     });
