@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { AppError, canonicalJson, messageOf, type JsonValue } from '../core/index.js';
-import { canonicalizeJsonText } from './canonical.js';
+import { writeCanonicalJsonText } from './canonical.js';
 
 /** The one hash algorithm portcullis writes, as OPA's tools do. */
 export const DEFAULT_HASH_ALGORITHM = 'SHA-256';
@@ -53,19 +53,26 @@ export function fileDigest(name: string, bytes: Uint8Array, algorithm: string = 
   const hash = HASHES[algorithm];
   if (hash === undefined) throw new AppError('SIGNATURE_INVALID', `unsupported hashing algorithm: ${algorithm}`);
   const h = createHash(hash);
-  h.update(isStructuredDoc(name) ? canonicalStructured(name, bytes) : bytes);
+  if (isStructuredDoc(name)) hashStructured(name, bytes, (chunk) => h.update(chunk));
+  else h.update(bytes);
   return h.digest('hex');
 }
 
 /** OPA's util.Unmarshal then hash.go walk: strip a BOM, take JSON if it is valid JSON, else YAML converted to JSON. */
-function canonicalStructured(name: string, bytes: Uint8Array): string {
+function hashStructured(name: string, bytes: Uint8Array, sink: (chunk: string) => void): void {
   let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let written = false;
   try {
-    return canonicalizeJsonText(text, name);
+    writeCanonicalJsonText(text, name, (chunk) => {
+      written = true;
+      sink(chunk);
+    });
   } catch (jsonErr) {
+    // The text parsed as JSON but could not be written (nesting too deep): no YAML retry over a half-fed hash.
+    if (written) throw new AppError('SIGNATURE_INVALID', `${name}: ${messageOf(jsonErr)}`, { cause: jsonErr });
     try {
-      return canonicalJson(parseYaml(text, { version: '1.1', intAsBigInt: true }) as JsonValue);
+      sink(canonicalJson(parseYaml(text, { version: '1.1', intAsBigInt: true }) as JsonValue));
     } catch {
       throw new AppError('SIGNATURE_INVALID', `${name}: ${messageOf(jsonErr)}`, { cause: jsonErr });
     }
