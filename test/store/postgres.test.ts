@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/index.js';
+import { startServer } from '../../src/serve/index.js';
 import { openStore } from '../../src/store/index.js';
+import { tinyBundle } from '../helpers/bundles.js';
+import { event, post, statusUpdate } from './fleet-app.js';
 import { storeContract } from './contract.js';
 import { createDatabase, startPostgres, type PostgresServer } from './postgres-server.js';
 
@@ -35,5 +44,35 @@ describe('PostgreSQL store database', () => {
       assert.ok(!err.message.includes('secret'));
       return true;
     });
+  });
+});
+
+describe('portcullis serve with store.driver postgres', () => {
+  it('ingests status and gzip decision logs into PostgreSQL and answers queries from it, across a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-pg-serve-'));
+    await mkdir(join(dir, 'bundles'));
+    await writeFile(join(dir, 'bundles', 'tiny.tar.gz'), tinyBundle('r1'));
+    await writeFile(join(dir, 'portcullis.yaml'), 'store:\n  driver: postgres\n  url_env: TEST_PG_URL\nbundles:\n  dir: bundles\n');
+    const config = await loadConfig(join(dir, 'portcullis.yaml'), { listen: '127.0.0.1:0' }, { TEST_PG_URL: await freshUrl() });
+    const first = await startServer(config, pino({ level: 'silent' }));
+    try {
+      assert.equal((await post(`${first.url}/status`, JSON.stringify(statusUpdate('pg-agent', 'r1')), { 'Content-Type': 'application/json' })).status, 200);
+      const batch = gzipSync(JSON.stringify(Array.from({ length: 50 }, (_, i) => event(i, 'pg-agent'))));
+      assert.equal((await post(`${first.url}/logs`, batch, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' })).status, 200);
+    } finally {
+      await first.close();
+    }
+    const second = await startServer(config, pino({ level: 'silent' }));
+    try {
+      const agents = (await (await fetch(`${second.url}/v1/agents`)).json()) as { agents: { id: string; bundles: Record<string, { active_revision: string }> }[] };
+      assert.deepEqual(agents.agents.map((a) => [a.id, a.bundles['tiny']?.active_revision]), [['pg-agent', 'r1']]);
+      const found = (await (await fetch(`${second.url}/v1/decisions?input.images.0=nginx:1.7&result=false&revision=r1&label.env=test`)).json()) as { decisions: { req_id: number }[] };
+      assert.deepEqual(found.decisions.map((d) => d.req_id), [7]);
+      const page = (await (await fetch(`${second.url}/v1/decisions?limit=20&order=asc`)).json()) as { decisions: unknown[]; next_cursor: string };
+      assert.equal(page.decisions.length, 20);
+      assert.ok(page.next_cursor);
+    } finally {
+      await second.close();
+    }
   });
 });
