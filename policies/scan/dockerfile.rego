@@ -24,6 +24,7 @@ findings := add_from_url | sensitive_file_copy
 add_from_url contains config.finding("add_from_url", {
 	"message": concat("", ["ADD at line ", format_int(add.line, 10), " downloads ", add.url, " without verifying it"]),
 	"location": images.location(add.line),
+	"image": images.built,
 }) if {
 	config.enabled("add_from_url")
 	some add in input.dockerfile.adds_from_url
@@ -59,6 +60,7 @@ base_name(path) := parts[count(parts) - 1] if {
 sensitive_file_copy contains config.finding("sensitive_file_copy", {
 	"message": concat("", [copy.instruction, " at line ", format_int(copy.line, 10), " copies sensitive files into the image: ", concat(", ", sort(sources))]),
 	"location": images.location(copy.line),
+	"image": images.built,
 }) if {
 	config.enabled("sensitive_file_copy")
 	some copy in input.dockerfile.copies

@@ -94,3 +94,18 @@ test_one_exception_several_findings if {
 	d.decision == "allow"
 	count(d.exceptions) == 2
 }
+
+test_image_exception_covers_the_dockerfile_of_that_image if {
+	df := fx.dockerfile({"adds_from_url": [{"line": 4, "stage": 0, "url": "https://example.com/x.tgz"}]})
+	exception := {"rule": "add_from_url", "image": "ghcr.io/acme/api:*", "reason": "vendored tool", "expires": "2027-01-01"}
+	d := decide([exception], {"dockerfile": df, "vulnerabilities": []})
+	d.decision == "allow"
+	some e in d.exceptions
+	e.finding.location == {"file": "Dockerfile", "line": 4}
+
+	# without a report naming the image, Dockerfile findings have no image to match
+	n := decide([exception], {"dockerfile": df, "vulnerabilities": [], "image": fx.empty_image})
+	[f.rule | some f in n.violations] == ["add_from_url"]
+	some f in n.violations
+	not f.image
+}

@@ -33,6 +33,7 @@ run_as_root contains config.finding("run_as_root", {
 run_as_root contains config.finding("run_as_root", {
 	"message": dockerfile_root_message,
 	"location": images.location(dockerfile_root_line),
+	"image": images.built,
 }) if {
 	config.enabled("run_as_root")
 	input.dockerfile.runs_as_root == true
@@ -86,6 +87,7 @@ forbidden_port contains config.finding("forbidden_port", {
 forbidden_port contains config.finding("forbidden_port", {
 	"message": concat("", ["EXPOSE ", exposed.text, " at line ", format_int(exposed.line, 10), " exposes forbidden port ", format_int(port, 10)]),
 	"location": images.location(exposed.line),
+	"image": images.built,
 }) if {
 	config.enabled("forbidden_port")
 	some exposed in input.dockerfile.exposed_ports

@@ -79,5 +79,11 @@ matches_any(patterns, values) if {
 	glob.match(pattern, null, value)
 }
 
+# The image a Dockerfile builds, when a report names it: findings about the
+# Dockerfile carry it, so image-scoped exceptions apply to them too.
+built := input.image.ref if is_string(input.image.ref)
+
+else := null
+
 # Where a finding about a Dockerfile line points.
 location(line) := {"file": input.dockerfile.path, "line": line}

@@ -59,6 +59,7 @@ else := variable.name
 secret_in_dockerfile contains config.finding("secret_in_dockerfile", {
 	"message": concat("", [item.what, " at line ", format_int(item.line, 10), " contains a secret (", concat(", ", sort(names)), ")"]),
 	"location": images.location(item.line),
+	"image": images.built,
 }) if {
 	config.enabled("secret_in_dockerfile")
 	count(patterns) > 0
