@@ -24,9 +24,9 @@ is_glob(pattern) if regex.match(`[*?\[{]`, pattern)
 
 # The part of a glob before its first special character: a cheap startswith
 # rules out most names before glob.match, which is costly under Wasm.
-literal_prefix(pattern) := substring(pattern, 0, indexof_n_first(pattern))
+literal_prefix(pattern) := substring(pattern, 0, first_special_index(pattern))
 
-indexof_n_first(pattern) := min([i | some c in ["*", "?", "[", "{"]; i := indexof(pattern, c); i >= 0])
+first_special_index(pattern) := min([i | some c in ["*", "?", "[", "{"]; i := indexof(pattern, c); i >= 0])
 
 blocked_name(name) if name in blocked_names
 
