@@ -97,10 +97,14 @@ function result(entry: Entry, ruleIndex: number, context: ReportContext) {
   };
 }
 
-/** The Dockerfile (or manifest) line when the finding has one; otherwise the scanned artifact. */
+/**
+ * The Dockerfile (or manifest) line when the finding has one; otherwise the
+ * scanned artifact at line 1, as Trivy does, since code scanning places every
+ * alert on a line.
+ */
 function location(f: Finding, context: ReportContext) {
   const file = f.location?.file ?? context.artifacts[0] ?? context.target;
-  const line = f.location?.line;
+  const line = f.location ? f.location.line : 1;
   return {
     physicalLocation: {
       artifactLocation: { uri: toUri(file) },

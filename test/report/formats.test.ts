@@ -99,7 +99,7 @@ describe('sarif', () => {
     const byRule = (id: string) => run.results.filter((r: { ruleId: string }) => r.ruleId === id);
     assert.equal(byRule('run_as_root')[0].level, 'error');
     assert.deepEqual(byRule('run_as_root')[0].locations[0].physicalLocation, { artifactLocation: { uri: 'Dockerfile' }, region: { startLine: 7 } });
-    assert.deepEqual(byRule('unfixed_vulnerability')[0].locations[0].physicalLocation, { artifactLocation: { uri: 'reports/trivy.json' } });
+    assert.deepEqual(byRule('unfixed_vulnerability')[0].locations[0].physicalLocation, { artifactLocation: { uri: 'reports/trivy.json' }, region: { startLine: 1 } });
     assert.equal(byRule('unfixed_vulnerability')[0].level, 'warning');
     for (const r of run.results) assert.equal(run.tool.driver.rules[r.ruleIndex].id, r.ruleId);
     const suppressed = byRule('vulnerability_severity').find((r: { suppressions?: unknown }) => r.suppressions);
