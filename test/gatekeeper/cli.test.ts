@@ -55,6 +55,18 @@ describe('portcullis gatekeeper and certs', () => {
     assert.deepEqual((await readdir(join(out, 'templates'))).length, 4);
   });
 
+  it('gatekeeper --out removes constraints the settings no longer produce, and only its own files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-stale-'));
+    await writeFile(join(dir, 'with.yaml'), 'images:\n  allowed_registries: [registry.example.com]\n');
+    assert.equal(cli(['gatekeeper', '--settings', join(dir, 'with.yaml'), '--out', join(dir, 'out')]).status, 0);
+    assert.ok((await readdir(join(dir, 'out', 'constraints'))).includes('portcullis-registry-not-allowed.yaml'));
+    await writeFile(join(dir, 'out', 'constraints', 'team-owned.yaml'), 'kind: K8sRequiredLabels\n');
+    const again = cli(['gatekeeper', '--out', join(dir, 'out')]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /removed constraints\/portcullis-registry-not-allowed\.yaml/);
+    assert.deepEqual((await readdir(join(dir, 'out', 'constraints'))).sort(), ['portcullis-mutable-tag.yaml', 'portcullis-require-digest.yaml', 'portcullis-scan-verdict.yaml', 'team-owned.yaml']);
+  });
+
   it('certs without a name is a usage error', () => {
     const run = cli(['certs', '--out', join(tmpdir(), 'portcullis-unused')]);
     assert.equal(run.status, 2);
