@@ -51,7 +51,8 @@ export function discoveryParts(fleet: FleetConfig, keys: Readonly<Record<string,
 
 function agentConfig(group: FleetGroupFile, fleet: FleetConfig, keys: Readonly<Record<string, TrustedKey>>): Record<string, unknown> {
   const service = fleet.discovery.service;
-  const bundles = Object.fromEntries(group.bundles.map((name) => [name, bundleConfig(name, group, service)]));
+  const signed = Object.keys(keys).length > 0;
+  const bundles = Object.fromEntries(group.bundles.map((name) => [name, bundleConfig(name, group, service, signed)]));
   return {
     bundles,
     keys,
@@ -61,9 +62,16 @@ function agentConfig(group: FleetGroupFile, fleet: FleetConfig, keys: Readonly<R
   };
 }
 
-function bundleConfig(name: string, group: FleetGroupFile, service: string): Record<string, unknown> {
+/**
+ * With trusted keys, every bundle gets a `signing` block, which makes OPA
+ * refuse unsigned bundles; without a pinned `keyid` the agent takes the key id
+ * from the token's `kid`, so bundles signed by any trusted key (old or new,
+ * during a rotation) verify.
+ */
+function bundleConfig(name: string, group: FleetGroupFile, service: string, signed: boolean): Record<string, unknown> {
   const polling = group.polling ?? { min_delay_seconds: 60, max_delay_seconds: 120 };
-  const signing = group.keyid === undefined ? undefined : { keyid: group.keyid, ...(group.scope === undefined ? {} : { scope: group.scope }) };
+  const scope = group.scope === undefined ? {} : { scope: group.scope };
+  const signing = group.keyid !== undefined ? { keyid: group.keyid, ...scope } : signed ? scope : undefined;
   return {
     service,
     // OPA rejects delta bundles when it persists bundles, so those agents ask for snapshots only.

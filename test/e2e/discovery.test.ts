@@ -59,7 +59,8 @@ describe('agents bootstrapped only by discovery', () => {
         discovery: { signing: { key: 'discovery.key.pem', algorithm: 'RS256', keyid: 'discovery' } },
         groups: [
           { name: 'prod', labels: { env: 'prod' }, bundles: ['prod-policy'], keyid: 'bundles-2026', long_polling_timeout_seconds: 20, polling: { min_delay_seconds: 120, max_delay_seconds: 180 } },
-          { name: 'dev', labels: { env: 'dev' }, bundles: ['dev-policy'], keyid: 'bundles-2026', long_polling_timeout_seconds: 20, polling: { min_delay_seconds: 120, max_delay_seconds: 180 } },
+          // No pinned key id: the agent takes it from the token's kid, and still refuses unsigned bundles.
+          { name: 'dev', labels: { env: 'dev' }, bundles: ['dev-policy'], long_polling_timeout_seconds: 20, polling: { min_delay_seconds: 120, max_delay_seconds: 180 } },
         ],
       },
     };
