@@ -13,7 +13,17 @@ package portcullis.scan.exceptions
 import data.portcullis.scan.config
 import data.portcullis.scan.images
 
-entries := config.settings.exceptions
+# Only well-formed exceptions apply. The build checks the settings against
+# their schema, but data can reach the policy in other ways (an OPA agent's
+# own data, a --data override): an exception without a reason or a valid
+# expiry date must not become a permanent waiver.
+entries := [e | some e in config.settings.exceptions; well_formed(e)]
+
+well_formed(e) if {
+	is_string(e.reason)
+	e.reason != ""
+	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`, e.expires)
+}
 
 # The evaluation date. ISO dates compare as strings, so no time builtin is
 # needed: an exception expiring on 2026-12-31 applies through that day.

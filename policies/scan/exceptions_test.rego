@@ -109,3 +109,10 @@ test_image_exception_covers_the_dockerfile_of_that_image if {
 	some f in n.violations
 	not f.image
 }
+
+test_exception_without_reason_or_valid_expiry_never_applies if {
+	d := decide([{"id": "CVE-1", "reason": "", "expires": "2027-01-01"}, {"id": "CVE-1", "reason": "r"}, {"id": "CVE-1", "reason": "r", "expires": "soon"}], {})
+	fx.ids_of(d.violations) == {"CVE-1", "CVE-2"}
+	d.exceptions == []
+	d.expired_exceptions == []
+}
