@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../core/index.js';
+import { compareUtf8, packageRoot } from '../core/index.js';
 import { runOpa } from '../compile/index.js';
 import type { CheckResult, Problem } from './model.js';
 
@@ -70,6 +70,8 @@ export function lintResult(head: readonly Problem[], base: readonly Problem[]): 
     if (left > 0) known.set(key(p), left - 1);
     else introduced.push(p);
   }
+  // By place, so the comment lists them in the order a reader scans the files.
+  introduced.sort((a, b) => compareUtf8(a.file ?? '', b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || compareUtf8(a.rule ?? '', b.rule ?? ''));
   const errors = introduced.filter((p) => p.level === 'error').length;
   const summary = `${head.length} violation(s), ${introduced.length} new (${errors} error level)`;
   return { name: 'lint', status: errors > 0 ? 'fail' : 'pass', summary, problems: introduced };
