@@ -17,6 +17,12 @@ function check(args: readonly string[], cwd = REPO) {
   return spawnSync(process.execPath, [CLI, 'check', '--now', NOW, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 }
 
+/** The JSON report a run printed; a run that printed none fails with its exit code and standard error. */
+function reportOf(run: ReturnType<typeof check>) {
+  assert.ok(run.stdout.startsWith('{'), `exit ${run.status} without a JSON report: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
 describe('portcullis check', () => {
   let bundle: string;
   let scratch: string;
@@ -37,7 +43,7 @@ describe('portcullis check', () => {
   it('exits 1 on the juice-shop report and lists the denied CVEs in json', () => {
     const run = check(['--bundle', bundle, '--report', JUICE_SHOP, '--output', 'json']);
     assert.equal(run.status, 1, run.stderr);
-    const report = JSON.parse(run.stdout);
+    const report = reportOf(run);
     assert.equal(report.decision, 'deny');
     assert.equal(report.target, 'bkimminich/juice-shop:v10.2.0');
     assert.ok(report.violations.length > 100);
@@ -64,7 +70,7 @@ describe('portcullis check', () => {
         if (severe && v.FixedVersion && !excepted) expected.add(`${v.VulnerabilityID} ${v.PkgName} ${v.InstalledVersion}`);
       }
     }
-    const denied = new Set<string>(JSON.parse(run.stdout).violations.map((v: { id: string; package: string; installed_version: string }) => `${v.id} ${v.package} ${v.installed_version}`));
+    const denied = new Set<string>(reportOf(run).violations.map((v: { id: string; package: string; installed_version: string }) => `${v.id} ${v.package} ${v.installed_version}`));
     assert.deepEqual([...denied].sort(), [...expected].sort());
   });
 
@@ -72,7 +78,7 @@ describe('portcullis check', () => {
     const run = check(['--bundle', bundle, '--report', JUICE_SHOP, '--dockerfile', DOCKERFILE, '-o', 'sarif']);
     assert.equal(run.status, 1, run.stderr);
     assert.equal(sarifErrors(run.stdout), '');
-    const results = JSON.parse(run.stdout).runs[0].results as { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[] }[];
+    const results = reportOf(run).runs[0].results as { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[] }[];
     const root = results.find((r) => r.ruleId === 'run_as_root');
     assert.ok(root);
     assert.match(root.locations[0]!.physicalLocation.artifactLocation.uri, /conftest__examples-docker__Dockerfile$/);
@@ -100,16 +106,16 @@ describe('portcullis check', () => {
     await writeFile(warnOnly, 'rules:\n  vulnerability_severity: "off"\n');
     const warned = check(['--bundle', bundle, '--report', JUICE_SHOP, '--data', warnOnly, '-o', 'json']);
     assert.equal(warned.status, 0, warned.stderr);
-    assert.equal(JSON.parse(warned.stdout).decision, 'allow');
-    assert.ok(JSON.parse(warned.stdout).warnings.length > 0);
+    assert.equal(reportOf(warned).decision, 'allow');
+    assert.ok(reportOf(warned).warnings.length > 0);
     assert.equal(check(['--bundle', bundle, '--report', JUICE_SHOP, '--data', warnOnly, '--fail-on', 'warn']).status, 1);
   });
 
   it('merges --data over the bundle settings', async () => {
     const strict = join(scratch, 'medium.json');
     await writeFile(strict, JSON.stringify({ severity_rank: 3 }));
-    const base = JSON.parse(check(['--bundle', bundle, '--report', JUICE_SHOP, '-o', 'json']).stdout);
-    const more = JSON.parse(check(['--bundle', bundle, '--report', JUICE_SHOP, '-o', 'json', '--data', strict]).stdout);
+    const base = reportOf(check(['--bundle', bundle, '--report', JUICE_SHOP, '-o', 'json']));
+    const more = reportOf(check(['--bundle', bundle, '--report', JUICE_SHOP, '-o', 'json', '--data', strict]));
     assert.ok(more.violations.length > base.violations.length);
     assert.ok(more.violations.some((v: { severity: string }) => v.severity === 'MEDIUM'));
     assert.equal(more.exceptions.length, base.exceptions.length, 'the exceptions of the bundle settings stay');
@@ -121,8 +127,7 @@ describe('portcullis check', () => {
     for (const file of reports) {
       const run = check(['--bundle', bundle, '--report', join(SHARED, 'reports', file), '-o', 'json']);
       assert.ok(run.status === 0 || run.status === 1, `${file}: exit ${run.status}: ${run.stderr}`);
-      assert.ok(run.stdout.startsWith('{'), `${file}: exit ${run.status} without a report: ${run.stderr}`);
-      const report = JSON.parse(run.stdout);
+      const report = reportOf(run);
       assert.equal(report.decision, run.status === 1 ? 'deny' : 'allow', file);
     }
   });
@@ -133,7 +138,7 @@ describe('portcullis check', () => {
     const manifest = join(SHARED, 'admission/generic-sidecar-injector__admissionreview.json');
     const run = check(['--bundle', bundle, '--report', JUICE_SHOP, '--format', 'trivy', '--manifest', manifest, '--metadata', metadata, '-o', 'json']);
     assert.equal(run.status, 1, run.stderr);
-    assert.equal(JSON.parse(run.stdout).decision, 'deny');
+    assert.equal(reportOf(run).decision, 'deny');
     const wrong = check(['--bundle', bundle, '--report', JUICE_SHOP, '--format', 'grype']);
     assert.equal(wrong.status, 2, wrong.stderr);
     await writeFile(metadata, 'namespace: [shop]\n');
@@ -148,7 +153,7 @@ describe('portcullis check', () => {
     await copyFile(bundle, join(project, 'dist', 'bundles', 'image-scan.tar.gz'));
     const run = check(['--report', CLEAN, '--dockerfile', DOCKERFILE, '-o', 'json'], project);
     assert.equal(run.status, 1, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout).violations.map((v: { rule: string }) => v.rule), ['run_as_root']);
+    assert.deepEqual(reportOf(run).violations.map((v: { rule: string }) => v.rule), ['run_as_root']);
     if (!existsSync(join(REPO, 'dist', 'bundles', 'image-scan.tar.gz'))) {
       const none = check(['--report', CLEAN], scratch);
       assert.equal(none.status, 2, none.stderr);
@@ -159,7 +164,7 @@ describe('portcullis check', () => {
   it('compiles --policies DIR with the real opa', () => {
     const run = check(['--policies', FIXTURE_POLICIES, '--report', CLEAN, '--dockerfile', DOCKERFILE, '-o', 'json'], scratch);
     assert.equal(run.status, 1, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout).violations.map((v: { rule: string }) => v.rule), ['run_as_root']);
+    assert.deepEqual(reportOf(run).violations.map((v: { rule: string }) => v.rule), ['run_as_root']);
   });
 
   it('exits 2 on usage and input errors, with a message and no stack trace', async () => {
