@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'SERVER_UNREACHABLE'
   | 'NOT_READY'
+  | 'LISTEN_FAILED'
   | 'GIT_REF_INVALID'
   | 'CORPUS_EMPTY';
 

@@ -31,6 +31,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   STORE_UNAVAILABLE: 503,
   SERVER_UNREACHABLE: 502,
   NOT_READY: 503,
+  LISTEN_FAILED: 500,
   GIT_REF_INVALID: 400,
   CORPUS_EMPTY: 422,
 };

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import { AppError, messageOf } from '../core/index.js';
 import { loadVerificationKey, parseAlgorithm, readKeyMaterial, type VerificationKey, type VerifyOptions } from '../sign/index.js';
 import { MemoryScanResults } from '../gatekeeper/index.js';
 import { createApp } from './app.js';
@@ -46,7 +47,14 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const kubernetes = { config: config.kubernetes, scans: new MemoryScanResults() };
   const app = createApp({ registry, logger, waiters, fleet: fleet.deps, kubernetes });
   const server = createListener(app.callback(), tls).listen(config.listen.port, config.listen.host);
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  try {
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start: the folder watcher and the store go too.
+    registry.stop();
+    await fleet.close();
+    throw new AppError('LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${messageOf(err)}`, { cause: err });
+  }
   const url = urlOf(server, config.tls ? 'https' : 'http');
   logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
   return { url, registry, close: () => close(server, registry, waiters).then(() => fleet.close()) };

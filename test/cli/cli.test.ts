@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { cp, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +93,25 @@ describe('portcullis CLI', () => {
     const notBundle = cli(['eval', '--bundle', join(project, 'bundles/image-policy.yaml'), '--entrypoint', 'x']);
     assert.equal(notBundle.status, 2);
     assert.match(notBundle.stderr, /not valid gzip/);
+  });
+
+  it('serve exits 3, without hanging, when its port is taken', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as AddressInfo).port;
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-busy-'));
+    try {
+      const run = spawnSync(process.execPath, [CLI, 'serve', '--listen', `127.0.0.1:${port}`, '--dir', dir], {
+        cwd: dir,
+        env: { ...process.env, PORTCULLIS_STATE_DIR: join(dir, 'state') },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(run.status, 3, run.stderr);
+      assert.match(run.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+    } finally {
+      blocker.close();
+    }
   });
 
   it('exits 3 with install instructions when no opa matches the pin', async () => {
