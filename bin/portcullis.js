@@ -1,5 +1,11 @@
 #!/usr/bin/env node
 // Runs the compiled CLI (dist/), never tsx: start-up time matters for CI gates.
-import { main } from '../dist/src/cli/main.js';
-
+// A broken install must not exit 1, which a CI gate would read as "deny".
+let main;
+try {
+  ({ main } = await import('../dist/src/cli/main.js'));
+} catch (err) {
+  process.stderr.write(`portcullis: cannot load the compiled CLI (run npm install or npm run build): ${err?.message ?? err}\n`);
+  process.exit(3);
+}
 await main(process.argv);

@@ -1,5 +1,4 @@
-import { parse as parseYaml } from 'yaml';
-import { AppError, parseJsonPreserving, type ErrorCode, type JsonValue } from '../core/index.js';
+import { AppError, parseJsonPreserving, yaml, type ErrorCode, type JsonValue } from '../core/index.js';
 import type { BundleFile } from './types.js';
 
 const DATA_FILES = new Set(['data.json', 'data.yaml', 'data.yml']);
@@ -21,7 +20,7 @@ function parseDataFile(file: BundleFile): JsonValue {
   const text = Buffer.from(file.bytes).toString('utf8');
   try {
     if (file.path.endsWith('.json')) return parseJsonPreserving(text, file.path);
-    return parseYaml(text, { intAsBigInt: true }) as JsonValue;
+    return yaml().parse(text, { intAsBigInt: true }) as JsonValue;
   } catch (err) {
     throw new AppError('BUNDLE_INVALID', `${file.path}: ${(err as Error).message}`, { cause: err });
   }

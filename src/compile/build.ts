@@ -66,8 +66,8 @@ export async function buildBundles(options: BuildOptions): Promise<BuildResult[]
   assertBundlesDisjoint(definitions);
   const env = options.env ?? process.env;
   const prepared = await Promise.all(definitions.map((d) => prepare(d, options.compilerId, env)));
-  const built: { prepared: Prepared; bytes: Uint8Array; cached: boolean }[] = [];
-  for (const p of prepared) built.push({ prepared: p, ...(await bundleBytes(p, options)) });
+  // Compiles run side by side: each is an opa process, and a build is mostly waiting for them.
+  const built = await Promise.all(prepared.map(async (p) => ({ prepared: p, ...(await bundleBytes(p, options)) })));
   const results: BuildResult[] = [];
   for (const { prepared: p, bytes, cached } of built) {
     const path = join(options.outDir, `${p.definition.name}.tar.gz`);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { AppError, packageRoot, sha256Hex } from '../core/index.js';
 
 export interface Toolchain {
@@ -37,6 +37,31 @@ export function opaVersion(bin: string): string | undefined {
 
 const SOURCES = ['OPA_BIN', 'project', 'PATH'] as const;
 
+/**
+ * `opa version` costs a process start on every build; the answer is kept in
+ * `cacheFile` for a binary with the same size and modification time. A bare
+ * `opa` from PATH is always asked, since what it names can change.
+ */
+function cachedVersion(path: string, cacheFile: string | undefined): string | undefined {
+  const info = cacheFile && path !== 'opa' ? statSync(path, { throwIfNoEntry: false }) : undefined;
+  if (!info || !cacheFile) return opaVersion(path);
+  const stamp = `${path}:${info.size}:${info.mtimeMs}`;
+  let cache: Record<string, string> = {};
+  try {
+    cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, string>;
+  } catch {
+    // No cache yet, or a damaged one: ask opa.
+  }
+  const known = cache[stamp];
+  if (known) return known;
+  const version = opaVersion(path);
+  if (version) {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileSync(cacheFile, JSON.stringify({ ...cache, [stamp]: version }));
+  }
+  return version;
+}
+
 function candidatePath(source: OpaCandidate['source'], opaBin: string | undefined): string | undefined {
   if (source === 'OPA_BIN') return opaBin || undefined;
   if (source === 'project') {
@@ -55,11 +80,11 @@ export function opaCandidates(opaBin: string | undefined): OpaCandidate[] {
 }
 
 /** The first opa whose version matches the pin (asking no further), or TOOLCHAIN_MISSING (exit 3) saying how to get one. */
-export function resolveToolchain(opaBin: string | undefined): Toolchain {
+export function resolveToolchain(opaBin: string | undefined, versionCache?: string): Toolchain {
   const pin = pinnedOpaVersion();
   for (const source of SOURCES) {
     const path = candidatePath(source, opaBin);
-    if (path && opaVersion(path) === pin) return { opa: path, version: pin, capabilities: capabilitiesPath() };
+    if (path && cachedVersion(path, versionCache) === pin) return { opa: path, version: pin, capabilities: capabilitiesPath() };
   }
   throw new AppError(
     'TOOLCHAIN_MISSING',

@@ -10,3 +10,4 @@ export { packageRoot } from './package-root.js';
 export { compileSchema } from './schema.js';
 export type { Validator } from './schema.js';
 export { parseYamlStrict } from './yaml.js';
+export { yaml } from './lazy.js';

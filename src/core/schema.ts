@@ -1,7 +1,17 @@
-import { Ajv, type ErrorObject, type Schema, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, Schema, ValidateFunction } from 'ajv';
 import { AppError, type ErrorCode, type ErrorDetail } from './errors.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+let shared: Ajv | undefined;
+
+/** Ajv is loaded on the first validation, not at start-up: it is among the costliest modules to load. */
+function ajv(): Ajv {
+  if (!shared) {
+    const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    shared = new AjvClass({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  }
+  return shared;
+}
 
 export type Validator<T> = (value: unknown, source: string) => T;
 
@@ -13,7 +23,7 @@ export type Validator<T> = (value: unknown, source: string) => T;
 export function compileSchema<T>(schema: Schema, code: ErrorCode): Validator<T> {
   let validate: ValidateFunction | undefined;
   return (value, source) => {
-    validate ??= ajv.compile(schema);
+    validate ??= ajv().compile(schema);
     if (validate(value)) return value as T;
     const details = (validate.errors ?? []).map((e) => toDetail(e, source));
     const lines = details.map((d) => `  ${d.path || '/'}: ${d.message}`).join('\n');

@@ -1,9 +1,9 @@
-import { parseDocument } from 'yaml';
+import { yaml } from './lazy.js';
 import { AppError, type ErrorCode } from './errors.js';
 
 /** Parses YAML (or JSON), rejecting documents with errors or warnings, and names the file and line on failure. */
 export function parseYamlStrict(text: string, source: string, code: ErrorCode = 'INPUT_INVALID'): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'silent' });
+  const doc = yaml().parseDocument(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'silent' });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const offset = problem.pos[0];

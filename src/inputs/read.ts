@@ -1,5 +1,4 @@
-import { parseAllDocuments } from 'yaml';
-import { AppError, messageOf, parseJsonPreserving } from '../core/index.js';
+import { AppError, messageOf, parseJsonPreserving, yaml } from '../core/index.js';
 
 export interface InputLimits {
   /** Largest accepted file, in bytes. */
@@ -54,7 +53,7 @@ function parseJson(text: string, file: string): unknown {
 }
 
 function parseYaml(text: string, file: string): unknown[] {
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'silent' });
+  const docs = yaml().parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'silent' });
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
     const problem = doc.errors[0] ?? doc.warnings[0];

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
-import { AppError, canonicalJson, messageOf, type JsonValue } from '../core/index.js';
+import { AppError, canonicalJson, messageOf, yaml, type JsonValue } from '../core/index.js';
 import { writeCanonicalJsonText } from './canonical.js';
 
 /** The one hash algorithm portcullis writes, as OPA's tools do. */
@@ -72,7 +71,7 @@ function hashStructured(name: string, bytes: Uint8Array, sink: (chunk: string) =
     // The text parsed as JSON but could not be written (nesting too deep): no YAML retry over a half-fed hash.
     if (written) throw new AppError('SIGNATURE_INVALID', `${name}: ${messageOf(jsonErr)}`, { cause: jsonErr });
     try {
-      sink(canonicalJson(parseYaml(text, { version: '1.1', intAsBigInt: true }) as JsonValue));
+      sink(canonicalJson(yaml().parse(text, { version: '1.1', intAsBigInt: true }) as JsonValue));
     } catch {
       throw new AppError('SIGNATURE_INVALID', `${name}: ${messageOf(jsonErr)}`, { cause: jsonErr });
     }

@@ -12,12 +12,13 @@ export interface BuildCommandOptions {
 
 export async function build(options: BuildCommandOptions): Promise<number> {
   const config = await loadConfig(undefined);
+  let compiler: OpaCompiler | undefined;
   const results = await buildBundles({
     definitionsDir: resolve(options.bundles ?? config.definitionsDir),
     outDir: resolve(options.out ?? config.bundlesDir),
     cacheDir: join(config.stateDir, 'cache'),
     compilerId: compilerIdentity(),
-    compiler: () => new OpaCompiler(resolveToolchain(config.opaBin)),
+    compiler: () => (compiler ??= new OpaCompiler(resolveToolchain(config.opaBin, join(config.stateDir, 'toolchain.json')))),
   });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
