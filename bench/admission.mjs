@@ -12,19 +12,15 @@
 // evaluating 3 images with the Wasm policy on every request.
 // The bundle defaults to dist/bundles/image-scan.tar.gz (portcullis build),
 // else to the admission tests' stand-in policy, built here with opa.
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
-import { loadConfig } from '../dist/src/config/index.js';
-import { issueCertificates, MemoryScanResults } from '../dist/src/gatekeeper/index.js';
-import { BundleRegistry, createApp } from '../dist/src/serve/index.js';
-import { createListener, loadTls } from '../dist/src/serve/listener.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'bin/portcullis.js');
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
@@ -39,7 +35,7 @@ function bundlePath() {
   if (arg('bundle')) return arg('bundle');
   const built = join(ROOT, 'dist/bundles/image-scan.tar.gz');
   if (existsSync(built)) return built;
-  execFileSync(process.execPath, [join(ROOT, 'bin/portcullis.js'), 'build', '--bundles', join(ROOT, 'test/gatekeeper/policy/bundles'), '--out', join(work, 'built')], {
+  execFileSync(process.execPath, [CLI, 'build', '--bundles', join(ROOT, 'test/gatekeeper/policy/bundles'), '--out', join(work, 'built')], {
     stdio: 'ignore',
     env: { ...process.env, PORTCULLIS_STATE_DIR: join(work, 'state') },
   });
@@ -49,20 +45,33 @@ function bundlePath() {
 const digest = (n) => `sha256:${n.toString(16).padStart(64, '0')}`;
 const IMAGES = [1, 2, 3].map((n) => `registry.example.com/shop/svc${n}@${digest(n)}`);
 
+/** `portcullis serve` in its own process, as deployed: TLS from `portcullis certs`, the policy bundle, the admission defaults. */
 async function startServer() {
   const bundles = join(work, 'bundles');
-  execFileSync('mkdir', ['-p', bundles]);
+  mkdirSync(bundles, { recursive: true });
   const bundle = bundlePath();
   copyFileSync(bundle, join(bundles, 'policy.tar.gz'));
-  const certs = await issueCertificates({ outDir: join(work, 'certs'), dnsNames: ['localhost'], days: 1 });
-  const logger = pino({ level: 'silent' });
-  const registry = new BundleRegistry({ dir: bundles, limits: { maxArchiveBytes: 1 << 30, maxFileBytes: 1 << 30, maxTotalBytes: 1 << 30, maxRatio: 1000, maxEntries: 10000 }, logger, rescanIntervalMs: 60_000 });
-  await registry.refresh();
-  const config = (await loadConfig(undefined)).kubernetes;
-  const app = createApp({ registry, logger, kubernetes: { config, scans: new MemoryScanResults() } });
-  const server = createListener(app.callback(), await loadTls({ cert: certs.cert, key: certs.key, requireClientCert: false })).listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  return { server, registry, bundle, ca: readFileSync(certs.ca), port: server.address().port };
+  execFileSync(process.execPath, [CLI, 'certs', '--out', join(work, 'certs'), '--dns', 'localhost', '--days', '1'], { stdio: 'ignore' });
+  const config = join(work, 'config.yaml');
+  writeFileSync(config, `server:\n  listen: 127.0.0.1:0\n  tls: { cert: certs/tls.crt, key: certs/tls.key }\nbundles: { dir: bundles }\nstate: { dir: state }\n`);
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info' } });
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const onData = (d) => {
+      if (output === null) return;
+      output += d.toString();
+      const m = /"url":"https:\/\/127\.0\.0\.1:(\d+)"/.exec(output);
+      if (m) {
+        output = null; // from here on the log (one line per admission decision) is read and dropped
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`portcullis serve exited with ${code}: ${output}`)));
+    setTimeout(() => reject(new Error(`portcullis serve did not start: ${output}`)), 30_000).unref();
+  });
+  return { child, bundle, ca: readFileSync(join(work, 'certs', 'ca.crt')), port: url };
 }
 
 function call(target, path, body) {
@@ -117,6 +126,7 @@ function review(i, unique) {
 }
 
 const target = await startServer();
+process.once('exit', () => target.child.kill('SIGTERM'));
 target.agent = new Agent({ keepAlive: true, maxSockets: 64, ca: target.ca, minVersion: 'TLSv1.3', noDelay: true });
 const report = JSON.parse(readFileSync(reportFile, 'utf8'));
 for (const image of IMAGES) {
@@ -161,7 +171,6 @@ console.log(`admission, no cache hits (every Pod distinct, 3 Wasm evaluations ea
 console.log(`provider   (TLS 1.3, 100 keys, ${providerRate}/s for ${seconds}s): n=${provider.n} p50=${fmt(provider.p50)} ms p99=${fmt(provider.p99)} ms max=${fmt(provider.max)} ms (target p99 <= 50 ms)`);
 console.log(`sequential (one request at a time): admission p50=${fmt(seqAdmission.p50)} ms p99=${fmt(seqAdmission.p99)} ms; admission uncached p50=${fmt(seqUncached.p50)} ms p99=${fmt(seqUncached.p99)} ms; provider 100 keys p50=${fmt(seqProvider.p50)} ms p99=${fmt(seqProvider.p99)} ms`);
 const [load1] = (await import('node:os')).loadavg();
-console.log(`machine: ${(await import('node:os')).cpus().length} CPUs, load average ${load1.toFixed(1)} (latencies under load include queueing behind other processes)`);
+console.log(`machine: ${(await import('node:os')).cpus().length} CPUs, load average ${load1.toFixed(1)} (the server runs in its own process, the load generator in this one)`);
 target.agent.destroy();
-target.registry.stop();
-target.server.close();
+target.child.kill('SIGTERM');
