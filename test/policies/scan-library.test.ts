@@ -213,22 +213,6 @@ describe('the image scan policy library (bundles/image-scan.yaml)', () => {
     }
   });
 
-  it('evaluates the 236-vulnerability juice-shop report in a few milliseconds in-process', async (t) => {
-    const input = inEnvironment(await normalizeFiles({ reports: [{ path: JUICE_SHOP }], now: NOW }), 'prod') as unknown as JsonValue;
-    for (let i = 0; i < 20; i += 1) policy.evaluate(ENTRYPOINT, input);
-    const times: number[] = [];
-    for (let i = 0; i < 60; i += 1) {
-      const start = process.hrtime.bigint();
-      policy.evaluate(ENTRYPOINT, input);
-      times.push(Number(process.hrtime.bigint() - start) / 1e6);
-    }
-    times.sort((a, b) => a - b);
-    const median = times[Math.floor(times.length / 2)] ?? Number.NaN;
-    t.diagnostic(`median ${median.toFixed(2)} ms, fastest ${times[0]?.toFixed(2)} ms`);
-    // A generous bound for loaded CI machines; bench/ measures the real figure.
-    assert.ok(median < 50, `median ${median} ms`);
-  });
-
   it('keeps each rule METADATA block and the catalog the decision uses in step', async () => {
     const inspect = await runOpa(toolchain().opa, ['inspect', '--annotations', '--format', 'json', join(project, 'policies/scan')]);
     assert.equal(inspect.code, 0, inspect.stderr);

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { DATA_PATH, type LoadedBundle } from '../../src/bundle/index.js';
+import { runOpa } from '../../src/compile/index.js';
+import type { JsonValue } from '../../src/core/index.js';
+import { WasmPolicy } from '../../src/evaluate/index.js';
+import type { Decision } from '../../src/report/model.js';
+import { FIXTURE_LIST, normalizeFixture } from '../inputs/fixtures.js';
+import { toolchain } from '../helpers/opa.js';
+import { buildScanBundle, DECISION_NOW, decisionSummary, goldenDecisionPath, SCAN_ENTRYPOINT } from './decision-goldens.js';
+
+// Every shared fixture through the shipped image scan library: the in-process
+// Wasm decision equals OPA's own evaluator (opa eval, topdown) on the same
+// normalized input and bundle data, and equals its reviewed golden under
+// test/golden/decisions/ (regenerated only by npm run golden:decisions).
+describe('decisions on every shared fixture', () => {
+  let bundle: LoadedBundle;
+  let project: string;
+  let policy: WasmPolicy;
+  let work: string;
+
+  before(async () => {
+    ({ bundle, project } = await buildScanBundle());
+    policy = await WasmPolicy.fromBundle(bundle);
+    work = await mkdtemp(join(tmpdir(), 'portcullis-scan-fixtures-'));
+    await writeFile(join(work, 'data.json'), bundle.files.find((f) => f.path === DATA_PATH)!.bytes);
+  });
+
+  for (const fixture of FIXTURE_LIST) {
+    it(`${fixture.kind}/${fixture.name}`, async () => {
+      const input = await normalizeFixture(fixture, DECISION_NOW);
+      const wasm = policy.evaluate(SCAN_ENTRYPOINT, input as unknown as JsonValue, { now: new Date(DECISION_NOW) });
+      assert.ok(wasm.defined);
+      const inputFile = join(work, 'input.json');
+      await writeFile(inputFile, JSON.stringify(input));
+      const run = await runOpa(toolchain().opa, [
+        'eval', '--format', 'json', '-d', join(project, 'policies/scan'), '-d', join(work, 'data.json'), '-i', inputFile, `data.${SCAN_ENTRYPOINT.replaceAll('/', '.')}`,
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const topdown = (JSON.parse(run.stdout) as { result: { expressions: { value: unknown }[] }[] }).result[0]?.expressions[0]?.value;
+      assert.deepEqual(wasm.result, topdown, 'Wasm and topdown decide the same');
+      const golden = JSON.parse(await readFile(goldenDecisionPath(fixture), 'utf8')) as unknown;
+      assert.deepEqual(decisionSummary(wasm.result as Decision), golden);
+    });
+  }
+});
