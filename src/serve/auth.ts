@@ -5,7 +5,12 @@ import { verifyToken, type AuthIdentity, type Store, type TokenScope } from '../
 /** What a request needs: no token, or a token with this API scope (and for bundles, this bundle). */
 type Requirement = { readonly open: true } | { readonly open: false; readonly scope: TokenScope; readonly bundle?: string };
 
-const OPEN_PATHS = new Set(['/health', '/ready']);
+/**
+ * Callers that cannot send bearer tokens: the API server (admission webhook)
+ * and Gatekeeper (external data). They are authenticated by TLS client
+ * certificates instead (server.tls.client_ca and require_client_cert).
+ */
+const OPEN_PATHS = new Set(['/health', '/ready', '/v1/admission', '/v1/gatekeeper/provider']);
 
 /** Maps a path to the scope it needs; anything not an agent API is an admin API, so new routes are closed by default. */
 export function requirementFor(path: string): Requirement {

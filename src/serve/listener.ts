@@ -13,7 +13,8 @@ import type { Config } from '../config/index.js';
 export async function loadTls(tls: Config['tls']): Promise<ServerOptions | undefined> {
   if (!tls) return undefined;
   const [cert, key, ca] = await Promise.all([read(tls.cert, 'cert'), read(tls.key, 'key'), tls.clientCa ? read(tls.clientCa, 'client_ca') : undefined]);
-  return { cert, key, minVersion: 'TLSv1.2', ...(ca ? { ca, requestCert: true, rejectUnauthorized: tls.requireClientCert } : {}) };
+  // TLS 1.3 only: Gatekeeper requires it of external-data providers, and OPA agents and API servers speak it.
+  return { cert, key, minVersion: 'TLSv1.3', ...(ca ? { ca, requestCert: true, rejectUnauthorized: tls.requireClientCert } : {}) };
 }
 
 /** Plain HTTP, or HTTPS with the options loadTls read. */

@@ -91,6 +91,10 @@ describe('bearer-token auth (auth.required: true)', () => {
     assert.deepEqual(requirementFor('/logs'), { open: false, scope: 'logs' });
     assert.deepEqual(requirementFor('/statusx'), { open: false, scope: 'admin' });
     assert.deepEqual(requirementFor('/metrics'), { open: false, scope: 'admin' });
+    // The API server and Gatekeeper send no tokens; TLS client certificates guard these two.
+    assert.deepEqual(requirementFor('/v1/admission'), { open: true });
+    assert.deepEqual(requirementFor('/v1/gatekeeper/provider'), { open: true });
+    assert.deepEqual(requirementFor('/v1/reports'), { open: false, scope: 'admin' });
   });
 });
 
