@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { DATA_PATH, loadBundle, type LoadedBundle } from '../../src/bundle/index.js';
-import { buildBundles, compilerIdentity, OpaCompiler, runOpa } from '../../src/compile/index.js';
+import { runOpa } from '../../src/compile/index.js';
 import { canonicalJson } from '../../src/core/index.js';
 import { WasmPolicy } from '../../src/evaluate/index.js';
 import { IMAGE_CASES, rulesOf } from '../helpers/image-inputs.js';
-import { toolchain } from '../helpers/opa.js';
+import { buildWithOpa, toolchain } from '../helpers/opa.js';
 import { scratchProject } from '../helpers/project.js';
 
 // The same bundle and inputs through opa-wasm in-process and through OPA's
@@ -21,13 +21,7 @@ describe('wasm decisions equal OPA topdown decisions', () => {
 
   before(async () => {
     project = await scratchProject();
-    const [result] = await buildBundles({
-      definitionsDir: join(project, 'bundles'),
-      outDir: join(project, 'out'),
-      cacheDir: join(project, 'cache'),
-      compilerId: compilerIdentity(),
-      compiler: () => new OpaCompiler(toolchain()),
-    });
+    const result = (await buildWithOpa(join(project, 'bundles'))).find((r) => r.name === 'image-policy');
     bundle = loadBundle(await readFile(result!.path));
     policy = await WasmPolicy.fromBundle(bundle);
     dataFile = join(await mkdtemp(join(tmpdir(), 'portcullis-diff-')), 'data.json');

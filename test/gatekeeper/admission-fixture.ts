@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { DEFAULT_READ_LIMITS } from '../../src/bundle/index.js';
-import { buildBundles, compilerIdentity, OpaCompiler } from '../../src/compile/index.js';
 import type { KubernetesConfig } from '../../src/config/index.js';
 import { MemoryScanResults } from '../../src/gatekeeper/index.js';
 import { BundleRegistry, createApp } from '../../src/serve/index.js';
-import { toolchain } from '../helpers/opa.js';
+import { buildWithOpa } from '../helpers/opa.js';
 
 export const SHARED = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
 const POLICY_DIR = fileURLToPath(new URL('./policy/', import.meta.url));
@@ -18,14 +17,7 @@ let built: Promise<string> | undefined;
 /** The stand-in decision policy (test/gatekeeper/policy), built once per process with the real opa. */
 export function admissionBundle(): Promise<string> {
   built ??= (async () => {
-    const out = await mkdtemp(join(tmpdir(), 'portcullis-admission-policy-'));
-    const [result] = await buildBundles({
-      definitionsDir: join(POLICY_DIR, 'bundles'),
-      outDir: join(out, 'bundles'),
-      cacheDir: join(out, 'cache'),
-      compilerId: compilerIdentity(),
-      compiler: () => new OpaCompiler(toolchain()),
-    });
+    const [result] = await buildWithOpa(join(POLICY_DIR, 'bundles'));
     if (!result) throw new Error('admission policy bundle was not built');
     return result.path;
   })();

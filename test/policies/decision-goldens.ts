@@ -1,11 +1,9 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBundle, type LoadedBundle } from '../../src/bundle/index.js';
-import { buildBundles, compilerIdentity, OpaCompiler } from '../../src/compile/index.js';
 import type { Decision, ExceptionRecord, Finding } from '../../src/report/model.js';
 import { FIXTURES, type Fixture } from '../inputs/fixtures.js';
-import { toolchain } from '../helpers/opa.js';
+import { buildWithOpa } from '../helpers/opa.js';
 import { REPO } from '../helpers/processes.js';
 import { scratchProject } from '../helpers/project.js';
 
@@ -17,14 +15,7 @@ export const DECISION_NOW = '2026-11-28T12:00:00Z';
 /** The image scan library as shipped (bundles/image-scan.yaml with the example settings), built by the real opa. */
 export async function buildScanBundle(): Promise<{ bundle: LoadedBundle; project: string }> {
   const project = await scratchProject();
-  const results = await buildBundles({
-    definitionsDir: join(project, 'bundles'),
-    outDir: join(project, 'out'),
-    cacheDir: join(await mkdtemp(join(tmpdir(), 'portcullis-scan-cache-')), 'cache'),
-    compilerId: compilerIdentity(),
-    compiler: () => new OpaCompiler(toolchain()),
-  });
-  const built = results.find((r) => r.name === 'image-scan');
+  const built = (await buildWithOpa(join(project, 'bundles'))).find((r) => r.name === 'image-scan');
   if (!built) throw new Error('bundles/image-scan.yaml was not built');
   return { bundle: loadBundle(await readFile(built.path)), project };
 }

@@ -6,12 +6,12 @@ import { before, describe, it } from 'node:test';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { DATA_PATH, loadBundle, type LoadedBundle } from '../../src/bundle/index.js';
-import { buildBundles, compilerIdentity, OpaCompiler, runOpa } from '../../src/compile/index.js';
+import { runOpa } from '../../src/compile/index.js';
 import type { JsonValue } from '../../src/core/index.js';
 import { WasmPolicy } from '../../src/evaluate/index.js';
 import { normalizeFiles, type NormalizedInput } from '../../src/inputs/index.js';
 import type { Decision, Finding } from '../../src/report/model.js';
-import { toolchain } from '../helpers/opa.js';
+import { buildWithOpa, toolchain } from '../helpers/opa.js';
 import { REPO } from '../helpers/processes.js';
 import { scratchProject } from '../helpers/project.js';
 import { FIXTURE_LIST, FIXTURES, fixturePath, normalizeFixture, readFixtureJson } from '../inputs/fixtures.js';
@@ -55,14 +55,7 @@ describe('the image scan policy library (bundles/image-scan.yaml)', () => {
 
   before(async () => {
     project = await scratchProject();
-    const results = await buildBundles({
-      definitionsDir: join(project, 'bundles'),
-      outDir: join(project, 'out'),
-      cacheDir: join(project, 'cache'),
-      compilerId: compilerIdentity(),
-      compiler: () => new OpaCompiler(toolchain()),
-    });
-    const result = results.find((r) => r.name === 'image-scan');
+    const result = (await buildWithOpa(join(project, 'bundles'))).find((r) => r.name === 'image-scan');
     assert.ok(result, 'bundles/image-scan.yaml is built');
     bundle = loadBundle(await readFile(result.path));
     policy = await WasmPolicy.fromBundle(bundle);
