@@ -16,8 +16,8 @@ export interface StoredScan {
 
 /**
  * Scan results by digest. Re-uploading for a digest replaces the current
- * result and keeps the earlier ones as history. The server's SQL store has no
- * table for them yet; MemoryScanResults is the implementation until it does.
+ * result and keeps the earlier ones as history. The server keeps them in its
+ * store (serve/scan-results.ts); MemoryScanResults serves tests and tools.
  */
 export interface ScanResults {
   get(digest: string): Promise<StoredScan | undefined>;

@@ -5,10 +5,10 @@ import { pino, type Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { AppError, messageOf } from '../core/index.js';
 import { loadVerificationKey, parseAlgorithm, readKeyMaterial, type VerificationKey, type VerifyOptions } from '../sign/index.js';
-import { MemoryScanResults } from '../gatekeeper/index.js';
 import { createApp } from './app.js';
 import { discoveryBundle } from './discovery.js';
 import { startFleet } from './fleet-server.js';
+import { StoreScanResults } from './scan-results.js';
 import { createListener, loadTls } from './listener.js';
 import { LongPollWaiters } from './long-poll.js';
 import { BundleRegistry } from './registry.js';
@@ -43,8 +43,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
   const waiters = new LongPollWaiters();
   const fleet = await startFleet(config, logger);
-  // Scan results live in memory until the SQL store has a table for them.
-  const kubernetes = { config: config.kubernetes, scans: new MemoryScanResults() };
+  const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store) };
   const app = createApp({ registry, logger, waiters, fleet: fleet.deps, kubernetes });
   const server = createListener(app.callback(), tls).listen(config.listen.port, config.listen.host);
   try {

@@ -14,6 +14,7 @@ export type {
   DecisionRecord,
   ReportedError,
   RetentionPolicy,
+  ScanRecord,
   StatusRecord,
   Store,
   TokenRecord,

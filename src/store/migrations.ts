@@ -44,6 +44,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL,
      revoked_at INTEGER
    );`,
+  `CREATE TABLE scans (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     digest TEXT NOT NULL,
+     image TEXT NOT NULL,
+     input TEXT NOT NULL,
+     decision TEXT NOT NULL,
+     stored_at INTEGER NOT NULL
+   );
+   CREATE INDEX scans_digest ON scans (digest, seq);`,
 ];
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -87,4 +96,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      created_at BIGINT NOT NULL,
      revoked_at BIGINT
    );`,
+  `CREATE TABLE scans (
+     seq BIGSERIAL PRIMARY KEY,
+     digest TEXT NOT NULL,
+     image TEXT NOT NULL,
+     input JSONB NOT NULL,
+     decision JSONB NOT NULL,
+     stored_at BIGINT NOT NULL
+   );
+   CREATE INDEX scans_digest ON scans (digest, seq);`,
 ];

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { decisionFilter } from './decision-filter.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-import { encodeCursor, toAgent, toDecision, toToken, type AgentRow, type DecisionRow, type TokenRow } from './rows.js';
-import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, StatusRecord, Store, TokenRecord } from './types.js';
+import { encodeCursor, toAgent, toDecision, toScan, toToken, type AgentRow, type DecisionRow, type ScanRow, type TokenRow } from './rows.js';
+import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
 
 /**
  * jsonb cannot hold U+0000, which JSON allows; one such character would make
@@ -92,6 +92,29 @@ export class PostgresStore implements Store {
       [jsonb(rows)],
     );
     return records.length;
+  }
+
+  async putScan(s: ScanRecord): Promise<void> {
+    await this.pool.query('INSERT INTO scans (digest, image, input, decision, stored_at) VALUES ($1, $2, $3, $4, $5)', [
+      text(s.digest),
+      text(s.image),
+      jsonb(s.input),
+      jsonb(s.decision),
+      s.storedAt.getTime(),
+    ]);
+  }
+
+  async latestScans(digests: readonly string[]): Promise<ScanRecord[]> {
+    const { rows } = await this.pool.query<ScanRow>(
+      `SELECT DISTINCT ON (digest) * FROM scans WHERE digest = ANY($1::text[]) ORDER BY digest, seq DESC`,
+      [digests],
+    );
+    return rows.map(toScan);
+  }
+
+  async scanHistory(digest: string, limit: number): Promise<ScanRecord[]> {
+    const { rows } = await this.pool.query<ScanRow>('SELECT * FROM scans WHERE digest = $1 ORDER BY seq DESC LIMIT $2', [digest, limit]);
+    return rows.map(toScan);
   }
 
   async listAgents(): Promise<Agent[]> {

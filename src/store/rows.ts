@@ -1,5 +1,5 @@
 import { AppError } from '../core/index.js';
-import type { Agent, AgentState, AuthIdentity, Decision, TokenRecord, TokenScope } from './types.js';
+import type { Agent, AgentState, AuthIdentity, Decision, ScanRecord, TokenRecord, TokenScope } from './types.js';
 
 /** A column holding JSON: text in SQLite, already parsed in PostgreSQL. */
 type Json = string | object | null;
@@ -42,6 +42,18 @@ export interface TokenRow {
   readonly scopes: Json;
   readonly created_at: Int;
   readonly revoked_at: Int;
+}
+
+export interface ScanRow {
+  readonly digest: string;
+  readonly image: string;
+  readonly input: Json;
+  readonly decision: Json;
+  readonly stored_at: Int;
+}
+
+export function toScan(row: ScanRow): ScanRecord {
+  return { digest: row.digest, image: row.image, input: json(row.input), decision: json(row.decision), storedAt: new Date(Number(row.stored_at)) };
 }
 
 export function json<T>(value: Json): T | undefined {

@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import { canonicalJson } from '../core/index.js';
 import { decisionFilter } from './decision-filter.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { encodeCursor, toAgent, toDecision, toToken, type AgentRow, type DecisionRow, type TokenRow } from './rows.js';
-import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, StatusRecord, Store, TokenRecord } from './types.js';
+import { encodeCursor, toAgent, toDecision, toScan, toToken, type AgentRow, type DecisionRow, type ScanRow, type TokenRow } from './rows.js';
+import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
 
 const optionalJson = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
@@ -73,6 +73,26 @@ export class SqliteStore implements Store {
       }
     })();
     return records.length;
+  }
+
+  async putScan(s: ScanRecord): Promise<void> {
+    this.db
+      .prepare('INSERT INTO scans (digest, image, input, decision, stored_at) VALUES (?, ?, ?, ?, ?)')
+      .run(s.digest, s.image, JSON.stringify(s.input), JSON.stringify(s.decision), s.storedAt.getTime());
+  }
+
+  async latestScans(digests: readonly string[]): Promise<ScanRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT s.* FROM scans s JOIN (SELECT MAX(seq) AS seq FROM scans WHERE digest IN (SELECT value FROM json_each(?)) GROUP BY digest) m
+         ON s.seq = m.seq`,
+      )
+      .all(JSON.stringify(digests)) as ScanRow[];
+    return rows.map(toScan);
+  }
+
+  async scanHistory(digest: string, limit: number): Promise<ScanRecord[]> {
+    return (this.db.prepare('SELECT * FROM scans WHERE digest = ? ORDER BY seq DESC LIMIT ?').all(digest, limit) as ScanRow[]).map(toScan);
   }
 
   async listAgents(): Promise<Agent[]> {

@@ -128,8 +128,22 @@ export interface RetentionPolicy {
 }
 
 /** The fleet store: agents' status, decision-log events and bearer tokens. Every call that writes is one transaction. */
+/** A scan result stored under an image digest; every upload is kept, so earlier results stay as history. */
+export interface ScanRecord {
+  readonly digest: string;
+  readonly image: string;
+  readonly input: unknown;
+  readonly decision: unknown;
+  readonly storedAt: Date;
+}
+
 export interface Store {
   readonly driver: 'sqlite' | 'postgres';
+  putScan(scan: ScanRecord): Promise<void>;
+  /** The newest scan of each digest that has one. */
+  latestScans(digests: readonly string[]): Promise<ScanRecord[]>;
+  /** Scans of one digest, newest first. */
+  scanHistory(digest: string, limit: number): Promise<ScanRecord[]>;
   recordStatus(record: StatusRecord): Promise<void>;
   recordDecisions(records: readonly DecisionRecord[], receivedAt: Date): Promise<number>;
   listAgents(): Promise<Agent[]>;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { DEFAULT_READ_LIMITS } from '../../src/bundle/index.js';
 import type { KubernetesConfig } from '../../src/config/index.js';
-import { MemoryScanResults } from '../../src/gatekeeper/index.js';
+import { MemoryScanResults, type ScanResults } from '../../src/gatekeeper/index.js';
 import { BundleRegistry, createApp } from '../../src/serve/index.js';
 import { buildWithOpa } from '../helpers/opa.js';
 
@@ -36,12 +36,12 @@ export const KUBERNETES_CONFIG: KubernetesConfig = {
 
 export interface AdmissionApp {
   readonly callback: ReturnType<ReturnType<typeof createApp>['callback']>;
-  readonly scans: MemoryScanResults;
+  readonly scans: ScanResults;
   readonly registry: BundleRegistry;
 }
 
 /** The real app with the Kubernetes routes; `withPolicy: false` publishes no decision bundle. */
-export async function admissionApp(config: Partial<KubernetesConfig> = {}, withPolicy = true, scans = new MemoryScanResults()): Promise<AdmissionApp> {
+export async function admissionApp(config: Partial<KubernetesConfig> = {}, withPolicy = true, scans: ScanResults = new MemoryScanResults()): Promise<AdmissionApp> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-admission-'));
   if (withPolicy) await copyFile(await admissionBundle(), join(dir, 'admission-policy.tar.gz'));
   const logger = pino({ level: 'silent' });

@@ -132,6 +132,27 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
       assert.ok((await store.findToken(record.id))?.revokedAt);
     });
 
+    it('keeps scan results by digest: the newest answers, the earlier ones stay as history', async () => {
+      const scan = (digest: string, n: number) => ({
+        digest,
+        image: `registry.example.com/app:${n}`,
+        input: { image: { digest }, n, note: 'ü\u2028' },
+        decision: { decision: n % 2 ? 'deny' : 'allow', violations: [] },
+        storedAt: new Date(T0 + n * 1000),
+      });
+      const a = 'sha256:' + 'a'.repeat(64);
+      const b = 'sha256:' + 'b'.repeat(64);
+      for (const [digest, n] of [[a, 1], [b, 2], [a, 3]] as const) await store.putScan(scan(digest, n));
+      const latest = await store.latestScans([a, b, 'sha256:' + 'c'.repeat(64)]);
+      assert.deepEqual(latest.map((s) => [s.digest, s.image]).sort(), [[a, 'registry.example.com/app:3'], [b, 'registry.example.com/app:2']]);
+      const newestA = latest.find((s) => s.digest === a);
+      assert.deepEqual(newestA?.input, { image: { digest: a }, n: 3, note: 'ü\u2028' });
+      assert.deepEqual(newestA?.decision, { decision: 'deny', violations: [] });
+      assert.equal(newestA?.storedAt.getTime(), T0 + 3000);
+      assert.deepEqual((await store.scanHistory(a, 10)).map((s) => s.image), ['registry.example.com/app:3', 'registry.example.com/app:1']);
+      assert.deepEqual(await store.scanHistory(a, 1).then((h) => h.length), 1);
+    });
+
     it('prunes by age and by count, keeping the newest', async () => {
       const now = new Date(T0 + 10 * 3_600_000);
       await store.recordDecisions([decision(100), decision(101), decision(102)], now);

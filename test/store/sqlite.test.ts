@@ -22,7 +22,7 @@ describe('SQLite store file', () => {
     await second.close();
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.equal(db.pragma('user_version', { simple: true }), 2, 'both schema versions applied');
     db.close();
   });
 });
