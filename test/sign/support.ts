@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -9,6 +9,7 @@ import { writeTarGz, type BundleFile } from '../../src/bundle/index.js';
 import { canonicalJson } from '../../src/core/index.js';
 import { generateKeyMaterial, loadSigningKey, type GeneratedKey, type SignOptions, type SigningAlgorithm } from '../../src/sign/index.js';
 import { toolchain } from '../helpers/opa.js';
+import { start, waitFor, type Child } from '../helpers/processes.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(REPO, 'bin/portcullis.js');
@@ -97,60 +98,8 @@ export function opaRunBundle(bundlePath: string, key: TestKey, extra: readonly s
   return run(toolchain().opa, ['run', '--bundle', '--verification-key', key.verifyPath, '--signing-alg', key.algorithm, ...extra, bundlePath]);
 }
 
-export interface Child {
-  readonly process: ChildProcess;
-  readonly output: () => string;
-  stop(): Promise<void>;
-}
-
-export function start(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Child {
-  const child = spawn(command, [...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  return {
-    process: child,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, context: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms\n${context()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Starts `portcullis serve` over `dir` on a free port; resolves once it logs its URL. */
-export async function startPortcullis(dir: string, extra: readonly string[] = []): Promise<Child & { url: string }> {
-  const child = start(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--dir', dir, ...extra], { PORTCULLIS_LOG_LEVEL: 'info' });
-  const url = await waitFor(() => listeningUrl(child.output()), 15_000, () => child.output());
-  return { ...child, url };
-}
-
-function listeningUrl(output: string): string | undefined {
-  for (const line of output.split('\n')) {
-    if (!line.includes('"listening"')) continue;
-    try {
-      const entry = JSON.parse(line) as { msg?: string; url?: string };
-      if (entry.msg === 'listening' && entry.url) return entry.url;
-    } catch {
-      // not a complete JSON line yet
-    }
-  }
-  return undefined;
-}
+// Child processes, waiting and `portcullis serve` come from the suite's shared helpers.
+export { start, startPortcullis, waitFor, type Child } from '../helpers/processes.js';
 
 /**
  * A plain HTTP bundle server that serves whatever bytes the test sets, with a
