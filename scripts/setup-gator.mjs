@@ -7,9 +7,9 @@
 // minutes; later builds reuse Go's caches. The tests import gatorPath() from
 // this file; the setup runs only when the file is executed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setupGoTool } from './go-tool.mjs';
 
 export const GATOR_TOOLS_DIR = fileURLToPath(new URL('../tools/gator/', import.meta.url));
 export const LOCAL_GATOR = fileURLToPath(new URL('../.tools/bin/gator', import.meta.url));
@@ -54,53 +54,24 @@ export function gatorPath() {
   throw new Error(`no gator ${pin} found; run npm run setup:gator`);
 }
 
-function found(pin) {
-  for (const [label, bin] of [['GATOR_BIN', process.env.GATOR_BIN], ['PATH', 'gator'], ['project', LOCAL_GATOR]]) {
-    if (!bin) continue;
-    const version = gatorVersionOf(bin);
-    if (version === pin) return `${bin} (${label}, ${version})`;
-    if (version && label !== 'project') console.warn(`portcullis: ignoring ${bin} from ${label}: version ${version}, pinned ${pin}`);
-  }
-  return undefined;
-}
-
 /** Finds or builds the pinned gator; never fails the install, but says loudly what is missing. */
 function setup() {
   const pin = pinnedGatorVersion();
-  const existing = found(pin);
-  if (existing) {
-    console.log(`portcullis: using gator ${existing}`);
-    return 0;
-  }
-  try {
-    execFileSync('go', ['version'], { stdio: 'ignore' });
-  } catch {
-    console.error(
-      `portcullis: gator ${pin} is not installed and Go is not available to build it.\n` +
-        `  The Gatekeeper tests need it. Install Go 1.26+ and run "npm run setup:gator",\n` +
-        `  or set GATOR_BIN to a gator ${pin} binary.`,
-    );
-    return 0;
-  }
-  console.log(`portcullis: building gator ${pin} from tools/gator (first time only, a few minutes)...`);
-  mkdirSync(dirname(LOCAL_GATOR), { recursive: true });
-  const started = Date.now();
-  // The version is stamped the way Gatekeeper's release builds do, so that
-  // `gator --version` names the pin even where Go is not installed.
-  const ldflags = `-X github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version=${pin}`;
-  try {
-    execFileSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', LOCAL_GATOR, GATOR_PACKAGE], { cwd: GATOR_TOOLS_DIR, stdio: 'inherit' });
-  } catch (err) {
-    console.error(`portcullis: building gator ${pin} failed (${err.message}); the Gatekeeper tests will fail until GATOR_BIN names a gator ${pin}.`);
-    return 0;
-  }
-  const built = gatorVersionOf(LOCAL_GATOR);
-  if (built !== pin) {
-    console.error(`portcullis: built gator reports version ${built ?? 'unknown'}, expected ${pin}`);
-    return 1;
-  }
-  console.log(`portcullis: gator ${pin} ready at ${LOCAL_GATOR} (${Math.round((Date.now() - started) / 1000)} s)`);
-  return 0;
+  return setupGoTool({
+    name: 'gator',
+    envVar: 'GATOR_BIN',
+    pin,
+    local: LOCAL_GATOR,
+    toolsDir: GATOR_TOOLS_DIR,
+    toolsLabel: 'tools/gator',
+    pkg: GATOR_PACKAGE,
+    // Stamped the way Gatekeeper's release builds do, so `gator --version` names the pin even without Go.
+    buildFlags: ['-ldflags', `-X github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version=${pin}`],
+    versionOf: gatorVersionOf,
+    duration: 'a few minutes',
+    required: false,
+    missingHint: `The Gatekeeper tests need it: install Go 1.26+ and run "npm run setup:gator", or set GATOR_BIN to a gator ${pin} binary.`,
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = setup();
