@@ -2,17 +2,10 @@ import { loadConfig } from '../../config/index.js';
 import { AppError, EXIT, isAppError } from '../../core/index.js';
 import { loadVerificationKey, parseAlgorithm, readKeyMaterial, verifyBundle } from '../../sign/index.js';
 import { readInputFile } from '../io.js';
-import { keySourceFrom } from './sign.js';
+import { keySourceFrom, type SignCommandOptions } from './sign.js';
 
-export interface VerifyCommandOptions {
-  readonly key?: string;
-  readonly secretFile?: string;
-  readonly secretEnv?: string;
-  readonly alg: string;
-  readonly kid?: string;
-  readonly scope?: string;
-  readonly exclude?: readonly string[];
-}
+/** The signing flags without the output file: verify takes the same key, algorithm, key id, scope and excludes. */
+export type VerifyCommandOptions = Omit<SignCommandOptions, 'output'>;
 
 /** Without --kid the one key is pinned, as `opa run --verification-key` pins its key id "default". */
 const PINNED_KEY_ID = 'default';

@@ -4,7 +4,8 @@ const cvss = arr(obj({ version: str, metrics: obj({ baseScore: num }) }));
 
 const legacyCvss = obj({ baseScore: num });
 
-const vulnerabilityMetadata = obj({
+// The fields a match's vulnerability shares with its related vulnerabilities.
+const metadataFields = {
   id: str,
   namespace: str,
   dataSource: str,
@@ -13,18 +14,13 @@ const vulnerabilityMetadata = obj({
   cvss,
   cvssV2: legacyCvss,
   cvssV3: legacyCvss,
-});
+};
+
+const vulnerabilityMetadata = obj(metadataFields);
 
 const match = obj({
   vulnerability: obj({
-    id: str,
-    namespace: str,
-    dataSource: str,
-    severity: str,
-    description: str,
-    cvss,
-    cvssV2: legacyCvss,
-    cvssV3: legacyCvss,
+    ...metadataFields,
     fix: obj({ versions: strs, state: str }),
     urls: strs,
     links: strs,
