@@ -1,33 +1,68 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Ajv, ErrorObject, Schema, ValidateFunction } from 'ajv';
+import { join } from 'node:path';
+import type { Ajv, ErrorObject, Options, Schema, ValidateFunction } from 'ajv';
 import { AppError, type ErrorCode, type ErrorDetail } from './errors.js';
+import { packageRoot } from './package-root.js';
+
+const require = createRequire(import.meta.url);
+
+export const AJV_OPTIONS: Options = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true };
+
+/** Where `npm run build` writes the shipped schemas' validators as ajv standalone code (see precompile.ts). */
+export const PRECOMPILED_DIR = ['dist', 'validators'] as const;
 
 let shared: Ajv | undefined;
 
-/** Ajv is loaded on the first validation, not at start-up: it is among the costliest modules to load. */
+/** Ajv is loaded only for a schema that was not precompiled: loading it and compiling costs more than the rest of a CI gate. */
 function ajv(): Ajv {
   if (!shared) {
-    const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-    shared = new AjvClass({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+    shared = new AjvClass(AJV_OPTIONS);
   }
   return shared;
+}
+
+/** A schema, or how to read it when it is first needed (the large ones live in files under schemas/). */
+export type SchemaSource = Schema | (() => Schema);
+
+const declared: Array<() => Schema> = [];
+
+/** Every schema given to compileSchema by the modules loaded so far; the build precompiles them. */
+export function declaredSchemas(): ReadonlyArray<() => Schema> {
+  return declared;
+}
+
+/** Names a validator by its schema's content, so a precompiled one can never be used for an edited schema. */
+export function schemaKey(schema: Schema): string {
+  return createHash('sha256').update(JSON.stringify(AJV_OPTIONS)).update(JSON.stringify(schema)).digest('hex');
+}
+
+function precompiled(schema: Schema): ValidateFunction | undefined {
+  const file = join(packageRoot(), ...PRECOMPILED_DIR, `${schemaKey(schema)}.cjs`);
+  return existsSync(file) ? (require(file) as ValidateFunction) : undefined;
 }
 
 export type Validator<T> = (value: unknown, source: string) => T;
 
 /**
  * Returns an assert function that names the source and every offending
- * field, so the user can fix all of them at once. The schema is compiled on
- * first use, so CLI commands that never validate it do not pay for it.
+ * field, so the user can fix all of them at once. The validator is the
+ * precompiled one when the build made it, else compiled by ajv on first use,
+ * so CLI commands that never validate a schema do not pay for it.
  */
-export function compileSchema<T>(schema: Schema, code: ErrorCode): Validator<T> {
+export function compileSchema<T>(source: SchemaSource, code: ErrorCode): Validator<T> {
+  let schema: Schema | undefined;
+  const read = (): Schema => (schema ??= typeof source === 'function' ? source() : source);
+  declared.push(read);
   let validate: ValidateFunction | undefined;
-  return (value, source) => {
-    validate ??= ajv().compile(schema);
+  return (value, label) => {
+    validate ??= precompiled(read()) ?? ajv().compile(read());
     if (validate(value)) return value as T;
-    const details = (validate.errors ?? []).map((e) => toDetail(e, source));
+    const details = (validate.errors ?? []).map((e) => toDetail(e, label));
     const lines = details.map((d) => `  ${d.path || '/'}: ${d.message}`).join('\n');
-    throw new AppError(code, `${source} is invalid:\n${lines}`, { details });
+    throw new AppError(code, `${label} is invalid:\n${lines}`, { details });
   };
 }
 

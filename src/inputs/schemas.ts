@@ -14,19 +14,10 @@ function loadSchema(name: string): Record<string, unknown> {
 export const NORMALIZED_INPUT_SCHEMA_FILE = 'normalized-input.schema.json';
 export const CLUSTER_METADATA_SCHEMA_FILE = 'cluster-metadata.schema.json';
 
-let normalized: Validator<NormalizedInput> | undefined;
-let metadata: Validator<ClusterMetadataFile> | undefined;
-
 /** Checks a value against schemas/normalized-input.schema.json, naming every offending JSON path. */
-export function assertNormalizedInput(value: unknown, source: string): NormalizedInput {
-  normalized ??= compileSchema<NormalizedInput>(loadSchema(NORMALIZED_INPUT_SCHEMA_FILE), 'INPUT_INVALID');
-  return normalized(value, source);
-}
+export const assertNormalizedInput: Validator<NormalizedInput> = compileSchema(() => loadSchema(NORMALIZED_INPUT_SCHEMA_FILE), 'INPUT_INVALID');
 
-export function assertClusterMetadataFile(value: unknown, source: string): ClusterMetadataFile {
-  metadata ??= compileSchema<ClusterMetadataFile>(loadSchema(CLUSTER_METADATA_SCHEMA_FILE), 'INPUT_INVALID');
-  return metadata(value, source);
-}
+export const assertClusterMetadataFile: Validator<ClusterMetadataFile> = compileSchema(() => loadSchema(CLUSTER_METADATA_SCHEMA_FILE), 'INPUT_INVALID');
 
 export function normalizedInputSchema(): Record<string, unknown> {
   return loadSchema(NORMALIZED_INPUT_SCHEMA_FILE);
