@@ -1,4 +1,4 @@
-import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { createRequire } from 'node:module';
 import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { AppError, canonicalJsonBytes, messageOf, type JsonValue } from '../core/index.js';
 import { WASM_PATH, type LoadedBundle } from '../bundle/index.js';
@@ -7,6 +7,9 @@ import { currentTimeNs, HOST_BUILTIN_NAMES, hostBuiltins, SDK_BUILTIN_NAMES } fr
 
 /** 64 KiB pages: start small, and cap growth so one hostile input cannot take the process's memory. */
 const MEMORY = { initial: 5, maximum: 4096 } as const;
+
+// The package's ESM entry exports only the asynchronous loader.
+const { loadPolicySync } = createRequire(import.meta.url)('@open-policy-agent/opa-wasm') as typeof import('@open-policy-agent/opa-wasm');
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -43,7 +46,9 @@ export class WasmPolicy {
     const clock: EvaluationClock = { nowNs: 0n };
     let policy: LoadedPolicy;
     try {
-      policy = await loadPolicy(wasm, { ...MEMORY }, hostBuiltins({ nowNs: () => clock.nowNs }));
+      // The synchronous loader: the asynchronous one probes for a fetch Response, which alone loads Node's
+      // HTTP client (~15 ms of a CI gate's start-up); compiling a policy module takes a few ms either way.
+      policy = loadPolicySync(wasm, { ...MEMORY }, hostBuiltins({ nowNs: () => clock.nowNs }));
       assertBuiltinsAvailable(policy);
       policy.setData(toArrayBuffer(canonicalJsonBytes(bundle.data)));
     } catch (err) {

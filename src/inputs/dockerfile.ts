@@ -1,12 +1,22 @@
-import { Arg, DockerfileParser, Env, From, JSONInstruction, ModifiableInstruction, type Instruction } from 'dockerfile-ast';
+import { createRequire } from 'node:module';
+import type { From, Instruction, JSONInstruction } from 'dockerfile-ast';
 import { decodeText, type InputLimits } from './read.js';
 import { dockerfileFacts } from './dockerfile-facts.js';
 import type { DockerfileFacts, DockerfileInstruction, DockerfileStage, DockerfileVariable } from './dockerfile-types.js';
 import { parseImageRef } from './image-ref.js';
 
+let parser: typeof import('dockerfile-ast') | undefined;
+
+/** Loaded with the first Dockerfile: most checks have none, and the parser is a tenth of a CI gate's start-up. */
+function ast(): typeof import('dockerfile-ast') {
+  parser ??= createRequire(import.meta.url)('dockerfile-ast') as typeof import('dockerfile-ast');
+  return parser;
+}
+
 /** A Dockerfile's instructions and the facts policies check, with 1-based line numbers. */
 export function parseDockerfile(bytes: Uint8Array, path: string, limits: InputLimits): DockerfileFacts {
   const text = decodeText(bytes, path, limits);
+  const { Arg, DockerfileParser, Env, From } = ast();
   const dockerfile = DockerfileParser.parse(text);
   const initialArgs = new Map(
     dockerfile.getInitialARGs().flatMap((arg) => {
@@ -32,6 +42,7 @@ export function parseDockerfile(bytes: Uint8Array, path: string, limits: InputLi
 
 function instructionOf(instruction: Instruction, stage: number): DockerfileInstruction {
   const range = instruction.getRange();
+  const { JSONInstruction, ModifiableInstruction } = ast();
   const flags: Record<string, string | null> = {};
   if (instruction instanceof ModifiableInstruction) {
     for (const flag of instruction.getFlags()) flags[flag.getName()] = flag.getValue();
