@@ -1,9 +1,16 @@
 import type { Context, Next } from 'koa';
 import { AppError } from '../core/index.js';
-import { verifyToken, type AuthIdentity, type Store, type TokenScope } from '../store/index.js';
+import { verifyToken, type AuthIdentity, type Store, type TokenRecord, type TokenScope } from '../store/index.js';
 
-/** What a request needs: no token, or a token with this API scope (and for bundles, this bundle). */
-type Requirement = { readonly open: true } | { readonly open: false; readonly scope: TokenScope; readonly bundle?: string };
+/** A token with this API scope (and for bundles, this bundle). */
+export interface TokenRequirement {
+  readonly open: false;
+  readonly scope: TokenScope;
+  readonly bundle?: string;
+}
+
+/** What a request needs: no token, or a token that meets a TokenRequirement. */
+export type Requirement = { readonly open: true } | TokenRequirement;
 
 /**
  * Callers that cannot send bearer tokens: the API server (admission webhook)
@@ -16,18 +23,35 @@ const OPEN_PATHS = new Set(['/health', '/ready', '/v1/admission', '/v1/gatekeepe
 export function requirementFor(path: string): Requirement {
   if (OPEN_PATHS.has(path)) return { open: true };
   const bundle = /^\/bundles\/(.+)$/.exec(path)?.[1];
-  if (bundle !== undefined) return { open: false, scope: 'bundles', bundle: decodeName(bundle).replace(/\.tar\.gz$/, '') };
+  if (bundle !== undefined) return { open: false, scope: 'bundles', bundle: bundleNameOf(bundle) };
   if (path === '/status' || path.startsWith('/status/')) return { open: false, scope: 'status' };
   if (path === '/logs' || path.startsWith('/logs/')) return { open: false, scope: 'logs' };
   return { open: false, scope: 'admin' };
 }
 
-function decodeName(raw: string): string {
+/** The bundle a raw `/bundles/<segment>` names, decoded as the router decodes its parameters. */
+export function bundleNameOf(segment: string): string {
+  let name = segment;
   try {
-    return decodeURIComponent(raw);
+    name = decodeURIComponent(segment);
   } catch {
-    return raw;
+    // Left raw, as @koa/router leaves a parameter it cannot decode.
   }
+  return name.replace(/\.tar\.gz$/, '');
+}
+
+/** The bearer token an Authorization header carries, if it is one. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : /^Bearer +(\S+)$/i.exec(header)?.[1];
+}
+
+/** Why a verified token does not cover a request (scope, then bundle), or undefined when it does. */
+export function denial(token: TokenRecord, need: TokenRequirement): string | undefined {
+  if (!token.scopes.includes(need.scope)) return `token '${token.name}' is not allowed to use the ${need.scope} API`;
+  if (need.bundle !== undefined && !token.bundles.includes('*') && !token.bundles.includes(need.bundle)) {
+    return `token '${token.name}' is not allowed to download bundle '${need.bundle}'`;
+  }
+  return undefined;
 }
 
 /** The identity a verified token gave this request, for the routes that record who sent what. */
@@ -45,7 +69,7 @@ export function requireTokens(store: Store) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const need = requirementFor(ctx.path);
     if (need.open) return next();
-    const presented = /^Bearer +(\S+)$/i.exec(ctx.get('Authorization'))?.[1];
+    const presented = bearerToken(ctx.get('Authorization'));
     if (presented === undefined) {
       ctx.set('WWW-Authenticate', 'Bearer realm="portcullis"');
       throw new AppError('UNAUTHENTICATED', 'a bearer token is required (Authorization: Bearer <token>)');
@@ -55,12 +79,8 @@ export function requireTokens(store: Store) {
       ctx.set('WWW-Authenticate', 'Bearer realm="portcullis", error="invalid_token"');
       throw new AppError('UNAUTHENTICATED', 'the bearer token is not valid or has been revoked');
     }
-    if (!token.scopes.includes(need.scope)) {
-      throw new AppError('FORBIDDEN', `token '${token.name}' is not allowed to use the ${need.scope} API`);
-    }
-    if (need.bundle !== undefined && !token.bundles.includes('*') && !token.bundles.includes(need.bundle)) {
-      throw new AppError('FORBIDDEN', `token '${token.name}' is not allowed to download bundle '${need.bundle}'`);
-    }
+    const denied = denial(token, need);
+    if (denied !== undefined) throw new AppError('FORBIDDEN', denied);
     const identity: AuthIdentity = {
       tokenId: token.id,
       ...(token.agent === undefined ? {} : { agent: token.agent }),

@@ -11,6 +11,8 @@ import { startFleet } from './fleet-server.js';
 import { StoreScanResults } from './scan-results.js';
 import { createListener, loadTls } from './listener.js';
 import { LongPollWaiters } from './long-poll.js';
+import { ServerMetrics } from './metrics.js';
+import { withNotModified } from './not-modified.js';
 import { BundleRegistry } from './registry.js';
 
 export interface RunningServer {
@@ -44,8 +46,10 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const waiters = new LongPollWaiters();
   const fleet = await startFleet(config, logger);
   const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store) };
-  const app = createApp({ registry, logger, waiters, fleet: fleet.deps, kubernetes });
-  const server = createListener(app.callback(), tls).listen(config.listen.port, config.listen.host);
+  const metrics = new ServerMetrics(registry, waiters);
+  const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes });
+  const handler = withNotModified(app.callback(), { registry, metrics, ...(fleet.deps.authRequired ? { tokens: fleet.deps.store } : {}) });
+  const server = createListener(handler, tls).listen(config.listen.port, config.listen.host);
   try {
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   } catch (err) {
