@@ -4,43 +4,52 @@ import { AppError, compileSchema, parseJsonPreserving, parseYamlStrict, type Jso
 import { mountData } from '../bundle/index.js';
 import type { DataSource } from './definition.js';
 
-/** Reads the definition's data files and mounts each at its path, refusing two files that write the same place. */
-export async function loadDataSources(sources: readonly DataSource[], from: string, definitionFile: string): Promise<Record<string, JsonValue>> {
+/** A data file and its schema as read, before parsing: enough to key the build cache. */
+export interface RawDataSource {
+  readonly source: DataSource;
+  readonly file: string;
+  readonly text: string;
+  readonly schema?: { readonly file: string; readonly text: string };
+}
+
+/** Reads the definition's data files and their schemas; nothing is parsed yet. */
+export async function readDataSources(sources: readonly DataSource[], from: string, definitionFile: string): Promise<RawDataSource[]> {
+  return Promise.all(
+    sources.map(async (source) => {
+      const file = resolve(from, source.file);
+      const text = await readText(file, `${definitionFile}: data file ${file} cannot be read`);
+      if (source.schema === undefined) return { source, file, text };
+      const schemaFile = resolve(from, source.schema);
+      const schemaText = await readText(schemaFile, `${definitionFile}: schema file ${schemaFile} cannot be read`);
+      return { source, file, text, schema: { file: schemaFile, text: schemaText } };
+    }),
+  );
+}
+
+/** Parses each data file, checks it against its schema, and mounts it at its path, refusing two files that write the same place. */
+export function mountDataSources(raw: readonly RawDataSource[], definitionFile: string): Record<string, JsonValue> {
   const root: Record<string, JsonValue> = {};
-  for (const source of sources) {
-    const file = resolve(from, source.file);
-    const value = await readDataFile(file, definitionFile);
-    if (source.schema !== undefined) {
-      const validate = await loadSchema(resolve(from, source.schema), definitionFile);
-      validate(plainJson(value), file);
-    }
+  for (const { source, file, text, schema } of raw) {
+    const value = file.endsWith('.json') ? parseJsonPreserving(text, file) : (parseYamlStrict(text, file) as JsonValue);
+    if (schema) validatorFor(schema.file, schema.text, definitionFile)(plainJson(value), file);
     mountData(root, source.path ? source.path.split('/') : [], value, file, 'DEFINITION_INVALID');
   }
   return root;
 }
 
-async function readDataFile(file: string, definitionFile: string): Promise<JsonValue> {
-  let text: string;
+async function readText(file: string, message: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
-    throw new AppError('FILE_NOT_FOUND', `${definitionFile}: data file ${file} cannot be read`, { cause: err });
+    throw new AppError('FILE_NOT_FOUND', message, { cause: err });
   }
-  if (file.endsWith('.json')) return parseJsonPreserving(text, file);
-  return parseYamlStrict(text, file) as JsonValue;
 }
 
 // Compiled validators by schema file and text: a build compiles each schema
 // once, and an edited schema is compiled again.
 const validators = new Map<string, Validator<unknown>>();
 
-async function loadSchema(file: string, definitionFile: string): Promise<Validator<unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new AppError('FILE_NOT_FOUND', `${definitionFile}: schema file ${file} cannot be read`, { cause: err });
-  }
+function validatorFor(file: string, text: string, definitionFile: string): Validator<unknown> {
   const key = `${file}\n${text}`;
   let validate = validators.get(key);
   if (!validate) {
@@ -53,10 +62,8 @@ async function loadSchema(file: string, definitionFile: string): Promise<Validat
     if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
       throw new AppError('DEFINITION_INVALID', `${definitionFile}: schema file ${file} is not a JSON Schema object`);
     }
-    // The $id is dropped so that the shared Ajv instance never sees one schema
-    // id twice (an edited schema is compiled again under the same id).
-    const { $id: _id, ...withoutId } = schema as Record<string, unknown>;
-    const compiled = compileSchema<unknown>(withoutId, 'DEFINITION_INVALID');
+    // Kept as written: a definition that names a schema shipped in schemas/ gets its precompiled validator.
+    const compiled = compileSchema<unknown>(schema, 'DEFINITION_INVALID');
     validate = (value, source) => {
       try {
         return compiled(value, source);

@@ -44,6 +44,13 @@ function precompiled(schema: Schema): ValidateFunction | undefined {
   return existsSync(file) ? (require(file) as ValidateFunction) : undefined;
 }
 
+/** Compiles with the shared Ajv; a schema whose $id it has seen (an edited file, compiled again) replaces the old one. */
+function compiled(schema: Schema): ValidateFunction {
+  const id = typeof schema === 'object' ? schema.$id : undefined;
+  if (id !== undefined) ajv().removeSchema(id);
+  return ajv().compile(schema);
+}
+
 export type Validator<T> = (value: unknown, source: string) => T;
 
 /**
@@ -58,7 +65,7 @@ export function compileSchema<T>(source: SchemaSource, code: ErrorCode): Validat
   declared.push(read);
   let validate: ValidateFunction | undefined;
   return (value, label) => {
-    validate ??= precompiled(read()) ?? ajv().compile(read());
+    validate ??= precompiled(read()) ?? compiled(read());
     if (validate(value)) return value as T;
     const details = (validate.errors ?? []).map((e) => toDetail(e, label));
     const lines = details.map((d) => `  ${d.path || '/'}: ${d.message}`).join('\n');

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import type { ValidateFunction } from 'ajv';
+import type { Schema, ValidateFunction } from 'ajv';
 import { Ajv } from 'ajv';
 import { AJV_OPTIONS, AppError, compileSchema, declaredSchemas, packageRoot, PRECOMPILED_DIR, schemaKey } from '../../src/core/index.js';
 
 const require = createRequire(import.meta.url);
 const SRC = join(packageRoot(), 'src');
-const precompiledFile = (schema: object): string => join(packageRoot(), ...PRECOMPILED_DIR, `${schemaKey(schema)}.cjs`);
+const precompiledFile = (schema: Schema): string => join(packageRoot(), ...PRECOMPILED_DIR, `${schemaKey(schema)}.cjs`);
 
 /** Loads every module the build's precompile step loads, so that their schemas are declared here too. */
 async function declareShippedSchemas(): Promise<void> {
@@ -38,10 +38,12 @@ test('a schema the build did not precompile is compiled by ajv and names the sou
   );
 });
 
-test('the build precompiled every shipped schema, and the precompiled validators agree with ajv', async () => {
+test('the build precompiled every declared schema and every file in schemas/, and the precompiled validators agree with ajv', async () => {
   const before = declaredSchemas().length;
   await declareShippedSchemas();
-  const schemas = declaredSchemas().slice(before).map((read) => read());
+  const files = readdirSync(join(packageRoot(), 'schemas')).filter((f) => f.endsWith('.json'));
+  const shipped = files.map((f) => JSON.parse(readFileSync(join(packageRoot(), 'schemas', f), 'utf8')) as Schema);
+  const schemas = [...declaredSchemas().slice(before).map((read) => read()), ...shipped];
   assert.ok(schemas.length >= 15, `only ${schemas.length} schemas declared`);
   const samples: unknown[] = [null, [], {}, { unexpected: 1 }, { SchemaVersion: 'two', Results: {} }, { matches: [{}] }, { apiVersion: 1, kind: [] }];
   for (const schema of schemas) {
@@ -54,4 +56,13 @@ test('the build precompiled every shipped schema, and the precompiled validators
       assert.deepEqual(precompiled.errors ?? null, compiled.errors ?? null, `errors differ on ${JSON.stringify(sample)}`);
     }
   }
+});
+
+test('a schema compiled again under the same $id (an edited file) replaces the old one', () => {
+  const id = 'https://example.test/edited.schema.json';
+  const first = compileSchema({ $id: id, type: 'object', required: ['a'] }, 'DEFINITION_INVALID');
+  const second = compileSchema({ $id: id, type: 'object', required: ['b'] }, 'DEFINITION_INVALID');
+  assert.throws(() => first({}, 'v1.json'), /must have required property 'a'/);
+  assert.throws(() => second({ a: 1 }, 'v2.json'), /must have required property 'b'/);
+  assert.deepEqual(first({ a: 1 }, 'v1.json'), { a: 1 });
 });
