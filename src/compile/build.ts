@@ -2,20 +2,22 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { AppError, canonicalJson, sha256Hex, type JsonValue } from '../core/index.js';
+import { AppError, canonicalJson, sha256Hex } from '../core/index.js';
 import {
   assembleBundle,
   assertBundlesDisjoint,
   assertRootsDisjoint,
+  MANIFEST_PATH,
+  parseManifest,
   readTarGz,
   writeTarGz,
   regoPackagePath,
   rootContains,
   type BundleFile,
 } from '../bundle/index.js';
-import { keyFingerprint, loadSigningKey, parseAlgorithm, readKeyMaterial, signFiles, type KeySource, type SignOptions } from '../sign/index.js';
+import type { KeySource, SignOptions } from '../sign/index.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { loadDataSources } from './data-sources.js';
+import { mountDataSources, readDataSources } from './data-sources.js';
 import { loadDefinitions, type LoadedDefinition } from './definition.js';
 import type { PolicyCompiler } from './compiler.js';
 import { expandPolicies, pathBelow } from './sources.js';
@@ -45,48 +47,49 @@ export interface BuildResult {
   readonly written: boolean;
 }
 
-interface Prepared {
+interface Built {
   readonly definition: LoadedDefinition;
-  readonly modules: readonly BundleFile[];
-  readonly modulePaths: readonly string[];
-  readonly data: Record<string, JsonValue>;
   readonly revision: string;
-  readonly key: string;
-  /** Loaded signing key and claims; never logged, never part of a result. */
-  readonly signing?: SignOptions;
+  readonly files: number;
+  readonly bytes: Uint8Array;
+  readonly cached: boolean;
 }
 
 /**
- * Builds every definition: validates all of them first, compiles only what
- * the content-hash cache lacks, and writes each bundle atomically once every
+ * Builds every definition: checks all of them, compiles only what the
+ * content-hash cache lacks, and writes each bundle atomically once every
  * bundle has been built, so a failure leaves the previous bundles untouched.
  */
 export async function buildBundles(options: BuildOptions): Promise<BuildResult[]> {
   const definitions = await loadDefinitions(options.definitionsDir);
   assertBundlesDisjoint(definitions);
   const env = options.env ?? process.env;
-  const prepared = await Promise.all(definitions.map((d) => prepare(d, options.compilerId, env)));
-  // Compiles run side by side: each is an opa process, and a build is mostly waiting for them.
-  const built = await Promise.all(prepared.map(async (p) => ({ prepared: p, ...(await bundleBytes(p, options)) })));
+  // Definitions build side by side: each compile is an opa process, and a build is mostly waiting for them.
+  const built = await Promise.all(definitions.map((d) => buildOne(d, options, env)));
   const results: BuildResult[] = [];
-  for (const { prepared: p, bytes, cached } of built) {
-    const path = join(options.outDir, `${p.definition.name}.tar.gz`);
-    const written = await writeFileAtomic(path, bytes);
+  for (const b of built) {
+    const path = join(options.outDir, `${b.definition.name}.tar.gz`);
+    const written = await writeFileAtomic(path, b.bytes);
     results.push({
-      name: p.definition.name,
-      revision: p.revision,
-      files: readTarGz(bytes).length,
-      size: bytes.byteLength,
-      entrypoints: p.definition.entrypoints,
+      name: b.definition.name,
+      revision: b.revision,
+      files: b.files,
+      size: b.bytes.byteLength,
+      entrypoints: b.definition.entrypoints,
       path,
-      cached,
+      cached: b.cached,
       written,
     });
   }
   return results;
 }
 
-async function prepare(definition: LoadedDefinition, compilerId: string, env: Readonly<Record<string, string | undefined>>): Promise<Prepared> {
+/**
+ * The cache is keyed by the bytes of everything the bundle is made of, so a
+ * hit needs neither parsing nor schema checks nor a compile; a miss checks
+ * the data before opa runs.
+ */
+async function buildOne(definition: LoadedDefinition, options: BuildOptions, env: Readonly<Record<string, string | undefined>>): Promise<Built> {
   assertRootsDisjoint(definition.roots, definition.file);
   const from = dirname(definition.file);
   const files = await expandPolicies(definition.policies, from, definition.file);
@@ -96,42 +99,80 @@ async function prepare(definition: LoadedDefinition, compilerId: string, env: Re
   );
   for (const module of modules) checkPackage(module, definition);
   for (const ep of definition.entrypoints) checkUnderRoots(ep, definition, `entrypoint '${ep}'`);
-  const data = await loadDataSources(definition.data ?? [], from, definition.file);
-  // Signing is not content: it changes neither the revision nor the content key, only the cache key below.
+  const raw = await readDataSources(definition.data ?? [], from, definition.file);
+  const signing = await signingFor(definition, env);
+  const fixedRevision = await fixedRevisionFor(definition);
+  // Signing is not content: it changes neither the revision nor the content key, only the cache key.
   const { file: _file, base: _base, signing: _signing, ...portable } = definition;
-  const contentKey = sha256Hex(
+  const moduleDigests = modules.map((m) => ({ path: m.path, sha256: sha256Hex(m.bytes) }));
+  const key = sha256Hex(
     canonicalJson({
-      compiler: compilerId,
+      compiler: options.compilerId,
       definition: portable,
-      modules: modules.map((m) => ({ path: m.path, sha256: sha256Hex(m.bytes) })),
-      data,
+      modules: moduleDigests,
+      data: raw.map((r) => ({ sha256: sha256Hex(r.text), schema: r.schema ? sha256Hex(r.schema.text) : null })),
+      revision: fixedRevision ?? null,
+      // The signing settings and the key's public fingerprint, never the key or its path.
+      signing: signing ? { ...signingClaims(signing.options), key: signing.fingerprint } : null,
     }),
   );
-  const revision = await revisionFor(definition, contentKey);
-  const signing = await signingFor(definition, env);
-  // The cache key covers the signing settings and the key's public fingerprint, never the key or its path.
-  const signingKey = signing ? `\n${canonicalJson({ ...signingClaims(signing), key: keyFingerprint(signing.key) })}` : '';
-  const key = sha256Hex(`${contentKey}\n${revision}${signingKey}`);
-  return { definition, modules, modulePaths, data, revision, key, ...(signing ? { signing } : {}) };
+  const cachePath = join(options.cacheDir, `${key}.tar.gz`);
+  const hit = await readFile(cachePath).catch(() => undefined);
+  if (hit) return fromCache(definition, new Uint8Array(hit));
+  const data = mountDataSources(raw, definition.file);
+  const revision =
+    fixedRevision ?? sha256Hex(canonicalJson({ compiler: options.compilerId, definition: portable, modules: moduleDigests, data })).slice(0, 16);
+  const compiled = await options.compiler().compile({ cwd: definition.base, modules: modulePaths, entrypoints: definition.entrypoints, source: definition.file });
+  const assembled = assembleBundle({
+    manifest: { revision, roots: definition.roots, rego_version: 1, wasm: compiled.resolvers },
+    data,
+    modules: compiled.modules,
+    wasm: compiled.wasm,
+    maxFileBytes: definition.max_file_bytes ?? DEFAULT_MAX_FILE_BYTES,
+  });
+  // Signed last, over the assembled files, so the signature covers exactly the bytes written.
+  const bundleFiles = signing ? await signing.sign(assembled) : assembled;
+  const bytes = writeTarGz(bundleFiles);
+  await writeFileAtomic(cachePath, bytes);
+  return { definition, revision, files: bundleFiles.length, bytes, cached: false };
 }
 
-/** Loads the signing key of a definition up front, so a bad key fails the build before anything is compiled. */
-async function signingFor(definition: LoadedDefinition, env: Readonly<Record<string, string | undefined>>): Promise<SignOptions | undefined> {
+function fromCache(definition: LoadedDefinition, bytes: Uint8Array): Built {
+  const files = readTarGz(bytes);
+  const manifest = files.find((f) => f.path === MANIFEST_PATH);
+  if (!manifest) throw new AppError('INTERNAL', `cached bundle for ${definition.file} has no manifest`);
+  return { definition, revision: parseManifest(manifest.bytes).revision ?? '', files: files.length, bytes, cached: true };
+}
+
+interface Signing {
+  readonly options: SignOptions;
+  readonly fingerprint: string;
+  sign(files: readonly BundleFile[]): Promise<BundleFile[]>;
+}
+
+/**
+ * Loads the signing key of a definition up front, so a bad key fails the
+ * build before anything is compiled. The signing code is loaded only for a
+ * definition that signs.
+ */
+async function signingFor(definition: LoadedDefinition, env: Readonly<Record<string, string | undefined>>): Promise<Signing | undefined> {
   const s = definition.signing;
   if (!s) return undefined;
+  const { keyFingerprint, loadSigningKey, parseAlgorithm, readKeyMaterial, signFiles } = await import('../sign/index.js');
   const algorithm = parseAlgorithm(s.algorithm, `${definition.file}: signing.algorithm`);
   const from = dirname(definition.file);
   const source: KeySource =
     s.key !== undefined ? { file: join(from, s.key) } : s.secret_file !== undefined ? { secretFile: join(from, s.secret_file) } : { secretEnv: s.secret_env as string };
   const label = `${definition.file}: signing key`;
   const key = loadSigningKey(await readKeyMaterial(source, algorithm, env, label), algorithm, label);
-  return {
+  const options: SignOptions = {
     algorithm,
     key,
     excludeFiles: s.exclude_files ?? [],
     ...(s.keyid === undefined ? {} : { keyId: s.keyid }),
     ...(s.scope === undefined ? {} : { scope: s.scope }),
   };
+  return { options, fingerprint: keyFingerprint(key), sign: (files) => signFiles(files, options) };
 }
 
 function signingClaims(s: SignOptions): Record<string, unknown> {
@@ -150,37 +191,15 @@ function checkUnderRoots(path: string, definition: LoadedDefinition, what: strin
   }
 }
 
-async function revisionFor(definition: LoadedDefinition, contentKey: string): Promise<string> {
+/** The revision when it does not follow from the content (static or git), else undefined. */
+async function fixedRevisionFor(definition: LoadedDefinition): Promise<string | undefined> {
   const strategy = definition.revision ?? { strategy: 'content' as const };
   if (strategy.strategy === 'static') return strategy.value;
-  if (strategy.strategy === 'content') return contentKey.slice(0, 16);
+  if (strategy.strategy === 'content') return undefined;
   try {
     const { stdout } = await promisify(execFile)('git', ['describe', '--always', '--dirty', '--abbrev=12'], { cwd: definition.base });
     return stdout.trim();
   } catch (err) {
     throw new AppError('DEFINITION_INVALID', `${definition.file}: revision strategy 'git' needs a git checkout`, { cause: err });
   }
-}
-
-async function bundleBytes(p: Prepared, options: BuildOptions): Promise<{ bytes: Uint8Array; cached: boolean }> {
-  const cachePath = join(options.cacheDir, `${p.key}.tar.gz`);
-  const hit = await readFile(cachePath).catch(() => undefined);
-  if (hit) return { bytes: new Uint8Array(hit), cached: true };
-  const compiled = await options.compiler().compile({
-    cwd: p.definition.base,
-    modules: p.modulePaths,
-    entrypoints: p.definition.entrypoints,
-    source: p.definition.file,
-  });
-  const files = assembleBundle({
-    manifest: { revision: p.revision, roots: p.definition.roots, rego_version: 1, wasm: compiled.resolvers },
-    data: p.data,
-    modules: compiled.modules,
-    wasm: compiled.wasm,
-    maxFileBytes: p.definition.max_file_bytes ?? DEFAULT_MAX_FILE_BYTES,
-  });
-  // Signed last, over the assembled files, so the signature covers exactly the bytes written.
-  const bytes = writeTarGz(p.signing ? await signFiles(files, p.signing) : files);
-  await writeFileAtomic(cachePath, bytes);
-  return { bytes, cached: false };
 }
