@@ -8,6 +8,8 @@ const EPOCH = new Date(0);
 const FILE_MODE = 0o644;
 const GZIP_OS_BYTE = 9;
 const GZIP_OS_UNKNOWN = 0xff;
+// Go's default, which opa build uses: level 9 took four times as long for 1-3% smaller bundles.
+const GZIP_LEVEL = 6;
 
 /**
  * Packs files into a byte-deterministic tar.gz: entries sorted by path,
@@ -20,7 +22,7 @@ export function writeTarGz(files: readonly BundleFile[]): Uint8Array {
   const chunks: Uint8Array[] = [];
   for (const file of sorted) chunks.push(...entryBlocks(file));
   chunks.push(new Uint8Array(BLOCK * 2));
-  const gz = gzipSync(Buffer.concat(chunks), { level: 9 });
+  const gz = gzipSync(Buffer.concat(chunks), { level: GZIP_LEVEL });
   gz[GZIP_OS_BYTE] = GZIP_OS_UNKNOWN;
   return new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength);
 }
