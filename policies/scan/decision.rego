@@ -22,13 +22,25 @@ import data.portcullis.scan.vulnerabilities
 # Every finding of every enabled rule, before exceptions, in an order that is
 # the same in every engine: by rule, then by message.
 findings := array.concat(
-	array.concat(ordered(vulnerabilities.vulnerability_severity), ordered(vulnerabilities.vulnerability_age)),
-	array.concat(ordered(vulnerabilities.vulnerability_denylist), ordered(others)),
+	array.concat(by_message(vulnerabilities.severity_findings), by_message(vulnerabilities.age_findings)),
+	array.concat(by_message(vulnerabilities.denylist_findings), ordered(others)),
 )
 
 # Sorting [rule, message, finding] triples: rule and message tell findings
 # apart, so whole objects, which are slow to compare under Wasm, are not compared.
 ordered(set) := [entry[2] | some entry in sort([[f.rule, f.message, f] | some f in set])]
+
+# One rule's findings by message, each once: sorting makes identical findings
+# adjacent, so dropping an entry equal to the one before it gives what
+# ordered(set) gives for the set of them. The shifted copy stands in for
+# index arithmetic, which goes through a decimal library under Wasm.
+by_message(list) := [entry[1] |
+	some i, entry in sorted
+	entry != previous[i]
+] if {
+	sorted := sort([[f.message, f] | some f in list])
+	previous := array.concat([null], sorted)
+}
 
 others := ((((pinned.findings | registries.findings) | image_config.findings) | dockerfile.findings) | secrets.findings) | packages.findings
 

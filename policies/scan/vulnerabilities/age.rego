@@ -37,16 +37,15 @@ age_mode(v) := overdue(age_table[v.package.class][v.fix_available][v.severity_ra
 # custom:
 #   practice: Fix known vulnerabilities within a deadline
 #   severity: HIGH
-vulnerability_age contains vulnerability_finding("vulnerability_age", v, late.mode, message) if {
-	some v in input.vulnerabilities
+vulnerability_age contains finding if some finding in age_findings
 
-	# most vulnerabilities a severity threshold denies stop here, before any age arithmetic
-	not severity_table[v.package.class][v.fix_available][v.severity_rank].mode == "deny"
-	late := age_mode(v)
-	counted(v)
-	not age_superseded(late.mode, v)
+# The age gate's findings in input order, duplicates included (see severity_findings).
+age_findings := [vulnerability_finding("vulnerability_age", v, late.mode, message) |
+	some [v, severity, late, denied] in gated
+	late != null
+	not age_superseded(late.mode, severity, denied)
 	message := concat("", [
 		describe(v), ": published ", format_int(v.age_days, 10), " days ago, more than the ",
 		format_int(late.days, 10), " days allowed", environment_text,
 	])
-}
+]

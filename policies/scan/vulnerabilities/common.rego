@@ -11,9 +11,11 @@ package portcullis.scan.vulnerabilities
 
 import data.portcullis.scan.config
 
-# The findings of the three gates are sets, not arrays: a report lists one
-# vulnerable package once per path it is installed at, and those give
-# identical findings. The decision orders them.
+# Each gate gives its findings as a list in input order (severity_findings,
+# age_findings, denylist_findings) and, as its rule, as a set: a report lists
+# one vulnerable package once per path it is installed at, and those give
+# identical findings. The decision orders the lists and keeps each finding
+# once, which is cheaper under Wasm than building sets of objects.
 
 ignored_statuses := {status | some status in config.settings.vulnerabilities.ignore_statuses}
 
@@ -46,49 +48,61 @@ fix_matches(false, _)
 
 fix_matches(true, true)
 
+# Every counted vulnerability with what each gate makes of it, looked up
+# once: [v, severity entry, age deadline, denylisted ID], null where a gate
+# does not apply. Functions are not memoized and lookups are not cheap under
+# Wasm (every key is hashed, numbers through a decimal library), so the three
+# gates read this list instead of each repeating them. The age deadline is
+# left null when the severity gate denies: the age gate is then silent.
+gated := [[v, severity, age, denied] |
+	some v in input.vulnerabilities
+	counted(v)
+	severity := severity_entry(v)
+	age := age_entry(v, severity)
+	denied := denylisted(v)
+]
+
+severity_entry(v) := entry if {
+	entry := severity_table[v.package.class][v.fix_available][v.severity_rank]
+} else := null
+
+age_entry(v, severity) := null if {
+	severity.mode == "deny"
+} else := late if {
+	late := age_mode(v)
+} else := null
+
+denylisted(v) := id if {
+	config.enabled("vulnerability_denylist")
+	id := denied_id(v)
+} else := null
+
 # Each vulnerability is reported once per verdict. A gate's finding is left
 # out when another gate denies the same vulnerability and it does not (a
 # fixable HIGH denied by severity is not also reported as overdue), and a
-# warning is left out when another gate already warns about it. The checks
-# are ordered so that the common case (no denylist) costs one lookup.
-severity_superseded(mode, v) if {
-	mode == "warn"
-	age_mode(v).mode == "deny"
+# warning is left out when another gate already warns about it.
+severity_superseded("warn", age, _) if age.mode == "deny"
+
+severity_superseded(mode, _, denied) if {
+	denied != null
+	not stronger(mode, config.enforcement.vulnerability_denylist)
 }
 
-severity_superseded(mode, v) if {
-	count(denylist) > 0
-	denylist_mode(v)
-	not stronger(mode, denylist_mode(v))
+age_superseded(mode, severity, _) if {
+	other := severity.mode
+	not stronger(mode, other)
 }
 
-age_superseded(mode, v) if {
-	entry := severity_table[v.package.class][v.fix_available][v.severity_rank]
-	not stronger(mode, entry.mode)
+age_superseded(mode, _, denied) if {
+	denied != null
+	not stronger(mode, config.enforcement.vulnerability_denylist)
 }
 
-age_superseded(mode, v) if {
-	count(denylist) > 0
-	denylist_mode(v)
-	not stronger(mode, denylist_mode(v))
-}
+denylist_superseded("warn", severity, _) if severity.mode == "deny"
 
-denylist_superseded(mode, v) if {
-	mode == "warn"
-	severity_table[v.package.class][v.fix_available][v.severity_rank].mode == "deny"
-}
-
-denylist_superseded(mode, v) if {
-	mode == "warn"
-	age_mode(v).mode == "deny"
-}
+denylist_superseded("warn", _, age) if age.mode == "deny"
 
 stronger("deny", "warn")
-
-denylist_mode(v) := config.enforcement.vulnerability_denylist if {
-	config.enabled("vulnerability_denylist")
-	denied_id(v)
-}
 
 threshold_mode(threshold) := object.get(threshold, "enforcement", "deny")
 

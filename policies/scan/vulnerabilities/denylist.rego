@@ -34,12 +34,13 @@ else := alias if {
 # custom:
 #   practice: Block specific known-exploited vulnerabilities
 #   severity: CRITICAL
-vulnerability_denylist contains vulnerability_finding("vulnerability_denylist", v, config.enforcement.vulnerability_denylist, message) if {
-	config.enabled("vulnerability_denylist")
-	count(denylist) > 0
-	some v in input.vulnerabilities
-	id := denied_id(v)
-	counted(v)
-	not denylist_superseded(config.enforcement.vulnerability_denylist, v)
+vulnerability_denylist contains finding if some finding in denylist_findings
+
+# The denylist gate's findings in input order, duplicates included (see severity_findings).
+denylist_findings := [vulnerability_finding("vulnerability_denylist", v, mode, message) |
+	some [v, severity, age, id] in gated
+	id != null
+	mode := config.enforcement.vulnerability_denylist
+	not denylist_superseded(mode, severity, age)
 	message := concat("", [describe(v), ": ", id, " is on the vulnerability denylist", denylist[id]])
-}
+]

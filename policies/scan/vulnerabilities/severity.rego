@@ -28,10 +28,13 @@ severity_names := {rank: name | some name, rank in config.severity_rank}
 # custom:
 #   practice: Gate on vulnerability severity and fix availability
 #   severity: HIGH
-vulnerability_severity contains vulnerability_finding("vulnerability_severity", v, entry.mode, message) if {
-	some v in input.vulnerabilities
-	entry := severity_table[v.package.class][v.fix_available][v.severity_rank]
-	counted(v)
-	not severity_superseded(entry.mode, v)
-	message := concat("", [describe(v), ": at or above the ", severity_names[entry.threshold], " threshold", environment_text])
-}
+vulnerability_severity contains finding if some finding in severity_findings
+
+# The severity gate's findings in input order; a vulnerable package installed
+# at several paths gives identical findings, which the decision keeps once.
+severity_findings := [vulnerability_finding("vulnerability_severity", v, mode, message) |
+	some [v, severity, age, denied] in gated
+	mode := severity.mode
+	not severity_superseded(mode, age, denied)
+	message := concat("", [describe(v), ": at or above the ", severity_names[severity.threshold], " threshold", environment_text])
+]
