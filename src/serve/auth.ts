@@ -31,13 +31,18 @@ export function requirementFor(path: string): Requirement {
 
 /** The bundle a raw `/bundles/<segment>` names, decoded as the router decodes its parameters. */
 export function bundleNameOf(segment: string): string {
-  let name = segment;
+  // Only a '%' escape can change under decoding; skipping the rest keeps the 304 fast path cheap.
+  const name = segment.includes('%') ? decodeParameter(segment) : segment;
+  return name.endsWith('.tar.gz') ? name.slice(0, -'.tar.gz'.length) : name;
+}
+
+function decodeParameter(raw: string): string {
   try {
-    name = decodeURIComponent(segment);
+    return decodeURIComponent(raw);
   } catch {
     // Left raw, as @koa/router leaves a parameter it cannot decode.
+    return raw;
   }
-  return name.replace(/\.tar\.gz$/, '');
 }
 
 /** The bearer token an Authorization header carries, if it is one. */
