@@ -38,6 +38,15 @@ test_team_starts_in_warn_mode if {
 	count(d.warnings) == 2
 }
 
+test_a_package_at_several_paths_is_one_finding if {
+	v := fx.vuln("CVE-1", "HIGH", "os", "2.0")
+	moved := object.union(v, {"package": object.union(v.package, {"path": "/other"})})
+	vulns := [v, fx.vuln("CVE-2", "HIGH", "os", "2.0"), moved, v]
+	findings := scan.findings with input as fx.input_with({"vulnerabilities": vulns})
+		with data.portcullis.scan.settings as fx.prod_settings
+	[f.id | some f in findings] == ["CVE-1", "CVE-2"]
+}
+
 test_findings_order_is_by_rule_then_message if {
 	vulns := [fx.vuln("CVE-2", "HIGH", "os", "2.0"), fx.vuln("CVE-1", "HIGH", "os", "2.0")]
 	findings := scan.findings with input as fx.input_with({"vulnerabilities": vulns})
