@@ -2,8 +2,8 @@
 // Measures `portcullis build` against bare `opa build -t wasm` on the same
 // sources, entrypoints and capabilities, in one run, and prints the ratios.
 // Targets: cold build <= 1.3x opa; unchanged rebuild < 0.3 s. Two workloads:
-// the repository's own bundles, and a generated policy set of 600 rules in
-// 60 packages, where compiling, not process start-up, dominates. Each also
+// the repository's own bundles, and a generated policy set of 3,000 rules in
+// 300 packages, where compiling, not process start-up, dominates. Each also
 // prints the floor for any Node CLI doing the same job: Node started, yaml
 // loaded, and the same opa builds run side by side.
 // Usage: npm run bench:build [-- --runs N]
