@@ -33,9 +33,9 @@ export class PolicyCache {
     return loaded;
   }
 
-  /** Drops entries of bundles no longer published. */
-  retain(names: ReadonlySet<string>): void {
-    for (const name of this.entries.keys()) if (!names.has(name)) this.entries.delete(name);
+  /** Drops a withdrawn bundle's policy, so its module and data do not stay in memory. */
+  forget(name: string): void {
+    this.entries.delete(name);
   }
 }
 

@@ -51,6 +51,7 @@ export function createApp(deps: AppDependencies): Koa {
     cache: new PolicyCache(deps.readLimits ?? DEFAULT_READ_LIMITS),
     maxBodyBytes: deps.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
   };
+  deps.registry.on('withdrawn', (name: string) => evaluation.cache.forget(name));
   app.use(dataRoutes(evaluation));
   const kubernetes = deps.kubernetes ? kubernetesRoutes({ ...deps.kubernetes, registry: deps.registry, cache: evaluation.cache, logger: deps.logger }) : [];
   for (const router of [healthRoutes(deps.registry, metrics), bundles, checkRoutes(evaluation), ...kubernetes]) {

@@ -45,7 +45,8 @@ export interface RegistryOptions {
 /**
  * Serves the bundles found in a folder. A file is published only after it
  * has been read whole and validated; a file that fails keeps the last good
- * revision in service and records why. Emits 'published' with the bundle.
+ * revision in service and records why. Emits 'published' with the bundle,
+ * and 'withdrawn' with the name of a bundle whose file was removed.
  */
 export class BundleRegistry extends EventEmitter {
   private readonly bundles = new Map<string, PublishedBundle>();
@@ -133,6 +134,7 @@ export class BundleRegistry extends EventEmitter {
       this.bundles.delete(name);
       this.seen.delete(name);
       this.options.logger.info({ bundle: name }, 'bundle file removed; bundle withdrawn');
+      this.emit('withdrawn', name);
     }
   }
 

@@ -41,11 +41,14 @@ describe('BundleRegistry', () => {
     assert.match(registry.states().find((s) => s.name === 'b')?.lastError ?? '', /overlapping roots/);
   });
 
-  it('withdraws a bundle whose file is deleted', async () => {
-    const { registry, dir } = await registryOver({ 'a.tar.gz': tinyBundle('r1', ['a']) });
+  it('withdraws a bundle whose file is deleted, and says so', async () => {
+    const { registry, dir } = await registryOver({ 'a.tar.gz': tinyBundle('r1', ['a']), 'b.tar.gz': tinyBundle('r1', ['b']) });
+    const withdrawn: string[] = [];
+    registry.on('withdrawn', (name: string) => withdrawn.push(name));
     await rm(join(dir, 'a.tar.gz'));
     await registry.refresh();
     assert.equal(registry.get('a'), undefined);
+    assert.deepEqual(withdrawn, ['a']);
   });
 
   it('picks up a rebuilt bundle from the file-system watch, without a restart', async () => {
