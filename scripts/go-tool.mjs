@@ -4,7 +4,7 @@
 // tool's Go module under tools/ (go.mod and go.sum pin the release and its
 // checksums). Never a download of a prebuilt binary.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** The first candidate whose version equals the pin, described for the install log; warns about mismatches. */
@@ -16,6 +16,14 @@ function findPinned(spec) {
     if (version && label !== 'project') console.warn(`portcullis: ignoring ${bin} from ${label}: version ${version}, pinned ${spec.pin}`);
   }
   return undefined;
+}
+
+/** The pinned binary for tests and scripts: $<envVar>, the project build, or one on PATH, whichever matches the pin first. */
+export function pinnedBinary({ name, envVar, local, pin, versionOf, setupScript }) {
+  for (const candidate of [process.env[envVar], local, name]) {
+    if (candidate && (candidate === name || existsSync(candidate)) && versionOf(candidate) === pin) return candidate;
+  }
+  throw new Error(`no ${name} ${pin} found; run npm run ${setupScript}`);
 }
 
 function haveGo() {

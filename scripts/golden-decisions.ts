@@ -6,9 +6,10 @@ import type { JsonValue } from '../src/core/index.js';
 import { WasmPolicy } from '../src/evaluate/index.js';
 import type { Decision } from '../src/report/model.js';
 import { FIXTURE_LIST, normalizeFixture } from '../test/inputs/fixtures.js';
-import { buildScanBundle, DECISION_NOW, decisionSummary, GOLDEN_DECISIONS, goldenDecisionPath, SCAN_ENTRYPOINT } from '../test/policies/decision-goldens.js';
+import { buildRepositoryBundle } from '../test/helpers/opa.js';
+import { DECISION_NOW, decisionSummary, GOLDEN_DECISIONS, goldenDecisionPath, SCAN_ENTRYPOINT } from '../test/policies/decision-goldens.js';
 
-const policy = await WasmPolicy.fromBundle((await buildScanBundle()).bundle);
+const policy = await WasmPolicy.fromBundle((await buildRepositoryBundle('image-scan')).bundle);
 await mkdir(GOLDEN_DECISIONS, { recursive: true });
 for (const fixture of FIXTURE_LIST) {
   const input = await normalizeFixture(fixture, DECISION_NOW);

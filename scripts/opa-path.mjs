@@ -1,8 +1,10 @@
 // Where the pinned opa lives and how to ask a binary for its version; shared
-// by the setup and generator scripts (the product resolves opa in src/compile).
+// by the setup and generator scripts, benchmarks and tests (the product
+// resolves opa in src/compile).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { pinnedBinary } from './go-tool.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const TOOLS_DIR = fileURLToPath(new URL('../tools/opa/', import.meta.url));
@@ -24,9 +26,5 @@ export function versionOf(bin) {
 }
 
 export function opaPath() {
-  const pin = pinnedVersion();
-  for (const candidate of [process.env.OPA_BIN, LOCAL_OPA, 'opa']) {
-    if (candidate && (candidate === 'opa' || existsSync(candidate)) && versionOf(candidate) === pin) return candidate;
-  }
-  throw new Error(`no opa ${pin} found; run npm run setup:opa`);
+  return pinnedBinary({ name: 'opa', envVar: 'OPA_BIN', local: LOCAL_OPA, pin: pinnedVersion(), versionOf, setupScript: 'setup:opa' });
 }

@@ -7,9 +7,9 @@
 // minutes; later builds reuse Go's caches. The tests import gatorPath() from
 // this file; the setup runs only when the file is executed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { setupGoTool } from './go-tool.mjs';
+import { pinnedBinary, setupGoTool } from './go-tool.mjs';
 
 export const GATOR_TOOLS_DIR = fileURLToPath(new URL('../tools/gator/', import.meta.url));
 export const LOCAL_GATOR = fileURLToPath(new URL('../.tools/bin/gator', import.meta.url));
@@ -47,11 +47,7 @@ function tryRun(command, args) {
 
 /** The pinned gator: $GATOR_BIN, the project build, or one on PATH, whichever matches the pin first. */
 export function gatorPath() {
-  const pin = pinnedGatorVersion();
-  for (const candidate of [process.env.GATOR_BIN, LOCAL_GATOR, 'gator']) {
-    if (candidate && (candidate === 'gator' || existsSync(candidate)) && gatorVersionOf(candidate) === pin) return candidate;
-  }
-  throw new Error(`no gator ${pin} found; run npm run setup:gator`);
+  return pinnedBinary({ name: 'gator', envVar: 'GATOR_BIN', local: LOCAL_GATOR, pin: pinnedGatorVersion(), versionOf: gatorVersionOf, setupScript: 'setup:gator' });
 }
 
 /** Finds or builds the pinned gator; never fails the install, but says loudly what is missing. */

@@ -10,6 +10,8 @@ const require = createRequire(import.meta.url);
 
 export const AJV_OPTIONS: Options = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true };
 
+const OPTIONS_KEY = JSON.stringify(AJV_OPTIONS);
+
 /** Where `npm run build` writes the shipped schemas' validators as ajv standalone code (see precompile.ts). */
 export const PRECOMPILED_DIR = ['dist', 'validators'] as const;
 
@@ -36,7 +38,7 @@ export function declaredSchemas(): ReadonlyArray<() => Schema> {
 
 /** Names a validator by its schema's content, so a precompiled one can never be used for an edited schema. */
 export function schemaKey(schema: Schema): string {
-  return createHash('sha256').update(JSON.stringify(AJV_OPTIONS)).update(JSON.stringify(schema)).digest('hex');
+  return createHash('sha256').update(OPTIONS_KEY).update(JSON.stringify(schema)).digest('hex');
 }
 
 function precompiled(schema: Schema): ValidateFunction | undefined {

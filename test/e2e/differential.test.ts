@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { DATA_PATH, loadBundle, type LoadedBundle } from '../../src/bundle/index.js';
+import { DATA_PATH, type LoadedBundle } from '../../src/bundle/index.js';
 import { runOpa } from '../../src/compile/index.js';
 import { canonicalJson } from '../../src/core/index.js';
 import { WasmPolicy } from '../../src/evaluate/index.js';
 import { IMAGE_CASES, rulesOf } from '../helpers/image-inputs.js';
-import { buildWithOpa, toolchain } from '../helpers/opa.js';
-import { scratchProject } from '../helpers/project.js';
+import { buildRepositoryBundle, toolchain } from '../helpers/opa.js';
 
 // The same bundle and inputs through opa-wasm in-process and through OPA's
 // own evaluator (topdown, `opa eval` on the Rego sources and the bundle's data).
@@ -20,9 +19,7 @@ describe('wasm decisions equal OPA topdown decisions', () => {
   let dataFile: string;
 
   before(async () => {
-    project = await scratchProject();
-    const result = (await buildWithOpa(join(project, 'bundles'))).find((r) => r.name === 'image-policy');
-    bundle = loadBundle(await readFile(result!.path));
+    ({ bundle, project } = await buildRepositoryBundle('image-policy'));
     policy = await WasmPolicy.fromBundle(bundle);
     dataFile = join(await mkdtemp(join(tmpdir(), 'portcullis-diff-')), 'data.json');
     await writeFile(dataFile, bundle.files.find((f) => f.path === DATA_PATH)!.bytes);

@@ -1,7 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadBundle, type LoadedBundle } from '../../src/bundle/index.js';
 import { buildBundles, compilerIdentity, OpaCompiler, resolveToolchain, type BuildResult, type Toolchain } from '../../src/compile/index.js';
+import { scratchProject } from './project.js';
 
 let cached: Toolchain | undefined;
 
@@ -21,4 +23,12 @@ export async function buildWithOpa(definitionsDir: string): Promise<BuildResult[
     compilerId: compilerIdentity(),
     compiler: () => new OpaCompiler(toolchain()),
   });
+}
+
+/** One of the repository's bundles as shipped (bundles/<name>.yaml), built by the real opa in a scratch copy of the project. */
+export async function buildRepositoryBundle(name: string): Promise<{ bundle: LoadedBundle; project: string }> {
+  const project = await scratchProject();
+  const built = (await buildWithOpa(join(project, 'bundles'))).find((r) => r.name === name);
+  if (!built) throw new Error(`bundles/${name}.yaml was not built`);
+  return { bundle: loadBundle(await readFile(built.path)), project };
 }

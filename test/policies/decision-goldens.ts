@@ -1,24 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadBundle, type LoadedBundle } from '../../src/bundle/index.js';
 import type { Decision, ExceptionRecord, Finding } from '../../src/report/model.js';
 import { FIXTURES, type Fixture } from '../inputs/fixtures.js';
-import { buildWithOpa } from '../helpers/opa.js';
 import { REPO } from '../helpers/processes.js';
-import { scratchProject } from '../helpers/project.js';
 
 export const SCAN_ENTRYPOINT = 'portcullis/scan/decision';
 export const GOLDEN_DECISIONS = join(REPO, 'test', 'golden', 'decisions');
 /** Every golden decision is taken at this instant, so CVE ages and exception expiries are stable. */
 export const DECISION_NOW = '2026-11-28T12:00:00Z';
-
-/** The image scan library as shipped (bundles/image-scan.yaml with the example settings), built by the real opa. */
-export async function buildScanBundle(): Promise<{ bundle: LoadedBundle; project: string }> {
-  const project = await scratchProject();
-  const built = (await buildWithOpa(join(project, 'bundles'))).find((r) => r.name === 'image-scan');
-  if (!built) throw new Error('bundles/image-scan.yaml was not built');
-  return { bundle: loadBundle(await readFile(built.path)), project };
-}
 
 export function goldenDecisionPath(fixture: Fixture): string {
   return join(GOLDEN_DECISIONS, `${fixture.kind}__${fixture.name}.json`);

@@ -9,8 +9,8 @@ import type { JsonValue } from '../../src/core/index.js';
 import { WasmPolicy } from '../../src/evaluate/index.js';
 import type { Decision } from '../../src/report/model.js';
 import { FIXTURE_LIST, normalizeFixture } from '../inputs/fixtures.js';
-import { toolchain } from '../helpers/opa.js';
-import { buildScanBundle, DECISION_NOW, decisionSummary, goldenDecisionPath, SCAN_ENTRYPOINT } from './decision-goldens.js';
+import { buildRepositoryBundle, toolchain } from '../helpers/opa.js';
+import { DECISION_NOW, decisionSummary, goldenDecisionPath, SCAN_ENTRYPOINT } from './decision-goldens.js';
 
 // Every shared fixture through the shipped image scan library: the in-process
 // Wasm decision equals OPA's own evaluator (opa eval, topdown) on the same
@@ -23,7 +23,7 @@ describe('decisions on every shared fixture', () => {
   let work: string;
 
   before(async () => {
-    ({ bundle, project } = await buildScanBundle());
+    ({ bundle, project } = await buildRepositoryBundle('image-scan'));
     policy = await WasmPolicy.fromBundle(bundle);
     work = await mkdtemp(join(tmpdir(), 'portcullis-scan-fixtures-'));
     await writeFile(join(work, 'data.json'), bundle.files.find((f) => f.path === DATA_PATH)!.bytes);

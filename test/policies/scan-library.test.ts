@@ -5,15 +5,14 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import { DATA_PATH, loadBundle, type LoadedBundle } from '../../src/bundle/index.js';
+import { DATA_PATH, type LoadedBundle } from '../../src/bundle/index.js';
 import { runOpa } from '../../src/compile/index.js';
 import type { JsonValue } from '../../src/core/index.js';
 import { WasmPolicy } from '../../src/evaluate/index.js';
 import { normalizeFiles, type NormalizedInput } from '../../src/inputs/index.js';
 import type { Decision, Finding } from '../../src/report/model.js';
-import { buildWithOpa, toolchain } from '../helpers/opa.js';
+import { buildRepositoryBundle, toolchain } from '../helpers/opa.js';
 import { REPO } from '../helpers/processes.js';
-import { scratchProject } from '../helpers/project.js';
 import { FIXTURE_LIST, FIXTURES, fixturePath, normalizeFixture, readFixtureJson } from '../inputs/fixtures.js';
 
 // The image scan library as shipped: bundles/image-scan.yaml built by the real
@@ -54,10 +53,7 @@ describe('the image scan policy library (bundles/image-scan.yaml)', () => {
   let project: string;
 
   before(async () => {
-    project = await scratchProject();
-    const result = (await buildWithOpa(join(project, 'bundles'))).find((r) => r.name === 'image-scan');
-    assert.ok(result, 'bundles/image-scan.yaml is built');
-    bundle = loadBundle(await readFile(result.path));
+    ({ bundle, project } = await buildRepositoryBundle('image-scan'));
     policy = await WasmPolicy.fromBundle(bundle);
     const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
     validDecision = ajv.compile(JSON.parse(await readFile(join(REPO, 'schemas/decision.schema.json'), 'utf8')) as object);
