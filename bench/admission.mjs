@@ -28,7 +28,7 @@ const arg = (name, fallback) => {
 const rate = Number(arg('rate', 200));
 const seconds = Number(arg('seconds', 10));
 const providerRate = Number(arg('provider-rate', 50));
-const reportFile = arg('report', join(ROOT, '../shared/fixtures/reports/secureCodeBox__juice-shop-v10.2.0.json'));
+const reportFile = arg('report', join(ROOT, 'test/fixtures/real/reports/secureCodeBox__juice-shop-v10.2.0.json'));
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-admission-'));
 
 function bundlePath() {

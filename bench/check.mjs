@@ -32,7 +32,7 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 };
-const report = arg('report', join(ROOT, '../shared/fixtures/reports/secureCodeBox__juice-shop-v10.2.0.json'));
+const report = arg('report', join(ROOT, 'test/fixtures/real/reports/secureCodeBox__juice-shop-v10.2.0.json'));
 const runs = Number(arg('runs', 15));
 const connections = Number(arg('connections', 16));
 const seconds = Number(arg('seconds', 5));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Replays 10,000 recorded inputs (decision-log events made from the shared
+// Replays 10,000 recorded inputs (decision-log events made from the real
 // fixture reports with varied images, namespaces and severities) through two
 // policy versions, and prints the wall time of `portcullis review` end to end
 // and of the replay alone on worker threads and on one thread.
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin/portcullis.js');
-const REPORTS = join(ROOT, '..', 'shared', 'fixtures', 'reports');
+const REPORTS = join(ROOT, 'test', 'fixtures', 'real', 'reports');
 const NOW = '2026-11-01T00:00:00Z';
 const count = Number(process.argv[process.argv.indexOf('--inputs') + 1]) || 10_000;
 const dist = (p) => import(join(ROOT, 'dist/src', p));

@@ -1,4 +1,4 @@
-// Regenerates test/golden/decisions/ from the shared fixtures through the
+// Regenerates test/golden/decisions/ from the real fixtures (test/fixtures/real) through the
 // shipped image scan library. Run only on purpose (npm run golden:decisions)
 // after a deliberate policy or settings change, then review the diff by hand.
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 // Regenerates the normalized-input goldens under test/golden/inputs/ from the
-// shared fixtures. Run only on purpose (npm run golden:inputs) after a
+// real fixtures (test/fixtures/real). Run only on purpose (npm run golden:inputs) after a
 // deliberate change to the normalized shape, then review the diff by hand.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { FIXTURE_LIST, GOLDEN_INPUTS, goldenPath, goldenSummary, normalizeFixture } from '../test/inputs/fixtures.js';

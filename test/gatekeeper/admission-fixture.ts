@@ -8,8 +8,9 @@ import type { KubernetesConfig } from '../../src/config/index.js';
 import { MemoryScanResults, type ScanResults } from '../../src/gatekeeper/index.js';
 import { BundleRegistry, createApp } from '../../src/serve/index.js';
 import { buildWithOpa } from '../helpers/opa.js';
+import { REAL_FIXTURES } from '../helpers/fixtures.js';
 
-export const SHARED = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+export const SHARED = REAL_FIXTURES;
 const POLICY_DIR = fileURLToPath(new URL('./policy/', import.meta.url));
 
 let built: Promise<string> | undefined;

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { assertNormalizedInput, detectReportFormat } from '../../src/inputs/index.js';
 import { FIXTURE_LIST, FIXTURES, fixturePath, goldenPath, goldenSummary, normalizeFixture } from './fixtures.js';
 
-describe('every shared fixture', () => {
+describe('every real fixture', () => {
   for (const fixture of FIXTURE_LIST) {
     describe(`${fixture.kind}/${fixture.name}`, () => {
       if (fixture.format) {
@@ -26,7 +26,7 @@ describe('every shared fixture', () => {
   }
 });
 
-it('covers every file in the shared fixtures folder', async () => {
+it('covers every file in the real fixtures folder', async () => {
   const listed = new Set(FIXTURE_LIST.map((f) => `${f.kind}/${f.name}`));
   for (const kind of ['reports', 'dockerfiles', 'admission']) {
     for (const name of await readdir(join(FIXTURES, kind))) assert.ok(listed.has(`${kind}/${name}`), `${kind}/${name} has no test`);

@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { normalizeFiles, type NormalizedInput, type ReportFormat } from '../../src/inputs/index.js';
+import { REAL_FIXTURES } from '../helpers/fixtures.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** CI clones the repository with shared/ beside it. */
-export const FIXTURES = join(REPO_ROOT, '..', 'shared', 'fixtures');
+export const FIXTURES = REAL_FIXTURES.replace(/\/$/, '');
 export const GOLDEN_INPUTS = join(REPO_ROOT, 'test', 'golden', 'inputs');
 /** Every golden is computed at this instant, so CVE ages are stable. */
 export const GOLDEN_NOW = '2026-01-01T00:00:00Z';

@@ -3,10 +3,9 @@ import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO } from '../helpers/processes.js';
+import { REAL_REPORTS } from '../helpers/fixtures.js';
 
-/** The real scan reports, beside the repository (CI lays shared/ next to the clone); never edited. */
-export const REPORTS = join(REPO, '..', 'shared', 'fixtures', 'reports');
+export const REPORTS = REAL_REPORTS;
 export const NOW = '2026-11-01T00:00:00Z';
 export const GENERATED = 24;
 
