@@ -1,10 +1,17 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts with Node's test runner (through tsx), since
-// Node 20's --test does not expand globs or pick up .ts files by itself.
-// Extra arguments are passed on, e.g. `npm test -- --test-name-pattern=etag`.
+// Runs the test files of one tier, or of all, with Node's test runner
+// (through tsx), since Node 20's --test neither expands globs nor picks up
+// .ts files by itself. A file's tier is its name:
+//   unit         test/**/*.test.ts: no child processes (enforced by a preload)
+//   integration  test/**/*.integration.test.ts: real opa, gator, PostgreSQL...
+//   e2e          test/e2e/**: real peers (OPA agents, registries, browsers)
+//   reliability  test/reliability/**: fuzzing, fault injection, abuse
+// Usage: run-tests.mjs [--tier NAME]... [FILE...] [node --test flags]
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+
+const TIERS = ['unit', 'integration', 'e2e', 'reliability'];
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -14,8 +21,38 @@ function find(dir) {
   });
 }
 
-const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
-const files = (only.length > 0 ? only : find('test')).sort();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...files], { stdio: 'inherit' });
+export function tierOf(path) {
+  const posix = path.split('\\').join('/');
+  if (posix.startsWith('test/e2e/')) return 'e2e';
+  if (posix.startsWith('test/reliability/')) return 'reliability';
+  if (posix.endsWith('.integration.test.ts')) return 'integration';
+  return 'unit';
+}
+
+const args = process.argv.slice(2);
+const tiers = [];
+const files = [];
+const flags = [];
+for (let i = 0; i < args.length; i += 1) {
+  const arg = args[i];
+  if (arg === '--tier') {
+    const tier = args[(i += 1)];
+    if (!TIERS.includes(tier)) {
+      console.error(`run-tests: unknown tier '${tier}' (known: ${TIERS.join(', ')})`);
+      process.exit(2);
+    }
+    tiers.push(tier);
+  } else if (arg.startsWith('--')) flags.push(arg);
+  else files.push(arg);
+}
+
+const chosen = (files.length > 0 ? files : find('test')).filter((f) => tiers.length === 0 || tiers.includes(tierOf(f))).sort();
+if (chosen.length === 0) {
+  console.error('run-tests: no test files match');
+  process.exit(1);
+}
+// The guard only applies when every chosen file is a unit test.
+const unitOnly = chosen.every((f) => tierOf(f) === 'unit');
+const preload = ['--import', 'tsx', ...(unitOnly ? ['--import', './test/helpers/no-child-processes.mjs'] : [])];
+const result = spawnSync(process.execPath, [...preload, '--test', '--test-concurrency=2', ...flags, ...chosen], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
