@@ -53,8 +53,15 @@ async function startServer() {
   copyFileSync(bundle, join(bundles, 'policy.tar.gz'));
   execFileSync(process.execPath, [CLI, 'certs', '--out', join(work, 'certs'), '--dns', 'localhost', '--days', '1'], { stdio: 'ignore' });
   const config = join(work, 'config.yaml');
-  writeFileSync(config, `server:\n  listen: 127.0.0.1:0\n  tls: { cert: certs/tls.crt, key: certs/tls.key }\nbundles: { dir: bundles }\nstate: { dir: state }\n`);
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info' } });
+  writeFileSync(
+    config,
+    `server:\n  listen: 127.0.0.1:0\n  tls: { cert: certs/tls.crt, key: certs/tls.key }\nbundles: { dir: bundles }\nstate: { dir: state }\n`,
+  );
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], {
+    cwd: work,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info' },
+  });
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const onData = (d) => {
@@ -78,11 +85,24 @@ function call(target, path, body) {
   const text = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const req = request({ host: '127.0.0.1', port: target.port, path, method: 'POST', agent: target.agent, servername: 'localhost', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        path,
+        method: 'POST',
+        agent: target.agent,
+        servername: 'localhost',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(text);
   });
@@ -102,7 +122,13 @@ async function load(target, path, make, perSecond, check) {
   }
   const latencies = (await Promise.all(pending)).sort((a, b) => a - b);
   const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
-  return { n: latencies.length, p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1], achieved: latencies.length / ((performance.now() - start) / 1000) };
+  return {
+    n: latencies.length,
+    p50: q(0.5),
+    p99: q(0.99),
+    max: latencies[latencies.length - 1],
+    achieved: latencies.length / ((performance.now() - start) / 1000),
+  };
 }
 
 /** ReplicaSet Pods are created with generateName, so their reviews repeat; `unique` names every Pod apart to defeat the decision cache. */
@@ -119,7 +145,12 @@ function review(i, unique) {
       namespace: 'payments',
       operation: 'CREATE',
       userInfo: { username: 'bench' },
-      object: { apiVersion: 'v1', kind: 'Pod', metadata: unique ? { name: `shop-${i}`, namespace: 'payments' } : { generateName: 'shop-7d9f8c6b5-', namespace: 'payments' }, spec: { containers: IMAGES.map((image, n) => ({ name: `c${n}`, image })) } },
+      object: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: unique ? { name: `shop-${i}`, namespace: 'payments' } : { generateName: 'shop-7d9f8c6b5-', namespace: 'payments' },
+        spec: { containers: IMAGES.map((image, n) => ({ name: `c${n}`, image })) },
+      },
       dryRun: false,
     },
   };
@@ -158,19 +189,40 @@ const admission = await load(target, '/v1/admission', podReview(false), rate, ok
 // Every Pod distinct: each of its 3 images is evaluated; sent at the rate the server sustains uncached.
 const uncachedRate = Number(arg('uncached-rate', 25));
 const uncached = await load(target, '/v1/admission', podReview(true), uncachedRate, okAdmission);
-const provider = await load(target, '/v1/gatekeeper/provider', () => ({ apiVersion: 'externaldata.gatekeeper.sh/v1beta1', kind: 'ProviderRequest', request: { keys } }), providerRate, okProvider);
+const provider = await load(
+  target,
+  '/v1/gatekeeper/provider',
+  () => ({ apiVersion: 'externaldata.gatekeeper.sh/v1beta1', kind: 'ProviderRequest', request: { keys } }),
+  providerRate,
+  okProvider,
+);
 
 const seqAdmission = await sequential('/v1/admission', podReview(false), 500, okAdmission);
 const seqUncached = await sequential('/v1/admission', (i) => review(100_000 + i, true), 100, okAdmission);
-const seqProvider = await sequential('/v1/gatekeeper/provider', () => ({ apiVersion: 'externaldata.gatekeeper.sh/v1beta1', kind: 'ProviderRequest', request: { keys } }), 500, okProvider);
+const seqProvider = await sequential(
+  '/v1/gatekeeper/provider',
+  () => ({ apiVersion: 'externaldata.gatekeeper.sh/v1beta1', kind: 'ProviderRequest', request: { keys } }),
+  500,
+  okProvider,
+);
 const fmt = (n) => n.toFixed(2);
 console.log(`bundle: ${target.bundle}`);
 console.log(`report per image: ${reportFile}`);
-console.log(`admission  (TLS 1.3, Pod with 3 stored images, ${rate}/s for ${seconds}s): n=${admission.n} achieved=${fmt(admission.achieved)}/s p50=${fmt(admission.p50)} ms p99=${fmt(admission.p99)} ms max=${fmt(admission.max)} ms (target p99 <= 10 ms)`);
-console.log(`admission, no cache hits (every Pod distinct, 3 Wasm evaluations each, ${uncachedRate}/s for ${seconds}s): n=${uncached.n} p50=${fmt(uncached.p50)} ms p99=${fmt(uncached.p99)} ms max=${fmt(uncached.max)} ms`);
-console.log(`provider   (TLS 1.3, 100 keys, ${providerRate}/s for ${seconds}s): n=${provider.n} p50=${fmt(provider.p50)} ms p99=${fmt(provider.p99)} ms max=${fmt(provider.max)} ms (target p99 <= 50 ms)`);
-console.log(`sequential (one request at a time): admission p50=${fmt(seqAdmission.p50)} ms p99=${fmt(seqAdmission.p99)} ms; admission uncached p50=${fmt(seqUncached.p50)} ms p99=${fmt(seqUncached.p99)} ms; provider 100 keys p50=${fmt(seqProvider.p50)} ms p99=${fmt(seqProvider.p99)} ms`);
+console.log(
+  `admission  (TLS 1.3, Pod with 3 stored images, ${rate}/s for ${seconds}s): n=${admission.n} achieved=${fmt(admission.achieved)}/s p50=${fmt(admission.p50)} ms p99=${fmt(admission.p99)} ms max=${fmt(admission.max)} ms (target p99 <= 10 ms)`,
+);
+console.log(
+  `admission, no cache hits (every Pod distinct, 3 Wasm evaluations each, ${uncachedRate}/s for ${seconds}s): n=${uncached.n} p50=${fmt(uncached.p50)} ms p99=${fmt(uncached.p99)} ms max=${fmt(uncached.max)} ms`,
+);
+console.log(
+  `provider   (TLS 1.3, 100 keys, ${providerRate}/s for ${seconds}s): n=${provider.n} p50=${fmt(provider.p50)} ms p99=${fmt(provider.p99)} ms max=${fmt(provider.max)} ms (target p99 <= 50 ms)`,
+);
+console.log(
+  `sequential (one request at a time): admission p50=${fmt(seqAdmission.p50)} ms p99=${fmt(seqAdmission.p99)} ms; admission uncached p50=${fmt(seqUncached.p50)} ms p99=${fmt(seqUncached.p99)} ms; provider 100 keys p50=${fmt(seqProvider.p50)} ms p99=${fmt(seqProvider.p99)} ms`,
+);
 const [load1] = (await import('node:os')).loadavg();
-console.log(`machine: ${(await import('node:os')).cpus().length} CPUs, load average ${load1.toFixed(1)} (the server runs in its own process, the load generator in this one)`);
+console.log(
+  `machine: ${(await import('node:os')).cpus().length} CPUs, load average ${load1.toFixed(1)} (the server runs in its own process, the load generator in this one)`,
+);
 target.agent.destroy();
 target.child.kill('SIGTERM');

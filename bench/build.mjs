@@ -20,7 +20,6 @@ const CLI = join(ROOT, 'bin/portcullis.js');
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 9;
 const opa = opaPath();
 
-
 function time(fn) {
   const start = process.hrtime.bigint();
   fn();
@@ -43,20 +42,20 @@ function generatedWorkload() {
   mkdirSync(join(work, 'policies/large/rules'), { recursive: true });
   mkdirSync(join(work, 'bundles'));
   for (let p = 0; p < 300; p++) {
-    const rules = Array.from({ length: 10 }, (_, r) => `deny contains msg if {
+    const rules = Array.from(
+      { length: 10 },
+      (_, r) => `deny contains msg if {
 	some item in input.items
 	item.kind == "kind-${p}-${r}"
 	regex.match(\`^name-${r}-[a-z]+$\`, item.name)
 	not glob.match("registry-${p}.example.com/*", ["/"], item.image)
 	msg := concat("", ["rule ${p}.${r}: ", item.name])
-}`);
+}`,
+    );
     writeFileSync(join(work, `policies/large/rules/p${p}.rego`), `package large.rules.p${p}\n\n${rules.join('\n\n')}\n`);
   }
   writeFileSync(join(work, 'policies/large/all.rego'), 'package large.all\n\ndeny contains msg if {\n\tsome msg in data.large.rules[_].deny\n}\n');
-  writeFileSync(
-    join(work, 'bundles/large.yaml'),
-    'name: large\nroots: [large]\npolicies: ["../policies/large/**/*.rego"]\nentrypoints: [large/all/deny]\n',
-  );
+  writeFileSync(join(work, 'bundles/large.yaml'), 'name: large\nroots: [large]\npolicies: ["../policies/large/**/*.rego"]\nentrypoints: [large/all/deny]\n');
   return work;
 }
 
@@ -75,7 +74,10 @@ function measure(label, work) {
   // The definitions' patterns are `<dir>/*.rego` or `<dir>/**/*.rego`: every Rego file below the folder.
   const regoFiles = (patterns) =>
     patterns.flatMap((pattern) => {
-      const base = join('bundles', pattern).split('/').filter((seg, i, all) => !all.slice(0, i + 1).some((x) => x.includes('*'))).join('/');
+      const base = join('bundles', pattern)
+        .split('/')
+        .filter((seg, i, all) => !all.slice(0, i + 1).some((x) => x.includes('*')))
+        .join('/');
       return readdirSync(join(work, base), { recursive: true })
         .filter((f) => f.endsWith('.rego') && !f.endsWith('_test.rego'))
         .map((f) => join(base, f));
@@ -83,7 +85,16 @@ function measure(label, work) {
   const opaBuild = () => {
     for (const d of definitions) {
       const entrypoints = d.entrypoints.flatMap((e) => ['-e', e]);
-      const args = ['build', '-t', 'wasm', '--capabilities', join(ROOT, 'tools/opa/capabilities.json'), ...entrypoints, '-o', join(work, `${d.name}.opa.tar.gz`)];
+      const args = [
+        'build',
+        '-t',
+        'wasm',
+        '--capabilities',
+        join(ROOT, 'tools/opa/capabilities.json'),
+        ...entrypoints,
+        '-o',
+        join(work, `${d.name}.opa.tar.gz`),
+      ];
       execFileSync(opa, [...args, ...regoFiles(d.policies)], { cwd: work, stdio: 'ignore' });
     }
   };
@@ -111,9 +122,13 @@ await Promise.all(runs.map((args) => new Promise((resolve, reject) => execFile($
   const m = { opa: median(samples.opa), cold: median(samples.cold), warm: median(samples.warm), floor: median(samples.floor) };
   console.log(`${label} (${definitions.map((d) => d.name).join(', ')}), median of ${runs} runs`);
   console.log(`  opa build -t wasm            ${fmt(m.opa)}`);
-  console.log(`  portcullis build (cold)      ${fmt(m.cold)}   ratio ${(m.cold / m.opa).toFixed(2)}x   target <= 1.30x  ${m.cold / m.opa <= 1.3 ? 'OK' : 'MISSED'}`);
+  console.log(
+    `  portcullis build (cold)      ${fmt(m.cold)}   ratio ${(m.cold / m.opa).toFixed(2)}x   target <= 1.30x  ${m.cold / m.opa <= 1.3 ? 'OK' : 'MISSED'}`,
+  );
   console.log(`  portcullis build (unchanged) ${fmt(m.warm)}   target < 300 ms  ${m.warm < 0.3 ? 'OK' : 'MISSED'}`);
-  console.log(`  floor for a Node CLI         ${fmt(m.floor)}   ratio ${(m.floor / m.opa).toFixed(2)}x   (Node start, yaml loaded, the same opa builds side by side)`);
+  console.log(
+    `  floor for a Node CLI         ${fmt(m.floor)}   ratio ${(m.floor / m.opa).toFixed(2)}x   (Node start, yaml loaded, the same opa builds side by side)`,
+  );
 }
 
 console.log('bench/build: portcullis build vs bare opa build -t wasm on the same sources');

@@ -48,17 +48,19 @@ async function longPollLatency() {
   const rssIdle = rssMb(child.pid);
   let publishedAt = 0;
   const latencies = [];
-  const clients = Array.from({ length: CLIENTS }, () =>
-    new Promise((resolve, reject) => {
-      const req = http.get(`${url}/bundles/bench`, { agent, headers: { 'If-None-Match': etag, Prefer: 'modes=snapshot,delta;wait=60' } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          latencies.push(performance.now() - publishedAt);
-          resolve(res.statusCode);
+  const clients = Array.from(
+    { length: CLIENTS },
+    () =>
+      new Promise((resolve, reject) => {
+        const req = http.get(`${url}/bundles/bench`, { agent, headers: { 'If-None-Match': etag, Prefer: 'modes=snapshot,delta;wait=60' } }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(performance.now() - publishedAt);
+            resolve(res.statusCode);
+          });
         });
-      });
-      req.on('error', reject);
-    }),
+        req.on('error', reject);
+      }),
   );
   await waitUntil(async () => (await heldRequests(url)) >= CLIENTS, 30_000);
   const rssHeld = rssMb(child.pid);
@@ -67,7 +69,14 @@ async function longPollLatency() {
   const statuses = await Promise.all(clients);
   agent.destroy();
   child.kill('SIGTERM');
-  return { rssIdle, rssHeld, ok: statuses.filter((s) => s === 200).length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) };
+  return {
+    rssIdle,
+    rssHeld,
+    ok: statuses.filter((s) => s === 200).length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: Math.max(...latencies),
+  };
 }
 
 async function startServer(dir) {
@@ -146,7 +155,9 @@ console.log(`bench/fleet (a): ${CLIENTS} long-polling clients, one publish`);
 console.log(`  delivered 200s   ${a.ok}/${CLIENTS}`);
 console.log(`  latency p50      ${a.p50.toFixed(0)} ms`);
 console.log(`  latency p99      ${a.p99.toFixed(0)} ms   target <= 1000 ms  ${a.p99 <= 1000 ? 'OK' : 'MISSED'}`);
-console.log(`  server RSS       ${a.rssIdle.toFixed(0)} MB idle, ${a.rssHeld.toFixed(0)} MB holding ${CLIENTS}   target <= 200 MB  ${a.rssHeld <= 200 ? 'OK' : 'MISSED'}`);
+console.log(
+  `  server RSS       ${a.rssIdle.toFixed(0)} MB idle, ${a.rssHeld.toFixed(0)} MB holding ${CLIENTS}   target <= 200 MB  ${a.rssHeld <= 200 ? 'OK' : 'MISSED'}`,
+);
 if (missing.length > 0) {
   console.log(`bench/fleet (b): skipped, ${missing.join(' and ')} not installed (apt-get install nginx-light wrk)`);
 } else {
@@ -156,6 +167,8 @@ if (missing.length > 0) {
   // A server answering errors instead of 304s would look fast: say how many responses were not 2xx/3xx.
   const failed = (r) => (r.non2xx > 0 ? `   (${r.non2xx} responses not 2xx/3xx)` : '');
   console.log(`  nginx            ${b.nginx.rps.toFixed(0)} req/s${failed(b.nginx)}`);
-  console.log(`  portcullis       ${b.portcullis.rps.toFixed(0)} req/s   ratio ${ratio.toFixed(2)}   target >= 0.60  ${ratio >= 0.6 ? 'OK' : 'MISSED'}${failed(b.portcullis)}`);
+  console.log(
+    `  portcullis       ${b.portcullis.rps.toFixed(0)} req/s   ratio ${ratio.toFixed(2)}   target >= 0.60  ${ratio >= 0.6 ? 'OK' : 'MISSED'}${failed(b.portcullis)}`,
+  );
 }
 process.exit(0);

@@ -61,14 +61,18 @@ function batches() {
 
 function post(url, token, body, agent) {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${url}/logs`, {
-      method: 'POST',
-      agent,
-      headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': body.length, Authorization: `Bearer ${token}` },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`POST /logs answered ${res.statusCode}`))));
-    });
+    const req = http.request(
+      `${url}/logs`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': body.length, Authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`POST /logs answered ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -93,7 +97,12 @@ async function startServer() {
   return { child, url };
 }
 
-const token = JSON.parse(execFileSync(process.execPath, [CLI, 'tokens', 'create', '--name', 'bench', '--scopes', 'logs,admin', '--json', '--config', config], { cwd: work, encoding: 'utf8' })).token;
+const token = JSON.parse(
+  execFileSync(process.execPath, [CLI, 'tokens', 'create', '--name', 'bench', '--scopes', 'logs,admin', '--json', '--config', config], {
+    cwd: work,
+    encoding: 'utf8',
+  }),
+).token;
 const all = batches();
 const compressed = all.reduce((n, b) => n + b.body.length, 0);
 const { child, url } = await startServer();
@@ -102,20 +111,28 @@ try {
   await post(url, token, all[0].body, agent); // warm-up, not counted
   let next = 1;
   const started = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < all.length) await post(url, token, all[next++].body, agent);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < all.length) await post(url, token, all[next++].body, agent);
+    }),
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const sent = all.slice(1).reduce((n, b) => n + b.count, 0);
   const count = await new Promise((resolve, reject) => {
-    http.get(`${url}/v1/decisions?limit=1`, { headers: { Authorization: `Bearer ${token}` } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d)).on('end', () => resolve(JSON.parse(text).decisions[0]?.req_id));
-    }).on('error', reject);
+    http
+      .get(`${url}/v1/decisions?limit=1`, { headers: { Authorization: `Bearer ${token}` } }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d)).on('end', () => resolve(JSON.parse(text).decisions[0]?.req_id));
+      })
+      .on('error', reject);
   });
   const rate = sent / seconds;
-  console.log(`(c) decision-log ingestion into SQLite: ${sent} events in ${all.length - 1} gzip batches of ${BATCH} (avg ${(compressed / all.length / 1024).toFixed(1)} KiB compressed), ${CONCURRENCY} concurrent uploaders`);
-  console.log(`    ${seconds.toFixed(2)} s -> ${Math.round(rate).toLocaleString('en-US')} events/s (target >= 20,000: ${rate >= 20_000 ? 'met' : 'NOT met'}); newest stored req_id ${count}`);
+  console.log(
+    `(c) decision-log ingestion into SQLite: ${sent} events in ${all.length - 1} gzip batches of ${BATCH} (avg ${(compressed / all.length / 1024).toFixed(1)} KiB compressed), ${CONCURRENCY} concurrent uploaders`,
+  );
+  console.log(
+    `    ${seconds.toFixed(2)} s -> ${Math.round(rate).toLocaleString('en-US')} events/s (target >= 20,000: ${rate >= 20_000 ? 'met' : 'NOT met'}); newest stored req_id ${count}`,
+  );
 } finally {
   agent.destroy();
   child.kill('SIGTERM');

@@ -23,7 +23,10 @@ const { buildBundles, compilerIdentity, OpaCompiler, resolveToolchain } = await 
 
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-review-'));
 const repo = join(work, 'repo');
-const git = (...args) => execFileSync('git', args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+const git = (...args) =>
+  execFileSync('git', args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] })
+    .toString()
+    .trim();
 
 // The policy library when the checkout has it, tightened the way a reviewer would see it: the
 // production profile's OS-package threshold lowered from HIGH to MEDIUM.
@@ -54,7 +57,10 @@ git('commit', '-q', '-am', 'tighten');
 
 // Recorded inputs: every fixture report normalized once, then varied per event.
 const fixtures = [];
-for (const f of readdirSync(REPORTS).filter((f) => f.endsWith('.json')).sort()) fixtures.push(await normalizeFiles({ reports: [{ path: join(REPORTS, f) }], now: NOW }));
+for (const f of readdirSync(REPORTS)
+  .filter((f) => f.endsWith('.json'))
+  .sort())
+  fixtures.push(await normalizeFiles({ reports: [{ path: join(REPORTS, f) }], now: NOW }));
 let seed = 42;
 const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
@@ -79,7 +85,21 @@ const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9;
 const env = { ...process.env, PORTCULLIS_STATE_DIR: join(work, 'state') };
 function review(threads) {
   const start = process.hrtime.bigint();
-  const args = [CLI, 'review', '--base', 'main', '--head', 'head', '--from-decisions', events, '--output', 'json', '--fail-on', 'never', ...(threads === undefined ? [] : ['--threads', String(threads)])];
+  const args = [
+    CLI,
+    'review',
+    '--base',
+    'main',
+    '--head',
+    'head',
+    '--from-decisions',
+    events,
+    '--output',
+    'json',
+    '--fail-on',
+    'never',
+    ...(threads === undefined ? [] : ['--threads', String(threads)]),
+  ];
   const out = execFileSync(process.execPath, args, { cwd: repo, env, maxBuffer: 1 << 30 });
   return { time: seconds(start), result: JSON.parse(out.toString()) };
 }
@@ -91,7 +111,13 @@ const single = review(0);
 const toolchain = resolveToolchain(process.env.OPA_BIN);
 async function bundleOf(ref) {
   git('checkout', '-q', ref);
-  const [built] = await buildBundles({ definitionsDir: join(repo, 'bundles'), outDir: join(work, `out-${ref}`), cacheDir: join(work, 'state', 'cache'), compilerId: compilerIdentity(), compiler: () => new OpaCompiler(toolchain) });
+  const [built] = await buildBundles({
+    definitionsDir: join(repo, 'bundles'),
+    outDir: join(work, `out-${ref}`),
+    cacheDir: join(work, 'state', 'cache'),
+    compilerId: compilerIdentity(),
+    compiler: () => new OpaCompiler(toolchain),
+  });
   return new Uint8Array(readFileSync(built.path));
 }
 const setup = { base: await bundleOf('main'), head: await bundleOf('head'), entrypoint: 'portcullis/scan/decision', now: NOW };
@@ -117,8 +143,16 @@ console.log(`portcullis review: ${count} recorded inputs (${mb} MB of decision-l
 console.log(`  changed ${s.changed}: ${s.newlyDenied} newly denied, ${s.newlyAllowed} newly allowed, ${s.findingsOnly} findings only, ${s.errors} errors`);
 console.log(`  end to end (build cached, opa and Regal checks, replay, report), ${threads} worker threads: ${pooled.time.toFixed(2)} s (target <= 20 s)`);
 console.log(`  end to end on one thread (--threads 0):                      ${single.time.toFixed(2)} s`);
-console.log(`  replay alone, ${threads} worker threads: ${onPool.time.toFixed(2)} s (${(count / onPool.time).toFixed(0)} inputs/s, each through both versions; ${onPool.cpu.toFixed(1)} CPU s)`);
+console.log(
+  `  replay alone, ${threads} worker threads: ${onPool.time.toFixed(2)} s (${(count / onPool.time).toFixed(0)} inputs/s, each through both versions; ${onPool.cpu.toFixed(1)} CPU s)`,
+);
 console.log(`  replay alone, one thread:  ${onOne.time.toFixed(2)} s (${(count / onOne.time).toFixed(0)} inputs/s; ${onOne.cpu.toFixed(1)} CPU s)`);
-console.log(`  load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share the cores)`);
-console.log(`  speed-up from worker threads: ${(onOne.time / onPool.time).toFixed(2)}x replay, ${(single.time / pooled.time).toFixed(2)}x end to end, on ${threads} cores`);
+console.log(
+  `  load average during the run: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (other processes share the cores)`,
+);
+console.log(
+  `  speed-up from worker threads: ${(onOne.time / onPool.time).toFixed(2)}x replay, ${(single.time / pooled.time).toFixed(2)}x end to end, on ${threads} cores`,
+);
 if (JSON.stringify(onPool.summary) !== JSON.stringify(onOne.summary)) throw new Error('worker and single-thread replays disagree');

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { opaPath } from '../scripts/opa-path.mjs';
 
@@ -70,7 +70,7 @@ function dataFile(i) {
       registry: r % 3 === 0 ? 'ghcr.io' : 'docker.io',
       digest: `sha256:${(i * 7919 + r).toString(16).padStart(64, '0')}`,
       size: i * 1000 + r,
-      score: Math.round(((i + 1) * (r + 1) * 0.137) * 1000) / 1000,
+      score: Math.round((i + 1) * (r + 1) * 0.137 * 1000) / 1000,
       labels: { zone: `eu-${r % 5}`, team: 'platform', note: 'naïve café ✓' },
       allowed: r % 2 === 0,
       tags: ['latest', `v${r}`, 'stable'],
@@ -139,6 +139,8 @@ console.log(`bundle: ${count} data.json files (${mb} MB of JSON) + ${count} .reg
 console.log(`opa sign (directory)              ${fmt(tOpa)}`);
 console.log(`portcullis sign (directory)       ${fmt(tSign)}   ratio ${(tSign / tOpa).toFixed(2)}x opa sign   (target <= 1.5x)`);
 console.log(`portcullis verify (directory)     ${fmt(tVerify)}   ratio ${(tVerify / tOpa).toFixed(2)}x opa sign   (target <= 1.5x)`);
-console.log(`portcullis sign (CLI, .tar.gz)    ${fmt(tCliSign)}   includes gunzip and gzip -9 of ${(readFileSync(tarFile).length / 1024 / 1024).toFixed(1)} MB`);
+console.log(
+  `portcullis sign (CLI, .tar.gz)    ${fmt(tCliSign)}   includes gunzip and gzip -9 of ${(readFileSync(tarFile).length / 1024 / 1024).toFixed(1)} MB`,
+);
 console.log(`portcullis verify (CLI, .tar.gz)  ${fmt(tCliVerify)}`);
 rmSync(work, { recursive: true, force: true });

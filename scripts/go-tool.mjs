@@ -9,7 +9,11 @@ import { dirname } from 'node:path';
 
 /** The first candidate whose version equals the pin, described for the install log; warns about mismatches. */
 function findPinned(spec) {
-  for (const [label, bin] of [[spec.envVar, process.env[spec.envVar]], ['PATH', spec.name], ['project', spec.local]]) {
+  for (const [label, bin] of [
+    [spec.envVar, process.env[spec.envVar]],
+    ['PATH', spec.name],
+    ['project', spec.local],
+  ]) {
     if (!bin) continue;
     const version = spec.versionOf(bin);
     if (version === spec.pin) return `${bin} (${label}, ${version})`;

@@ -47,7 +47,14 @@ function tryRun(command, args) {
 
 /** The pinned gator: $GATOR_BIN, the project build, or one on PATH, whichever matches the pin first. */
 export function gatorPath() {
-  return pinnedBinary({ name: 'gator', envVar: 'GATOR_BIN', local: LOCAL_GATOR, pin: pinnedGatorVersion(), versionOf: gatorVersionOf, setupScript: 'setup:gator' });
+  return pinnedBinary({
+    name: 'gator',
+    envVar: 'GATOR_BIN',
+    local: LOCAL_GATOR,
+    pin: pinnedGatorVersion(),
+    versionOf: gatorVersionOf,
+    setupScript: 'setup:gator',
+  });
 }
 
 /** Finds or builds the pinned gator; never fails the install, but says loudly what is missing. */

@@ -34,13 +34,7 @@ export function isPlainObject(value: unknown): value is Record<string, JsonValue
  * Places `value` at `segments` under `root`, merging objects and refusing to
  * overwrite anything another source already set. A value at the root must be an object.
  */
-export function mountData(
-  root: Record<string, JsonValue>,
-  segments: readonly string[],
-  value: JsonValue,
-  source: string,
-  code: ErrorCode,
-): void {
+export function mountData(root: Record<string, JsonValue>, segments: readonly string[], value: JsonValue, source: string, code: ErrorCode): void {
   if (segments.length === 0) {
     if (!isPlainObject(value)) throw new AppError(code, `${source}: root value must be object`);
     mergeInto(root, value, source, code, '');

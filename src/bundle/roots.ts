@@ -37,10 +37,7 @@ export function assertBundlesDisjoint(bundles: readonly { name: string; roots: r
       for (const ra of a.roots.map(normalizeRoot)) {
         const clash = b.roots.map(normalizeRoot).find((rb) => rootsOverlap(ra, rb));
         if (clash !== undefined) {
-          throw new AppError(
-            'BUNDLE_ROOTS_OVERLAP',
-            `bundles '${a.name}' and '${b.name}' have overlapping roots: '${ra}' and '${clash}'`,
-          );
+          throw new AppError('BUNDLE_ROOTS_OVERLAP', `bundles '${a.name}' and '${b.name}' have overlapping roots: '${ra}' and '${clash}'`);
         }
       }
     }

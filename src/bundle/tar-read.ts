@@ -63,7 +63,10 @@ function readTar(tar: Buffer, limits: ReadLimits): BundleFile[] {
       case 'ContiguousFile':
         break;
       default:
-        throw new AppError('BUNDLE_INVALID', `entry ${JSON.stringify(header.path)} is a ${header.type ?? 'unknown'} entry; bundles may hold regular files only`);
+        throw new AppError(
+          'BUNDLE_INVALID',
+          `entry ${JSON.stringify(header.path)} is a ${header.type ?? 'unknown'} entry; bundles may hold regular files only`,
+        );
     }
     const path = checkEntryPath(pending.path ?? header.path ?? '');
     pending = {};

@@ -30,7 +30,17 @@ const finding = {
 const exception = {
   type: 'object',
   required: ['rule', 'reason', 'expires'],
-  properties: { rule: str, reason: str, expires: str, id: str, package: str, image: str, namespace: str, namespace_pattern: str, finding: { $ref: '#/definitions/finding' } },
+  properties: {
+    rule: str,
+    reason: str,
+    expires: str,
+    id: str,
+    package: str,
+    image: str,
+    namespace: str,
+    namespace_pattern: str,
+    finding: { $ref: '#/definitions/finding' },
+  },
 } as const;
 
 /** The contract of `data.portcullis.scan.decision` (src/report/model.ts); extra keys are allowed and ignored. */

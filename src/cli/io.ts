@@ -3,9 +3,12 @@ import { AppError } from '../core/index.js';
 
 /** Reads a file, or standard input for '-', naming the file when it cannot be read. */
 export async function readInputFile(path: string, maxBytes: number): Promise<Buffer> {
-  const bytes = path === '-' ? await readStdin(maxBytes) : await readFile(path).catch((err: unknown) => {
-    throw new AppError('FILE_NOT_FOUND', `${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
-  });
+  const bytes =
+    path === '-'
+      ? await readStdin(maxBytes)
+      : await readFile(path).catch((err: unknown) => {
+          throw new AppError('FILE_NOT_FOUND', `${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+        });
   if (bytes.byteLength > maxBytes) throw new AppError('INPUT_TOO_LARGE', `${path === '-' ? 'standard input' : path} is larger than ${maxBytes} bytes`);
   return bytes;
 }

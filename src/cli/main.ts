@@ -1,9 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
-import { toolInfo } from '../check/tool.js';
+import { toolInfo } from '../check/index.js';
 import { EXIT, exitCodeFor, isAppError, messageOf } from '../core/index.js';
 import { formats } from '../report/index.js';
 
 type Action = () => Promise<number>;
+/** The options parameter of a command's implementation: commander hands options over untyped. */
+type OptionsOf<F extends (...args: never[]) => unknown, I extends number> = Parameters<F>[I];
 
 /** Builds the command tree; each command imports its implementation only when it runs. */
 export function createProgram(run: (action: Action) => Promise<void>): Command {
@@ -17,7 +19,7 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .command('doctor')
     .description('Show the opa toolchain (path, version, pin), Node version and state directory')
     .option('--json', 'print the report as JSON')
-    .action((opts) => run(async () => (await import('./commands/doctor.js')).doctor(opts)));
+    .action((opts: OptionsOf<typeof import('./commands/doctor.js').doctor, 0>) => run(async () => (await import('./commands/doctor.js')).doctor(opts)));
 
   program
     .command('build')
@@ -25,7 +27,7 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--bundles <dir>', 'folder of bundle definitions', 'bundles')
     .option('--out <dir>', 'output folder for built bundles', 'dist/bundles')
     .option('--json', 'print the results as JSON instead of a table')
-    .action((opts) => run(async () => (await import('./commands/build.js')).build(opts)));
+    .action((opts: OptionsOf<typeof import('./commands/build.js').build, 0>) => run(async () => (await import('./commands/build.js')).build(opts)));
 
   program
     .command('serve')
@@ -33,7 +35,7 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--config <file>', 'YAML configuration file (default: embedded defaults)')
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8480; port 0 picks a free port)')
     .option('--dir <dir>', 'folder of built bundles to serve (default dist/bundles)')
-    .action((opts) => run(async () => (await import('./commands/serve.js')).serve(opts)));
+    .action((opts: OptionsOf<typeof import('./commands/serve.js').serve, 0>) => run(async () => (await import('./commands/serve.js')).serve(opts)));
 
   program
     .command('eval')
@@ -41,7 +43,7 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .requiredOption('--bundle <file>', 'bundle archive (.tar.gz)')
     .requiredOption('--entrypoint <path>', 'entrypoint, e.g. portcullis/image/pinned/deny or data.portcullis.image.pinned.deny')
     .option('--input <file>', "input JSON file, or '-' for standard input")
-    .action((opts) => run(async () => (await import('./commands/eval.js')).evaluate(opts)));
+    .action((opts: OptionsOf<typeof import('./commands/eval.js').evaluate, 0>) => run(async () => (await import('./commands/eval.js')).evaluate(opts)));
 
   const algorithms = 'RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, HS256, HS384, HS512';
   const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -58,7 +60,9 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--scope <scope>', 'scope claim; agents compare it exactly')
     .option('--exclude <glob>', 'leave matching files out of the signature (repeatable; agents need the same exclude_files)', collect)
     .option('-o, --output <file>', 'write the signed bundle here instead of replacing <bundle>')
-    .action((bundle: string, opts) => run(async () => (await import('./commands/sign.js')).sign(bundle, opts, process.env)));
+    .action((bundle: string, opts: OptionsOf<typeof import('./commands/sign.js').sign, 1>) =>
+      run(async () => (await import('./commands/sign.js')).sign(bundle, opts, process.env)),
+    );
 
   program
     .command('verify')
@@ -71,7 +75,9 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--kid <id>', "the key's id; the token must name it (kid header or keyid claim). Without it the key is pinned, as with opa run --verification-key")
     .option('--scope <scope>', 'expected scope')
     .option('--exclude <glob>', 'files not to verify, Go filepath.Match syntax (repeatable)', collect)
-    .action((bundle: string, opts) => run(async () => (await import('./commands/verify.js')).verify(bundle, opts, process.env)));
+    .action((bundle: string, opts: OptionsOf<typeof import('./commands/verify.js').verify, 1>) =>
+      run(async () => (await import('./commands/verify.js')).verify(bundle, opts, process.env)),
+    );
 
   const keys = program.command('keys').description('Manage bundle signing keys');
   keys
@@ -80,24 +86,28 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .requiredOption('--alg <alg>', `algorithm: ${algorithms}`)
     .requiredOption('--out <dir>', 'folder to write the key files to')
     .option('--kid <id>', 'key id (default: derived from the public key)')
-    .action((opts) => run(async () => (await import('./commands/keys.js')).keysGenerate(opts)));
+    .action((opts: OptionsOf<typeof import('./commands/keys.js').keysGenerate, 0>) => run(async () => (await import('./commands/keys.js')).keysGenerate(opts)));
 
   const outputs = formats.map((f) => `${f.name} (${f.description})`).join('; ');
   program
     .command('check')
-    .description('Check scan reports, a Dockerfile and deployment context against the image policy; exit 0 allow, 1 deny, 2 input or usage error, 3 internal error')
+    .description(
+      'Check scan reports, a Dockerfile and deployment context against the image policy; exit 0 allow, 1 deny, 2 input or usage error, 3 internal error',
+    )
     .option('--report <file>', 'scan report: Trivy, Grype, Trivy Operator VulnerabilityReport or CycloneDX JSON (repeatable)', collect)
     .option('--format <format>', 'report format of every --report instead of detecting it (see docs/input-format.md)')
-    .option('--dockerfile <file>', 'the image\'s Dockerfile; findings point at its lines')
+    .option('--dockerfile <file>', "the image's Dockerfile; findings point at its lines")
     .option('--manifest <file>', 'Kubernetes manifest or AdmissionReview that deploys the image (YAML or JSON)')
     .option('--metadata <file>', 'cluster metadata: namespace, labels, environment, cluster (YAML or JSON)')
     .option('--bundle <file>', `policy bundle (default: dist/bundles/image-scan.tar.gz, built by portcullis build)`)
     .option('--policies <dir>', 'compile this folder of Rego policies with opa instead of using a bundle')
-    .option('--data <file>', 'settings (YAML or JSON) merged over the bundle\'s data.portcullis.scan.settings')
+    .option('--data <file>', "settings (YAML or JSON) merged over the bundle's data.portcullis.scan.settings")
     .addOption(new Option('-o, --output <format>', `output format: ${outputs}`).choices(formats.map((f) => f.name)).default('table'))
     .addOption(new Option('--fail-on <level>', 'deny: exit 1 on violations; warn: also on warnings').choices(['deny', 'warn']).default('deny'))
     .option('--now <rfc3339>', 'evaluation time for CVE ages and exception expiry (default: the current time)')
-    .action((opts) => run(async () => (await import('./commands/check.js')).check(opts, packageVersion())));
+    .action((opts: OptionsOf<typeof import('./commands/check.js').check, 0>) =>
+      run(async () => (await import('./commands/check.js')).check(opts, packageVersion())),
+    );
 
   program
     .command('gatekeeper')
@@ -111,7 +121,9 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--exclude-namespace <ns>', 'namespace no constraint applies to (repeatable; default kube-system, gatekeeper-system, portcullis)', collect)
     .option('--scan-verdict <action>', 'enforcementAction of the scan-verdict constraint: deny, warn, dryrun, or none to leave it out', 'deny')
     .option('--allow-unscanned', 'let the scan-verdict constraint admit images without a stored scan')
-    .action((opts) => run(async () => (await import('./commands/gatekeeper.js')).gatekeeper(opts)));
+    .action((opts: OptionsOf<typeof import('./commands/gatekeeper.js').gatekeeper, 0>) =>
+      run(async () => (await import('./commands/gatekeeper.js')).gatekeeper(opts)),
+    );
 
   program
     .command('certs')
@@ -122,7 +134,7 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--dns <name>', 'extra DNS name (repeatable)', collect)
     .option('--days <n>', 'validity in days (default 365)')
     .option('--client <cn>', 'also issue client.crt/client.key with this common name, for mTLS clients')
-    .action((opts) => run(async () => (await import('./commands/certs.js')).certs(opts)));
+    .action((opts: OptionsOf<typeof import('./commands/certs.js').certs, 0>) => run(async () => (await import('./commands/certs.js')).certs(opts)));
 
   const client = (command: Command) =>
     command
@@ -133,7 +145,9 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
 
   client(program.command('agents'))
     .description('List the agents that report status: id, OPA version, active revision per bundle, last request, last error (queries GET /v1/agents)')
-    .action((opts) => run(async () => (await import('./commands/agents.js')).agents(opts, process.env)));
+    .action((opts: OptionsOf<typeof import('./commands/agents.js').agents, 0>) =>
+      run(async () => (await import('./commands/agents.js')).agents(opts, process.env)),
+    );
 
   client(program.command('decisions'))
     .description('Query stored decision logs, newest first (queries GET /v1/decisions); filters combine with AND')
@@ -149,7 +163,9 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--cursor <cursor>', 'continue after a previous page')
     .option('--order <order>', 'desc (newest first, default) or asc')
     .option('--all', 'follow every page')
-    .action((opts) => run(async () => (await import('./commands/decisions.js')).decisions(opts, process.env)));
+    .action((opts: OptionsOf<typeof import('./commands/decisions.js').decisions, 0>) =>
+      run(async () => (await import('./commands/decisions.js')).decisions(opts, process.env)),
+    );
 
   const store = (command: Command) =>
     command
@@ -164,31 +180,51 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--bundles <names>', 'comma-separated bundles it may download, or * (default *)')
     .option('--scopes <scopes>', 'comma-separated APIs: bundles,status,logs,admin (default bundles,status,logs)')
     .option('--json', 'print the token and its metadata as JSON')
-    .action((opts) => run(async () => (await import('./commands/tokens.js')).tokensCreate(opts)));
+    .action((opts: OptionsOf<typeof import('./commands/tokens.js').tokensCreate, 0>) =>
+      run(async () => (await import('./commands/tokens.js')).tokensCreate(opts)),
+    );
   store(tokens.command('list'))
     .description('List tokens (metadata only; tokens cannot be shown again)')
     .option('--json', 'print as JSON')
-    .action((opts) => run(async () => (await import('./commands/tokens.js')).tokensList(opts)));
+    .action((opts: OptionsOf<typeof import('./commands/tokens.js').tokensList, 0>) => run(async () => (await import('./commands/tokens.js')).tokensList(opts)));
   store(tokens.command('revoke'))
     .description('Revoke a token; the server refuses it from the next request on')
     .argument('<id>', 'token id (from tokens list)')
-    .action((id: string, opts) => run(async () => (await import('./commands/tokens.js')).tokensRevoke(id, opts)));
+    .action((id: string, opts: OptionsOf<typeof import('./commands/tokens.js').tokensRevoke, 1>) =>
+      run(async () => (await import('./commands/tokens.js')).tokensRevoke(id, opts)),
+    );
 
   program
     .command('review')
-    .description('Review a policy change: build --base and --head, run opa fmt/check/test and Regal on head, replay recorded inputs through both; exit 0 pass, 1 --fail-on triggered, 2 usage or input error, 3 toolchain error')
+    .description(
+      'Review a policy change: build --base and --head, run opa fmt/check/test and Regal on head, replay recorded inputs through both; exit 0 pass, 1 --fail-on triggered, 2 usage or input error, 3 toolchain error',
+    )
     .requiredOption('--base <ref>', 'git ref of the policies before the change (e.g. origin/main)')
     .option('--head <ref>', 'git ref of the changed policies (default: the working tree as it is, uncommitted changes included)')
-    .option('--corpus <dir>', 'folder of recorded inputs: report files, or one subfolder per case with reports, Dockerfile, manifest.yaml, metadata.yaml (repeatable)', collect)
+    .option(
+      '--corpus <dir>',
+      'folder of recorded inputs: report files, or one subfolder per case with reports, Dockerfile, manifest.yaml, metadata.yaml (repeatable)',
+      collect,
+    )
     .option('--from-decisions <source>', 'decision-log events to replay: a GET /v1/decisions URL, or a JSON / NDJSON file of events')
     .option('--token <token>', 'bearer token for a --from-decisions URL (default $PORTCULLIS_TOKEN)')
-    .addOption(new Option('-o, --output <format>', 'markdown (a pull-request comment), json (full detail) or sarif (code scanning)').choices(['markdown', 'json', 'sarif']).default('markdown'))
-    .addOption(new Option('--fail-on <when>', 'exit 1 on: newly-denied inputs, any-change to a decision or finding, or never; failing head checks count unless never').choices(['newly-denied', 'any-change', 'never']).default('newly-denied'))
+    .addOption(
+      new Option('-o, --output <format>', 'markdown (a pull-request comment), json (full detail) or sarif (code scanning)')
+        .choices(['markdown', 'json', 'sarif'])
+        .default('markdown'),
+    )
+    .addOption(
+      new Option('--fail-on <when>', 'exit 1 on: newly-denied inputs, any-change to a decision or finding, or never; failing head checks count unless never')
+        .choices(['newly-denied', 'any-change', 'never'])
+        .default('newly-denied'),
+    )
     .option('--entrypoint <path>', 'decision entrypoint to replay (default portcullis/scan/decision)')
     .option('--bundles <dir>', 'bundle definitions folder, relative to the repository root (default bundles)')
     .option('--now <rfc3339>', 'time corpus inputs are normalized at (default: the current time); decision-log inputs keep their own')
     .option('--threads <n>', 'worker threads for the replay (default: one per core; 0 replays on the main thread)')
-    .action((opts) => run(async () => (await import('./commands/review.js')).review(opts, packageVersion(), process.env)));
+    .action((opts: OptionsOf<typeof import('./commands/review.js').review, 0>) =>
+      run(async () => (await import('./commands/review.js')).review(opts, packageVersion(), process.env)),
+    );
 
   return program;
 }

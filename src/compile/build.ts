@@ -15,10 +15,9 @@ import {
   rootContains,
   type BundleFile,
 } from '../bundle/index.js';
-import type { KeySource, SignOptions } from '../sign/index.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { mountDataSources, readDataSources } from './data-sources.js';
-import { loadDefinitions, type LoadedDefinition } from './definition.js';
+import { loadDefinitions, type BundleSigning, type LoadedDefinition } from './definition.js';
 import type { PolicyCompiler } from './compiler.js';
 import { expandPolicies, pathBelow } from './sources.js';
 
@@ -34,7 +33,21 @@ export interface BuildOptions {
   readonly compilerId: string;
   /** Where `signing.secret_env` secrets are looked up; default the process environment. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Loads a definition's signing key (the sign domain's prepareDefinitionSigning,
+   * injected so the compiler does not depend on signing). Needed only when a
+   * definition has a `signing` block.
+   */
+  readonly signer?: DefinitionSigner;
 }
+
+/** A loaded signing key: what the cache key covers of it, and how to sign the assembled files. */
+export interface PreparedSigning {
+  readonly cacheClaims: Readonly<Record<string, unknown>>;
+  sign(files: readonly BundleFile[]): Promise<BundleFile[]>;
+}
+
+export type DefinitionSigner = (signing: BundleSigning, definitionFile: string, env: Readonly<Record<string, string | undefined>>) => Promise<PreparedSigning>;
 
 export interface BuildResult {
   readonly name: string;
@@ -94,13 +107,11 @@ async function buildOne(definition: LoadedDefinition, options: BuildOptions, env
   const from = dirname(definition.file);
   const files = await expandPolicies(definition.policies, from, definition.file);
   const modulePaths = files.map((f) => pathBelow(definition.base, f, definition.file));
-  const modules = await Promise.all(
-    files.map(async (f, i) => ({ path: `/${modulePaths[i] as string}`, bytes: new Uint8Array(await readFile(f)) })),
-  );
+  const modules = await Promise.all(files.map(async (f, i) => ({ path: `/${modulePaths[i] as string}`, bytes: new Uint8Array(await readFile(f)) })));
   for (const module of modules) checkPackage(module, definition);
   for (const ep of definition.entrypoints) checkUnderRoots(ep, definition, `entrypoint '${ep}'`);
   const raw = await readDataSources(definition.data ?? [], from, definition.file);
-  const signing = await signingFor(definition, env);
+  const signing = await signingFor(definition, options.signer, env);
   const fixedRevision = await fixedRevisionFor(definition);
   // Signing is not content: it changes neither the revision nor the content key, only the cache key.
   const { file: _file, base: _base, signing: _signing, ...portable } = definition;
@@ -113,16 +124,17 @@ async function buildOne(definition: LoadedDefinition, options: BuildOptions, env
       data: raw.map((r) => ({ sha256: sha256Hex(r.text), schema: r.schema ? sha256Hex(r.schema.text) : null })),
       revision: fixedRevision ?? null,
       // The signing settings and the key's public fingerprint, never the key or its path.
-      signing: signing ? { ...signingClaims(signing.options), key: signing.fingerprint } : null,
+      signing: signing?.cacheClaims ?? null,
     }),
   );
   const cachePath = join(options.cacheDir, `${key}.tar.gz`);
   const hit = await readFile(cachePath).catch(() => undefined);
   if (hit) return fromCache(definition, new Uint8Array(hit));
   const data = mountDataSources(raw, definition.file);
-  const revision =
-    fixedRevision ?? sha256Hex(canonicalJson({ compiler: options.compilerId, definition: portable, modules: moduleDigests, data })).slice(0, 16);
-  const compiled = await options.compiler().compile({ cwd: definition.base, modules: modulePaths, entrypoints: definition.entrypoints, source: definition.file });
+  const revision = fixedRevision ?? sha256Hex(canonicalJson({ compiler: options.compilerId, definition: portable, modules: moduleDigests, data })).slice(0, 16);
+  const compiled = await options
+    .compiler()
+    .compile({ cwd: definition.base, modules: modulePaths, entrypoints: definition.entrypoints, source: definition.file });
   const assembled = assembleBundle({
     manifest: { revision, roots: definition.roots, rego_version: 1, wasm: compiled.resolvers },
     data,
@@ -144,39 +156,15 @@ function fromCache(definition: LoadedDefinition, bytes: Uint8Array): Built {
   return { definition, revision: parseManifest(manifest.bytes).revision ?? '', files: files.length, bytes, cached: true };
 }
 
-interface Signing {
-  readonly options: SignOptions;
-  readonly fingerprint: string;
-  sign(files: readonly BundleFile[]): Promise<BundleFile[]>;
-}
-
-/**
- * Loads the signing key of a definition up front, so a bad key fails the
- * build before anything is compiled. The signing code is loaded only for a
- * definition that signs.
- */
-async function signingFor(definition: LoadedDefinition, env: Readonly<Record<string, string | undefined>>): Promise<Signing | undefined> {
-  const s = definition.signing;
-  if (!s) return undefined;
-  const { keyFingerprint, loadSigningKey, parseAlgorithm, readKeyMaterial, signFiles } = await import('../sign/index.js');
-  const algorithm = parseAlgorithm(s.algorithm, `${definition.file}: signing.algorithm`);
-  const from = dirname(definition.file);
-  const source: KeySource =
-    s.key !== undefined ? { file: join(from, s.key) } : s.secret_file !== undefined ? { secretFile: join(from, s.secret_file) } : { secretEnv: s.secret_env as string };
-  const label = `${definition.file}: signing key`;
-  const key = loadSigningKey(await readKeyMaterial(source, algorithm, env, label), algorithm, label);
-  const options: SignOptions = {
-    algorithm,
-    key,
-    excludeFiles: s.exclude_files ?? [],
-    ...(s.keyid === undefined ? {} : { keyId: s.keyid }),
-    ...(s.scope === undefined ? {} : { scope: s.scope }),
-  };
-  return { options, fingerprint: keyFingerprint(key), sign: (files) => signFiles(files, options) };
-}
-
-function signingClaims(s: SignOptions): Record<string, unknown> {
-  return { algorithm: s.algorithm, keyid: s.keyId ?? null, scope: s.scope ?? null, exclude_files: s.excludeFiles ?? [] };
+/** Loads the signing key up front, so a bad key fails the build before anything is compiled. */
+async function signingFor(
+  definition: LoadedDefinition,
+  signer: DefinitionSigner | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<PreparedSigning | undefined> {
+  if (!definition.signing) return undefined;
+  if (!signer) throw new AppError('INTERNAL', `${definition.file} signs its bundle, but this build was given no signer`);
+  return signer(definition.signing, definition.file, env);
 }
 
 function checkPackage(module: BundleFile, definition: LoadedDefinition): void {

@@ -1,5 +1,5 @@
 export { buildBundles } from './build.js';
-export type { BuildOptions, BuildResult } from './build.js';
+export type { BuildOptions, BuildResult, DefinitionSigner, PreparedSigning } from './build.js';
 export { OpaCompiler } from './compiler.js';
 export type { CompileRequest, CompiledPolicy, PolicyCompiler } from './compiler.js';
 export { loadDefinitions, definitionSchema } from './definition.js';

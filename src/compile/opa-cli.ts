@@ -10,11 +10,13 @@ export interface OpaRun {
 export function runOpa(bin: string, args: readonly string[], cwd?: string): Promise<OpaRun> {
   return new Promise((resolve, reject) => {
     execFile(bin, args, { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') {
-        reject(err);
+      // A numeric code is opa's exit status; anything else (ENOENT, a signal) means it did not run to the end.
+      const code: unknown = err?.code;
+      if (err && typeof code !== 'number') {
+        reject(new Error(err.message, { cause: err }));
         return;
       }
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+      resolve({ code: typeof code === 'number' ? code : 0, stdout, stderr });
     });
   });
 }

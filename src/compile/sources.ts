@@ -53,4 +53,3 @@ export function pathBelow(base: string, file: string, source: string): string {
   }
   return rel.split(sep).join('/');
 }
-

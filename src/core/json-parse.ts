@@ -146,16 +146,26 @@ class Parser {
     const ch = this.text[this.pos + 1];
     this.pos += 2;
     switch (ch) {
-      case '"': return '"';
-      case '\\': return '\\';
-      case '/': return '/';
-      case 'b': return '\b';
-      case 'f': return '\f';
-      case 'n': return '\n';
-      case 'r': return '\r';
-      case 't': return '\t';
-      case 'u': return this.unicodeEscape();
-      default: return this.fail(`invalid escape \\${ch ?? ''}`);
+      case '"':
+        return '"';
+      case '\\':
+        return '\\';
+      case '/':
+        return '/';
+      case 'b':
+        return '\b';
+      case 'f':
+        return '\f';
+      case 'n':
+        return '\n';
+      case 'r':
+        return '\r';
+      case 't':
+        return '\t';
+      case 'u':
+        return this.unicodeEscape();
+      default:
+        return this.fail(`invalid escape \\${ch ?? ''}`);
     }
   }
 

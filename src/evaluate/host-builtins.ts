@@ -49,7 +49,7 @@ export const HOST_BUILTIN_NAMES: readonly string[] = Object.keys(hostBuiltins({ 
 /** Raw JSON bytes for an integer, which the SDK parses inside Wasm without going through a JS number. */
 export function exactInteger(n: bigint): ArrayBuffer {
   const bytes = new TextEncoder().encode(n.toString());
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
 function exactIntegerOrUndefined(n: bigint | undefined): ArrayBuffer | undefined {
@@ -145,7 +145,14 @@ function inZone(operand: unknown, pick: (t: CivilTime) => unknown): unknown {
 
 function utcCivil(ms: number): CivilTime {
   const d = new Date(ms);
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+  };
 }
 
 function zonedCivil(ms: number, formatter: Intl.DateTimeFormat): CivilTime {
@@ -163,11 +170,17 @@ function zoneFormatter(zone: string): Intl.DateTimeFormat | undefined {
 
 function newZoneFormatter(zone: string): Intl.DateTimeFormat | undefined {
   // Go loads zone files by name: no offsets ("+05:30") and no case folding, both of which Intl accepts.
-  if (zone !== 'Local' && !/^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/.test(zone)) return undefined;
+  if (zone !== 'Local' && !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(zone)) return undefined;
   try {
     const formatter = new Intl.DateTimeFormat('en-US', {
       ...(zone === 'Local' ? {} : { timeZone: zone }),
-      year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      hourCycle: 'h23',
     });
     const resolved = formatter.resolvedOptions().timeZone;
     return zone !== 'Local' && resolved !== zone && resolved.toLowerCase() === zone.toLowerCase() ? undefined : formatter;
@@ -229,7 +242,9 @@ export function semverCompare(a: string, b: string): -1 | 0 | 1 | undefined {
   const va = parseSemver(a);
   const vb = parseSemver(b);
   if (!va || !vb) return undefined;
-  return compareInts(va.major, vb.major) || compareInts(va.minor, vb.minor) || compareInts(va.patch, vb.patch) || comparePreRelease(va.preRelease, vb.preRelease);
+  return (
+    compareInts(va.major, vb.major) || compareInts(va.minor, vb.minor) || compareInts(va.patch, vb.patch) || comparePreRelease(va.preRelease, vb.preRelease)
+  );
 }
 
 function compareInts(a: bigint, b: bigint): -1 | 0 | 1 {

@@ -106,7 +106,7 @@ export class WasmPolicy {
     const length = input ? writeInput(policy, JSON.stringify(input)) : 0;
     const heap = (policy.dataHeapPtr as number) + length;
     const result = exportsOf(policy).opa_eval(0, entrypoint, policy.dataAddr, policy.dataHeapPtr as number, length, heap, 0);
-    const bytes = new Uint8Array(policy.mem.buffer);
+    const bytes = new Uint8Array(memoryOf(policy).buffer);
     return JSON.parse(decoder.decode(bytes.subarray(result, bytes.indexOf(0, result))));
   }
 }
@@ -114,16 +114,30 @@ export class WasmPolicy {
 /** Writes the input as UTF-8 where the SDK puts it, after the data, growing memory as needed; returns its length in bytes. */
 function writeInput(policy: LoadedPolicy, text: string): number {
   const at = policy.dataHeapPtr as number;
-  const first = encoder.encodeInto(text, new Uint8Array(policy.mem.buffer, at));
+  const first = encoder.encodeInto(text, new Uint8Array(memoryOf(policy).buffer, at));
   if (first.read === text.length) return first.written;
-  const missing = at + Buffer.byteLength(text) - policy.mem.buffer.byteLength;
-  policy.mem.grow(Math.ceil(missing / PAGE_BYTES));
-  return encoder.encodeInto(text, new Uint8Array(policy.mem.buffer, at)).written;
+  const missing = at + Buffer.byteLength(text) - memoryOf(policy).buffer.byteLength;
+  memoryOf(policy).grow(Math.ceil(missing / PAGE_BYTES));
+  return encoder.encodeInto(text, new Uint8Array(memoryOf(policy).buffer, at)).written;
+}
+
+// The SDK types these with the DOM's WebAssembly declarations, which a Node
+// build does not load: the parts used here, typed by hand.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+type WasmInstance = { readonly exports: PolicyExports } | { readonly instance: { readonly exports: PolicyExports } };
+
+function memoryOf(policy: LoadedPolicy): WasmMemory {
+  const mem: unknown = policy.mem;
+  return mem as WasmMemory;
 }
 
 function exportsOf(policy: LoadedPolicy): PolicyExports {
-  const instance = 'instance' in policy.wasmInstance ? policy.wasmInstance.instance : policy.wasmInstance;
-  return instance.exports as unknown as PolicyExports;
+  const instance = policy.wasmInstance as unknown as WasmInstance;
+  return 'instance' in instance ? instance.instance.exports : instance.exports;
 }
 
 /**
@@ -134,12 +148,15 @@ function exportsOf(policy: LoadedPolicy): PolicyExports {
  */
 function assertBuiltinsAvailable(policy: LoadedPolicy): void {
   const exports = exportsOf(policy);
-  const bytes = new Uint8Array(policy.mem.buffer);
+  const bytes = new Uint8Array(memoryOf(policy).buffer);
   const start = exports.opa_json_dump(exports.builtins());
   const names = Object.keys(JSON.parse(decoder.decode(bytes.subarray(start, bytes.indexOf(0, start)))) as Record<string, number>);
   const missing = names.filter((n) => !HOST_BUILTIN_NAMES.includes(n) && !SDK_BUILTIN_NAMES.includes(n)).sort();
   if (missing.length > 0) {
-    throw new AppError('BUNDLE_INVALID', `the bundle's Wasm module calls builtins that are not available: ${missing.join(', ')} (compile policies with --capabilities tools/opa/capabilities.json)`);
+    throw new AppError(
+      'BUNDLE_INVALID',
+      `the bundle's Wasm module calls builtins that are not available: ${missing.join(', ')} (compile policies with --capabilities tools/opa/capabilities.json)`,
+    );
   }
 }
 

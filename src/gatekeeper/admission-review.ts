@@ -28,7 +28,8 @@ export function admissionRequestOf(body: unknown): AdmissionRequestFacts {
   };
   const review = record(body) ?? bad('the body must be a JSON object');
   if (review['kind'] !== 'AdmissionReview') bad('kind must be AdmissionReview');
-  if (review['apiVersion'] !== ADMISSION_API_VERSION) bad(`apiVersion must be ${ADMISSION_API_VERSION} (configure the webhook with admissionReviewVersions: ["v1"])`);
+  if (review['apiVersion'] !== ADMISSION_API_VERSION)
+    bad(`apiVersion must be ${ADMISSION_API_VERSION} (configure the webhook with admissionReviewVersions: ["v1"])`);
   const request = record(review['request']) ?? bad('request must be an object');
   const uid = request['uid'];
   if (typeof uid !== 'string' || uid === '') bad('request.uid must be a non-empty string');

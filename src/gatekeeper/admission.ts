@@ -46,7 +46,8 @@ export async function reviewAdmission(body: unknown, deps: AdmissionDependencies
   // parseManifest reads bytes, so the review is handed over as JSON text.
   const bytes = Buffer.from(JSON.stringify(body), 'utf8');
   // Deleting or connecting to a workload starts no image; an object-less request has nothing to check.
-  const workloads = facts.hasObject && facts.operation !== 'DELETE' && facts.operation !== 'CONNECT' ? parseManifest(bytes, 'AdmissionReview', DEFAULT_INPUT_LIMITS) : [];
+  const workloads =
+    facts.hasObject && facts.operation !== 'DELETE' && facts.operation !== 'CONNECT' ? parseManifest(bytes, 'AdmissionReview', DEFAULT_INPUT_LIMITS) : [];
   const workload = workloads[0];
   if (!workload) return admissionResponse(facts.uid, { allowed: true, reasons: [], warnings: [], subject: 'object' });
   const subject = subjectOf(workload, facts);
@@ -83,8 +84,12 @@ async function evaluateWorkload(workload: Workload, facts: AdmissionRequestFacts
     }
     for (const f of decision.violations) reasons.add(f.message);
     for (const f of decision.warnings) warnings.add(f.message);
-    for (const e of decision.expired_exceptions) warnings.add(`exception for ${e.rule}${e.image ? ` on ${e.image}` : ''} expired on ${e.expires} and no longer applies`);
-    if (!scan) (deps.options.unscanned === 'deny' ? reasons : warnings).add(`image '${image}' has no stored scan result${digest === null ? ' (it is not pinned by digest)' : ''}`);
+    for (const e of decision.expired_exceptions)
+      warnings.add(`exception for ${e.rule}${e.image ? ` on ${e.image}` : ''} expired on ${e.expires} and no longer applies`);
+    if (!scan)
+      (deps.options.unscanned === 'deny' ? reasons : warnings).add(
+        `image '${image}' has no stored scan result${digest === null ? ' (it is not pinned by digest)' : ''}`,
+      );
   }
   return { allowed: reasons.size === 0, reasons: [...reasons], warnings: [...warnings], subject };
 }
@@ -111,7 +116,8 @@ async function metadataOf(namespace: string | null, deps: AdmissionDependencies)
 function failureVerdict(err: unknown, subject: string, options: AdmissionOptions): AdmissionVerdict {
   const why = isAppError(err) && err.code !== 'INTERNAL' ? err.message : 'internal error';
   const reason = `the image policy could not be evaluated: ${why}`;
-  if (options.failurePolicy === 'Ignore') return { allowed: true, reasons: [], warnings: [`portcullis: ${reason}; admitted because the failure policy is Ignore`], subject };
+  if (options.failurePolicy === 'Ignore')
+    return { allowed: true, reasons: [], warnings: [`portcullis: ${reason}; admitted because the failure policy is Ignore`], subject };
   return { allowed: false, reasons: [reason], warnings: [], subject };
 }
 

@@ -56,12 +56,47 @@ export async function issueCertificates(req: CertificateRequest): Promise<Issued
   try {
     const openssl = req.openssl ?? 'openssl';
     const caKey = join(req.outDir, 'ca.key');
-    await ssl(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', caKey, '-out', out.ca,
-      '-days', String(req.days), '-subj', '/CN=portcullis CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    await ssl(openssl, [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      caKey,
+      '-out',
+      out.ca,
+      '-days',
+      String(req.days),
+      '-subj',
+      '/CN=portcullis CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     const sans = req.dnsNames.map((n) => `DNS:${n}`).join(',');
-    await leaf(openssl, work, { ca: out.ca, caKey, cert: out.cert, key: out.key, cn: req.dnsNames[0] as string, days: req.days, ext: `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n` });
+    await leaf(openssl, work, {
+      ca: out.ca,
+      caKey,
+      cert: out.cert,
+      key: out.key,
+      cn: req.dnsNames[0] as string,
+      days: req.days,
+      ext: `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`,
+    });
     if (req.clientName && out.clientCert && out.clientKey) {
-      await leaf(openssl, work, { ca: out.ca, caKey, cert: out.clientCert, key: out.clientKey, cn: req.clientName, days: req.days, ext: 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n' });
+      await leaf(openssl, work, {
+        ca: out.ca,
+        caKey,
+        cert: out.clientCert,
+        key: out.clientKey,
+        cn: req.clientName,
+        days: req.days,
+        ext: 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n',
+      });
     }
     for (const key of [caKey, out.key, out.clientKey]) if (key) await chmod(key, 0o600);
     return out;
@@ -85,7 +120,24 @@ async function leaf(openssl: string, work: string, l: Leaf): Promise<void> {
   const ext = join(work, 'leaf.ext');
   await writeFile(ext, l.ext);
   await ssl(openssl, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', l.key, '-out', csr, '-subj', `/CN=${l.cn}`]);
-  await ssl(openssl, ['x509', '-req', '-in', csr, '-CA', l.ca, '-CAkey', l.caKey, '-set_serial', `0x${randomSerial()}`, '-days', String(l.days), '-extfile', ext, '-out', l.cert]);
+  await ssl(openssl, [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    l.ca,
+    '-CAkey',
+    l.caKey,
+    '-set_serial',
+    `0x${randomSerial()}`,
+    '-days',
+    String(l.days),
+    '-extfile',
+    ext,
+    '-out',
+    l.cert,
+  ]);
 }
 
 async function ssl(openssl: string, args: readonly string[]): Promise<void> {
@@ -93,7 +145,11 @@ async function ssl(openssl: string, args: readonly string[]): Promise<void> {
     await run(openssl, [...args], { timeout: 60_000 });
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new AppError('TOOLCHAIN_FAILED', missing ? `${openssl} is not installed; portcullis certs needs openssl` : `openssl ${args[0]} failed: ${messageOf(err)}`, { cause: err });
+    throw new AppError(
+      'TOOLCHAIN_FAILED',
+      missing ? `${openssl} is not installed; portcullis certs needs openssl` : `openssl ${args[0]} failed: ${messageOf(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -103,5 +159,8 @@ function randomSerial(): string {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }

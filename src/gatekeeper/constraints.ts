@@ -37,15 +37,19 @@ export function constraintsFor(settings: PolicySettings, options: ConstraintOpti
     // The scan verdict's action is one setting, not a rule mode: profiles do not change it.
     const scoped = def.rule === 'scan_verdict' ? [] : profiles;
     const claimed = scoped.flatMap((p) => p.match?.namespaces ?? []);
-    out.push(constraint(def, `portcullis-${dns(def.rule)}`, actionOf(def, settings, fallback, options), parameters, {
-      excludedNamespaces: [...options.excludedNamespaces, ...claimed.map(namespaceGlob)],
-    }));
+    out.push(
+      constraint(def, `portcullis-${dns(def.rule)}`, actionOf(def, settings, fallback, options), parameters, {
+        excludedNamespaces: [...options.excludedNamespaces, ...claimed.map(namespaceGlob)],
+      }),
+    );
     scoped.forEach((profile, i) => {
       const earlier = scoped.slice(0, i).flatMap((p) => p.match?.namespaces ?? []);
-      out.push(constraint(def, `portcullis-${dns(def.rule)}-${dns(profile.name)}`, actionOf(def, settings, profile, options), parameters, {
-        namespaces: (profile.match?.namespaces ?? []).map(namespaceGlob),
-        excludedNamespaces: [...options.excludedNamespaces, ...earlier.map(namespaceGlob)],
-      }));
+      out.push(
+        constraint(def, `portcullis-${dns(def.rule)}-${dns(profile.name)}`, actionOf(def, settings, profile, options), parameters, {
+          namespaces: (profile.match?.namespaces ?? []).map(namespaceGlob),
+          excludedNamespaces: [...options.excludedNamespaces, ...earlier.map(namespaceGlob)],
+        }),
+      );
     });
   }
   return out;
@@ -96,12 +100,21 @@ function constraint(def: TemplateDefinition, name: string, action: EnforcementAc
 function namespaceGlob(pattern: string): string {
   const inner = pattern.replace(/^\*|\*$/g, '');
   if (/[*?[\]{}]/.test(inner)) {
-    throw new AppError('CONFIG_INVALID', `namespace pattern '${pattern}' cannot be expressed in a Gatekeeper match (only a leading or trailing * is supported)`);
+    throw new AppError(
+      'CONFIG_INVALID',
+      `namespace pattern '${pattern}' cannot be expressed in a Gatekeeper match (only a leading or trailing * is supported)`,
+    );
   }
   return pattern;
 }
 
 /** A DNS-1123 label fragment for object names. */
 function dns(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'x';
+  return (
+    value
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'x'
+  );
 }

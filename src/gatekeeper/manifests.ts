@@ -37,7 +37,11 @@ export interface ManifestSet {
 /** Pure: settings and options in, every object Gatekeeper needs out. */
 export function generateManifests(settings: PolicySettings, options: GatekeeperOptions = DEFAULT_GATEKEEPER_OPTIONS): ManifestSet {
   const notes: string[] = [];
-  const constraints = constraintsFor(settings, { excludedNamespaces: options.excludedNamespaces, providerName: options.provider.name, scanVerdict: options.scanVerdict }, notes);
+  const constraints = constraintsFor(
+    settings,
+    { excludedNamespaces: options.excludedNamespaces, providerName: options.provider.name, scanVerdict: options.scanVerdict },
+    notes,
+  );
   if (options.provider.caPem === undefined) notes.push('the Provider has no caBundle; Gatekeeper requires one (pass the CA certificate)');
   return { templates: TEMPLATES.map(constraintTemplate), constraints, provider: providerManifest(options.provider), notes };
 }

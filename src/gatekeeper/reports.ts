@@ -15,7 +15,8 @@ export interface ReportUpload {
 export function reportUploadOf(body: unknown): ReportUpload {
   const b = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
   if (!b) throw new AppError('REQUEST_INVALID', 'the body must be a JSON object {"image": ..., "report": ..., "format"?: ...}');
-  if (typeof b['image'] !== 'string' || !parseImageRef(b['image'])) throw new AppError('REQUEST_INVALID', '"image" must be an image reference, ideally name@sha256:...');
+  if (typeof b['image'] !== 'string' || !parseImageRef(b['image']))
+    throw new AppError('REQUEST_INVALID', '"image" must be an image reference, ideally name@sha256:...');
   if (b['report'] === undefined || b['report'] === null) throw new AppError('REQUEST_INVALID', '"report" is missing');
   if (b['format'] !== undefined && typeof b['format'] !== 'string') throw new AppError('REQUEST_INVALID', '"format" must be a string');
   return { image: b['image'], report: b['report'], ...(typeof b['format'] === 'string' ? { format: b['format'] } : {}) };
@@ -27,7 +28,10 @@ export async function storeReport(upload: ReportUpload, policy: DecisionPolicy, 
   const input = normalize({ reports: [{ path: 'report', bytes: Buffer.from(text, 'utf8'), format: upload.format }], now });
   const digest = parseImageRef(upload.image)?.digest ?? input.image.digest;
   if (!digest?.startsWith('sha256:')) {
-    throw new AppError('REQUEST_INVALID', `no sha256 digest for ${upload.image}: name the image as name@sha256:... (neither the reference nor the report gives one)`);
+    throw new AppError(
+      'REQUEST_INVALID',
+      `no sha256 digest for ${upload.image}: name the image as name@sha256:... (neither the reference nor the report gives one)`,
+    );
   }
   const decision = evaluateDecision(policy, input);
   const scan: StoredScan = { digest, image: upload.image, input, decision, storedAt: now.toISOString() };

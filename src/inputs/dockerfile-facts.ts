@@ -1,12 +1,5 @@
 import { isRootUser } from './derive.js';
-import type {
-  DockerfileCopy,
-  DockerfileFacts,
-  DockerfileInstruction,
-  DockerfilePort,
-  DockerfileStage,
-  DockerfileVariable,
-} from './dockerfile-types.js';
+import type { DockerfileCopy, DockerfileFacts, DockerfileInstruction, DockerfilePort, DockerfileStage, DockerfileVariable } from './dockerfile-types.js';
 
 // Files whose presence in an image leaks credentials; a policy can add its own
 // patterns, these make the common cases a one-line rule.
@@ -51,7 +44,11 @@ export function dockerfileFacts(path: string, parts: DockerfileParts): Dockerfil
     final_user: finalUser,
     runs_as_root: isRootUser(finalUser),
     exposed_ports: of('EXPOSE').flatMap(portsOf),
-    adds_from_url: of('ADD').flatMap((i) => sourcesOf(i).filter((s) => URL.test(s)).map((url) => ({ line: i.line, stage: i.stage, url }))),
+    adds_from_url: of('ADD').flatMap((i) =>
+      sourcesOf(i)
+        .filter((s) => URL.test(s))
+        .map((url) => ({ line: i.line, stage: i.stage, url })),
+    ),
     copies,
     env: parts.env,
     args: parts.args,
@@ -84,4 +81,3 @@ function portsOf(i: DockerfileInstruction): DockerfilePort[] {
     return { line: i.line, stage: i.stage, text, port: start ?? null, end_port: end ?? start ?? null, protocol: protocol.toLowerCase() };
   });
 }
-

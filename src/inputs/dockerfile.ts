@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { From, Instruction, JSONInstruction } from 'dockerfile-ast';
+import type { From, Instruction } from 'dockerfile-ast';
 import { decodeText, type InputLimits } from './read.js';
 import { dockerfileFacts } from './dockerfile-facts.js';
 import type { DockerfileFacts, DockerfileInstruction, DockerfileStage, DockerfileVariable } from './dockerfile-types.js';
@@ -54,7 +54,7 @@ function instructionOf(instruction: Instruction, stage: number): DockerfileInstr
     stage,
     instruction: instruction.getKeyword().toUpperCase(),
     args: instruction.getArgumentsContent() ?? '',
-    arguments: json ? (instruction as JSONInstruction).getJSONStrings().map((s) => s.getJSONValue()) : instruction.getArguments().map((a) => a.getValue()),
+    arguments: json ? instruction.getJSONStrings().map((s) => s.getJSONValue()) : instruction.getArguments().map((a) => a.getValue()),
     flags,
     json,
   };

@@ -13,10 +13,12 @@ function first<T>(drafts: readonly ImageDraft[], pick: (d: ImageDraft) => T | nu
 }
 
 function firstNonEmpty<T>(drafts: readonly ImageDraft[], pick: (d: ImageDraft) => readonly T[] | undefined): readonly T[] {
-  return first(drafts, (d) => {
-    const values = pick(d);
-    return values && values.length > 0 ? values : null;
-  }) ?? [];
+  return (
+    first(drafts, (d) => {
+      const values = pick(d);
+      return values && values.length > 0 ? values : null;
+    }) ?? []
+  );
 }
 
 // OCI's standard annotation names for the base image, also used as labels.

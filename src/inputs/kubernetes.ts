@@ -56,7 +56,9 @@ export function parseManifest(bytes: Uint8Array, file: string, limits: InputLimi
 function workloadsOf(doc: unknown, source: string, file: string): Workload[] {
   const raw = rec(doc);
   if (raw['kind'] === 'AdmissionReview' && (raw['request'] === null || typeof raw['request'] !== 'object')) {
-    throw new AppError('INPUT_INVALID', `${source}: AdmissionReview has no request object`, { details: [{ file, path: '/request', message: 'missing request' }] });
+    throw new AppError('INPUT_INVALID', `${source}: AdmissionReview has no request object`, {
+      details: [{ file, path: '/request', message: 'missing request' }],
+    });
   }
   const request = raw['kind'] === 'AdmissionReview' ? rec(raw['request']) : isAdmissionRequest(raw) ? raw : null;
   if (request) return admissionWorkloads(request, source, file);
@@ -119,7 +121,13 @@ function containersOf(podSpec: Raw): ContainerFacts[] {
   return CONTAINER_LISTS.flatMap(([key, type]) =>
     records(podSpec[key]).map((c) => {
       const image = text(c['image']) ?? '';
-      return { name: text(c['name']) ?? '', type, image, image_ref: parseImageRef(image), security_context: securityOf(rec(c['securityContext']), podSecurity) };
+      return {
+        name: text(c['name']) ?? '',
+        type,
+        image,
+        image_ref: parseImageRef(image),
+        security_context: securityOf(rec(c['securityContext']), podSecurity),
+      };
     }),
   );
 }

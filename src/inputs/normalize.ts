@@ -2,7 +2,7 @@ import { AppError } from '../core/index.js';
 import { SEVERITY_RANK } from './derive.js';
 import { parseDockerfile } from './dockerfile.js';
 import { dedupeVulnerabilities, finishMisconfiguration, finishSecret, finishVulnerability } from './finding.js';
-import { assertReportFormat, parseReportDocument, type ParsedReport, type ReportFormat } from './formats/index.js';
+import { assertReportFormat, parseReportDocument, type ParsedReport } from './formats/index.js';
 import { buildImageFacts } from './image.js';
 import { parseManifest } from './kubernetes.js';
 import { clusterMetadata, parseClusterMetadata } from './metadata.js';
@@ -18,7 +18,7 @@ export interface InputFile {
 
 export interface ReportFile extends InputFile {
   /** Overrides detection; one of REPORT_FORMATS. */
-  readonly format?: ReportFormat | string | undefined;
+  readonly format?: string | undefined;
 }
 
 export interface NormalizeRequest {
@@ -57,7 +57,10 @@ export function normalize(request: NormalizeRequest): NormalizedInput {
   const input: NormalizedInput = {
     schema_version: 1,
     now: now.toISOString(),
-    image: buildImageFacts(reports.map((r) => r.parsed.image), dockerfile?.base_image ?? null),
+    image: buildImageFacts(
+      reports.map((r) => r.parsed.image),
+      dockerfile?.base_image ?? null,
+    ),
     vulnerabilities,
     misconfigurations: reports.flatMap((r) => r.parsed.misconfigurations.map(finishMisconfiguration)),
     secrets: reports.flatMap((r) => r.parsed.secrets.map(finishSecret)),

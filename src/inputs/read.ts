@@ -63,13 +63,15 @@ function parseYaml(text: string, file: string): unknown[] {
     const line = Number.isInteger(offset) ? text.slice(0, offset).split('\n').length : undefined;
     yamlFailure(file, problem.message, line);
   }
-  return list.map((doc) => {
-    try {
-      return doc.toJS({ maxAliasCount: 100 }) as unknown;
-    } catch (err) {
-      return yamlFailure(file, messageOf(err), undefined);
-    }
-  }).filter((v) => v !== null && v !== undefined);
+  return list
+    .map((doc) => {
+      try {
+        return doc.toJS({ maxAliasCount: 100 }) as unknown;
+      } catch (err) {
+        return yamlFailure(file, messageOf(err), undefined);
+      }
+    })
+    .filter((v) => v !== null && v !== undefined);
 }
 
 /** The parser reports runaway nesting as a stack overflow and alias bombs as excessive aliases: both are size limits. */

@@ -8,15 +8,7 @@ import type { Workload } from './workload-types.js';
 
 export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
 
-export type VulnerabilityStatus =
-  | 'unknown'
-  | 'not_affected'
-  | 'affected'
-  | 'fixed'
-  | 'under_investigation'
-  | 'will_not_fix'
-  | 'fix_deferred'
-  | 'end_of_life';
+export type VulnerabilityStatus = 'unknown' | 'not_affected' | 'affected' | 'fixed' | 'under_investigation' | 'will_not_fix' | 'fix_deferred' | 'end_of_life';
 
 export type PackageClass = 'os' | 'library';
 
@@ -141,7 +133,6 @@ export interface ReportSummary {
   readonly vulnerability_count: number;
   readonly warnings: readonly ReportWarning[];
 }
-
 
 export interface ClusterMetadata {
   readonly namespace: string | null;

@@ -15,7 +15,8 @@ export function formatGithub(decision: Decision, context: ReportContext): string
     ...sortFindings(decision.warnings).map((f) => annotation('warning', f, context)),
     ...sortExceptions(decision.exceptions).map((e) => data(`exception applied to ${e.rule}${e.id ? ` ${e.id}` : ''}: ${e.reason} (expires ${e.expires})`)),
     ...sortExceptions(decision.expired_exceptions).map(
-      (e) => `::warning title=${property('expired exception')}::${data(`exception for ${e.rule}${e.id ? ` ${e.id}` : ''} expired on ${e.expires}: ${e.reason}`)}`,
+      (e) =>
+        `::warning title=${property('expired exception')}::${data(`exception for ${e.rule}${e.id ? ` ${e.id}` : ''} expired on ${e.expires}: ${e.reason}`)}`,
     ),
     '::endgroup::',
     data(`portcullis: ${decision.decision.toUpperCase()} ${context.target}: ${countsLine(decision)}`),

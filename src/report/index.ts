@@ -15,6 +15,7 @@ export type { Formatter, ReportContext } from './context.js';
 export { toJsonReport, jsonFinding, JSON_FORMAT_VERSION } from './json.js';
 export type { JsonFinding, JsonReport, JsonException } from './json.js';
 export { SARIF_SCHEMA_URI } from './sarif.js';
+export { humanBytes, renderTable } from './text-table.js';
 export { compareFindings, groupByRule, sortFindings, SEVERITY_ORDER } from './findings.js';
 
 export interface OutputFormat {

@@ -44,7 +44,13 @@ function suitesOf(decision: Decision, context: ReportContext): Map<string, Case[
   const cases: Case[] = [
     ...sortFindings(decision.violations).map((f) => findingCase(f, 'failure')),
     ...sortFindings(decision.warnings).map((f) => findingCase(f, 'warning')),
-    ...sortExceptions(decision.exceptions).map((e): Case => ({ rule: e.rule, name: exceptionName(e), kind: 'skipped', exception: e, ...(e.finding ? { finding: e.finding } : {}) })),
+    ...sortExceptions(decision.exceptions).map((e): Case => ({
+      rule: e.rule,
+      name: exceptionName(e),
+      kind: 'skipped',
+      exception: e,
+      ...(e.finding ? { finding: e.finding } : {}),
+    })),
   ];
   const suites = new Map<string, Case[]>([[context.target, []]]);
   const targets = [...new Set(cases.map((c) => c.finding?.image ?? context.target))].sort();

@@ -56,7 +56,8 @@ function findingsDetails(title: string, list: readonly Finding[]): string {
 function exceptionsDetails(title: string, list: readonly ExceptionRecord[]): string {
   if (list.length === 0) return '';
   const rows = sortExceptions(list).map(
-    (e) => `| \`${code(e.rule)}\` | ${cell(e.id ?? e.finding?.id ?? '')} | ${cell(e.package ?? e.finding?.package ?? '')} | ${cell(e.expires)} | ${cell(e.reason)} |`,
+    (e) =>
+      `| \`${code(e.rule)}\` | ${cell(e.id ?? e.finding?.id ?? '')} | ${cell(e.package ?? e.finding?.package ?? '')} | ${cell(e.expires)} | ${cell(e.reason)} |`,
   );
   return details(`${title} (${list.length})`, ['| Rule | ID | Package | Expires | Reason |', '|---|---|---|---|---|'], rows);
 }
@@ -69,12 +70,7 @@ function details(summary: string, header: readonly string[], rows: readonly stri
 
 /** A table cell: HTML-escaped, pipes escaped, one line. */
 function cell(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/\r?\n/g, ' ');
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
 /** Inside backticks only a backtick can break out. */

@@ -1,4 +1,4 @@
-import { renderTable } from '../cli/table.js';
+import { renderTable } from './text-table.js';
 import type { ReportContext } from './context.js';
 import { countsLine, groupByRule, plural, severitySummary, sortExceptions, subjectOf, type RuleGroup } from './findings.js';
 import type { Decision, ExceptionRecord, Finding } from './model.js';

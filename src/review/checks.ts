@@ -9,7 +9,11 @@ interface OpaLocation {
 /** `opa fmt --list`: every file it names would be reformatted. */
 export async function fmtCheck(toolchain: Toolchain, root: string, dirs: readonly string[]): Promise<CheckResult> {
   const run = await runOpa(toolchain.opa, ['fmt', '--list', ...dirs], root);
-  const files = run.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+  const files = run.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .sort();
   const problems: Problem[] = files.map((file) => ({ level: 'error', file, message: 'not formatted as opa fmt would (run opa fmt --write)' }));
   if (run.code !== 0 && files.length === 0) problems.push({ level: 'error', message: `opa fmt failed: ${firstLines(run.stderr)}` });
   const status = problems.length > 0 ? 'fail' : 'pass';

@@ -4,7 +4,6 @@ import { AppError, messageOf } from '../core/index.js';
 import { normalizeFiles } from '../inputs/index.js';
 import type { ReplayCase, SkippedInput } from './model.js';
 
-
 export interface LoadedCases {
   readonly cases: ReplayCase[];
   readonly skipped: SkippedInput[];

@@ -23,12 +23,14 @@ interface EventRecord {
 
 /** Decision-log events whose input is replayed; events of other entrypoints are left out. */
 export async function loadDecisions(source: DecisionSource): Promise<{ cases: ReplayCase[]; skipped: SkippedInput[] }> {
-  const records: EventRecord[] = /^https?:\/\//.test(source.from) ? (await fetchEvents(source)).map((event) => ({ event })) : readEvents(await readText(source.from), source.from);
+  const records: EventRecord[] = /^https?:\/\//.test(source.from)
+    ? (await fetchEvents(source)).map((event) => ({ event }))
+    : readEvents(await readText(source.from), source.from);
   const wanted = normalizeEntrypoint(source.entrypoint);
   const cases: ReplayCase[] = [];
   const skipped: SkippedInput[] = [];
   records.slice(0, source.maxEvents).forEach(({ event, line }, i) => {
-    const id = String(event['decision_id'] ?? event['id'] ?? `${source.from}#${i + 1}`);
+    const id = eventId(event) ?? `${source.from}#${i + 1}`;
     const path = typeof event['path'] === 'string' ? normalizeEntrypoint(event['path']) : undefined;
     if (path !== undefined && path !== wanted) return;
     if (event['input'] === undefined) skipped.push({ id, reason: 'the event has no input (erased or not logged)' });
@@ -108,10 +110,16 @@ async function fetchPage(url: URL, token: string | undefined): Promise<unknown> 
     throw new AppError('SERVER_UNREACHABLE', `--from-decisions ${url.origin}: ${messageOf(err)}`, { cause: err });
   }
   const text = await response.text();
-  if (!response.ok) throw new AppError('INPUT_INVALID', `--from-decisions ${url}: HTTP ${response.status}: ${text.slice(0, 300)}`);
+  if (!response.ok) throw new AppError('INPUT_INVALID', `--from-decisions ${url.href}: HTTP ${response.status}: ${text.slice(0, 300)}`);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new AppError('INPUT_INVALID', `--from-decisions ${url}: the response is not JSON`, { cause: err });
+    throw new AppError('INPUT_INVALID', `--from-decisions ${url.href}: the response is not JSON`, { cause: err });
   }
+}
+
+/** The event's decision id as OPA logs it (a string), or a numeric id some exporters write. */
+function eventId(event: Record<string, unknown>): string | undefined {
+  const id = event['decision_id'] ?? event['id'];
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }

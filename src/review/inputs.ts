@@ -29,7 +29,12 @@ export async function loadReplayInputs(request: ReplayInputsRequest): Promise<{ 
   }
   if (request.decisions !== undefined) {
     const from = /^https?:\/\//.test(request.decisions) ? request.decisions : resolve(request.cwd, request.decisions);
-    const loaded = await loadDecisions({ from, entrypoint: request.entrypoint, maxEvents: request.maxEvents, ...(request.token ? { token: request.token } : {}) });
+    const loaded = await loadDecisions({
+      from,
+      entrypoint: request.entrypoint,
+      maxEvents: request.maxEvents,
+      ...(request.token ? { token: request.token } : {}),
+    });
     cases.push(...loaded.cases);
     skipped.push(...loaded.skipped);
   }

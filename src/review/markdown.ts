@@ -14,8 +14,17 @@ export function formatReviewMarkdown(r: ReviewResult): string {
   if (r.replay.topNamespaces.length > 0) out.push(...details('Most affected namespaces', groupTable('Namespace', r.replay.topNamespaces)));
   if (r.replay.cases.length > 0) out.push(...details(`Changed inputs (${r.replay.cases.length})`, changedCases(r.replay.cases)));
   for (const c of r.checks) if (c.problems.length > 0) out.push(...details(`${checkTitle(c)}: ${c.summary}`, problemList(c)));
-  if (r.skipped.length > 0) out.push(...details(`Inputs not replayed (${r.skipped.length})`, r.skipped.map((s) => `- \`${s.id}\`: ${oneLine(s.reason)}`)));
-  out.push(`<sub>portcullis review of \`${r.entrypoint}\` in bundle \`${r.head.bundle}\`; base ${short(r.base.commit)}, head ${short(r.head.commit)}; fail on ${r.failOn}.</sub>`, '');
+  if (r.skipped.length > 0)
+    out.push(
+      ...details(
+        `Inputs not replayed (${r.skipped.length})`,
+        r.skipped.map((s) => `- \`${s.id}\`: ${oneLine(s.reason)}`),
+      ),
+    );
+  out.push(
+    `<sub>portcullis review of \`${r.entrypoint}\` in bundle \`${r.head.bundle}\`; base ${short(r.base.commit)}, head ${short(r.head.commit)}; fail on ${r.failOn}.</sub>`,
+    '',
+  );
   return out.join('\n');
 }
 
@@ -28,7 +37,8 @@ function headline(r: ReviewResult): string {
 
 function countsTable(r: ReviewResult): string[] {
   const s = r.replay;
-  if (s.changed === 0) return [`| Inputs replayed | Allowed | Denied |`, `|---:|---:|---:|`, `| ${s.total} | ${s.verdicts.head.allow} | ${s.verdicts.head.deny} |`];
+  if (s.changed === 0)
+    return [`| Inputs replayed | Allowed | Denied |`, `|---:|---:|---:|`, `| ${s.total} | ${s.verdicts.head.allow} | ${s.verdicts.head.deny} |`];
   return [
     '| Inputs replayed | allow → deny | deny → allow | findings only | evaluation errors |',
     '|---:|---:|---:|---:|---:|',
@@ -55,7 +65,11 @@ function rulesTable(r: ReviewResult): string[] {
 }
 
 function groupTable(label: string, groups: readonly AffectedGroup[]): string[] {
-  return [`| ${label} | Changed inputs | allow → deny | deny → allow |`, '|---|---:|---:|---:|', ...groups.map((g) => `| \`${g.name}\` | ${g.inputs} | ${g.newlyDenied} | ${g.newlyAllowed} |`)];
+  return [
+    `| ${label} | Changed inputs | allow → deny | deny → allow |`,
+    '|---|---:|---:|---:|',
+    ...groups.map((g) => `| \`${g.name}\` | ${g.inputs} | ${g.newlyDenied} | ${g.newlyAllowed} |`),
+  ];
 }
 
 function changedCases(cases: readonly CaseChange[]): string[] {
@@ -64,7 +78,10 @@ function changedCases(cases: readonly CaseChange[]): string[] {
   const sorted = [...cases].sort((a, b) => order(a) - order(b));
   const lines = sorted.slice(0, MAX_CASES).flatMap((c) => {
     const head = `- \`${c.id}\`${c.image ? ` (${c.image})` : ''}: ${c.base} → ${c.head}`;
-    const errors = [c.errors?.base ? `  - base error: ${oneLine(c.errors.base)}` : '', c.errors?.head ? `  - head error: ${oneLine(c.errors.head)}` : ''].filter(Boolean);
+    const errors = [
+      c.errors?.base ? `  - base error: ${oneLine(c.errors.base)}` : '',
+      c.errors?.head ? `  - head error: ${oneLine(c.errors.head)}` : '',
+    ].filter(Boolean);
     const changes = [...c.added.map((f) => `  - ➕ ${finding(f)}`), ...c.removed.map((f) => `  - ➖ ${finding(f)}`)];
     const more = changes.length > MAX_FINDINGS ? [`  - … and ${changes.length - MAX_FINDINGS} more`] : [];
     return [head, ...changes.slice(0, MAX_FINDINGS), ...more, ...errors];

@@ -56,7 +56,14 @@ export async function runReview(options: ReviewOptions): Promise<ReviewResult> {
     const [base, head] = bothBuilt(
       await Promise.allSettled([
         buildVersion({ ...common, side: 'base', ref: options.base, commit: baseCommit, root: baseRoot, outDir: join(work, 'out-base') }),
-        buildVersion({ ...common, side: 'head', ref: options.head ?? 'working tree', commit: headCommit ?? 'working tree', root: headRoot, outDir: join(work, 'out-head') }),
+        buildVersion({
+          ...common,
+          side: 'head',
+          ref: options.head ?? 'working tree',
+          commit: headCommit ?? 'working tree',
+          root: headRoot,
+          outDir: join(work, 'out-head'),
+        }),
       ]),
     );
     const [checks, replayed] = await Promise.all([
@@ -104,14 +111,21 @@ async function runChecks(toolchain: Toolchain, regal: ReviewOptions['regal'], ba
   return {
     checks: [fmt, check, test.check, lint],
     tests: { passed: test.passed, failed: test.failed },
-    coverage: { ...(baseCoverage === undefined ? {} : { base: baseCoverage }), ...(headCoverage === undefined ? {} : { head: headCoverage }), ...(delta === undefined ? {} : { delta }) },
+    coverage: {
+      ...(baseCoverage === undefined ? {} : { base: baseCoverage }),
+      ...(headCoverage === undefined ? {} : { head: headCoverage }),
+      ...(delta === undefined ? {} : { delta }),
+    },
   };
 }
 
 async function lintCheck(regal: ReviewOptions['regal'], base: BuiltVersion, head: BuiltVersion): Promise<CheckResult> {
   if ('missing' in regal) return { name: 'lint', status: 'unavailable', summary: `lint unavailable: ${regal.missing}`, problems: [] };
   try {
-    const [baseProblems, headProblems] = await Promise.all([lintVersion(regal.bin, base.root, base.policyDirs), lintVersion(regal.bin, head.root, head.policyDirs)]);
+    const [baseProblems, headProblems] = await Promise.all([
+      lintVersion(regal.bin, base.root, base.policyDirs),
+      lintVersion(regal.bin, head.root, head.policyDirs),
+    ]);
     return lintResult(headProblems, baseProblems);
   } catch (err) {
     return { name: 'lint', status: 'unavailable', summary: `lint unavailable: ${(err as Error).message}`, problems: [] };

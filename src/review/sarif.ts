@@ -32,7 +32,13 @@ export function formatReviewSarif(r: ReviewResult, tool: { readonly name: string
     version: '2.1.0',
     runs: [
       {
-        tool: { driver: { name: tool.name, version: tool.version, rules: ids.map((id) => ({ id, shortDescription: { text: RULES[id] ?? `Regal: ${id.slice(6)}` } })) } },
+        tool: {
+          driver: {
+            name: tool.name,
+            version: tool.version,
+            rules: ids.map((id) => ({ id, shortDescription: { text: RULES[id] ?? `Regal: ${id.slice(6)}` } })),
+          },
+        },
         results: results.map((x) => ({ ...x, ruleIndex: ids.indexOf(x.ruleId) })),
         properties: { base: r.base, head: r.head, entrypoint: r.entrypoint, failures: r.failures },
       },
@@ -56,7 +62,8 @@ function decisionResults(r: ReviewResult): SarifResult[] {
     if (c.base === 'allow' && c.head === 'deny') {
       return [result('review/newly-denied', 'error', `${what} is newly denied${rules ? ` by ${rules}` : ''}`, file, undefined, `denied\u0000${c.id}`)];
     }
-    if (c.base === 'deny' && c.head === 'allow') return [result('review/newly-allowed', 'warning', `${what} is newly allowed`, file, undefined, `allowed\u0000${c.id}`)];
+    if (c.base === 'deny' && c.head === 'allow')
+      return [result('review/newly-allowed', 'warning', `${what} is newly allowed`, file, undefined, `allowed\u0000${c.id}`)];
     if (c.head === 'error' && c.base !== 'error') {
       return [result('review/no-longer-evaluates', 'error', `${what}: ${c.errors?.head ?? 'evaluation failed'}`, file, undefined, `error\u0000${c.id}`)];
     }

@@ -41,6 +41,7 @@ export async function buildVersion(request: BuildVersionRequest): Promise<BuiltV
       cacheDir: request.cacheDir,
       compilerId: compilerIdentity(),
       compiler: () => new OpaCompiler(request.toolchain),
+      signer: async (signing, file, env) => (await import('../sign/index.js')).prepareDefinitionSigning(signing, file, env),
     });
     const built = results.find((r) => r.name === definition.name);
     if (!built) throw new AppError('INTERNAL', `bundle ${definition.name} was not built`);

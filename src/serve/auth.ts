@@ -73,7 +73,10 @@ export function authOf(ctx: Context): AuthIdentity | undefined {
 export function requireTokens(store: Store) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const need = requirementFor(ctx.path);
-    if (need.open) return next();
+    if (need.open) {
+      await next();
+      return;
+    }
     const presented = bearerToken(ctx.get('Authorization'));
     if (presented === undefined) {
       ctx.set('WWW-Authenticate', 'Bearer realm="portcullis"');
@@ -92,6 +95,6 @@ export function requireTokens(store: Store) {
       ...(token.group === undefined ? {} : { group: token.group }),
     };
     (ctx.state as { auth?: AuthIdentity }).auth = identity;
-    return next();
+    await next();
   };
 }

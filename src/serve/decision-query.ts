@@ -18,8 +18,16 @@ export function parseDecisionQuery(query: Query, limits: PageLimits): DecisionQu
   for (const [name, raw] of Object.entries(query)) {
     for (const value of [raw ?? []].flat()) {
       if (name.startsWith('label.')) labels.push([key(name.slice(6), name), value]);
-      else if (name.startsWith('input.')) input.push([name.slice(6).split('.').map((k) => key(k, name)), jsonOrString(value)]);
-      else if (!KNOWN.has(name)) throw new AppError('REQUEST_INVALID', `unknown query parameter '${name}' (filters: ${[...KNOWN].join(', ')}, label.<name>, input.<path>)`);
+      else if (name.startsWith('input.'))
+        input.push([
+          name
+            .slice(6)
+            .split('.')
+            .map((k) => key(k, name)),
+          jsonOrString(value),
+        ]);
+      else if (!KNOWN.has(name))
+        throw new AppError('REQUEST_INVALID', `unknown query parameter '${name}' (filters: ${[...KNOWN].join(', ')}, label.<name>, input.<path>)`);
     }
   }
   const one = (name: string) => {

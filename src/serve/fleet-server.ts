@@ -13,7 +13,10 @@ export interface RunningFleet {
 export async function startFleet(config: Config, logger: Logger): Promise<RunningFleet> {
   const store = await openStore(config.store);
   const stopRetention = startRetention(store, config.retention, logger);
-  logger.info({ store: store.driver, ...(config.store.driver === 'sqlite' ? { file: config.store.path } : {}), auth: config.auth.required }, 'fleet store open');
+  logger.info(
+    { store: store.driver, ...(config.store.driver === 'sqlite' ? { file: config.store.path } : {}), auth: config.auth.required },
+    'fleet store open',
+  );
   if (!config.auth.required) logger.warn('auth.required is false: bundles, status, logs and fleet queries are open to anyone who can connect');
   return {
     deps: {

@@ -11,7 +11,10 @@ export function parsePrefer(header: string | undefined): BundlePreference {
     const eq = part.indexOf('=');
     if (eq > 0) params.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
   }
-  const modes = (params.get('modes') ?? 'snapshot').split(',').map((m) => m.trim()).filter(Boolean);
+  const modes = (params.get('modes') ?? 'snapshot')
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
   const wait = Number(params.get('wait'));
   return Number.isInteger(wait) && wait >= 1 ? { modes, waitSeconds: wait } : { modes };
 }

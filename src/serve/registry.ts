@@ -48,7 +48,8 @@ export interface RegistryOptions {
  * revision in service and records why. Emits 'published' with the bundle,
  * and 'withdrawn' with the name of a bundle whose file was removed.
  */
-export class BundleRegistry extends EventEmitter {
+/** 'published' carries the new bundle; 'withdrawn' the name of a bundle no longer served. */
+export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle]; withdrawn: [string] }> {
   private readonly bundles = new Map<string, PublishedBundle>();
   private readonly errors = new Map<string, { message: string; at: Date }>();
   private readonly seen = new Map<string, string>();
@@ -149,7 +150,10 @@ export class BundleRegistry extends EventEmitter {
     } catch (err) {
       this.errors.set(name, { message: messageOf(err), at: new Date() });
       const current = this.bundles.get(name)?.revision;
-      this.options.logger.error({ bundle: name, file: path, err: messageOf(err), serving: current ?? null }, 'bundle rejected; last good revision stays in service');
+      this.options.logger.error(
+        { bundle: name, file: path, err: messageOf(err), serving: current ?? null },
+        'bundle rejected; last good revision stays in service',
+      );
     }
   }
 

@@ -48,5 +48,11 @@ export class StoreScanResults implements ScanResults {
 }
 
 function toStored(r: ScanRecord): StoredScan {
-  return { digest: r.digest, image: r.image, input: r.input as StoredScan['input'], decision: r.decision as StoredScan['decision'], storedAt: r.storedAt.toISOString() };
+  return {
+    digest: r.digest,
+    image: r.image,
+    input: r.input as StoredScan['input'],
+    decision: r.decision as StoredScan['decision'],
+    storedAt: r.storedAt.toISOString(),
+  };
 }

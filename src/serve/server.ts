@@ -48,8 +48,10 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store) };
   const metrics = new ServerMetrics(registry, waiters);
   const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes });
-  const handler = withNotModified(app.callback(), { registry, metrics, ...(fleet.deps.authRequired ? { tokens: fleet.deps.store } : {}) });
-  const server = createListener(handler, tls).listen(config.listen.port, config.listen.host);
+  const koa = app.callback();
+  const handler = withNotModified((req, res) => void koa(req, res), { registry, metrics, ...(fleet.deps.authRequired ? { tokens: fleet.deps.store } : {}) });
+  // Koa's handler settles its own errors; the listener only needs it started.
+  const server = createListener((req, res) => void handler(req, res), tls).listen(config.listen.port, config.listen.host);
   try {
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   } catch (err) {

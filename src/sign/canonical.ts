@@ -1,6 +1,7 @@
-import { canonicalJson, compareUtf8, parseJsonPreserving, type JsonValue } from '../core/index.js';
+import { canonicalJson, compareUtf8, parseJsonPreserving } from '../core/index.js';
 
 /** Characters a canonical string must escape or replace (core/canonical-json quote). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
 const NEEDS_QUOTING = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
 /** Keys with these code units sort differently in UTF-16 and UTF-8 order. */
 const ASTRAL_OR_HIGH = /[\ud800-\uffff]/;
@@ -37,7 +38,7 @@ export function writeCanonicalJsonText(text: string, source: string, sink: (chun
       return;
     }
   }
-  sink(canonicalJson(parseJsonPreserving(text, source) as JsonValue));
+  sink(canonicalJson(parseJsonPreserving(text, source)));
 }
 
 /**

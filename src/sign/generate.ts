@@ -39,10 +39,7 @@ export function generateKeyMaterial(alg: SigningAlgorithm, keyId?: string): Gene
     const id = keyId ?? `${alg.toLowerCase()}-${keyFingerprint(loadSigningKey(secret, alg, 'generated secret')).slice(0, 12)}`;
     return { algorithm: alg, keyId: id, privateMaterial: secret };
   }
-  const pair =
-    family === 'rsa'
-      ? generateKeyPairSync('rsa', { modulusLength: 3072 })
-      : generateKeyPairSync('ec', { namedCurve: curveFor(alg) as string });
+  const pair = family === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 3072 }) : generateKeyPairSync('ec', { namedCurve: curveFor(alg) as string });
   const id = keyId ?? `${alg.toLowerCase()}-${keyFingerprint(pair.publicKey).slice(0, 12)}`;
   return {
     algorithm: alg,

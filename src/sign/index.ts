@@ -14,3 +14,5 @@ export { generateKeyMaterial, writeKeyFiles } from './generate.js';
 export type { GeneratedKey, KeyFiles } from './generate.js';
 export { describeKeySource, readKeyMaterial } from './material.js';
 export type { KeySource } from './material.js';
+export { prepareDefinitionSigning } from './definition-signer.js';
+export type { DefinitionSigningSettings } from './definition-signer.js';

@@ -3,10 +3,7 @@ import { AppError } from '../core/index.js';
 import { isHmac, type SigningAlgorithm } from './algorithms.js';
 
 /** Where key material comes from. Secrets are never taken from a command line or a config value. */
-export type KeySource =
-  | { readonly file: string }
-  | { readonly secretFile: string }
-  | { readonly secretEnv: string };
+export type KeySource = { readonly file: string } | { readonly secretFile: string } | { readonly secretEnv: string };
 
 /** Describes a source for messages: a file name or a variable name, never the material. */
 export function describeKeySource(source: KeySource): string {
@@ -30,7 +27,8 @@ export async function readKeyMaterial(
   if (!('file' in source) && !hmac) throw new AppError('USAGE', `${alg} needs a PEM key file, not a shared secret`);
   if ('secretEnv' in source) {
     const value = env[source.secretEnv];
-    if (value === undefined || value === '') throw new AppError('KEY_INVALID', `${label ?? `environment variable ${source.secretEnv}`}: the variable is not set or empty`);
+    if (value === undefined || value === '')
+      throw new AppError('KEY_INVALID', `${label ?? `environment variable ${source.secretEnv}`}: the variable is not set or empty`);
     return new TextEncoder().encode(value);
   }
   const path = 'file' in source ? source.file : source.secretFile;

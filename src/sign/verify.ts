@@ -116,7 +116,8 @@ function headerKeyId(header: string): string {
   } catch (err) {
     throw invalid(`failed to extract key ID from headers: ${messageOf(err)}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('failed to extract key ID from headers: header is not a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw invalid('failed to extract key ID from headers: header is not a JSON object');
   const kid = (parsed as Record<string, unknown>)['kid'];
   if (kid === undefined) return '';
   if (typeof kid !== 'string') throw invalid('failed to extract key ID from headers: kid is not a string');

@@ -2,9 +2,7 @@ import { AppError, messageOf } from '../core/index.js';
 import type { Store } from './types.js';
 
 /** Where the store lives: the embedded file (default) or a PostgreSQL database. */
-export type StoreConfig =
-  | { readonly driver: 'sqlite'; readonly path: string }
-  | { readonly driver: 'postgres'; readonly url: string };
+export type StoreConfig = { readonly driver: 'sqlite'; readonly path: string } | { readonly driver: 'postgres'; readonly url: string };
 
 /** Opens the store and brings its schema up to date; drivers are imported only when used. */
 export async function openStore(config: StoreConfig): Promise<Store> {

@@ -72,7 +72,15 @@ export class PostgresStore implements Store {
        VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
        ON CONFLICT (id) DO UPDATE SET labels = excluded.labels, opa_version = excluded.opa_version,
          partition_name = excluded.partition_name, auth = excluded.auth, last_seen = excluded.last_seen, state = excluded.state`,
-      [text(r.agentId), jsonb(r.labels), r.opaVersion === undefined ? null : text(r.opaVersion), r.partition === undefined ? null : text(r.partition), r.auth ? jsonb(r.auth) : null, r.receivedAt.getTime(), jsonb(r.state)],
+      [
+        text(r.agentId),
+        jsonb(r.labels),
+        r.opaVersion === undefined ? null : text(r.opaVersion),
+        r.partition === undefined ? null : text(r.partition),
+        r.auth ? jsonb(r.auth) : null,
+        r.receivedAt.getTime(),
+        jsonb(r.state),
+      ],
     );
   }
 
@@ -80,9 +88,18 @@ export class PostgresStore implements Store {
   async recordDecisions(records: readonly DecisionRecord[], receivedAt: Date): Promise<number> {
     if (records.length === 0) return 0;
     const rows = records.map((d) => ({
-      decision_id: d.decisionId ?? null, agent_id: d.agentId, ts: d.timestamp.getTime(), received_at: receivedAt.getTime(),
-      path: d.path ?? null, revision: d.revision ?? null, bundles: d.bundles ?? null, labels: d.labels,
-      input: d.input, result: d.result, rest: d.rest, auth: d.auth ?? null,
+      decision_id: d.decisionId ?? null,
+      agent_id: d.agentId,
+      ts: d.timestamp.getTime(),
+      received_at: receivedAt.getTime(),
+      path: d.path ?? null,
+      revision: d.revision ?? null,
+      bundles: d.bundles ?? null,
+      labels: d.labels,
+      input: d.input,
+      result: d.result,
+      rest: d.rest,
+      auth: d.auth ?? null,
     }));
     await this.pool.query(
       `INSERT INTO decisions (decision_id, agent_id, ts, received_at, path, revision, bundles, labels, input, result, rest, auth)
@@ -105,10 +122,9 @@ export class PostgresStore implements Store {
   }
 
   async latestScans(digests: readonly string[]): Promise<ScanRecord[]> {
-    const { rows } = await this.pool.query<ScanRow>(
-      `SELECT DISTINCT ON (digest) * FROM scans WHERE digest = ANY($1::text[]) ORDER BY digest, seq DESC`,
-      [digests],
-    );
+    const { rows } = await this.pool.query<ScanRow>(`SELECT DISTINCT ON (digest) * FROM scans WHERE digest = ANY($1::text[]) ORDER BY digest, seq DESC`, [
+      digests,
+    ]);
     return rows.map(toScan);
   }
 
@@ -137,7 +153,17 @@ export class PostgresStore implements Store {
   async createToken(t: TokenRecord): Promise<void> {
     await this.pool.query(
       'INSERT INTO tokens (id, name, hash, agent, grp, bundles, scopes, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      [t.id, t.name, t.hash, t.agent ?? null, t.group ?? null, JSON.stringify(t.bundles), JSON.stringify(t.scopes), t.createdAt.getTime(), t.revokedAt?.getTime() ?? null],
+      [
+        t.id,
+        t.name,
+        t.hash,
+        t.agent ?? null,
+        t.group ?? null,
+        JSON.stringify(t.bundles),
+        JSON.stringify(t.scopes),
+        t.createdAt.getTime(),
+        t.revokedAt?.getTime() ?? null,
+      ],
     );
   }
 

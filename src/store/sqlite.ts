@@ -43,10 +43,12 @@ export class SqliteStore implements Store {
 
   private migrate(): void {
     const current = this.db.pragma('user_version', { simple: true }) as number;
-    this.db.transaction(() => {
-      SQLITE_MIGRATIONS.slice(current).forEach((sql) => this.db.exec(sql));
-      this.db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        SQLITE_MIGRATIONS.slice(current).forEach((sql) => this.db.exec(sql));
+        this.db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
+      })
+      .immediate();
   }
 
   async recordStatus(r: StatusRecord): Promise<void> {
@@ -66,9 +68,18 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       for (const d of records) {
         this.insertDecision.run(
-          d.decisionId ?? null, d.agentId, d.timestamp.getTime(), at, d.path ?? null, d.revision ?? null,
-          optionalJson(d.bundles), JSON.stringify(d.labels), optionalJson(d.input),
-          d.result === undefined ? null : canonicalJson(d.result), JSON.stringify(d.rest), optionalJson(d.auth),
+          d.decisionId ?? null,
+          d.agentId,
+          d.timestamp.getTime(),
+          at,
+          d.path ?? null,
+          d.revision ?? null,
+          optionalJson(d.bundles),
+          JSON.stringify(d.labels),
+          optionalJson(d.input),
+          d.result === undefined ? null : canonicalJson(d.result),
+          JSON.stringify(d.rest),
+          optionalJson(d.auth),
         );
       }
     })();
@@ -115,7 +126,17 @@ export class SqliteStore implements Store {
   async createToken(t: TokenRecord): Promise<void> {
     this.db
       .prepare('INSERT INTO tokens (id, name, hash, agent, grp, bundles, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(t.id, t.name, t.hash, t.agent ?? null, t.group ?? null, JSON.stringify(t.bundles), JSON.stringify(t.scopes), t.createdAt.getTime(), t.revokedAt?.getTime() ?? null);
+      .run(
+        t.id,
+        t.name,
+        t.hash,
+        t.agent ?? null,
+        t.group ?? null,
+        JSON.stringify(t.bundles),
+        JSON.stringify(t.scopes),
+        t.createdAt.getTime(),
+        t.revokedAt?.getTime() ?? null,
+      );
   }
 
   async findToken(id: string): Promise<TokenRecord | undefined> {

@@ -18,7 +18,10 @@ describe('diffData', () => {
 
   it('escapes keys the way OPA unescapes patch paths', () => {
     const ops = diffData({}, { 'a/b': 1, 'c~d': 2, 'e%f': 3 }, '');
-    assert.deepEqual(ops.map((o) => o.path), ['/a~1b', '/c~0d', '/e%25f']);
+    assert.deepEqual(
+      ops.map((o) => o.path),
+      ['/a~1b', '/c~0d', '/e%25f'],
+    );
   });
 
   it('finds nothing to do for equal documents', () => {
@@ -31,7 +34,10 @@ describe('deltaBundle', () => {
     const delta = deltaBundle(bundle('r1', { app: { tags: ['latest'] } }), bundle('r2', { app: { tags: ['latest', 'dev'] } }));
     assert.ok(delta);
     const files = readTarGz(delta);
-    assert.deepEqual(files.map((f) => f.path), ['/.manifest', '/patch.json']);
+    assert.deepEqual(
+      files.map((f) => f.path),
+      ['/.manifest', '/patch.json'],
+    );
     const manifest = JSON.parse(Buffer.from(files[0]!.bytes).toString());
     assert.equal(manifest.revision, 'r2');
     assert.deepEqual(manifest.roots, ['app']);

@@ -26,8 +26,11 @@ describe('writeTarGz', () => {
   it('writes sorted regular files with leading slashes, mode 0644, mtime 0 and no owner', () => {
     const tar = gunzipSync(writeTarGz(files));
     const names: string[] = [];
-    for (let off = 0; off + 512 <= tar.length; ) {
-      const name = tar.subarray(off, off + 100).toString('utf8').replace(/\0.*$/s, '');
+    for (let off = 0; off + 512 <= tar.length;) {
+      const name = tar
+        .subarray(off, off + 100)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
       if (name === '') break;
       names.push(name);
       const octal = (start: number, end: number) => parseInt(tar.subarray(start, end).toString().replace(/[\0 ]/g, ''), 8);
@@ -35,7 +38,14 @@ describe('writeTarGz', () => {
       assert.equal(tar[off + 156], 0x30, `${name} type`);
       assert.equal(octal(off + 136, off + 148), 0, `${name} mtime`);
       assert.equal(octal(off + 108, off + 116), 0, `${name} uid`);
-      assert.equal(tar.subarray(off + 265, off + 297).toString().replace(/\0/g, ''), '', `${name} uname`);
+      assert.equal(
+        tar
+          .subarray(off + 265, off + 297)
+          .toString()
+          .replace(/\0/g, ''),
+        '',
+        `${name} uname`,
+      );
       const size = parseInt(tar.subarray(off + 124, off + 135).toString(), 8);
       off += 512 + Math.ceil(size / 512) * 512;
     }
@@ -45,7 +55,10 @@ describe('writeTarGz', () => {
   it('round-trips through the reader, long names included', () => {
     const long = `/${'deep/'.repeat(60)}policy.rego`;
     const back = readTarGz(writeTarGz([...files, file(long, 'package deep\n')]));
-    assert.deepEqual(back.map((f) => f.path), ['/.manifest', '/a/data.json', long, '/z.rego']);
+    assert.deepEqual(
+      back.map((f) => f.path),
+      ['/.manifest', '/a/data.json', long, '/z.rego'],
+    );
     assert.equal(Buffer.from(back[2]!.bytes).toString(), 'package deep\n');
   });
 });
@@ -53,13 +66,27 @@ describe('writeTarGz', () => {
 describe('readTarGz rejects hostile archives', () => {
   const cases: [string, Uint8Array, RegExp][] = [
     ['symlink', rawTarGz([{ path: '/data.json', type: 'SymbolicLink', linkpath: '/etc/passwd' }]), /SymbolicLink entry/],
-    ['hardlink', rawTarGz([{ path: '/a.rego', body: 'x' }, { path: '/b.rego', type: 'Link', linkpath: '/a.rego' }]), /Link entry/],
+    [
+      'hardlink',
+      rawTarGz([
+        { path: '/a.rego', body: 'x' },
+        { path: '/b.rego', type: 'Link', linkpath: '/a.rego' },
+      ]),
+      /Link entry/,
+    ],
     ['device', rawTarGz([{ path: '/dev', type: 'CharacterDevice' }]), /CharacterDevice entry/],
     ['dot-dot', rawTarGz([{ path: '/../../etc/x.rego', body: 'x' }]), /not a plain relative path/],
     ['inner dot-dot', rawTarGz([{ path: '/a/../../x.rego', body: 'x' }]), /not a plain relative path/],
     ['double slash absolute', rawTarGz([{ path: '//etc/x.rego', body: 'x' }]), /not a plain relative path/],
     ['backslash', rawTarGz([{ path: '/a\\..\\x.rego', body: 'x' }]), /not a plain relative path/],
-    ['duplicate', rawTarGz([{ path: '/a.rego', body: 'x' }, { path: 'a.rego', body: 'y' }]), /more than once/],
+    [
+      'duplicate',
+      rawTarGz([
+        { path: '/a.rego', body: 'x' },
+        { path: 'a.rego', body: 'y' },
+      ]),
+      /more than once/,
+    ],
     ['truncated', truncated(), /truncated|not valid gzip/],
     ['not gzip', enc.encode('plain text'), /not valid gzip/],
     ['no end marker', rawTarGz([{ path: '/a.rego', body: 'x' }], { end: false }), /truncated/],
@@ -71,7 +98,10 @@ describe('readTarGz rejects hostile archives', () => {
   it('a gzip bomb stops at the ratio limit', () => {
     const bomb = rawTarGz([{ path: '/data.json', body: new Uint8Array(64 * 1024 * 1024) }]);
     assert.ok(bomb.byteLength < 128 * 1024);
-    assert.throws(() => readTarGz(bomb), (err: Error & { code?: string }) => err.code === 'BUNDLE_TOO_LARGE');
+    assert.throws(
+      () => readTarGz(bomb),
+      (err: Error & { code?: string }) => err.code === 'BUNDLE_TOO_LARGE',
+    );
   });
 
   it('a file over the per-file limit is refused before it is read', () => {
@@ -85,8 +115,16 @@ describe('readTarGz rejects hostile archives', () => {
   });
 
   it('directories are skipped like OPA does', () => {
-    const files = readTarGz(rawTarGz([{ path: '/a/', type: 'Directory' }, { path: '/a/x.rego', body: 'package a' }]));
-    assert.deepEqual(files.map((f) => f.path), ['/a/x.rego']);
+    const files = readTarGz(
+      rawTarGz([
+        { path: '/a/', type: 'Directory' },
+        { path: '/a/x.rego', body: 'package a' },
+      ]),
+    );
+    assert.deepEqual(
+      files.map((f) => f.path),
+      ['/a/x.rego'],
+    );
   });
 });
 

@@ -40,14 +40,22 @@ describe('evaluateDecision', () => {
 
 describe('withSettings', () => {
   const data: Record<string, JsonValue> = {
-    portcullis: { scan: { settings: { severity_rank: 4, rules: { a: 'deny', b: 'warn' }, ports: [22], big: new JsonNumber('12345678901234567890') } }, other: { x: 1 } },
+    portcullis: {
+      scan: { settings: { severity_rank: 4, rules: { a: 'deny', b: 'warn' }, ports: [22], big: new JsonNumber('12345678901234567890') } },
+      other: { x: 1 },
+    },
   };
 
   it('merges objects key by key and replaces everything else, leaving the bundle data untouched', () => {
     const merged = withSettings(data, { rules: { b: 'off' }, ports: [2375] }, 'override.yaml');
     assert.equal(
       canonicalJson(merged),
-      canonicalJson({ portcullis: { scan: { settings: { severity_rank: 4, rules: { a: 'deny', b: 'off' }, ports: [2375], big: new JsonNumber('12345678901234567890') } }, other: { x: 1 } } }),
+      canonicalJson({
+        portcullis: {
+          scan: { settings: { severity_rank: 4, rules: { a: 'deny', b: 'off' }, ports: [2375], big: new JsonNumber('12345678901234567890') } },
+          other: { x: 1 },
+        },
+      }),
     );
     assert.deepEqual((data['portcullis'] as { scan: { settings: { rules: unknown } } }).scan.settings.rules, { a: 'deny', b: 'warn' });
   });
@@ -64,7 +72,11 @@ describe('checkRequestFromBody', () => {
 
   it('accepts reports as objects, text or {name, format, content}, and names each input', () => {
     const request = checkRequestFromBody(
-      { reports: [{ SchemaVersion: 2 }, '{"matches": []}', { name: 'grype.json', format: 'grype', content: { matches: [] } }], dockerfile: 'FROM x\n', metadata: { namespace: 'prod' } },
+      {
+        reports: [{ SchemaVersion: 2 }, '{"matches": []}', { name: 'grype.json', format: 'grype', content: { matches: [] } }],
+        dockerfile: 'FROM x\n',
+        metadata: { namespace: 'prod' },
+      },
       now,
     );
     assert.deepEqual(
@@ -82,12 +94,25 @@ describe('checkRequestFromBody', () => {
 
   it('applies the body-level format to reports without their own', () => {
     const request = checkRequestFromBody({ reports: ['{}', { content: '{}', format: 'grype' }], format: 'trivy', now: NOW }, now);
-    assert.deepEqual(request.reports?.map((r) => ('format' in r ? r.format : undefined)), ['trivy', 'grype']);
+    assert.deepEqual(
+      request.reports?.map((r) => ('format' in r ? r.format : undefined)),
+      ['trivy', 'grype'],
+    );
     assert.equal(request.now, NOW);
   });
 
   it('names every wrong field with REQUEST_INVALID', () => {
-    for (const body of [null, [], 'x', { reports: {} }, { reports: [1] }, { dockerfile: 3 }, { now: 5 }, { extra: true }, { reports: [{ content: 'x', extra: 1 }] }]) {
+    for (const body of [
+      null,
+      [],
+      'x',
+      { reports: {} },
+      { reports: [1] },
+      { dockerfile: 3 },
+      { now: 5 },
+      { extra: true },
+      { reports: [{ content: 'x', extra: 1 }] },
+    ]) {
       assert.throws(() => checkRequestFromBody(body, now), isCode('REQUEST_INVALID'), JSON.stringify(body));
     }
   });

@@ -55,8 +55,14 @@ describe('portcullis check', () => {
     // The fixture settings except lodash CVE-2020-8203 until 2099 and hold an expired exception.
     assert.ok(report.exceptions.every((e: { id: string }) => e.id === 'CVE-2020-8203'));
     assert.ok(report.exceptions.length > 0);
-    assert.deepEqual(report.expired_exceptions.map((e: { id: string }) => e.id), ['CVE-2019-10744']);
-    assert.ok(report.violations.some((v: { id: string }) => v.id === 'CVE-2019-10744'), 'an expired exception no longer applies');
+    assert.deepEqual(
+      report.expired_exceptions.map((e: { id: string }) => e.id),
+      ['CVE-2019-10744'],
+    );
+    assert.ok(
+      report.violations.some((v: { id: string }) => v.id === 'CVE-2019-10744'),
+      'an expired exception no longer applies',
+    );
   });
 
   it('denies exactly the fixable HIGH and CRITICAL findings of the report, less the excepted one', () => {
@@ -70,7 +76,9 @@ describe('portcullis check', () => {
         if (severe && v.FixedVersion && !excepted) expected.add(`${v.VulnerabilityID} ${v.PkgName} ${v.InstalledVersion}`);
       }
     }
-    const denied = new Set<string>(reportOf(run).violations.map((v: { id: string; package: string; installed_version: string }) => `${v.id} ${v.package} ${v.installed_version}`));
+    const denied = new Set<string>(
+      reportOf(run).violations.map((v: { id: string; package: string; installed_version: string }) => `${v.id} ${v.package} ${v.installed_version}`),
+    );
     assert.deepEqual([...denied].sort(), [...expected].sort());
   });
 
@@ -78,7 +86,10 @@ describe('portcullis check', () => {
     const run = check(['--bundle', bundle, '--report', JUICE_SHOP, '--dockerfile', DOCKERFILE, '-o', 'sarif']);
     assert.equal(run.status, 1, run.stderr);
     assert.equal(sarifErrors(run.stdout), '');
-    const results = reportOf(run).runs[0].results as { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[] }[];
+    const results = reportOf(run).runs[0].results as {
+      ruleId: string;
+      locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[];
+    }[];
     const root = results.find((r) => r.ruleId === 'run_as_root');
     assert.ok(root);
     assert.match(root.locations[0]!.physicalLocation.artifactLocation.uri, /conftest__examples-docker__Dockerfile$/);
@@ -153,7 +164,10 @@ describe('portcullis check', () => {
     await copyFile(bundle, join(project, 'dist', 'bundles', 'image-scan.tar.gz'));
     const run = check(['--report', CLEAN, '--dockerfile', DOCKERFILE, '-o', 'json'], project);
     assert.equal(run.status, 1, run.stderr);
-    assert.deepEqual(reportOf(run).violations.map((v: { rule: string }) => v.rule), ['run_as_root']);
+    assert.deepEqual(
+      reportOf(run).violations.map((v: { rule: string }) => v.rule),
+      ['run_as_root'],
+    );
     if (!existsSync(join(REPO, 'dist', 'bundles', 'image-scan.tar.gz'))) {
       const none = check(['--report', CLEAN], scratch);
       assert.equal(none.status, 2, none.stderr);
@@ -164,7 +178,10 @@ describe('portcullis check', () => {
   it('compiles --policies DIR with the real opa', () => {
     const run = check(['--policies', FIXTURE_POLICIES, '--report', CLEAN, '--dockerfile', DOCKERFILE, '-o', 'json'], scratch);
     assert.equal(run.status, 1, run.stderr);
-    assert.deepEqual(reportOf(run).violations.map((v: { rule: string }) => v.rule), ['run_as_root']);
+    assert.deepEqual(
+      reportOf(run).violations.map((v: { rule: string }) => v.rule),
+      ['run_as_root'],
+    );
   });
 
   it('exits 2 on usage and input errors, with a message and no stack trace', async () => {

@@ -36,14 +36,20 @@ describe('buildBundles with the real opa', () => {
     assert.equal(result.name, 'image-policy');
     assert.match(result.revision, /^[0-9a-f]{16}$/);
     const bundle = loadBundle(await readFile(result.path));
-    assert.deepEqual(bundle.files.map((f) => f.path), ['/.manifest', '/data.json', '/policies/image/pinned.rego', '/policy.wasm']);
+    assert.deepEqual(
+      bundle.files.map((f) => f.path),
+      ['/.manifest', '/data.json', '/policies/image/pinned.rego', '/policy.wasm'],
+    );
     assert.equal(bundle.manifest.revision, result.revision);
     assert.deepEqual(bundle.manifest.roots, ['portcullis/image']);
     assert.equal(bundle.manifest.rego_version, 1);
-    assert.deepEqual(bundle.manifest.wasm?.map((w) => [w.entrypoint, w.module]), [
-      ['portcullis/image/pinned/deny', '/policy.wasm'],
-      ['portcullis/image/pinned/allow', '/policy.wasm'],
-    ]);
+    assert.deepEqual(
+      bundle.manifest.wasm?.map((w) => [w.entrypoint, w.module]),
+      [
+        ['portcullis/image/pinned/deny', '/policy.wasm'],
+        ['portcullis/image/pinned/allow', '/policy.wasm'],
+      ],
+    );
     const dataText = Buffer.from(bundle.files[1]!.bytes).toString();
     assert.equal(dataText, canonicalJson(JSON.parse(dataText)), 'data.json is in canonical form');
     assert.deepEqual(JSON.parse(dataText).portcullis.image.settings.mutable_tags.slice(0, 2), ['latest', 'staging']);
@@ -120,7 +126,11 @@ describe('buildBundles validation before compiling', () => {
     const def = join(project, 'bundles/image-policy.yaml');
     await writeFile(def, (await readFile(def, 'utf8')).replace('entrypoints:', 'entrypoint:'));
     await assert.rejects(buildBundles(options(project, noCompiler)), (err: AppError) => {
-      return err.code === 'DEFINITION_INVALID' && /additional properties 'entrypoint'/.test(err.message) && /must have required property 'entrypoints'/.test(err.message);
+      return (
+        err.code === 'DEFINITION_INVALID' &&
+        /additional properties 'entrypoint'/.test(err.message) &&
+        /must have required property 'entrypoints'/.test(err.message)
+      );
     });
   });
 

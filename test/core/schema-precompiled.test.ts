@@ -11,6 +11,9 @@ test('a shipped schema is validated with its precompiled code, without loading a
   const { assertNormalizedInput } = await import('../../src/inputs/schemas.js');
   assert.throws(() => assertNormalizedInput({}, 'input.json'), /input\.json is invalid/);
   const loaded = Object.keys(require.cache);
-  assert.ok(loaded.some((f) => f.startsWith(join(packageRoot(), ...PRECOMPILED_DIR))), 'no precompiled validator was loaded');
+  assert.ok(
+    loaded.some((f) => f.startsWith(join(packageRoot(), ...PRECOMPILED_DIR))),
+    'no precompiled validator was loaded',
+  );
   assert.ok(!loaded.some((f) => f.endsWith(join('ajv', 'dist', 'ajv.js'))), 'ajv itself was loaded');
 });

@@ -43,7 +43,12 @@ test('the build precompiled every declared schema and every file in schemas/, an
   await declareShippedSchemas();
   const files = readdirSync(join(packageRoot(), 'schemas')).filter((f) => f.endsWith('.json'));
   const shipped = files.map((f) => JSON.parse(readFileSync(join(packageRoot(), 'schemas', f), 'utf8')) as Schema);
-  const schemas = [...declaredSchemas().slice(before).map((read) => read()), ...shipped];
+  const schemas = [
+    ...declaredSchemas()
+      .slice(before)
+      .map((read) => read()),
+    ...shipped,
+  ];
   assert.ok(schemas.length >= 15, `only ${schemas.length} schemas declared`);
   const samples: unknown[] = [null, [], {}, { unexpected: 1 }, { SchemaVersion: 'two', Results: {} }, { matches: [{}] }, { apiVersion: 1, kind: [] }];
   for (const schema of schemas) {

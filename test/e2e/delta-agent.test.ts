@@ -29,7 +29,10 @@ describe('delta bundles with real OPA agents', () => {
     dir = await mkdtemp(join(tmpdir(), 'portcullis-delta-'));
     await writeFile(join(dir, 'tiny.tar.gz'), tinyBundle('r1'));
     server = await startPortcullis(dir);
-    for (const [name, persist] of [['delta', false], ['persisting', true]] as const) {
+    for (const [name, persist] of [
+      ['delta', false],
+      ['persisting', true],
+    ] as const) {
       const port = await freePort();
       const work = await mkdtemp(join(tmpdir(), `portcullis-delta-${name}-`));
       const config = {
@@ -48,7 +51,12 @@ describe('delta bundles with real OPA agents', () => {
       const child = start(toolchain().opa, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', join(work, 'opa.json'), '--log-level', 'error']);
       agents.push({ name, url: `http://127.0.0.1:${port}`, child });
     }
-    for (const a of agents) await waitFor(async () => ((await value(a.url)) === 'r1' ? true : undefined), 30_000, () => a.child.output());
+    for (const a of agents)
+      await waitFor(
+        async () => ((await value(a.url)) === 'r1' ? true : undefined),
+        30_000,
+        () => a.child.output(),
+      );
   });
 
   after(async () => {
@@ -60,7 +68,12 @@ describe('delta bundles with real OPA agents', () => {
     const snapshotsBefore = await deliveries('snapshot');
     for (const revision of ['r2', 'r3']) {
       await writeFileAtomic(join(dir, 'tiny.tar.gz'), tinyBundle(revision));
-      for (const a of agents) await waitFor(async () => ((await value(a.url)) === revision ? true : undefined), 20_000, () => a.child.output());
+      for (const a of agents)
+        await waitFor(
+          async () => ((await value(a.url)) === revision ? true : undefined),
+          20_000,
+          () => a.child.output(),
+        );
     }
     assert.equal(await deliveries('delta'), 2, 'one delta per publish, for the non-persisting agent');
     assert.equal((await deliveries('snapshot')) - snapshotsBefore, 2, 'one snapshot per publish, for the persisting agent');

@@ -44,10 +44,18 @@ describe('wasm decisions equal OPA topdown decisions', () => {
   async function opaEval(input: unknown): Promise<{ deny: unknown[]; allow: boolean }> {
     const inputFile = join(project, 'input.json');
     await writeFile(inputFile, JSON.stringify(input));
-    const run = await runOpa(
-      toolchain().opa,
-      ['eval', '--format', 'json', '-d', join(project, 'policies/image/pinned.rego'), '-d', dataFile, '-i', inputFile, 'data.portcullis.image.pinned'],
-    );
+    const run = await runOpa(toolchain().opa, [
+      'eval',
+      '--format',
+      'json',
+      '-d',
+      join(project, 'policies/image/pinned.rego'),
+      '-d',
+      dataFile,
+      '-i',
+      inputFile,
+      'data.portcullis.image.pinned',
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const value = JSON.parse(run.stdout).result[0].expressions[0].value as { deny: unknown[]; allow: boolean };
     return value;

@@ -25,7 +25,8 @@ describe('agents bootstrapped only by discovery', () => {
   const cli = async (...args: string[]) => (await promisify(execFile)(process.execPath, [CLI, ...args], { cwd: dir })).stdout;
   const token = async (...args: string[]) =>
     (JSON.parse(await cli('tokens', 'create', '--json', '--config', join(dir, 'portcullis.json'), ...args)) as { token: string }).token;
-  const api = async <T>(path: string): Promise<T> => (await (await fetch(`${server.url}${path}`, { headers: { Authorization: `Bearer ${admin}` } })).json()) as T;
+  const api = async <T>(path: string): Promise<T> =>
+    (await (await fetch(`${server.url}${path}`, { headers: { Authorization: `Bearer ${admin}` } })).json()) as T;
   const activeRevision = async (url: string, bundle: string) => {
     const res = await fetch(`${url}/v1/status`).catch(() => undefined);
     if (!res?.ok) return undefined;
@@ -58,16 +59,39 @@ describe('agents bootstrapped only by discovery', () => {
       fleet: {
         discovery: { signing: { key: 'discovery.key.pem', algorithm: 'RS256', keyid: 'discovery' } },
         groups: [
-          { name: 'prod', labels: { env: 'prod' }, bundles: ['prod-policy'], keyid: 'bundles-2026', long_polling_timeout_seconds: 20, polling: { min_delay_seconds: 120, max_delay_seconds: 180 } },
+          {
+            name: 'prod',
+            labels: { env: 'prod' },
+            bundles: ['prod-policy'],
+            keyid: 'bundles-2026',
+            long_polling_timeout_seconds: 20,
+            polling: { min_delay_seconds: 120, max_delay_seconds: 180 },
+          },
           // No pinned key id: the agent takes it from the token's kid, and still refuses unsigned bundles.
-          { name: 'dev', labels: { env: 'dev' }, bundles: ['dev-policy'], long_polling_timeout_seconds: 20, polling: { min_delay_seconds: 120, max_delay_seconds: 180 } },
+          {
+            name: 'dev',
+            labels: { env: 'dev' },
+            bundles: ['dev-policy'],
+            long_polling_timeout_seconds: 20,
+            polling: { min_delay_seconds: 120, max_delay_seconds: 180 },
+          },
         ],
       },
     };
     await writeFile(join(dir, 'portcullis.json'), JSON.stringify(config));
     admin = await token('--name', 'ops', '--scopes', 'admin');
     const child = start(process.execPath, [CLI, 'serve', '--config', join(dir, 'portcullis.json'), '--listen', '127.0.0.1:0'], { cwd: dir });
-    const url = await waitFor(() => /"url":"([^"]+)"/.exec(child.output().split('\n').find((l) => l.includes('"msg":"listening"')) ?? '')?.[1], 15_000, () => child.output());
+    const url = await waitFor(
+      () =>
+        /"url":"([^"]+)"/.exec(
+          child
+            .output()
+            .split('\n')
+            .find((l) => l.includes('"msg":"listening"')) ?? '',
+        )?.[1],
+      15_000,
+      () => child.output(),
+    );
     server = { ...child, url };
     for (const [i, env] of ['prod', 'dev', 'prod'].entries()) {
       const port = await freePort();
@@ -84,7 +108,11 @@ describe('agents bootstrapped only by discovery', () => {
     }
     for (const a of agents) {
       const bundle = a.labels['env'] === 'prod' ? 'prod-policy' : 'dev-policy';
-      await waitFor(async () => ((await activeRevision(a.url, bundle)) ? true : undefined), 30_000, () => a.child.output() + server.output());
+      await waitFor(
+        async () => ((await activeRevision(a.url, bundle)) ? true : undefined),
+        30_000,
+        () => a.child.output() + server.output(),
+      );
     }
   });
 
@@ -106,7 +134,11 @@ describe('agents bootstrapped only by discovery', () => {
   it('pushes a new signed revision to every agent of the group through long polling', async () => {
     await publish('prod-policy', 'p2', 'prodp');
     for (const a of agents.filter((x) => x.labels['env'] === 'prod')) {
-      await waitFor(async () => ((await activeRevision(a.url, 'prod-policy')) === 'p2' ? true : undefined), 20_000, () => a.child.output());
+      await waitFor(
+        async () => ((await activeRevision(a.url, 'prod-policy')) === 'p2' ? true : undefined),
+        20_000,
+        () => a.child.output(),
+      );
     }
     const dev = agents.find((x) => x.labels['env'] === 'dev')!;
     assert.equal(await activeRevision(dev.url, 'dev-policy'), 'd1');
@@ -114,22 +146,33 @@ describe('agents bootstrapped only by discovery', () => {
 
   it('shows the agents, their groups and active revisions, and their decisions on the server', async () => {
     type View = { labels: Record<string, string>; bundles: Record<string, { active_revision?: string }> };
-    const view = await waitFor(async () => {
-      const all = (await api<{ agents: View[] }>('/v1/agents')).agents;
-      const prod = all.filter((a) => a.labels['portcullis_group'] === 'prod');
-      return all.length === 3 && prod.length === 2 && prod.every((a) => a.bundles['prod-policy']?.active_revision === 'p2') ? all : undefined;
-    }, 20_000, () => server.output());
+    const view = await waitFor(
+      async () => {
+        const all = (await api<{ agents: View[] }>('/v1/agents')).agents;
+        const prod = all.filter((a) => a.labels['portcullis_group'] === 'prod');
+        return all.length === 3 && prod.length === 2 && prod.every((a) => a.bundles['prod-policy']?.active_revision === 'p2') ? all : undefined;
+      },
+      20_000,
+      () => server.output(),
+    );
     assert.deepEqual(view.map((a) => a.labels['name']).sort(), ['agent-0', 'agent-1', 'agent-2']);
     for (const a of agents) {
-      const res = await fetch(`${a.url}/v1/data/${a.labels['env'] === 'prod' ? 'prodp' : 'devp'}/allow`, { method: 'POST', body: JSON.stringify({ input: { who: a.labels['env'] } }) });
+      const res = await fetch(`${a.url}/v1/data/${a.labels['env'] === 'prod' ? 'prodp' : 'devp'}/allow`, {
+        method: 'POST',
+        body: JSON.stringify({ input: { who: a.labels['env'] } }),
+      });
       const body = (await res.json()) as { result: unknown; decision_id?: string };
       assert.equal(body.result, true);
       assert.match(body.decision_id ?? '', /^[0-9a-f-]{36}$/, 'decision logging is on, so OPA gives a decision id');
     }
-    const decisions = await waitFor(async () => {
-      const r = await api<{ decisions: { labels: Record<string, string> }[] }>('/v1/decisions?label.portcullis_group=prod');
-      return r.decisions.length >= 2 ? r.decisions : undefined;
-    }, 30_000, () => server.output());
+    const decisions = await waitFor(
+      async () => {
+        const r = await api<{ decisions: { labels: Record<string, string> }[] }>('/v1/decisions?label.portcullis_group=prod');
+        return r.decisions.length >= 2 ? r.decisions : undefined;
+      },
+      30_000,
+      () => server.output(),
+    );
     assert.ok(decisions.every((d) => d.labels['env'] === 'prod'));
     const metrics = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${admin}` } })).text();
     assert.ok(Number(/portcullis_ingested_total\{kind="decisions"\} (\d+)/.exec(metrics)?.[1]) >= 2, 'ingested decisions are counted');

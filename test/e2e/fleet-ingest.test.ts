@@ -35,10 +35,21 @@ describe('a fleet of real OPA agents reports status and decisions to portcullis'
     assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
     return (await res.json()) as T;
   };
-  type AgentView = { id: string; labels: Record<string, string>; opa_version?: string; bundles: Record<string, { active_revision?: string }>; auth?: { agent?: string } };
+  type AgentView = {
+    id: string;
+    labels: Record<string, string>;
+    opa_version?: string;
+    bundles: Record<string, { active_revision?: string }>;
+    auth?: { agent?: string };
+  };
   type Decisions = { decisions: { decision_id: string; labels: Record<string, string>; input: { user: string } }[] };
   const fleet = () => api<{ agents: AgentView[] }>('/v1/agents').then((r) => r.agents);
-  const agentStatus = async (a: Agent) => ((await (await fetch(`${a.url}/v1/status`)).json()) as { result: { bundles: Record<string, { active_revision?: string; http_code?: number; message?: string }> } }).result;
+  const agentStatus = async (a: Agent) =>
+    (
+      (await (await fetch(`${a.url}/v1/status`)).json()) as {
+        result: { bundles: Record<string, { active_revision?: string; http_code?: number; message?: string }> };
+      }
+    ).result;
   const decide = async (a: Agent, user: string) => {
     const res = await fetch(`${a.url}/v1/data/tiny/allow`, { method: 'POST', body: JSON.stringify({ input: { user, images: ['nginx:1.27'] } }) });
     assert.equal(((await res.json()) as { result: unknown }).result, true);
@@ -54,7 +65,10 @@ describe('a fleet of real OPA agents reports status and decisions to portcullis'
     admin = (JSON.parse(await cli('tokens', 'create', '--name', 'ops', '--scopes', 'admin', '--json', '--config', config)) as { token: string }).token;
     server = await startServer();
     for (const name of ['edge-1', 'edge-2', 'edge-3']) {
-      const created = JSON.parse(await cli('tokens', 'create', '--name', name, '--agent', name, '--bundles', 'tiny', '--json', '--config', config)) as { token: string; id: string };
+      const created = JSON.parse(await cli('tokens', 'create', '--name', name, '--agent', name, '--bundles', 'tiny', '--json', '--config', config)) as {
+        token: string;
+        id: string;
+      };
       const port = await freePort();
       const opaConfig = {
         labels: { name, region: 'eu' },
@@ -64,11 +78,24 @@ describe('a fleet of real OPA agents reports status and decisions to portcullis'
         decision_logs: { service: 'portcullis', reporting: { min_delay_seconds: 1, max_delay_seconds: 1 } },
       };
       await writeFile(join(dir, `${name}.json`), JSON.stringify(opaConfig));
-      const child = start(toolchain().opa, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', join(dir, `${name}.json`), '--log-level', 'error']);
+      const child = start(toolchain().opa, [
+        'run',
+        '--server',
+        '--addr',
+        `127.0.0.1:${port}`,
+        '--config-file',
+        join(dir, `${name}.json`),
+        '--log-level',
+        'error',
+      ]);
       agents.push({ name, url: `http://127.0.0.1:${port}`, tokenId: created.id, child });
     }
     for (const a of agents) {
-      await waitFor(async () => ((await fetch(`${a.url}/health?bundles`).catch(() => undefined))?.status === 200 ? true : undefined), 30_000, () => a.child.output() + server.output());
+      await waitFor(
+        async () => ((await fetch(`${a.url}/health?bundles`).catch(() => undefined))?.status === 200 ? true : undefined),
+        30_000,
+        () => a.child.output() + server.output(),
+      );
     }
   });
 
@@ -78,10 +105,14 @@ describe('a fleet of real OPA agents reports status and decisions to portcullis'
   });
 
   it('shows every agent with its labels, OPA version and active revision in GET /v1/agents', async () => {
-    const view = await waitFor(async () => {
-      const all = await fleet();
-      return all.length === 3 && all.every((a) => a.bundles['tiny']?.active_revision === 'r1') ? all : undefined;
-    }, 20_000, () => server.output());
+    const view = await waitFor(
+      async () => {
+        const all = await fleet();
+        return all.length === 3 && all.every((a) => a.bundles['tiny']?.active_revision === 'r1') ? all : undefined;
+      },
+      20_000,
+      () => server.output(),
+    );
     assert.deepEqual(view.map((a) => a.labels['name']).sort(), ['edge-1', 'edge-2', 'edge-3']);
     assert.deepEqual(view.map((a) => a.auth?.agent).sort(), ['edge-1', 'edge-2', 'edge-3']);
     assert.ok(view.every((a) => a.opa_version && a.labels['region'] === 'eu'));
@@ -89,10 +120,14 @@ describe('a fleet of real OPA agents reports status and decisions to portcullis'
 
   it("stores each agent's decisions, found by label, input, path, result and revision", async () => {
     for (const a of agents) for (const i of [1, 2]) await decide(a, `${a.name}-user-${i}`);
-    const all = await waitFor(async () => {
-      const r = await api<Decisions>('/v1/decisions?path=tiny/allow&limit=1000');
-      return r.decisions.length >= 6 ? r : undefined;
-    }, 20_000, () => server.output());
+    const all = await waitFor(
+      async () => {
+        const r = await api<Decisions>('/v1/decisions?path=tiny/allow&limit=1000');
+        return r.decisions.length >= 6 ? r : undefined;
+      },
+      20_000,
+      () => server.output(),
+    );
     assert.equal(all.decisions.length, 6);
     const byLabel = await api<Decisions>('/v1/decisions?label.name=edge-2');
     assert.deepEqual(byLabel.decisions.map((d) => d.input.user).sort(), ['edge-2-user-1', 'edge-2-user-2']);
@@ -112,21 +147,32 @@ describe('a fleet of real OPA agents reports status and decisions to portcullis'
     const after = await api<Decisions>('/v1/decisions?limit=1000');
     const ids = new Set(after.decisions.map((d) => d.decision_id));
     assert.ok(before.decisions.length >= 6);
-    assert.ok(before.decisions.every((d) => ids.has(d.decision_id)), 'every decision stored before the restart is still there');
+    assert.ok(
+      before.decisions.every((d) => ids.has(d.decision_id)),
+      'every decision stored before the restart is still there',
+    );
     assert.deepEqual((await fleet()).map((a) => a.id).sort(), agentsBefore);
   });
 
   it('cuts off an agent whose token is revoked: 401 on its next poll, and no new bundles', async () => {
     const [one, two, revoked] = agents as [Agent, Agent, Agent];
     assert.match(await cli('tokens', 'revoke', revoked.tokenId, '--config', config), /revoked/);
-    const status = await waitFor(async () => {
-      const s = (await agentStatus(revoked)).bundles['tiny'];
-      return s?.http_code === 401 ? s : undefined;
-    }, 15_000, () => revoked.child.output());
+    const status = await waitFor(
+      async () => {
+        const s = (await agentStatus(revoked)).bundles['tiny'];
+        return s?.http_code === 401 ? s : undefined;
+      },
+      15_000,
+      () => revoked.child.output(),
+    );
     assert.match(status.message ?? '', /Unauthorized/);
     await writeFileAtomic(join(dir, 'bundles', 'tiny.tar.gz'), tinyBundle('r2'));
     for (const a of [one, two]) {
-      await waitFor(async () => ((await agentStatus(a)).bundles['tiny']?.active_revision === 'r2' ? true : undefined), 20_000, () => a.child.output());
+      await waitFor(
+        async () => ((await agentStatus(a)).bundles['tiny']?.active_revision === 'r2' ? true : undefined),
+        20_000,
+        () => a.child.output(),
+      );
     }
     await waitFor(async () => ((await fleet()).filter((a) => a.bundles['tiny']?.active_revision === 'r2').length === 2 ? true : undefined), 10_000);
     assert.equal((await agentStatus(revoked)).bundles['tiny']?.active_revision, 'r1');

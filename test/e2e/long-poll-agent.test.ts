@@ -41,7 +41,11 @@ describe('a real OPA agent long-polls portcullis', () => {
     const configFile = join(await mkdtemp(join(tmpdir(), 'portcullis-lp-opa-')), 'opa.json');
     await writeFile(configFile, JSON.stringify(config));
     opa = start(toolchain().opa, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', configFile, '--log-level', 'error']);
-    await waitFor(async () => ((await revision()) === 'r1' ? true : undefined), 30_000, () => opa.output());
+    await waitFor(
+      async () => ((await revision()) === 'r1' ? true : undefined),
+      30_000,
+      () => opa.output(),
+    );
   });
 
   after(async () => {
@@ -52,7 +56,11 @@ describe('a real OPA agent long-polls portcullis', () => {
   it('activates each new revision long before its 120 s polling delay', async () => {
     for (const next of ['r2', 'r3']) {
       await writeFileAtomic(join(dir, 'tiny.tar.gz'), tinyBundle(next));
-      await waitFor(async () => ((await revision()) === next ? true : undefined), 20_000, () => opa.output() + server.output());
+      await waitFor(
+        async () => ((await revision()) === next ? true : undefined),
+        20_000,
+        () => opa.output() + server.output(),
+      );
     }
     const data = await (await fetch(`${opaUrl}/v1/data/tiny/value`)).json();
     assert.deepEqual(data, { result: 'r3' });

@@ -46,10 +46,14 @@ describe('a real OPA agent pulls and decides with portcullis bundles', () => {
     };
     await writeFile(join(project, 'opa.yaml'), JSON.stringify(config));
     opa = start(toolchain().opa, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', join(project, 'opa.yaml'), '--log-level', 'error']);
-    await waitFor(async () => {
-      const res = await fetch(`${opaUrl}/health?bundles`).catch(() => undefined);
-      return res?.status === 200 ? true : undefined;
-    }, 30_000, () => opa.output());
+    await waitFor(
+      async () => {
+        const res = await fetch(`${opaUrl}/health?bundles`).catch(() => undefined);
+        return res?.status === 200 ? true : undefined;
+      },
+      30_000,
+      () => opa.output(),
+    );
   });
 
   after(async () => {
@@ -72,7 +76,11 @@ describe('a real OPA agent pulls and decides with portcullis bundles', () => {
     await writeFile(policy, (await readFile(policy, 'utf8')).replace('is not pinned by a sha256 digest', 'must be pinned by a sha256 digest'));
     const { revision } = build();
     assert.notEqual(revision, before);
-    await waitFor(async () => ((await activeRevision()) === revision ? true : undefined), 20_000, () => opa.output());
+    await waitFor(
+      async () => ((await activeRevision()) === revision ? true : undefined),
+      20_000,
+      () => opa.output(),
+    );
     const [violation] = (await decide('deny', { images: ['nginx:1.27'] })) as { msg: string }[];
     assert.equal(violation?.msg, "image 'nginx:1.27' must be pinned by a sha256 digest");
   });

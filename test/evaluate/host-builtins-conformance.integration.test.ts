@@ -16,7 +16,10 @@ interface Exception {
 
 /** A case needing a builtin that is neither native, the SDK's nor provided here: opa build rejects it. */
 function notProvided(builtin: string): Exception {
-  return { reason: `needs ${builtin}, which portcullis does not provide, so opa build rejects it under tools/opa/capabilities.json`, failsWith: `undefined function ${builtin}` };
+  return {
+    reason: `needs ${builtin}, which portcullis does not provide, so opa build rejects it under tools/opa/capabilities.json`,
+    failsWith: `undefined function ${builtin}`,
+  };
 }
 
 /** Known failures by note. */
@@ -51,7 +54,11 @@ describe('OPA conformance cases for the host builtins', () => {
   });
 
   it('covers every suite', () => {
-    for (const suite of SUITES) assert.ok(cases.some((c) => c.file.startsWith(suite)), `no cases in ${suite}`);
+    for (const suite of SUITES)
+      assert.ok(
+        cases.some((c) => c.file.startsWith(suite)),
+        `no cases in ${suite}`,
+      );
     const notes = new Set(cases.map((c) => c.note));
     for (const note of EXCEPTIONS.keys()) assert.ok(notes.has(note), `exception for an unknown case: ${note}`);
   });

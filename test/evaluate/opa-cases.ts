@@ -47,7 +47,12 @@ export function casesDir(): string {
 /** Every case of the YAML files under `dir` (relative to the v1 cases directory), or of one file. */
 export function loadCases(relative: string): OpaCase[] {
   const path = join(casesDir(), relative);
-  const files = relative.endsWith('.yaml') ? [path] : readdirSync(path).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(path, f));
+  const files = relative.endsWith('.yaml')
+    ? [path]
+    : readdirSync(path)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => join(path, f));
   return files.flatMap((file) => casesOf(file, relative.endsWith('.yaml') ? relative : `${relative}/${file.slice(path.length + 1)}`));
 }
 
@@ -55,7 +60,9 @@ function casesOf(path: string, file: string): OpaCase[] {
   const text = readFileSync(path, 'utf8');
   // Inputs and data as plain JSON numbers (what evaluate() is given); expectations with exact integers.
   const plain = parseAllDocuments(text).flatMap((d) => ((d.toJS() as { cases?: unknown[] } | null)?.cases ?? []) as Record<string, unknown>[]);
-  const exact = parseAllDocuments(text, { intAsBigInt: true }).flatMap((d) => ((d.toJS() as { cases?: unknown[] } | null)?.cases ?? []) as Record<string, unknown>[]);
+  const exact = parseAllDocuments(text, { intAsBigInt: true }).flatMap(
+    (d) => ((d.toJS() as { cases?: unknown[] } | null)?.cases ?? []) as Record<string, unknown>[],
+  );
   return plain.map((c, i) => {
     if ('input_term' in c) throw new Error(`${file}: input_term is not supported`);
     const want = exact[i]?.['want_result'] as Record<string, unknown>[] | undefined;
@@ -67,7 +74,7 @@ function casesOf(path: string, file: string): OpaCase[] {
       ...(c['data'] === undefined ? {} : { data: c['data'] as JsonValue }),
       ...(c['input'] === undefined ? {} : { input: c['input'] as JsonValue }),
       ...(want === undefined ? {} : { wantResult: want }),
-      ...(c['want_error'] === undefined ? {} : { wantError: String(c['want_error']) }),
+      ...(c['want_error'] === undefined ? {} : { wantError: typeof c['want_error'] === 'string' ? c['want_error'] : JSON.stringify(c['want_error']) }),
       strictError: c['strict_error'] === true,
       sortBindings: c['sort_bindings'] === true,
     };
@@ -111,7 +118,18 @@ async function buildAndEvaluate(c: OpaCase, dir: string): Promise<Outcome> {
   await writeFile(join(src, 'wrapper.rego'), `package ${WRAPPER_PACKAGE}\n\nresult := json.marshal({${object}})\n`);
   if (c.data !== undefined) await writeFile(join(src, 'data.json'), canonicalJson(c.data));
   const bundlePath = join(dir, 'bundle.tar.gz');
-  const build = await runOpa(toolchain().opa, ['build', '-t', 'wasm', '--capabilities', capabilitiesPath(), '-e', `${WRAPPER_PACKAGE}/result`, '-o', bundlePath, src]);
+  const build = await runOpa(toolchain().opa, [
+    'build',
+    '-t',
+    'wasm',
+    '--capabilities',
+    capabilitiesPath(),
+    '-e',
+    `${WRAPPER_PACKAGE}/result`,
+    '-o',
+    bundlePath,
+    src,
+  ]);
   if (build.code !== 0) {
     return c.wantError !== undefined && !c.strictError ? { ok: true } : { ok: false, reason: `opa build failed: ${`${build.stdout}${build.stderr}`.trim()}` };
   }

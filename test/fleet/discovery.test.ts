@@ -25,7 +25,14 @@ describe('discoveryParts', () => {
 
   it('requires signatures on every bundle once keys are trusted, pinning the key id only when asked', () => {
     const [pinned, any] = configs(
-      discoveryParts(fleet([{ name: 'pinned', bundles: ['a'], keyid: 'k1', scope: 's' }, { name: 'any', bundles: ['a'] }]), KEY, 1 << 20),
+      discoveryParts(
+        fleet([
+          { name: 'pinned', bundles: ['a'], keyid: 'k1', scope: 's' },
+          { name: 'any', bundles: ['a'] },
+        ]),
+        KEY,
+        1 << 20,
+      ),
     );
     assert.deepEqual(pinned!.config['bundles'].a.signing, { keyid: 'k1', scope: 's' });
     assert.deepEqual(any!.config['bundles'].a.signing, {}, 'an empty signing block still makes OPA refuse unsigned bundles');

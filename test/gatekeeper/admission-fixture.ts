@@ -42,7 +42,11 @@ export interface AdmissionApp {
 }
 
 /** The real app with the Kubernetes routes; `withPolicy: false` publishes no decision bundle. */
-export async function admissionApp(config: Partial<KubernetesConfig> = {}, withPolicy = true, scans: ScanResults = new MemoryScanResults()): Promise<AdmissionApp> {
+export async function admissionApp(
+  config: Partial<KubernetesConfig> = {},
+  withPolicy = true,
+  scans: ScanResults = new MemoryScanResults(),
+): Promise<AdmissionApp> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-admission-'));
   if (withPolicy) await copyFile(await admissionBundle(), join(dir, 'admission-policy.tar.gz'));
   const logger = pino({ level: 'silent' });
@@ -65,7 +69,13 @@ export function trivyReport(image: string, critical: readonly string[]): Record<
         Target: `${image} (alpine 3.19.0)`,
         Class: 'os-pkgs',
         Type: 'alpine',
-        Vulnerabilities: critical.map((id) => ({ VulnerabilityID: id, PkgName: 'openssl', InstalledVersion: '3.1.0-r0', FixedVersion: '3.1.4-r0', Severity: 'CRITICAL' })),
+        Vulnerabilities: critical.map((id) => ({
+          VulnerabilityID: id,
+          PkgName: 'openssl',
+          InstalledVersion: '3.1.0-r0',
+          FixedVersion: '3.1.4-r0',
+          Severity: 'CRITICAL',
+        })),
       },
     ],
   };
@@ -82,7 +92,15 @@ export interface ReviewSpec {
   readonly uid?: string;
 }
 
-const WORKLOAD_API: Readonly<Record<string, string>> = { Pod: 'v1', Deployment: 'apps/v1', StatefulSet: 'apps/v1', DaemonSet: 'apps/v1', ReplicaSet: 'apps/v1', Job: 'batch/v1', CronJob: 'batch/v1' };
+const WORKLOAD_API: Readonly<Record<string, string>> = {
+  Pod: 'v1',
+  Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  ReplicaSet: 'apps/v1',
+  Job: 'batch/v1',
+  CronJob: 'batch/v1',
+};
 
 /** An admission.k8s.io/v1 AdmissionReview for a Pod or a workload with a pod template. */
 export function review(spec: ReviewSpec): Record<string, unknown> {
@@ -92,7 +110,12 @@ export function review(spec: ReviewSpec): Record<string, unknown> {
   if (spec.initContainers) podSpec['initContainers'] = list(spec.initContainers, 'init');
   if (spec.ephemeralContainers) podSpec['ephemeralContainers'] = list(spec.ephemeralContainers, 'debug');
   const template = { metadata: { labels: { app: 'shop' } }, spec: podSpec };
-  const body = kind === 'Pod' ? podSpec : kind === 'CronJob' ? { schedule: '0 3 * * *', jobTemplate: { spec: { template } } } : { selector: { matchLabels: { app: 'shop' } }, template };
+  const body =
+    kind === 'Pod'
+      ? podSpec
+      : kind === 'CronJob'
+        ? { schedule: '0 3 * * *', jobTemplate: { spec: { template } } }
+        : { selector: { matchLabels: { app: 'shop' } }, template };
   const namespace = spec.namespace ?? 'payments';
   return {
     apiVersion: 'admission.k8s.io/v1',

@@ -13,7 +13,13 @@ const cli = (args: readonly string[]) => spawnSync(process.execPath, [CLI, ...ar
 
 describe('portcullis gatekeeper and certs', () => {
   it('gatekeeper prints one YAML stream: Provider, 4 templates, constraints from the example settings', () => {
-    const run = cli(['gatekeeper', '--settings', 'examples/policy/settings.yaml', '--provider-url', 'https://portcullis.security.svc:8443/v1/gatekeeper/provider']);
+    const run = cli([
+      'gatekeeper',
+      '--settings',
+      'examples/policy/settings.yaml',
+      '--provider-url',
+      'https://portcullis.security.svc:8443/v1/gatekeeper/provider',
+    ]);
     assert.equal(run.status, 0, run.stderr);
     const docs = parseAllDocuments(run.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec: Record<string, unknown> });
     assert.equal(docs[0]?.kind, 'Provider');
@@ -64,7 +70,12 @@ describe('portcullis gatekeeper and certs', () => {
     const again = cli(['gatekeeper', '--out', join(dir, 'out')]);
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /removed constraints\/portcullis-registry-not-allowed\.yaml/);
-    assert.deepEqual((await readdir(join(dir, 'out', 'constraints'))).sort(), ['portcullis-mutable-tag.yaml', 'portcullis-require-digest.yaml', 'portcullis-scan-verdict.yaml', 'team-owned.yaml']);
+    assert.deepEqual((await readdir(join(dir, 'out', 'constraints'))).sort(), [
+      'portcullis-mutable-tag.yaml',
+      'portcullis-require-digest.yaml',
+      'portcullis-scan-verdict.yaml',
+      'team-owned.yaml',
+    ]);
   });
 
   it('certs without a name is a usage error', () => {

@@ -27,12 +27,15 @@ describe('gator on the generated manifests', () => {
   const gatorTest = async (objects: readonly string[]) => {
     const files = objects.map((o) => ['-f', join(dir, 'suites', 'objects', o)]).flat();
     // The scan-verdict template is left out: gator has no external_data builtin.
-    const manifests = ['portcullisimagedigests', 'portcullisallowedregistries', 'portcullismutabletags'].map((t) => ['-f', join(dir, 'manifests', 'templates', `${t}.yaml`)]);
+    const manifests = ['portcullisimagedigests', 'portcullisallowedregistries', 'portcullismutabletags'].map((t) => [
+      '-f',
+      join(dir, 'manifests', 'templates', `${t}.yaml`),
+    ]);
     const constraints = (await readdir(join(dir, 'manifests', 'constraints')))
       .filter((f) => !f.startsWith('portcullis-scan-verdict'))
       .map((f) => ['-f', join(dir, 'manifests', 'constraints', f)]);
     const result = await run(gator, ['test', ...manifests.flat(), ...constraints.flat(), ...files, '--output', 'json']);
-    const parsed = result.stdout.trim() === '' ? [] : (JSON.parse(result.stdout) as GatorResult[] | null) ?? [];
+    const parsed = result.stdout.trim() === '' ? [] : ((JSON.parse(result.stdout) as GatorResult[] | null) ?? []);
     return { code: result.code, results: parsed, stderr: result.stderr };
   };
 
@@ -60,7 +63,11 @@ describe('gator on the generated manifests', () => {
   it('gator test denies an unpinned docker.io :latest pod three times and exits 1', async () => {
     const { code, results } = await gatorTest(['pod-implicit-latest.yaml']);
     assert.equal(code, 1);
-    assert.deepEqual(results.map((r) => r.constraint.metadata.name).sort(), ['portcullis-mutable-tag', 'portcullis-registry-not-allowed', 'portcullis-require-digest']);
+    assert.deepEqual(results.map((r) => r.constraint.metadata.name).sort(), [
+      'portcullis-mutable-tag',
+      'portcullis-registry-not-allowed',
+      'portcullis-require-digest',
+    ]);
     assert.ok(results.every((r) => r.enforcementAction === 'deny'));
     assert.ok(results.some((r) => r.msg === "container 'web': image 'nginx' uses the mutable tag 'latest'"));
   });

@@ -26,7 +26,10 @@ describe('Gatekeeper manifest generation', () => {
       const crd = (spec(t)['crd'] as { spec: { names: { kind: string }; validation: { openAPIV3Schema: Record<string, unknown> } } }).spec;
       assert.equal(crd.names.kind.toLowerCase(), name(t));
       assertStructural(crd.validation.openAPIV3Schema, name(t));
-      const [target] = spec(t)['targets'] as Array<{ target: string; code: Array<{ engine: string; source: { version: string; rego: string; libs: string[] } }> }>;
+      const [target] = spec(t)['targets'] as Array<{
+        target: string;
+        code: Array<{ engine: string; source: { version: string; rego: string; libs: string[] } }>;
+      }>;
       assert.equal(target?.target, 'admission.k8s.gatekeeper.sh');
       assert.equal(target?.code[0]?.engine, 'Rego');
       assert.equal(target?.code[0]?.source.version, 'v1');
@@ -48,7 +51,10 @@ describe('Gatekeeper manifest generation', () => {
     assert.deepEqual(params['portcullis-mutable-tag'], { tags: ['latest', 'edge'] });
     assert.deepEqual(params['portcullis-registry-not-allowed'], { registries: ['registry.example.com'] });
     assert.deepEqual(params['portcullis-scan-verdict'], { provider: 'portcullis', allowUnscanned: false });
-    assert.equal(generateManifests({}).constraints.some((c) => name(c) === 'portcullis-registry-not-allowed'), false);
+    assert.equal(
+      generateManifests({}).constraints.some((c) => name(c) === 'portcullis-registry-not-allowed'),
+      false,
+    );
   });
 
   it('profiles by namespace get their own constraints; the default profile sets the base mode', () => {
@@ -70,14 +76,22 @@ describe('Gatekeeper manifest generation', () => {
   });
 
   it('refuses namespace globs Gatekeeper cannot match', () => {
-    assert.throws(() => generateManifests({ environments: [{ name: 'x', match: { namespaces: ['team-*-dev'] } }] }), (err: unknown) => err instanceof AppError && err.code === 'CONFIG_INVALID');
+    assert.throws(
+      () => generateManifests({ environments: [{ name: 'x', match: { namespaces: ['team-*-dev'] } }] }),
+      (err: unknown) => err instanceof AppError && err.code === 'CONFIG_INVALID',
+    );
   });
 
   it('the Provider has an https URL, a timeout and the base64 CA bundle', async () => {
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-ca-'));
     await writeFile(join(dir, 'ca.crt'), pem);
-    const options = await resolveGatekeeperOptions({ caFile: join(dir, 'ca.crt'), providerUrl: 'https://portcullis.security.svc:8443/v1/gatekeeper/provider', timeoutSeconds: 2, scanVerdict: 'warn' });
+    const options = await resolveGatekeeperOptions({
+      caFile: join(dir, 'ca.crt'),
+      providerUrl: 'https://portcullis.security.svc:8443/v1/gatekeeper/provider',
+      timeoutSeconds: 2,
+      scanVerdict: 'warn',
+    });
     const set = generateManifests({}, options);
     assert.deepEqual(set.provider, {
       apiVersion: 'externaldata.gatekeeper.sh/v1beta1',
@@ -89,7 +103,10 @@ describe('Gatekeeper manifest generation', () => {
     assert.equal(spec(set.constraints.find((c) => name(c) === 'portcullis-scan-verdict') as Manifest)['enforcementAction'], 'warn');
     await assert.rejects(resolveGatekeeperOptions({ providerUrl: 'http://portcullis:8480/v1/gatekeeper/provider' }), /must be https/);
     await assert.rejects(resolveGatekeeperOptions({ scanVerdict: 'block' }), /deny, warn, dryrun or none/);
-    assert.equal(generateManifests({}, await resolveGatekeeperOptions({ scanVerdict: 'none' })).constraints.some((c) => name(c) === 'portcullis-scan-verdict'), false);
+    assert.equal(
+      generateManifests({}, await resolveGatekeeperOptions({ scanVerdict: 'none' })).constraints.some((c) => name(c) === 'portcullis-scan-verdict'),
+      false,
+    );
   });
 
   it('the YAML stream parses back to the same objects, provider and templates first', () => {

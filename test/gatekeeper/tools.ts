@@ -16,7 +16,7 @@ export function run(command: string, args: readonly string[], cwd = REPO): Promi
   return new Promise((resolve, reject) => {
     const child = execFile(command, [...args], { cwd, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      if (err && code === -1) reject(err);
+      if (err && code === -1) reject(new Error(err.message, { cause: err }));
       else resolve({ code, stdout, stderr });
     });
     // gator test reads objects from standard input when it is not a terminal.

@@ -22,6 +22,7 @@ export async function buildWithOpa(definitionsDir: string): Promise<BuildResult[
     cacheDir: join(out, 'cache'),
     compilerId: compilerIdentity(),
     compiler: () => new OpaCompiler(toolchain()),
+    signer: async (signing, file, env) => (await import('../../src/sign/index.js')).prepareDefinitionSigning(signing, file, env),
   });
 }
 

@@ -38,8 +38,16 @@ export async function startPortcullis(dir: string, extra: readonly string[] = []
     cwd: dirname(dir),
     env: { PORTCULLIS_LOG_LEVEL: 'info' },
   });
-  const listening = () => child.output().split('\n').find((line) => line.includes('"msg":"listening"'));
-  const url = await waitFor(() => /"url":"([^"]+)"/.exec(listening() ?? '')?.[1], 15_000, () => child.output());
+  const listening = () =>
+    child
+      .output()
+      .split('\n')
+      .find((line) => line.includes('"msg":"listening"'));
+  const url = await waitFor(
+    () => /"url":"([^"]+)"/.exec(listening() ?? '')?.[1],
+    15_000,
+    () => child.output(),
+  );
   return { ...child, url };
 }
 

@@ -50,10 +50,7 @@ describe('normalized counts equal counts taken from the raw reports', () => {
     const input = await normalizeFixture(fixture(name));
     assert.equal(input.vulnerabilities.length, 327);
     assert.deepEqual(severities(input), tally(matches.map((m) => String(m['vulnerability']['severity']).toUpperCase())));
-    assert.deepEqual(
-      tally(input.vulnerabilities.map((v) => v.package.class)),
-      tally(matches.map((m) => (m['artifact']['type'] === 'deb' ? 'os' : 'library'))),
-    );
+    assert.deepEqual(tally(input.vulnerabilities.map((v) => v.package.class)), tally(matches.map((m) => (m['artifact']['type'] === 'deb' ? 'os' : 'library'))));
     assert.equal(input.summary.vulnerabilities.fixable, 0, 'legacy Grype reports no fixes');
   });
 
@@ -63,7 +60,11 @@ describe('normalized counts equal counts taken from the raw reports', () => {
     const matches: Json[] = raw['matches'];
     const input = await normalizeFixture(fixture(name));
     const states = tally(matches.map((m) => m['vulnerability']['fix']['state']));
-    assert.deepEqual(tally(input.vulnerabilities.map((v) => v.status)), { fixed: states['fixed'], affected: states['not-fixed'], will_not_fix: states['wont-fix'] });
+    assert.deepEqual(tally(input.vulnerabilities.map((v) => v.status)), {
+      fixed: states['fixed'],
+      affected: states['not-fixed'],
+      will_not_fix: states['wont-fix'],
+    });
     assert.equal(input.summary.vulnerabilities.by_severity.UNKNOWN, matches.filter((m) => !m['vulnerability']['severity']).length);
     assert.equal(input.image.user, '1001');
   });
@@ -85,8 +86,14 @@ describe('normalized counts equal counts taken from the raw reports', () => {
     const raw = (await readFixtureJson('reports', name)) as Json;
     const vulns: Json[] = raw['Results'].flatMap((r: Json) => r['Vulnerabilities'] ?? []);
     const input = await normalizeFixture(fixture(name));
-    assert.deepEqual(input.vulnerabilities.map((v) => v.status), vulns.map((v) => v['Status']));
-    assert.deepEqual(input.vulnerabilities.filter((v) => v.fix_available).map((v) => v.status), ['fixed']);
+    assert.deepEqual(
+      input.vulnerabilities.map((v) => v.status),
+      vulns.map((v) => v['Status']),
+    );
+    assert.deepEqual(
+      input.vulnerabilities.filter((v) => v.fix_available).map((v) => v.status),
+      ['fixed'],
+    );
     assert.equal(input.vulnerabilities.find((v) => v.id === 'TEMP-0841856-B18BAF')?.age_days, null);
   });
 
@@ -111,7 +118,8 @@ describe('normalized counts equal counts taken from the raw reports', () => {
   it('the Trivy SARIF and JSON goldens of alpine-310 yield the same findings', async () => {
     const json = await normalizeFixture(fixture('trivy__alpine-310.json.golden'));
     const sarif = await normalizeFixture(fixture('trivy__alpine-310.sarif.golden'));
-    const key = (i: NormalizedInput): string[] => i.vulnerabilities.map((v) => `${v.id} ${v.package.name} ${v.installed_version} ${v.fixed_version} ${v.severity}`).sort();
+    const key = (i: NormalizedInput): string[] =>
+      i.vulnerabilities.map((v) => `${v.id} ${v.package.name} ${v.installed_version} ${v.fixed_version} ${v.severity}`).sort();
     assert.deepEqual(key(sarif), key(json));
     assert.equal(sarif.image.name, json.image.name);
   });
@@ -125,10 +133,13 @@ describe('normalized counts equal counts taken from the raw reports', () => {
     assert.ok(current.misconfigurations[0]?.aliases.includes('DS002'));
   });
 
-  it('the conftest example Dockerfile yields what conftest\'s acceptance tests expect', async () => {
+  it("the conftest example Dockerfile yields what conftest's acceptance tests expect", async () => {
     const input = await normalizeFixture(fixture('conftest__examples-docker__Dockerfile'));
     assert.equal(input.dockerfile?.stages[0]?.from, 'openjdk:8-jdk-alpine');
-    assert.deepEqual(input.dockerfile?.runs.map((r) => r.command), ['apk add --no-cache python3 python3-dev build-base && pip3 install awscli==1.18.1']);
+    assert.deepEqual(
+      input.dockerfile?.runs.map((r) => r.command),
+      ['apk add --no-cache python3 python3-dev build-base && pip3 install awscli==1.18.1'],
+    );
     assert.equal(input.dockerfile?.runs_as_root, true, 'no USER');
     assert.equal(input.dockerfile?.runs[0]?.line, 11);
   });
@@ -140,7 +151,10 @@ describe('normalized counts equal counts taken from the raw reports', () => {
       const spec = request['object']['spec'];
       const images = [...spec['containers'], ...(spec['initContainers'] ?? [])].map((c: Json) => c['image']);
       const input = await normalizeFixture(fixture(name));
-      assert.deepEqual(input.workloads.flatMap((w) => w.containers.map((c) => c.image)), images);
+      assert.deepEqual(
+        input.workloads.flatMap((w) => w.containers.map((c) => c.image)),
+        images,
+      );
       assert.equal(input.workloads[0]?.namespace, request['namespace']);
     }
   });

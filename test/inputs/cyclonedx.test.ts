@@ -10,7 +10,16 @@ const components = [
     'bom-ref': 'app',
     type: 'application',
     name: 'package-lock.json',
-    components: [{ 'bom-ref': 'pkg:npm/jquery@3.3.9', type: 'library', name: 'jquery', version: '3.3.9', purl: 'pkg:npm/jquery@3.3.9', licenses: [{ license: { id: 'MIT' } }] }],
+    components: [
+      {
+        'bom-ref': 'pkg:npm/jquery@3.3.9',
+        type: 'library',
+        name: 'jquery',
+        version: '3.3.9',
+        purl: 'pkg:npm/jquery@3.3.9',
+        licenses: [{ license: { id: 'MIT' } }],
+      },
+    ],
   },
 ];
 
@@ -55,16 +64,33 @@ describe('CycloneDX with vulnerabilities', () => {
 
   it('1.5: tools as components, and VEX analysis states', () => {
     const vulns = [
-      { id: 'CVE-A', ratings: [{ severity: 'critical' }], analysis: { state: 'not_affected', justification: 'code_not_reachable' }, affects: [{ ref: 'pkg:apk/alpine/busybox@1.36.1-r15' }] },
-      { id: 'CVE-B', ratings: [{ severity: 'low' }], analysis: { state: 'exploitable', response: ['will_not_fix'] }, affects: [{ ref: 'pkg:apk/alpine/busybox@1.36.1-r15' }] },
-      { id: 'CVE-C', ratings: [{ severity: 'none' }, { severity: 'high' }], affects: [{ ref: 'pkg:apk/alpine/busybox@1.36.1-r15', versions: [{ version: '1.36.1-r16', status: 'unaffected' }] }] },
+      {
+        id: 'CVE-A',
+        ratings: [{ severity: 'critical' }],
+        analysis: { state: 'not_affected', justification: 'code_not_reachable' },
+        affects: [{ ref: 'pkg:apk/alpine/busybox@1.36.1-r15' }],
+      },
+      {
+        id: 'CVE-B',
+        ratings: [{ severity: 'low' }],
+        analysis: { state: 'exploitable', response: ['will_not_fix'] },
+        affects: [{ ref: 'pkg:apk/alpine/busybox@1.36.1-r15' }],
+      },
+      {
+        id: 'CVE-C',
+        ratings: [{ severity: 'none' }, { severity: 'high' }],
+        affects: [{ ref: 'pkg:apk/alpine/busybox@1.36.1-r15', versions: [{ version: '1.36.1-r16', status: 'unaffected' }] }],
+      },
     ];
     const input = normalizeReport(bom('1.5', { components: [{ type: 'application', name: 'trivy', version: '0.50.0' }] }, vulns));
-    assert.deepEqual(input.vulnerabilities.map((v) => [v.id, v.status, v.fix_available, v.severity, v.package.class]), [
-      ['CVE-A', 'not_affected', false, 'CRITICAL', 'os'],
-      ['CVE-B', 'will_not_fix', false, 'LOW', 'os'],
-      ['CVE-C', 'fixed', true, 'HIGH', 'os'],
-    ]);
+    assert.deepEqual(
+      input.vulnerabilities.map((v) => [v.id, v.status, v.fix_available, v.severity, v.package.class]),
+      [
+        ['CVE-A', 'not_affected', false, 'CRITICAL', 'os'],
+        ['CVE-B', 'will_not_fix', false, 'LOW', 'os'],
+        ['CVE-C', 'fixed', true, 'HIGH', 'os'],
+      ],
+    );
     assert.equal(input.image.os.family, 'alpine');
   });
 
@@ -81,7 +107,9 @@ describe('CycloneDX with vulnerabilities', () => {
         { name: 'aquasecurity:trivy:Size', value: '4096' },
       ],
     };
-    const input = normalizeReport(bom('1.6', { components: [{ type: 'application', group: 'aquasecurity', name: 'trivy', version: '0.60.0' }] }, [jqueryVuln], subject));
+    const input = normalizeReport(
+      bom('1.6', { components: [{ type: 'application', group: 'aquasecurity', name: 'trivy', version: '0.60.0' }] }, [jqueryVuln], subject),
+    );
     assert.equal(input.image.name, 'ghcr.io/acme/shop');
     assert.equal(input.image.digest, digest);
     assert.equal(input.image.size_bytes, 4096);

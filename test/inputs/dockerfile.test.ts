@@ -35,11 +35,14 @@ describe('Dockerfile facts', () => {
   const facts = dockerfile(multiStage);
 
   it('lists stages, resolving ARGs in FROM and stage aliases', () => {
-    assert.deepEqual(facts.stages.map((s) => [s.index, s.name, s.line, s.from, s.base?.name ?? null, s.base_stage]), [
-      [0, 'build', 3, 'golang:1.22-alpine', 'docker.io/library/golang', null],
-      [1, 'test', 9, 'build', 'docker.io/library/golang', 'build'],
-      [2, null, 11, `gcr.io/distroless/static:nonroot@sha256:${'e'.repeat(64)}`, 'gcr.io/distroless/static', null],
-    ]);
+    assert.deepEqual(
+      facts.stages.map((s) => [s.index, s.name, s.line, s.from, s.base?.name ?? null, s.base_stage]),
+      [
+        [0, 'build', 3, 'golang:1.22-alpine', 'docker.io/library/golang', null],
+        [1, 'test', 9, 'build', 'docker.io/library/golang', 'build'],
+        [2, null, 11, `gcr.io/distroless/static:nonroot@sha256:${'e'.repeat(64)}`, 'gcr.io/distroless/static', null],
+      ],
+    );
     assert.equal(facts.stages[0]?.platform, '$BUILDPLATFORM');
     assert.equal(facts.final_stage, 2);
     assert.equal(facts.base_image?.tag, 'nonroot');
@@ -56,20 +59,29 @@ describe('Dockerfile facts', () => {
   });
 
   it('collects RUN, ENV and ARG text for secret rules', () => {
-    assert.deepEqual(facts.runs.map((r) => [r.line, r.command]), [
-      [7, 'go build -o /out/app ./cmd/app &&     curl -fsSL "https://example.com/install.sh?auth=abc123" | sh'],
-      [10, 'go test ./...'],
-    ]);
-    assert.deepEqual(facts.env.map((e) => [e.line, e.name, e.value]), [
-      [5, 'GOFLAGS', '-mod=vendor'],
-      [5, 'CGO_ENABLED', '0'],
-      [5, 'HTTP_PROXY', 'http://user:hunter2@proxy:3128'],
-      [16, 'LEGACY_KEY', 'some value'],
-    ]);
-    assert.deepEqual(facts.args.map((a) => [a.line, a.name, a.value]), [
-      [2, 'GO_VERSION', '1.22'],
-      [4, 'NPM_TOKEN', null],
-    ]);
+    assert.deepEqual(
+      facts.runs.map((r) => [r.line, r.command]),
+      [
+        [7, 'go build -o /out/app ./cmd/app &&     curl -fsSL "https://example.com/install.sh?auth=abc123" | sh'],
+        [10, 'go test ./...'],
+      ],
+    );
+    assert.deepEqual(
+      facts.env.map((e) => [e.line, e.name, e.value]),
+      [
+        [5, 'GOFLAGS', '-mod=vendor'],
+        [5, 'CGO_ENABLED', '0'],
+        [5, 'HTTP_PROXY', 'http://user:hunter2@proxy:3128'],
+        [16, 'LEGACY_KEY', 'some value'],
+      ],
+    );
+    assert.deepEqual(
+      facts.args.map((a) => [a.line, a.name, a.value]),
+      [
+        [2, 'GO_VERSION', '1.22'],
+        [4, 'NPM_TOKEN', null],
+      ],
+    );
   });
 
   it('finds ADD from URLs and COPY of sensitive files', () => {
@@ -81,8 +93,18 @@ describe('Dockerfile facts', () => {
   });
 
   it('reads EXPOSE ports and ranges, and the last USER of the final stage', () => {
-    assert.deepEqual(facts.exposed_ports.map((p) => [p.port, p.end_port, p.protocol]), [[8080, 8080, 'tcp'], [9000, 9002, 'udp'], [null, null, 'tcp']]);
-    assert.deepEqual(facts.users.map((u) => u.user), ['root', '65532:65532']);
+    assert.deepEqual(
+      facts.exposed_ports.map((p) => [p.port, p.end_port, p.protocol]),
+      [
+        [8080, 8080, 'tcp'],
+        [9000, 9002, 'udp'],
+        [null, null, 'tcp'],
+      ],
+    );
+    assert.deepEqual(
+      facts.users.map((u) => u.user),
+      ['root', '65532:65532'],
+    );
     assert.equal(facts.final_user, '65532:65532');
     assert.equal(facts.runs_as_root, false);
     assert.equal(facts.has_healthcheck, true);

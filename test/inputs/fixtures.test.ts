@@ -20,7 +20,11 @@ describe('every real fixture', () => {
         // normalize() validates already; validating a JSON round trip proves nothing non-JSON slipped in.
         assertNormalizedInput(JSON.parse(JSON.stringify(input)), fixture.name);
         const golden = JSON.parse(await readFile(goldenPath(fixture), 'utf8')) as unknown;
-        assert.deepEqual(JSON.parse(JSON.stringify(goldenSummary(fixture, input))), golden, 'regenerate with npm run golden:inputs only after a deliberate change');
+        assert.deepEqual(
+          JSON.parse(JSON.stringify(goldenSummary(fixture, input))),
+          golden,
+          'regenerate with npm run golden:inputs only after a deliberate change',
+        );
       });
     });
   }

@@ -7,22 +7,47 @@ function match(id: string, vulnerability: Record<string, unknown>, artifact: Rec
   return {
     vulnerability: { id, severity: 'High', namespace: 'debian:distro:debian:12', ...vulnerability },
     matchDetails: [{ type: 'exact-direct-match', matcher: 'dpkg-matcher' }],
-    artifact: { name: 'openssl', version: '3.0.11-1', type: 'deb', purl: 'pkg:deb/debian/openssl@3.0.11-1', locations: [{ path: '/var/lib/dpkg/status' }], ...artifact },
+    artifact: {
+      name: 'openssl',
+      version: '3.0.11-1',
+      type: 'deb',
+      purl: 'pkg:deb/debian/openssl@3.0.11-1',
+      locations: [{ path: '/var/lib/dpkg/status' }],
+      ...artifact,
+    },
   };
 }
 
-const imageConfig = Buffer.from(JSON.stringify({ created: '2025-01-02T03:04:05Z', config: { User: 'app', ExposedPorts: { '8443/tcp': {} }, Env: ['A=1'], Labels: { 'org.opencontainers.image.base.name': 'docker.io/library/debian:12' } } })).toString('base64');
+const imageConfig = Buffer.from(
+  JSON.stringify({
+    created: '2025-01-02T03:04:05Z',
+    config: { User: 'app', ExposedPorts: { '8443/tcp': {} }, Env: ['A=1'], Labels: { 'org.opencontainers.image.base.name': 'docker.io/library/debian:12' } },
+  }),
+).toString('base64');
 
 describe('Grype JSON, current shape', () => {
   const report = {
     matches: [
-      match('CVE-1', { fix: { versions: ['3.0.13-1'], state: 'fixed' }, cvss: [{ version: '3.1', metrics: { baseScore: 7.5 } }, { version: '2.0', metrics: { baseScore: 5 } }] }),
+      match('CVE-1', {
+        fix: { versions: ['3.0.13-1'], state: 'fixed' },
+        cvss: [
+          { version: '3.1', metrics: { baseScore: 7.5 } },
+          { version: '2.0', metrics: { baseScore: 5 } },
+        ],
+      }),
       match('CVE-2', { fix: { versions: [], state: 'not-fixed' }, severity: 'Negligible' }),
       match('CVE-3', { fix: { versions: ['9'], state: 'wont-fix' } }),
       match('CVE-4', { fix: { versions: ['2'], state: '' }, severity: null }),
-      match('GHSA-5', { fix: { versions: ['2.1'], state: 'fixed' } }, { name: 'jackson', version: '2.0', type: 'java-archive', purl: 'pkg:maven/x/jackson@2.0', locations: [{ path: '/app/lib/jackson.jar' }] }),
+      match(
+        'GHSA-5',
+        { fix: { versions: ['2.1'], state: 'fixed' } },
+        { name: 'jackson', version: '2.0', type: 'java-archive', purl: 'pkg:maven/x/jackson@2.0', locations: [{ path: '/app/lib/jackson.jar' }] },
+      ),
     ],
-    source: { type: 'image', target: { userInput: 'app:1', imageID: 'sha256:abc', manifestDigest: 'sha256:' + 'a'.repeat(64), tags: ['app:1'], imageSize: 1234, config: imageConfig } },
+    source: {
+      type: 'image',
+      target: { userInput: 'app:1', imageID: 'sha256:abc', manifestDigest: 'sha256:' + 'a'.repeat(64), tags: ['app:1'], imageSize: 1234, config: imageConfig },
+    },
     distro: { name: 'debian', version: '12', idLike: [] },
     descriptor: { name: 'grype', version: '0.94.0', timestamp: '2025-06-01T10:00:00.5+02:00' },
   };
@@ -30,13 +55,16 @@ describe('Grype JSON, current shape', () => {
   it('is detected and maps fix states, severities and classes', () => {
     assert.equal(detectReportFormat(report), 'grype');
     const input = normalizeReport(report);
-    assert.deepEqual(input.vulnerabilities.map((v) => [v.id, v.status, v.fix_available, v.severity, v.package.class]), [
-      ['CVE-1', 'fixed', true, 'HIGH', 'os'],
-      ['CVE-2', 'affected', false, 'NEGLIGIBLE', 'os'],
-      ['CVE-3', 'will_not_fix', false, 'HIGH', 'os'],
-      ['CVE-4', 'fixed', true, 'UNKNOWN', 'os'],
-      ['GHSA-5', 'fixed', true, 'HIGH', 'library'],
-    ]);
+    assert.deepEqual(
+      input.vulnerabilities.map((v) => [v.id, v.status, v.fix_available, v.severity, v.package.class]),
+      [
+        ['CVE-1', 'fixed', true, 'HIGH', 'os'],
+        ['CVE-2', 'affected', false, 'NEGLIGIBLE', 'os'],
+        ['CVE-3', 'will_not_fix', false, 'HIGH', 'os'],
+        ['CVE-4', 'fixed', true, 'UNKNOWN', 'os'],
+        ['GHSA-5', 'fixed', true, 'HIGH', 'library'],
+      ],
+    );
     assert.equal(input.vulnerabilities[0]?.cvss_score, 7.5, 'the newest CVSS version wins');
     assert.equal(input.reports[0]?.created, '2025-06-01T08:00:00.500Z');
   });
@@ -71,7 +99,12 @@ describe('Grype JSON, legacy 0.7 shape', () => {
   const legacy = {
     matches: [
       {
-        vulnerability: { id: 'CVE-2019-18276', severity: 'Low', links: ['https://security-tracker.debian.org/tracker/CVE-2019-18276'], cvssV3: { baseScore: 7.8, vector: 'x' } },
+        vulnerability: {
+          id: 'CVE-2019-18276',
+          severity: 'Low',
+          links: ['https://security-tracker.debian.org/tracker/CVE-2019-18276'],
+          cvssV3: { baseScore: 7.8, vector: 'x' },
+        },
         matchDetails: { matcher: 'dpkg-matcher', searchKey: { distro: { type: 'debian', version: '10' } }, matchedOn: { constraint: 'none (deb)' } },
         artifact: { name: 'bash', version: '5.0-4', type: 'deb', locations: [{ path: '/var/lib/dpkg/status' }], cpes: [{ Part: 'a', Product: 'bash' }] },
       },

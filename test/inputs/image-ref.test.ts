@@ -18,7 +18,14 @@ describe('parseImageRef', () => {
     ['localhost/app', 'localhost', 'app', 'latest', null, false],
     ['localhost:5000/team/app:2.0', 'localhost:5000', 'team/app', '2.0', null, true],
     ['registry.example.com:8443/a/b/c:tag', 'registry.example.com:8443', 'a/b/c', 'tag', null, true],
-    ['791719295754.dkr.ecr.us-east-2.amazonaws.com/dva/pki_aws_bootstrap:6', '791719295754.dkr.ecr.us-east-2.amazonaws.com', 'dva/pki_aws_bootstrap', '6', null, true],
+    [
+      '791719295754.dkr.ecr.us-east-2.amazonaws.com/dva/pki_aws_bootstrap:6',
+      '791719295754.dkr.ecr.us-east-2.amazonaws.com',
+      'dva/pki_aws_bootstrap',
+      '6',
+      null,
+      true,
+    ],
     ['[::1]:5000/app:1', '[::1]:5000', 'app', '1', null, true],
     ['Registry/app', 'Registry', 'app', 'latest', null, false],
   ];
@@ -39,7 +46,19 @@ describe('parseImageRef', () => {
     assert.equal(parseImageRef(`app@${D.toUpperCase().replace('SHA256', 'sha256')}`)?.digest, D);
   });
 
-  for (const bad of ['', 'team/App', 'UPPER', 'app@sha256:abc', 'app:', 'app:-bad', 'a//b', 'app:tag:extra@x', 'with space:1', `app@${D}@${D}`, 'app:' + 't'.repeat(129)]) {
+  for (const bad of [
+    '',
+    'team/App',
+    'UPPER',
+    'app@sha256:abc',
+    'app:',
+    'app:-bad',
+    'a//b',
+    'app:tag:extra@x',
+    'with space:1',
+    `app@${D}@${D}`,
+    'app:' + 't'.repeat(129),
+  ]) {
     it(`rejects ${JSON.stringify(bad.slice(0, 40))}`, () => assert.equal(parseImageRef(bad), null));
   }
 });

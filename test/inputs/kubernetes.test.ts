@@ -65,18 +65,33 @@ describe('Kubernetes manifests', () => {
   const list = workloads(manifests);
 
   it('reads every workload kind of a multi-document file and skips the rest', () => {
-    assert.deepEqual(list.map((w) => w.kind), ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
-    assert.deepEqual(list.find((w) => w.kind === 'CronJob')?.containers.map((c) => c.image), ['c:1']);
+    assert.deepEqual(
+      list.map((w) => w.kind),
+      ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'],
+    );
+    assert.deepEqual(
+      list.find((w) => w.kind === 'CronJob')?.containers.map((c) => c.image),
+      ['c:1'],
+    );
   });
 
   it('lists containers, init containers and ephemeral containers with parsed references', () => {
     const pod = list.find((w) => w.kind === 'Pod');
-    assert.deepEqual(pod?.containers.map((c) => [c.name, c.type, c.image_ref?.digest ?? c.image_ref?.tag]), [
-      ['app', 'container', `sha256:${'f'.repeat(64)}`],
-      ['dbg', 'ephemeralContainer', '1.36'],
-    ]);
+    assert.deepEqual(
+      pod?.containers.map((c) => [c.name, c.type, c.image_ref?.digest ?? c.image_ref?.tag]),
+      [
+        ['app', 'container', `sha256:${'f'.repeat(64)}`],
+        ['dbg', 'ephemeralContainer', '1.36'],
+      ],
+    );
     const deployment = list[0];
-    assert.deepEqual(deployment?.containers.map((c) => [c.name, c.type]), [['main', 'container'], ['init', 'initContainer']]);
+    assert.deepEqual(
+      deployment?.containers.map((c) => [c.name, c.type]),
+      [
+        ['main', 'container'],
+        ['init', 'initContainer'],
+      ],
+    );
     assert.equal(deployment?.namespace, 'shop');
     assert.deepEqual(deployment?.labels, { app: 'web' });
   });
@@ -88,7 +103,11 @@ describe('Kubernetes manifests', () => {
   });
 
   it('reads a v1 List and takes the namespace for metadata from the first workload', () => {
-    const json = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns1' }, spec: { containers: [{ name: 'x', image: 'x:1' }] } }] });
+    const json = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns1' }, spec: { containers: [{ name: 'x', image: 'x:1' }] } }],
+    });
     const input = normalizeWith({ manifest: { path: 'list.json', bytes: bytes(json) } });
     assert.equal(input.workloads[0]?.name, 'p');
     assert.equal(input.metadata.namespace, 'ns1');
@@ -105,7 +124,12 @@ describe('AdmissionReview', () => {
       namespace: 'payments',
       operation: 'UPDATE',
       userInfo: { username: 'ci-bot' },
-      object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api' }, spec: { template: { spec: { containers: [{ name: 'api', image: 'registry.local:5000/api:2' }] } } } },
+      object: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'api' },
+        spec: { template: { spec: { containers: [{ name: 'api', image: 'registry.local:5000/api:2' }] } } },
+      },
       oldObject: null,
     },
   };
@@ -131,23 +155,35 @@ describe('AdmissionReview', () => {
 
 describe('bad manifests', () => {
   function rejects(text: string, pattern: RegExp): void {
-    assert.throws(() => workloads(text), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'INPUT_INVALID');
-      assert.match(err.message, pattern);
-      return true;
-    });
+    assert.throws(
+      () => workloads(text),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'INPUT_INVALID');
+        assert.match(err.message, pattern);
+        return true;
+      },
+    );
   }
 
   it('names the document and the JSON path of a wrong type', () => {
-    rejects('kind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: a, image: 42}]}\n---\nkind: Pod\n', /deploy\.yaml \(document 1\) \/spec is invalid:\n {2}\/containers\/0\/image: must be string/);
+    rejects(
+      'kind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: a, image: 42}]}\n---\nkind: Pod\n',
+      /deploy\.yaml \(document 1\) \/spec is invalid:\n {2}\/containers\/0\/image: must be string/,
+    );
   });
 
   it('names a workload without a pod spec', () => {
-    rejects('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: 1}\n', /deploy\.yaml: Deployment has no pod spec at \/spec\/template\/spec/);
+    rejects(
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: 1}\n',
+      /deploy\.yaml: Deployment has no pod spec at \/spec\/template\/spec/,
+    );
   });
 
   it('rejects an AdmissionReview without a request (e.g. a response)', () => {
-    rejects('{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": {"uid": "x", "allowed": true}}', /deploy\.yaml: AdmissionReview has no request object/);
+    rejects(
+      '{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": {"uid": "x", "allowed": true}}',
+      /deploy\.yaml: AdmissionReview has no request object/,
+    );
   });
 
   it('rejects a document that is no Kubernetes object', () => {

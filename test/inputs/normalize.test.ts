@@ -11,16 +11,35 @@ const trivy = {
   ArtifactType: 'container_image',
   Metadata: { OS: { Family: 'debian', Name: '12.5' }, RepoDigests: [`shop/api@${DIGEST}`] },
   Results: [
-    { Target: 'shop/api:1.0 (debian 12.5)', Class: 'os-pkgs', Type: 'debian', Vulnerabilities: [trivyVuln('CVE-1', { PkgName: 'libssl3', InstalledVersion: '3.0.11-1', FixedVersion: '3.0.13-1', Severity: 'HIGH' })] },
-    { Target: 'app/package-lock.json', Class: 'lang-pkgs', Type: 'npm', Vulnerabilities: [trivyVuln('CVE-2', { PkgName: 'lodash', InstalledVersion: '4.17.4', PkgPath: 'app/node_modules/lodash/package.json' })] },
+    {
+      Target: 'shop/api:1.0 (debian 12.5)',
+      Class: 'os-pkgs',
+      Type: 'debian',
+      Vulnerabilities: [trivyVuln('CVE-1', { PkgName: 'libssl3', InstalledVersion: '3.0.11-1', FixedVersion: '3.0.13-1', Severity: 'HIGH' })],
+    },
+    {
+      Target: 'app/package-lock.json',
+      Class: 'lang-pkgs',
+      Type: 'npm',
+      Vulnerabilities: [trivyVuln('CVE-2', { PkgName: 'lodash', InstalledVersion: '4.17.4', PkgPath: 'app/node_modules/lodash/package.json' })],
+    },
   ],
 };
 
 const grype = {
   matches: [
-    { vulnerability: { id: 'CVE-1', severity: 'Critical', fix: { versions: ['3.0.13-1'], state: 'fixed' } }, artifact: { name: 'libssl3', version: '3.0.11-1', type: 'deb', locations: [{ path: '/var/lib/dpkg/status' }] } },
-    { vulnerability: { id: 'CVE-2', severity: 'High', fix: { versions: [], state: 'not-fixed' } }, artifact: { name: 'lodash', version: '4.17.4', type: 'npm', locations: [{ path: '/app/node_modules/lodash/package.json' }] } },
-    { vulnerability: { id: 'CVE-3', severity: 'Low', fix: { versions: [], state: 'not-fixed' } }, artifact: { name: 'zlib1g', version: '1.2.13', type: 'deb' } },
+    {
+      vulnerability: { id: 'CVE-1', severity: 'Critical', fix: { versions: ['3.0.13-1'], state: 'fixed' } },
+      artifact: { name: 'libssl3', version: '3.0.11-1', type: 'deb', locations: [{ path: '/var/lib/dpkg/status' }] },
+    },
+    {
+      vulnerability: { id: 'CVE-2', severity: 'High', fix: { versions: [], state: 'not-fixed' } },
+      artifact: { name: 'lodash', version: '4.17.4', type: 'npm', locations: [{ path: '/app/node_modules/lodash/package.json' }] },
+    },
+    {
+      vulnerability: { id: 'CVE-3', severity: 'Low', fix: { versions: [], state: 'not-fixed' } },
+      artifact: { name: 'zlib1g', version: '1.2.13', type: 'deb' },
+    },
   ],
   source: { type: 'image', target: { userInput: 'shop/api:1.0', config: Buffer.from(JSON.stringify({ config: { User: 'node' } })).toString('base64') } },
   distro: { name: 'debian', version: '12' },
@@ -31,19 +50,35 @@ describe('normalize with several inputs', () => {
   const input = normalize({
     reports: [reportFile(trivy, 'trivy.json'), reportFile(grype, 'grype.json')],
     dockerfile: { path: 'Dockerfile', bytes: bytes('FROM node:20-bookworm\nUSER node\n') },
-    manifest: { path: 'deploy.yaml', bytes: bytes('kind: Pod\nmetadata: {name: api, namespace: shop}\nspec: {containers: [{name: api, image: "shop/api:1.0"}]}\n') },
+    manifest: {
+      path: 'deploy.yaml',
+      bytes: bytes('kind: Pod\nmetadata: {name: api, namespace: shop}\nspec: {containers: [{name: api, image: "shop/api:1.0"}]}\n'),
+    },
     metadata: { path: 'meta.yaml', bytes: bytes('environment: prod\ncluster: eu-1\n') },
     now: '2026-01-01T01:00:00+01:00',
   });
 
   it('merges vulnerabilities, the first report winning on duplicates (id, package, version, library path)', () => {
-    assert.deepEqual(input.vulnerabilities.map((v) => [v.id, v.package.name, v.severity]), [
-      ['CVE-1', 'libssl3', 'HIGH'],
-      ['CVE-2', 'lodash', 'HIGH'],
-      ['CVE-3', 'zlib1g', 'LOW'],
-    ]);
-    assert.deepEqual(input.reports.map((r) => [r.file, r.format, r.vulnerability_count]), [['trivy.json', 'trivy', 2], ['grype.json', 'grype', 3]]);
-    assert.deepEqual(input.summary.vulnerabilities, { total: 3, fixable: 1, by_severity: { UNKNOWN: 0, NEGLIGIBLE: 0, LOW: 1, MEDIUM: 0, HIGH: 2, CRITICAL: 0 } });
+    assert.deepEqual(
+      input.vulnerabilities.map((v) => [v.id, v.package.name, v.severity]),
+      [
+        ['CVE-1', 'libssl3', 'HIGH'],
+        ['CVE-2', 'lodash', 'HIGH'],
+        ['CVE-3', 'zlib1g', 'LOW'],
+      ],
+    );
+    assert.deepEqual(
+      input.reports.map((r) => [r.file, r.format, r.vulnerability_count]),
+      [
+        ['trivy.json', 'trivy', 2],
+        ['grype.json', 'grype', 3],
+      ],
+    );
+    assert.deepEqual(input.summary.vulnerabilities, {
+      total: 3,
+      fixable: 1,
+      by_severity: { UNKNOWN: 0, NEGLIGIBLE: 0, LOW: 1, MEDIUM: 0, HIGH: 2, CRITICAL: 0 },
+    });
   });
 
   it('fills image facts from later reports and the Dockerfile', () => {
@@ -70,8 +105,22 @@ describe('normalize with several inputs', () => {
 
 describe('derived facts', () => {
   it('severity: scanner spellings map onto one scale with a rank', () => {
-    assert.deepEqual(['critical', 'High', 'moderate', 'Negligible', 'none', null, 'bogus', 3].map(normalizeSeverity), ['CRITICAL', 'HIGH', 'MEDIUM', 'NEGLIGIBLE', 'NEGLIGIBLE', 'UNKNOWN', 'UNKNOWN', 'HIGH']);
-    assert.deepEqual(Object.entries(SEVERITY_RANK).sort((a, b) => a[1] - b[1]).map(([s]) => s), ['UNKNOWN', 'NEGLIGIBLE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
+    assert.deepEqual(['critical', 'High', 'moderate', 'Negligible', 'none', null, 'bogus', 3].map(normalizeSeverity), [
+      'CRITICAL',
+      'HIGH',
+      'MEDIUM',
+      'NEGLIGIBLE',
+      'NEGLIGIBLE',
+      'UNKNOWN',
+      'UNKNOWN',
+      'HIGH',
+    ]);
+    assert.deepEqual(
+      Object.entries(SEVERITY_RANK)
+        .sort((a, b) => a[1] - b[1])
+        .map(([s]) => s),
+      ['UNKNOWN', 'NEGLIGIBLE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'],
+    );
   });
 
   it('fix availability', () => {

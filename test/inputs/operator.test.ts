@@ -52,15 +52,21 @@ describe('Trivy Operator VulnerabilityReport', () => {
     const other = crdYaml.replace(/nginx-6d4cf56db6/g, 'api-7f9').replace('library/nginx', 'library/node');
     const list = `apiVersion: v1\nkind: List\nitems:\n${[crdYaml, other].map((d) => `- ${d.replace(/\n/g, '\n  ').trimEnd()}`).join('\n')}\n`;
     const input = normalizeReport(list);
-    assert.deepEqual(input.vulnerabilities.map((v) => v.resource?.name), ['nginx-6d4cf56db6', 'api-7f9']);
+    assert.deepEqual(
+      input.vulnerabilities.map((v) => v.resource?.name),
+      ['nginx-6d4cf56db6', 'api-7f9'],
+    );
     assert.equal(input.image.ref, null, 'two images: none is the image');
   });
 
   it('forced with an explicit format, a non-operator document is rejected naming the file', () => {
-    assert.throws(() => normalizeReport({ kind: 'Pod', apiVersion: 'v1', items: 'x' }, 'trivy-operator'), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'INPUT_INVALID');
-      assert.match(err.message, /synthetic\.json \(as trivy-operator\)/);
-      return true;
-    });
+    assert.throws(
+      () => normalizeReport({ kind: 'Pod', apiVersion: 'v1', items: 'x' }, 'trivy-operator'),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'INPUT_INVALID');
+        assert.match(err.message, /synthetic\.json \(as trivy-operator\)/);
+        return true;
+      },
+    );
   });
 });

@@ -22,25 +22,42 @@ describe('Trivy JSON, SchemaVersion 2', () => {
   it('maps Status values, and derives one from FixedVersion when Trivy gave none', () => {
     const input = normalizeReport({
       SchemaVersion: 2,
-      Results: [{ Target: 't', Class: 'os-pkgs', Type: 'redhat', Vulnerabilities: [
-        trivyVuln('CVE-1', { Status: 'will_not_fix' }),
-        trivyVuln('CVE-2', { FixedVersion: '1.2' }),
-        trivyVuln('CVE-3'),
-        trivyVuln('CVE-4', { Status: 'fixed', FixedVersion: '' }),
-      ] }],
+      Results: [
+        {
+          Target: 't',
+          Class: 'os-pkgs',
+          Type: 'redhat',
+          Vulnerabilities: [
+            trivyVuln('CVE-1', { Status: 'will_not_fix' }),
+            trivyVuln('CVE-2', { FixedVersion: '1.2' }),
+            trivyVuln('CVE-3'),
+            trivyVuln('CVE-4', { Status: 'fixed', FixedVersion: '' }),
+          ],
+        },
+      ],
     });
-    assert.deepEqual(input.vulnerabilities.map((v) => [v.id, v.status, v.fix_available]), [
-      ['CVE-1', 'will_not_fix', false],
-      ['CVE-2', 'fixed', true],
-      ['CVE-3', 'affected', false],
-      ['CVE-4', 'fixed', true],
-    ]);
+    assert.deepEqual(
+      input.vulnerabilities.map((v) => [v.id, v.status, v.fix_available]),
+      [
+        ['CVE-1', 'will_not_fix', false],
+        ['CVE-2', 'fixed', true],
+        ['CVE-3', 'affected', false],
+        ['CVE-4', 'fixed', true],
+      ],
+    );
   });
 
   it('splits comma-separated fixed versions and classes packages by Result Class', () => {
     const input = normalizeReport({
       SchemaVersion: 2,
-      Results: [{ Target: 'Node.js', Class: 'lang-pkgs', Type: 'node-pkg', Vulnerabilities: [trivyVuln('CVE-9', { FixedVersion: '6.0.1, 5.0.1', PkgPath: 'app/node_modules/x/package.json' })] }],
+      Results: [
+        {
+          Target: 'Node.js',
+          Class: 'lang-pkgs',
+          Type: 'node-pkg',
+          Vulnerabilities: [trivyVuln('CVE-9', { FixedVersion: '6.0.1, 5.0.1', PkgPath: 'app/node_modules/x/package.json' })],
+        },
+      ],
     });
     const [v] = input.vulnerabilities;
     assert.deepEqual(v?.fixed_versions, ['6.0.1', '5.0.1']);
@@ -52,25 +69,41 @@ describe('Trivy JSON, SchemaVersion 2', () => {
   it('computes CVE age against the injected now, never the clock', () => {
     const input = normalizeReport({
       SchemaVersion: 2,
-      Results: [{ Target: 't', Vulnerabilities: [
-        trivyVuln('CVE-OLD', { PublishedDate: '2025-12-01T12:00:00Z' }),
-        trivyVuln('CVE-FUTURE', { PublishedDate: '2026-06-01T00:00:00Z' }),
-        trivyVuln('CVE-NODATE', { PublishedDate: 'not a date' }),
-      ] }],
+      Results: [
+        {
+          Target: 't',
+          Vulnerabilities: [
+            trivyVuln('CVE-OLD', { PublishedDate: '2025-12-01T12:00:00Z' }),
+            trivyVuln('CVE-FUTURE', { PublishedDate: '2026-06-01T00:00:00Z' }),
+            trivyVuln('CVE-NODATE', { PublishedDate: 'not a date' }),
+          ],
+        },
+      ],
     });
-    assert.deepEqual(input.vulnerabilities.map((v) => v.age_days), [30, 0, null]);
+    assert.deepEqual(
+      input.vulnerabilities.map((v) => v.age_days),
+      [30, 0, null],
+    );
     assert.equal(input.now, '2026-01-01T00:00:00.000Z');
   });
 
   it('takes the CVSS score of the severity source, then NVD', () => {
     const input = normalizeReport({
       SchemaVersion: 2,
-      Results: [{ Target: 't', Vulnerabilities: [
-        trivyVuln('CVE-A', { SeveritySource: 'redhat', CVSS: { nvd: { V3Score: 9.8 }, redhat: { V3Score: 7.5 } } }),
-        trivyVuln('CVE-B', { SeveritySource: 'ghsa', CVSS: { nvd: { V2Score: 5, V3Score: 6.1 } } }),
-      ] }],
+      Results: [
+        {
+          Target: 't',
+          Vulnerabilities: [
+            trivyVuln('CVE-A', { SeveritySource: 'redhat', CVSS: { nvd: { V3Score: 9.8 }, redhat: { V3Score: 7.5 } } }),
+            trivyVuln('CVE-B', { SeveritySource: 'ghsa', CVSS: { nvd: { V2Score: 5, V3Score: 6.1 } } }),
+          ],
+        },
+      ],
     });
-    assert.deepEqual(input.vulnerabilities.map((v) => v.cvss_score), [7.5, 6.1]);
+    assert.deepEqual(
+      input.vulnerabilities.map((v) => v.cvss_score),
+      [7.5, 6.1],
+    );
   });
 
   it('names the image from RepoDigests when ArtifactName and RepoTags are empty', () => {
@@ -78,7 +111,11 @@ describe('Trivy JSON, SchemaVersion 2', () => {
       SchemaVersion: 2,
       ArtifactName: '',
       ArtifactType: 'container_image',
-      Metadata: { RepoTags: [''], RepoDigests: [`registry.example.com:5000/team/app@${DIGEST}`], ImageConfig: { config: { User: '0:0', ExposedPorts: { '22/tcp': {}, '8080/tcp': {} } } } },
+      Metadata: {
+        RepoTags: [''],
+        RepoDigests: [`registry.example.com:5000/team/app@${DIGEST}`],
+        ImageConfig: { config: { User: '0:0', ExposedPorts: { '22/tcp': {}, '8080/tcp': {} } } },
+      },
     });
     assert.equal(input.image.registry, 'registry.example.com:5000');
     assert.equal(input.image.repository, 'team/app');
@@ -107,7 +144,11 @@ describe('Trivy JSON, SchemaVersion 2', () => {
 
 describe('Trivy JSON before 0.19 (a top-level array)', () => {
   const legacy = [
-    { Target: 'alpine:3.10 (alpine 3.10.2)', Type: 'alpine', Vulnerabilities: [trivyVuln('CVE-2019-1549', { FixedVersion: '1.1.1d-r0' }), { PkgName: 'stub-only' }] },
+    {
+      Target: 'alpine:3.10 (alpine 3.10.2)',
+      Type: 'alpine',
+      Vulnerabilities: [trivyVuln('CVE-2019-1549', { FixedVersion: '1.1.1d-r0' }), { PkgName: 'stub-only' }],
+    },
     { Target: 'app/package-lock.json', Type: 'npm', Vulnerabilities: null },
     { Target: 'app/yarn.lock', Type: 'yarn', Vulnerabilities: [trivyVuln('GHSA-xxxx', { PkgName: 'lodash', InstalledVersion: '4.17.4' })] },
   ];
@@ -118,12 +159,20 @@ describe('Trivy JSON before 0.19 (a top-level array)', () => {
     assert.equal(input.reports[0]?.format_version, 'legacy');
     assert.equal(input.image.name, 'docker.io/library/alpine');
     assert.equal(input.image.tag, '3.10');
-    assert.deepEqual(input.vulnerabilities.map((v) => [v.id, v.package.class]), [['CVE-2019-1549', 'os'], ['GHSA-xxxx', 'library']]);
+    assert.deepEqual(
+      input.vulnerabilities.map((v) => [v.id, v.package.class]),
+      [
+        ['CVE-2019-1549', 'os'],
+        ['GHSA-xxxx', 'library'],
+      ],
+    );
   });
 
   it('skips a stub entry without an ID and says where', () => {
     const input = normalizeReport(legacy);
-    assert.deepEqual(input.reports[0]?.warnings, [{ code: 'VULNERABILITY_WITHOUT_ID', message: 'skipped a vulnerability entry without an ID, package or version', path: '/0/Vulnerabilities/1' }]);
+    assert.deepEqual(input.reports[0]?.warnings, [
+      { code: 'VULNERABILITY_WITHOUT_ID', message: 'skipped a vulnerability entry without an ID, package or version', path: '/0/Vulnerabilities/1' },
+    ]);
   });
 
   it('accepts the literal null Trivy wrote for an empty scan', () => {
@@ -135,8 +184,18 @@ describe('trivy k8s JSON', () => {
   const k8s = {
     ClusterName: 'prod',
     Resources: [
-      { Namespace: 'web', Kind: 'Deployment', Name: 'shop', Results: [{ Target: 'nginx:1.25 (debian 12.1)', Class: 'os-pkgs', Type: 'debian', Vulnerabilities: [trivyVuln('CVE-1')] }] },
-      { Namespace: 'db', Kind: 'StatefulSet', Name: 'pg', Results: [{ Target: 'postgres:16 (debian 12.1)', Class: 'os-pkgs', Type: 'debian', Vulnerabilities: [trivyVuln('CVE-1')] }] },
+      {
+        Namespace: 'web',
+        Kind: 'Deployment',
+        Name: 'shop',
+        Results: [{ Target: 'nginx:1.25 (debian 12.1)', Class: 'os-pkgs', Type: 'debian', Vulnerabilities: [trivyVuln('CVE-1')] }],
+      },
+      {
+        Namespace: 'db',
+        Kind: 'StatefulSet',
+        Name: 'pg',
+        Results: [{ Target: 'postgres:16 (debian 12.1)', Class: 'os-pkgs', Type: 'debian', Vulnerabilities: [trivyVuln('CVE-1')] }],
+      },
       { Namespace: 'kube-system', Kind: 'DaemonSet', Name: 'broken', Error: 'scan failed' },
     ],
   };
@@ -144,10 +203,13 @@ describe('trivy k8s JSON', () => {
   it('keeps each workload on its findings, so one CVE in two workloads stays two findings', () => {
     assert.equal(detectReportFormat(k8s), 'trivy-k8s');
     const input = normalizeReport(k8s);
-    assert.deepEqual(input.vulnerabilities.map((v) => v.resource), [
-      { kind: 'Deployment', namespace: 'web', name: 'shop' },
-      { kind: 'StatefulSet', namespace: 'db', name: 'pg' },
-    ]);
+    assert.deepEqual(
+      input.vulnerabilities.map((v) => v.resource),
+      [
+        { kind: 'Deployment', namespace: 'web', name: 'shop' },
+        { kind: 'StatefulSet', namespace: 'db', name: 'pg' },
+      ],
+    );
   });
 
   it('names no single image when the workloads run different ones', () => {

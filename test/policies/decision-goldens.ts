@@ -26,7 +26,9 @@ export function decisionSummary(decision: Decision): Record<string, unknown> {
 }
 
 function findingLine(f: Finding): string {
-  const subject = f.package ? `${f.id ?? '?'} ${f.package}@${f.installed_version ?? '?'} fixed:${f.fixed_version ?? '-'}` : `${f.id ? `${f.id}: ` : ''}${f.message}`;
+  const subject = f.package
+    ? `${f.id ?? '?'} ${f.package}@${f.installed_version ?? '?'} fixed:${f.fixed_version ?? '-'}`
+    : `${f.id ? `${f.id}: ` : ''}${f.message}`;
   const where = f.location ? ` (${f.location.file}:${f.location.line ?? '?'})` : '';
   return `${f.rule} ${f.severity} ${subject}${where}`;
 }

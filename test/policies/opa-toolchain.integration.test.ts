@@ -30,6 +30,9 @@ describe('policies/ with the pinned opa', () => {
     const tests = await runOpa(toolchain().opa, ['test', '--format', 'json', POLICIES]);
     const results = JSON.parse(tests.stdout) as { fail?: boolean; name: string }[];
     assert.ok(results.length >= 10, `${results.length} opa tests`);
-    assert.deepEqual(results.filter((r) => r.fail).map((r) => r.name), []);
+    assert.deepEqual(
+      results.filter((r) => r.fail).map((r) => r.name),
+      [],
+    );
   });
 });

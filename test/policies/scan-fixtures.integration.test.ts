@@ -37,7 +37,16 @@ describe('decisions on every shared fixture', () => {
       const inputFile = join(work, 'input.json');
       await writeFile(inputFile, JSON.stringify(input));
       const run = await runOpa(toolchain().opa, [
-        'eval', '--format', 'json', '-d', join(project, 'policies/scan'), '-d', join(work, 'data.json'), '-i', inputFile, `data.${SCAN_ENTRYPOINT.replaceAll('/', '.')}`,
+        'eval',
+        '--format',
+        'json',
+        '-d',
+        join(project, 'policies/scan'),
+        '-d',
+        join(work, 'data.json'),
+        '-i',
+        inputFile,
+        `data.${SCAN_ENTRYPOINT.replaceAll('/', '.')}`,
       ]);
       assert.equal(run.code, 0, run.stderr);
       const topdown = (JSON.parse(run.stdout) as { result: { expressions: { value: unknown }[] }[] }).result[0]?.expressions[0]?.value;

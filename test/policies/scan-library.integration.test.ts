@@ -27,7 +27,10 @@ const RANK: Readonly<Record<string, number>> = { UNKNOWN: 0, NEGLIGIBLE: 1, LOW:
 
 interface Settings {
   readonly vulnerabilities: { readonly ignore_statuses: readonly string[]; readonly denylist: readonly ({ readonly id: string } | string)[] };
-  readonly environments: readonly { readonly name: string; readonly vulnerability_age?: readonly { readonly severity: string; readonly max_age_days: number }[] }[];
+  readonly environments: readonly {
+    readonly name: string;
+    readonly vulnerability_age?: readonly { readonly severity: string; readonly max_age_days: number }[];
+  }[];
   readonly exceptions: readonly { readonly image?: string }[];
 }
 
@@ -73,7 +76,10 @@ describe('the image scan policy library (bundles/image-scan.yaml)', () => {
 
   it('has one Wasm entrypoint and the example settings mounted at portcullis/scan/settings', () => {
     assert.deepEqual(bundle.manifest.roots, ['portcullis/scan']);
-    assert.deepEqual(bundle.manifest.wasm?.map((w) => w.entrypoint), [ENTRYPOINT]);
+    assert.deepEqual(
+      bundle.manifest.wasm?.map((w) => w.entrypoint),
+      [ENTRYPOINT],
+    );
     const data = JSON.parse(JSON.stringify(bundle.data)) as { portcullis: { scan: { settings: Settings } } };
     assert.deepEqual(data.portcullis.scan.settings, settings);
   });
@@ -93,9 +99,13 @@ describe('the image scan policy library (bundles/image-scan.yaml)', () => {
     // Computed from the raw Trivy JSON and the settings file, not from the normalized input.
     const ignored = new Set(settings.vulnerabilities.ignore_statuses);
     const counted = raw.filter((v) => !ignored.has(v.Status ?? ''));
-    const fixable = (v: TrivyVulnerability): boolean => v.Status === 'fixed' || (Boolean(v.FixedVersion) && !['will_not_fix', 'fix_deferred', 'end_of_life'].includes(v.Status ?? ''));
+    const fixable = (v: TrivyVulnerability): boolean =>
+      v.Status === 'fixed' || (Boolean(v.FixedVersion) && !['will_not_fix', 'fix_deferred', 'end_of_life'].includes(v.Status ?? ''));
     const denylisted = new Set(settings.vulnerabilities.denylist.map((e) => (typeof e === 'string' ? e : e.id)));
-    assert.ok(settings.exceptions.every((e) => e.image !== undefined && !e.image.includes('juice-shop')), 'no example exception is about juice-shop');
+    assert.ok(
+      settings.exceptions.every((e) => e.image !== undefined && !e.image.includes('juice-shop')),
+      'no example exception is about juice-shop',
+    );
     const key = (v: TrivyVulnerability): string => `${v.VulnerabilityID} ${v.PkgName} ${v.InstalledVersion}`;
     const deniedKeys = new Set(counted.filter((v) => (fixable(v) && (RANK[v.Severity] ?? 0) >= RANK['HIGH']!) || denylisted.has(v.VulnerabilityID)).map(key));
     const expectedIds = new Set(counted.filter((v) => deniedKeys.has(key(v))).map((v) => v.VulnerabilityID));
@@ -131,7 +141,8 @@ describe('the image scan policy library (bundles/image-scan.yaml)', () => {
     const input = await normalizeFiles({ reports: [{ path: JUICE_SHOP }], now: NOW });
     const prod = decide(inEnvironment(input, 'prod'));
     const dev = decide(inEnvironment(input, 'dev'));
-    const keys = (findings: readonly Finding[], rule: string) => new Set(findings.filter((f) => f.rule === rule).map((f) => `${f.id} ${f.package} ${f.installed_version}`));
+    const keys = (findings: readonly Finding[], rule: string) =>
+      new Set(findings.filter((f) => f.rule === rule).map((f) => `${f.id} ${f.package} ${f.installed_version}`));
     // Every fixable HIGH+ in this 2020 image is years old: the age gate denies what prod denies by
     // severity, except the advisories without a published date (NSWG-ECO-*, some GHSA), which are not aged.
     const dated = new Set(input.vulnerabilities.filter((v) => v.age_days !== null).map((v) => `${v.id} ${v.package.name} ${v.installed_version}`));
@@ -155,18 +166,31 @@ describe('the image scan policy library (bundles/image-scan.yaml)', () => {
     const manifest = fixturePath({ kind: 'admission', name: 'generic-sidecar-injector__admissionreview.json' });
     const decision = decide(await normalizeFiles({ manifest, now: NOW }));
     const latest = decision.violations.filter((f) => f.rule === 'mutable_tag');
-    assert.deepEqual(latest.map((f) => f.image), ['gcr.io/gsf-mgmt-devmvp-spinnaker/dva/keymaker-client:latest']);
+    assert.deepEqual(
+      latest.map((f) => f.image),
+      ['gcr.io/gsf-mgmt-devmvp-spinnaker/dva/keymaker-client:latest'],
+    );
     // require_digest is in warn mode in the example settings: the team is moving to digests.
     assert.equal(decision.warnings.filter((f) => f.rule === 'require_digest').length, 3);
   });
 
   it('reports example exceptions: applied to a matching image, expired ones as expired', async () => {
     const input = await normalizeFiles({ reports: [{ path: JUICE_SHOP }], now: NOW });
-    const payments = { ...input, image: { ...input.image, ref: 'ghcr.io/acme/payments-api:1.0', name: 'ghcr.io/acme/payments-api', registry: 'ghcr.io', repository: 'acme/payments-api' } };
+    const payments = {
+      ...input,
+      image: { ...input.image, ref: 'ghcr.io/acme/payments-api:1.0', name: 'ghcr.io/acme/payments-api', registry: 'ghcr.io', repository: 'acme/payments-api' },
+    };
     const first = input.vulnerabilities.find((v) => v.severity === 'CRITICAL' && v.fix_available);
     assert.ok(first);
     const withOwnException = (expires: string): JsonValue =>
-      ({ ...(bundle.data as object), portcullis: { scan: { settings: { ...settings, exceptions: [{ id: first.id, package: first.package.name, image: 'ghcr.io/acme/*', reason: 'accepted', expires }] } } } }) as unknown as JsonValue;
+      ({
+        ...(bundle.data as object),
+        portcullis: {
+          scan: {
+            settings: { ...settings, exceptions: [{ id: first.id, package: first.package.name, image: 'ghcr.io/acme/*', reason: 'accepted', expires }] },
+          },
+        },
+      }) as unknown as JsonValue;
     const scoped = await WasmPolicy.fromBundle({ ...bundle, data: withOwnException('2026-12-31') } as LoadedBundle);
     const applied = (scoped.evaluate(ENTRYPOINT, payments as unknown as JsonValue) as { result: unknown }).result as Decision;
     assert.ok(validDecision(applied));
@@ -175,7 +199,9 @@ describe('the image scan policy library (bundles/image-scan.yaml)', () => {
     const stale = await WasmPolicy.fromBundle({ ...bundle, data: withOwnException('2026-11-27') } as LoadedBundle);
     const expired = (stale.evaluate(ENTRYPOINT, payments as unknown as JsonValue) as { result: unknown }).result as Decision;
     assert.deepEqual(expired.exceptions, []);
-    assert.deepEqual(expired.expired_exceptions, [{ rule: '*', id: first.id, package: first.package.name, image: 'ghcr.io/acme/*', reason: 'accepted', expires: '2026-11-27' }]);
+    assert.deepEqual(expired.expired_exceptions, [
+      { rule: '*', id: first.id, package: first.package.name, image: 'ghcr.io/acme/*', reason: 'accepted', expires: '2026-11-27' },
+    ]);
     assert.ok(expired.violations.some((f) => f.id === first.id));
   });
 
@@ -195,7 +221,18 @@ describe('the image scan policy library (bundles/image-scan.yaml)', () => {
     for (const [i, input] of inputs.entries()) {
       const inputFile = join(dir, `input-${i}.json`);
       await writeFile(inputFile, JSON.stringify(input));
-      const run = await runOpa(toolchain().opa, ['eval', '--format', 'json', '-d', join(project, 'policies/scan'), '-d', dataFile, '-i', inputFile, 'data.portcullis.scan.decision']);
+      const run = await runOpa(toolchain().opa, [
+        'eval',
+        '--format',
+        'json',
+        '-d',
+        join(project, 'policies/scan'),
+        '-d',
+        dataFile,
+        '-i',
+        inputFile,
+        'data.portcullis.scan.decision',
+      ]);
       assert.equal(run.code, 0, run.stderr);
       const topdown = (JSON.parse(run.stdout) as { result: { expressions: { value: unknown }[] }[] }).result[0]?.expressions[0]?.value;
       assert.deepEqual(decide(input), topdown);
@@ -209,8 +246,9 @@ describe('the image scan policy library (bundles/image-scan.yaml)', () => {
     const rules = (JSON.parse(inspect.stdout) as { annotations: Annotation[] }).annotations.filter((a) => a.annotations.scope === 'rule');
     const catalogRun = await runOpa(toolchain().opa, ['eval', '--format', 'json', '-d', join(project, 'policies/scan'), 'data.portcullis.scan.config.catalog']);
     assert.equal(catalogRun.code, 0, catalogRun.stderr);
-    const catalog = (JSON.parse(catalogRun.stdout) as { result: { expressions: { value: Record<string, { title: string; practice: string; severity: string }> }[] }[] }).result[0]
-      ?.expressions[0]?.value;
+    const catalog = (
+      JSON.parse(catalogRun.stdout) as { result: { expressions: { value: Record<string, { title: string; practice: string; severity: string }> }[] }[] }
+    ).result[0]?.expressions[0]?.value;
     assert.ok(catalog);
     const fromMetadata = Object.fromEntries(
       rules

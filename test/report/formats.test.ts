@@ -17,7 +17,10 @@ describe('report formats', () => {
       ['table', 'json', 'sarif', 'junit', 'github', 'markdown'],
     );
     for (const f of formats) assert.ok(f.description.length > 10 && f.mediaType.length > 0, f.name);
-    assert.throws(() => getOutputFormat('yaml'), (err: unknown) => err instanceof AppError && err.code === 'USAGE');
+    assert.throws(
+      () => getOutputFormat('yaml'),
+      (err: unknown) => err instanceof AppError && err.code === 'USAGE',
+    );
   });
 
   it('matches the golden file of each format (npm run golden:report regenerates them)', () => {
@@ -51,7 +54,18 @@ describe('table', () => {
 describe('json', () => {
   it('wraps the decision in a stable envelope where every finding has every key', () => {
     const report = JSON.parse(render('json'));
-    assert.deepEqual(Object.keys(report), ['format_version', 'decision', 'target', 'checked_at', 'tool', 'summary', 'violations', 'warnings', 'exceptions', 'expired_exceptions']);
+    assert.deepEqual(Object.keys(report), [
+      'format_version',
+      'decision',
+      'target',
+      'checked_at',
+      'tool',
+      'summary',
+      'violations',
+      'warnings',
+      'exceptions',
+      'expired_exceptions',
+    ]);
     assert.equal(report.decision, 'deny');
     assert.deepEqual(report.summary, {
       violations: 2,
@@ -94,16 +108,24 @@ describe('sarif', () => {
     assert.equal(log.version, '2.1.0');
     assert.equal(log.runs.length, 1);
     const run = log.runs[0];
-    assert.deepEqual(run.tool.driver.rules.map((r: { id: string }) => r.id), ['vulnerability_severity', 'run_as_root', 'unfixed_vulnerability']);
+    assert.deepEqual(
+      run.tool.driver.rules.map((r: { id: string }) => r.id),
+      ['vulnerability_severity', 'run_as_root', 'unfixed_vulnerability'],
+    );
     assert.equal(run.tool.driver.rules[0].properties['security-severity'], '9.0');
     const byRule = (id: string) => run.results.filter((r: { ruleId: string }) => r.ruleId === id);
     assert.equal(byRule('run_as_root')[0].level, 'error');
     assert.deepEqual(byRule('run_as_root')[0].locations[0].physicalLocation, { artifactLocation: { uri: 'Dockerfile' }, region: { startLine: 7 } });
-    assert.deepEqual(byRule('unfixed_vulnerability')[0].locations[0].physicalLocation, { artifactLocation: { uri: 'reports/trivy.json' }, region: { startLine: 1 } });
+    assert.deepEqual(byRule('unfixed_vulnerability')[0].locations[0].physicalLocation, {
+      artifactLocation: { uri: 'reports/trivy.json' },
+      region: { startLine: 1 },
+    });
     assert.equal(byRule('unfixed_vulnerability')[0].level, 'warning');
     for (const r of run.results) assert.equal(run.tool.driver.rules[r.ruleIndex].id, r.ruleId);
     const suppressed = byRule('vulnerability_severity').find((r: { suppressions?: unknown }) => r.suppressions);
-    assert.deepEqual(suppressed.suppressions, [{ kind: 'external', status: 'accepted', justification: 'not reachable from request handlers (expires 2099-12-31)' }]);
+    assert.deepEqual(suppressed.suppressions, [
+      { kind: 'external', status: 'accepted', justification: 'not reachable from request handlers (expires 2099-12-31)' },
+    ]);
     assert.equal(run.invocations[0].toolConfigurationNotifications.length, 1);
   });
 });

@@ -15,9 +15,14 @@ let stateDir: string;
 function review(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const argv = [CLI, 'review', '--corpus', 'corpus/reports', '--corpus', 'corpus/generated', '--now', NOW, ...args];
   return new Promise((resolve) => {
-    execFile(process.execPath, argv, { cwd: repo, env: { ...process.env, PORTCULLIS_STATE_DIR: stateDir }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      argv,
+      { cwd: repo, env: { ...process.env, PORTCULLIS_STATE_DIR: stateDir }, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -90,20 +95,30 @@ describe('portcullis review (CLI)', { timeout: 600_000 }, () => {
 
   it('replays decision-log events from an NDJSON file', async () => {
     const events = [
-      { decision_id: 'd-1', path: 'portcullis/scan/decision', input: { image: { ref: 'a:1' }, vulnerabilities: [{ id: 'CVE-9', severity: 'HIGH', package: { name: 'x' } }], metadata: { namespace: 'prod' } } },
+      {
+        decision_id: 'd-1',
+        path: 'portcullis/scan/decision',
+        input: { image: { ref: 'a:1' }, vulnerabilities: [{ id: 'CVE-9', severity: 'HIGH', package: { name: 'x' } }], metadata: { namespace: 'prod' } },
+      },
       { decision_id: 'd-2', path: 'portcullis/scan/decision', input: { image: { ref: 'b:1' }, vulnerabilities: [] } },
       { decision_id: 'd-3', path: 'portcullis/image/pinned/deny', input: { images: ['c'] } },
     ];
     const file = join(stateDir, 'decisions.ndjson');
     await writeFile(file, events.map((e) => JSON.stringify(e)).join('\n'));
     const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, [CLI, 'review', '--base', 'main', '--head', 'tighten', '--from-decisions', file, '--output', 'json'], { cwd: repo }, (err, stdout) =>
-        resolve({ code: err ? Number(err.code) : 0, stdout }),
+      execFile(
+        process.execPath,
+        [CLI, 'review', '--base', 'main', '--head', 'tighten', '--from-decisions', file, '--output', 'json'],
+        { cwd: repo },
+        (err, stdout) => resolve({ code: err ? Number(err.code) : 0, stdout }),
       );
     });
     assert.equal(run.code, 1);
     const result = JSON.parse(run.stdout) as { replay: { total: number; cases: { id: string; base: string; head: string; namespace?: string }[] } };
     assert.equal(result.replay.total, 2);
-    assert.deepEqual(result.replay.cases.map((c) => [c.id, c.base, c.head, c.namespace]), [['d-1', 'allow', 'deny', 'prod']]);
+    assert.deepEqual(
+      result.replay.cases.map((c) => [c.id, c.base, c.head, c.namespace]),
+      [['d-1', 'allow', 'deny', 'prod']],
+    );
   });
 });

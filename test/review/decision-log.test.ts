@@ -31,8 +31,16 @@ describe('decision-log events to replay', () => {
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('follows next_cursor across pages, keeping the URL filters and sending the token', async () => {
-    const loaded = await loadDecisions({ from: `${base}/v1/decisions?path=portcullis/scan/decision`, entrypoint: 'portcullis/scan/decision', token: 't0k', maxEvents: 100 });
-    assert.deepEqual(loaded.cases.map((c) => c.id), ['d-0', 'd-1', 'd-2', 'd-3', 'd-4']);
+    const loaded = await loadDecisions({
+      from: `${base}/v1/decisions?path=portcullis/scan/decision`,
+      entrypoint: 'portcullis/scan/decision',
+      token: 't0k',
+      maxEvents: 100,
+    });
+    assert.deepEqual(
+      loaded.cases.map((c) => c.id),
+      ['d-0', 'd-1', 'd-2', 'd-3', 'd-4'],
+    );
     assert.equal(loaded.cases[3]?.input, '{"n":3}');
     assert.equal(seen.length, 3);
     assert.ok(seen.every((s) => s.includes('path=portcullis') && s.endsWith('Bearer t0k')));
@@ -58,10 +66,23 @@ describe('decision-log events to replay', () => {
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-events-'));
     try {
       const file = join(dir, 'events.json');
-      await writeFile(file, JSON.stringify([{ decision_id: 'x', path: 'other/rule' }, { decision_id: 'y', path: 'portcullis/scan/decision' }, { decision_id: 'z', input: {} }]));
+      await writeFile(
+        file,
+        JSON.stringify([
+          { decision_id: 'x', path: 'other/rule' },
+          { decision_id: 'y', path: 'portcullis/scan/decision' },
+          { decision_id: 'z', input: {} },
+        ]),
+      );
       const loaded = await loadDecisions({ from: file, entrypoint: 'portcullis/scan/decision', maxEvents: 10 });
-      assert.deepEqual(loaded.cases.map((c) => c.id), ['z']);
-      assert.deepEqual(loaded.skipped.map((s) => s.id), ['y']);
+      assert.deepEqual(
+        loaded.cases.map((c) => c.id),
+        ['z'],
+      );
+      assert.deepEqual(
+        loaded.skipped.map((s) => s.id),
+        ['y'],
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -62,8 +62,14 @@ else := "allow"
 /** The same rule written differently: a helper function and a comprehension, no change in meaning. */
 export function refactoredRego(threshold: string): string {
   return decisionRego(threshold)
-    .replace('\tsome v in input.vulnerabilities\n\trank[v.severity] >= rank[threshold]\n', '\tsome v in input.vulnerabilities\n\tat_least(v.severity, threshold)\n')
-    .replace('verdict := "deny" if count(violations) > 0\n\nelse := "allow"\n', 'at_least(a, b) if rank[a] >= rank[b]\n\nverdict := "allow" if count(violations) == 0\n\nelse := "deny"\n');
+    .replace(
+      '\tsome v in input.vulnerabilities\n\trank[v.severity] >= rank[threshold]\n',
+      '\tsome v in input.vulnerabilities\n\tat_least(v.severity, threshold)\n',
+    )
+    .replace(
+      'verdict := "deny" if count(violations) > 0\n\nelse := "allow"\n',
+      'at_least(a, b) if rank[a] >= rank[b]\n\nverdict := "allow" if count(violations) == 0\n\nelse := "deny"\n',
+    );
 }
 
 export const DECISION_TEST = `package portcullis.scan_test

@@ -60,7 +60,9 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
     await branch('refactor', () => put(repo, 'policies/scan/decision.rego', refactoredRego('CRITICAL')));
     await branch('break-test', () => put(repo, 'policies/scan/decision.rego', decisionRego('CRITICAL').replace('"decision": verdict', '"decision": "allow"')));
     await branch('tests-only', () => put(repo, 'policies/scan/decision_test.rego', `${DECISION_TEST}\ntest_more if scan.rank.HIGH == 4\n`));
-    await branch('lint', () => put(repo, 'policies/scan/decision.rego', `${decisionRego('CRITICAL')}\ndebug if {\n\tprint("decision", verdict)\n\tverdict == "deny"\n}\n`));
+    await branch('lint', () =>
+      put(repo, 'policies/scan/decision.rego', `${decisionRego('CRITICAL')}\ndebug if {\n\tprint("decision", verdict)\n\tverdict == "deny"\n}\n`),
+    );
     await branch('unbuildable', () => put(repo, 'policies/scan/decision.rego', `${decisionRego('CRITICAL')}\nbroken := {\n`));
   });
   after(async () => {
@@ -70,7 +72,10 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
 
   it('reports exactly the inputs a tightened threshold newly denies', async () => {
     const inputs = await corpusInputs();
-    const expected = [...inputs].filter(([, i]) => !denies(i, 'CRITICAL') && denies(i, 'HIGH')).map(([id]) => id).sort();
+    const expected = [...inputs]
+      .filter(([, i]) => !denies(i, 'CRITICAL') && denies(i, 'HIGH'))
+      .map(([id]) => id)
+      .sort();
     assert.ok(expected.length >= 5, `the corpus should hold inputs with HIGH but no CRITICAL findings (${expected.length})`);
     const result = await runReview(options('tighten'));
     const newlyDenied = result.replay.cases.filter((c) => c.base === 'allow' && c.head === 'deny').map((c) => c.id);
@@ -105,7 +110,10 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
     const test = result.checks.find((c) => c.name === 'test');
     assert.equal(test?.status, 'fail');
     assert.equal(result.tests.failed, 1);
-    assert.deepEqual(test?.problems.map((p) => [p.file, p.line, p.rule]), [['policies/scan/decision_test.rego', 5, 'data.portcullis.scan_test.test_critical_denied']]);
+    assert.deepEqual(
+      test?.problems.map((p) => [p.file, p.line, p.rule]),
+      [['policies/scan/decision_test.rego', 5, 'data.portcullis.scan_test.test_critical_denied']],
+    );
     assert.ok(result.failures.some((f) => f.startsWith('test:')));
     assert.ok(result.replay.newlyAllowed > 0);
   });
@@ -117,7 +125,10 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
     const result = await runReview(options('lint'));
     const lint = result.checks.find((c) => c.name === 'lint');
     assert.equal(lint?.status, 'fail');
-    assert.deepEqual(lint?.problems.map((p) => [p.rule, p.file, p.line, p.level]), [['print-or-trace-call', 'policies/scan/decision.rego', 41, 'error']]);
+    assert.deepEqual(
+      lint?.problems.map((p) => [p.rule, p.file, p.line, p.level]),
+      [['print-or-trace-call', 'policies/scan/decision.rego', 41, 'error']],
+    );
     assert.equal((await runReview(options('refactor'))).checks.find((c) => c.name === 'lint')?.status, 'pass');
   });
 
@@ -125,7 +136,10 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
     await assert.rejects(runReview(options('unbuildable')), (err: unknown) => {
       assert.ok(isAppError(err) && err.code === 'COMPILE_FAILED');
       assert.match(err.message, /^head \(unbuildable\) does not build/);
-      assert.ok(err.details.some((d) => d.file === 'policies/scan/decision.rego' && typeof d.line === 'number'), JSON.stringify(err.details));
+      assert.ok(
+        err.details.some((d) => d.file === 'policies/scan/decision.rego' && typeof d.line === 'number'),
+        JSON.stringify(err.details),
+      );
       return true;
     });
     await assert.rejects(runReview({ ...options('unbuildable'), base: 'unbuildable' }), /^AppError: base \(unbuildable\) does not build/);

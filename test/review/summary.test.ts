@@ -30,10 +30,28 @@ function result(changes: CaseChange[], pairs: Record<string, number>): ReviewRes
 it('counts flips, rules and groups in a stable order', () => {
   const s = summarize([{ changes: CHANGES, pairs: { 'deny>allow': 1, 'allow>deny': 1, 'deny>deny': 2, 'allow>allow': 6 } }]);
   assert.deepEqual([s.total, s.changed, s.unchanged, s.newlyDenied, s.newlyAllowed, s.findingsOnly], [10, 3, 7, 1, 1, 1]);
-  assert.deepEqual(s.cases.map((c) => c.id), ['a', 'b', 'c']);
-  assert.deepEqual(s.rules.map((r) => [r.rule, r.added, r.removed, r.inputs]), [['r1', 1, 1, 2], ['r2', 2, 0, 2]]);
-  assert.deepEqual(s.topImages.map((g) => [g.name, g.inputs, g.newlyDenied]), [['img:1', 2, 1], ['img:2', 1, 0]]);
-  assert.deepEqual(s.topNamespaces.map((g) => g.name), ['prod']);
+  assert.deepEqual(
+    s.cases.map((c) => c.id),
+    ['a', 'b', 'c'],
+  );
+  assert.deepEqual(
+    s.rules.map((r) => [r.rule, r.added, r.removed, r.inputs]),
+    [
+      ['r1', 1, 1, 2],
+      ['r2', 2, 0, 2],
+    ],
+  );
+  assert.deepEqual(
+    s.topImages.map((g) => [g.name, g.inputs, g.newlyDenied]),
+    [
+      ['img:1', 2, 1],
+      ['img:2', 1, 0],
+    ],
+  );
+  assert.deepEqual(
+    s.topNamespaces.map((g) => g.name),
+    ['prod'],
+  );
   assert.deepEqual(s.verdicts.head, { allow: 7, deny: 3, error: 0 });
 });
 

@@ -41,14 +41,29 @@ describe('POST /v1/admission, failures', () => {
     const cases: ReadonlyArray<readonly [string, string | object, RegExp]> = [
       ['not JSON', '{"apiVersion": ', /not valid JSON/],
       ['a list', [], /must be a JSON object/],
-      ['v1beta1', { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x', operation: 'CREATE' } }, /apiVersion must be admission\.k8s\.io\/v1/],
+      [
+        'v1beta1',
+        { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x', operation: 'CREATE' } },
+        /apiVersion must be admission\.k8s\.io\/v1/,
+      ],
       ['no request', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, /request must be an object/],
       ['no uid', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { operation: 'CREATE' } }, /request\.uid/],
-      ['a Pod without spec', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'x', operation: 'CREATE', object: { kind: 'Pod', metadata: { name: 'p' } } } }, /has no pod spec/],
+      [
+        'a Pod without spec',
+        {
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          request: { uid: 'x', operation: 'CREATE', object: { kind: 'Pod', metadata: { name: 'p' } } },
+        },
+        /has no pod spec/,
+      ],
     ];
     for (const [name, body, message] of cases) {
       it(name, async () => {
-        const res = await request(app.callback).post('/v1/admission').set('Content-Type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
+        const res = await request(app.callback)
+          .post('/v1/admission')
+          .set('Content-Type', 'application/json')
+          .send(typeof body === 'string' ? body : JSON.stringify(body));
         assert.ok(res.status >= 400 && res.status < 500, `${res.status} ${res.text}`);
         assert.match(res.body.message, message);
       });
@@ -56,7 +71,9 @@ describe('POST /v1/admission, failures', () => {
   });
 
   describe('dry runs', () => {
-    const allowAll: DecisionPolicy = { evaluate: () => ({ defined: true, result: { decision: 'allow', violations: [], warnings: [], exceptions: [], expired_exceptions: [] } }) };
+    const allowAll: DecisionPolicy = {
+      evaluate: () => ({ defined: true, result: { decision: 'allow', violations: [], warnings: [], exceptions: [], expired_exceptions: [] } }),
+    };
     const run = async (dryRun: boolean) => {
       const records: AdmissionRecord[] = [];
       const answer = await reviewAdmission(review({ containers: [CLEAN], dryRun }), {

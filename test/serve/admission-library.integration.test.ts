@@ -28,12 +28,16 @@ describe('admission through the shipped image policy library', () => {
     const registry = new BundleRegistry({ dir, limits: DEFAULT_READ_LIMITS, logger, rescanIntervalMs: 60_000 });
     await registry.refresh();
     callback = createApp({ registry, logger, kubernetes: { config: KUBERNETES_CONFIG, scans: new MemoryScanResults() } }).callback();
-    const upload = await request(callback).post('/v1/reports').send({ image, report: trivyReport(image, ['CVE-2024-4242']) });
+    const upload = await request(callback)
+      .post('/v1/reports')
+      .send({ image, report: trivyReport(image, ['CVE-2024-4242']) });
     assert.equal(upload.status, 201, upload.text);
   });
 
   const admit = async (namespace: string) => {
-    const res = await request(callback).post('/v1/admission').send(review({ containers: [image], namespace, uid: `uid-${namespace}` }) as object);
+    const res = await request(callback)
+      .post('/v1/admission')
+      .send(review({ containers: [image], namespace, uid: `uid-${namespace}` }));
     assert.equal(res.status, 200, res.text);
     return res.body.response as { allowed: boolean; status?: { message: string }; warnings?: string[] };
   };
@@ -47,6 +51,9 @@ describe('admission through the shipped image policy library', () => {
   it('only warns about it in dev', async () => {
     const answer = await admit('sandbox');
     assert.doesNotMatch(answer.status?.message ?? '', /CVE-2024-4242/);
-    assert.ok((answer.warnings ?? []).some((w) => w.includes('CVE-2024-4242')), JSON.stringify(answer));
+    assert.ok(
+      (answer.warnings ?? []).some((w) => w.includes('CVE-2024-4242')),
+      JSON.stringify(answer),
+    );
   });
 });

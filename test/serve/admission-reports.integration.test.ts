@@ -38,7 +38,10 @@ describe('POST /v1/reports', () => {
     const res = await request(app.callback).get(`/v1/reports/${digest(9)}`);
     assert.equal(res.status, 200);
     assert.equal(res.body.results.length, 2);
-    assert.deepEqual(res.body.results.map((r: { decision: { warnings: unknown[] } }) => r.decision.warnings.length), [0, 1]);
+    assert.deepEqual(
+      res.body.results.map((r: { decision: { warnings: unknown[] } }) => r.decision.warnings.length),
+      [0, 1],
+    );
     assert.equal((await app.scans.get(digest(9)))?.decision.warnings.length, 0);
   });
 

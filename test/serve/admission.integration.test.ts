@@ -21,12 +21,16 @@ interface Answer {
 }
 
 async function upload(app: AdmissionApp, image: string, critical: readonly string[]): Promise<void> {
-  const res = await request(app.callback).post('/v1/reports').send({ image, report: trivyReport(image, critical) });
+  const res = await request(app.callback)
+    .post('/v1/reports')
+    .send({ image, report: trivyReport(image, critical) });
   assert.equal(res.status, 201, res.text);
 }
 
 async function admit(app: AdmissionApp, body: unknown): Promise<Answer['response']> {
-  const res = await request(app.callback).post('/v1/admission').send(body as object);
+  const res = await request(app.callback)
+    .post('/v1/admission')
+    .send(body as object);
   assert.equal(res.status, 200, res.text);
   const answer = res.body as Answer;
   assert.equal(answer.apiVersion, 'admission.k8s.io/v1');
@@ -74,7 +78,11 @@ describe('POST /v1/admission', () => {
       assert.equal(res.uid, '1299d386-525b-4032-98ae-1949f69f9cfc');
       assert.equal(res.allowed, false);
       assert.match(res.status?.message ?? '', /^portcullis denied Pod default\/nginx: /);
-      for (const reason of ["image 'alpine' uses the mutable tag 'latest'", "registry 'docker.io' of image 'nginx' is not allowed", "image 'alpine' has no stored scan result (it is not pinned by digest)"]) {
+      for (const reason of [
+        "image 'alpine' uses the mutable tag 'latest'",
+        "registry 'docker.io' of image 'nginx' is not allowed",
+        "image 'alpine' has no stored scan result (it is not pinned by digest)",
+      ]) {
         assert.ok(res.status?.message.includes(reason), reason);
       }
     });

@@ -31,38 +31,55 @@ describe('POST /v1/check', () => {
   after(() => registry.stop());
 
   it('decides on a report given as a JSON object, with the json report shape', async () => {
-    const res = await request(server).post('/v1/check').send({ reports: [juiceShop], dockerfile, now: NOW });
+    const res = await request(server)
+      .post('/v1/check')
+      .send({ reports: [juiceShop], dockerfile, now: NOW });
     assert.equal(res.status, 200, res.text);
     assert.match(res.headers['content-type'] ?? '', /^application\/json/);
     assert.equal(res.body.decision, 'deny');
     assert.equal(res.body.format_version, 1);
     assert.equal(res.body.target, 'bkimminich/juice-shop:v10.2.0');
     assert.equal(res.body.checked_at, '2024-11-01T00:00:00.000Z');
-    assert.ok(res.body.violations.some((v: { rule: string; location: { file: string; line: number } }) => v.rule === 'run_as_root' && v.location.file === 'Dockerfile' && v.location.line === 1));
+    assert.ok(
+      res.body.violations.some(
+        (v: { rule: string; location: { file: string; line: number } }) =>
+          v.rule === 'run_as_root' && v.location.file === 'Dockerfile' && v.location.line === 1,
+      ),
+    );
     assert.match(res.headers['x-portcullis-bundle'] ?? '', /^image-scan@[0-9a-f]{16}$/);
   });
 
   it('gives the same decision as the CLI path for a report given as a string with a name', async () => {
     const text = JSON.stringify(juiceShop);
-    const a = await request(server).post('/v1/check').send({ reports: [juiceShop], now: NOW });
-    const b = await request(server).post('/v1/check').send({ reports: [{ name: 'juice-shop.json', format: 'trivy', content: text }], now: NOW });
+    const a = await request(server)
+      .post('/v1/check')
+      .send({ reports: [juiceShop], now: NOW });
+    const b = await request(server)
+      .post('/v1/check')
+      .send({ reports: [{ name: 'juice-shop.json', format: 'trivy', content: text }], now: NOW });
     assert.equal(b.status, 200, b.text);
     assert.deepEqual(b.body.violations, a.body.violations);
   });
 
   it('allows a clean report', async () => {
     const clean = JSON.parse(await readFile(join(SHARED, 'reports/secureCodeBox__juice-shop-v12.10.2-empty-results.json'), 'utf8'));
-    const res = await request(server).post('/v1/check').send({ reports: [clean], now: NOW });
+    const res = await request(server)
+      .post('/v1/check')
+      .send({ reports: [clean], now: NOW });
     assert.equal(res.status, 200);
     assert.equal(res.body.decision, 'allow');
   });
 
   it('renders another format with ?output=', async () => {
-    const res = await request(server).post('/v1/check?output=sarif').send({ reports: [juiceShop], dockerfile, now: NOW });
+    const res = await request(server)
+      .post('/v1/check?output=sarif')
+      .send({ reports: [juiceShop], dockerfile, now: NOW });
     assert.equal(res.status, 200);
     assert.match(res.headers['content-type'] ?? '', /^application\/sarif\+json/);
     assert.equal(sarifErrors(res.text), '');
-    const md = await request(server).post('/v1/check?output=markdown').send({ reports: [juiceShop], now: NOW });
+    const md = await request(server)
+      .post('/v1/check?output=markdown')
+      .send({ reports: [juiceShop], now: NOW });
     assert.match(md.text, /^### portcullis: ❌ \*\*deny\*\*/);
   });
 
@@ -72,14 +89,78 @@ describe('POST /v1/check', () => {
       ['empty body', () => request(server).post('/v1/check'), 400, 'REQUEST_INVALID'],
       ['not an object', () => request(server).post('/v1/check').send([1, 2]), 400, 'REQUEST_INVALID'],
       ['reports of the wrong type', () => request(server).post('/v1/check').send({ reports: 'x' }), 400, 'REQUEST_INVALID'],
-      ['a report of the wrong type', () => request(server).post('/v1/check').send({ reports: [42] }), 400, 'REQUEST_INVALID'],
-      ['an unknown field', () => request(server).post('/v1/check').send({ report: [juiceShop] }), 400, 'REQUEST_INVALID'],
-      ['a wrapper with an extra key', () => request(server).post('/v1/check').send({ reports: [{ content: '{}', extra: 1 }] }), 400, 'REQUEST_INVALID'],
-      ['an unparseable report', () => request(server).post('/v1/check').send({ reports: ['{"SchemaVersion": 2, '] }), 400, 'INPUT_INVALID'],
-      ['an unknown report shape', () => request(server).post('/v1/check').send({ reports: [{ hello: 'world' }] }), 400, 'INPUT_INVALID'],
-      ['a bad now', () => request(server).post('/v1/check').send({ reports: [juiceShop], now: 'tomorrow' }), 400, 'USAGE'],
-      ['an unknown output', () => request(server).post('/v1/check?output=pdf').send({ reports: [juiceShop] }), 400, 'USAGE'],
-      ['an oversized body', () => request(server).post('/v1/check').send({ reports: ['x'.repeat(5 * 1024 * 1024)] }), 413, 'INPUT_TOO_LARGE'],
+      [
+        'a report of the wrong type',
+        () =>
+          request(server)
+            .post('/v1/check')
+            .send({ reports: [42] }),
+        400,
+        'REQUEST_INVALID',
+      ],
+      [
+        'an unknown field',
+        () =>
+          request(server)
+            .post('/v1/check')
+            .send({ report: [juiceShop] }),
+        400,
+        'REQUEST_INVALID',
+      ],
+      [
+        'a wrapper with an extra key',
+        () =>
+          request(server)
+            .post('/v1/check')
+            .send({ reports: [{ content: '{}', extra: 1 }] }),
+        400,
+        'REQUEST_INVALID',
+      ],
+      [
+        'an unparseable report',
+        () =>
+          request(server)
+            .post('/v1/check')
+            .send({ reports: ['{"SchemaVersion": 2, '] }),
+        400,
+        'INPUT_INVALID',
+      ],
+      [
+        'an unknown report shape',
+        () =>
+          request(server)
+            .post('/v1/check')
+            .send({ reports: [{ hello: 'world' }] }),
+        400,
+        'INPUT_INVALID',
+      ],
+      [
+        'a bad now',
+        () =>
+          request(server)
+            .post('/v1/check')
+            .send({ reports: [juiceShop], now: 'tomorrow' }),
+        400,
+        'USAGE',
+      ],
+      [
+        'an unknown output',
+        () =>
+          request(server)
+            .post('/v1/check?output=pdf')
+            .send({ reports: [juiceShop] }),
+        400,
+        'USAGE',
+      ],
+      [
+        'an oversized body',
+        () =>
+          request(server)
+            .post('/v1/check')
+            .send({ reports: ['x'.repeat(5 * 1024 * 1024)] }),
+        413,
+        'INPUT_TOO_LARGE',
+      ],
     ];
     for (const [name, send, status, code] of cases) {
       const res = await send();
@@ -93,7 +174,9 @@ describe('POST /v1/check', () => {
   it('answers 404 when no served bundle provides the decision', async () => {
     const empty = new BundleRegistry({ dir: await mkdtemp(join(tmpdir(), 'portcullis-none-')), limits: DEFAULT_READ_LIMITS, logger, rescanIntervalMs: 60_000 });
     await empty.refresh();
-    const res = await request(createApp({ registry: empty, logger }).callback()).post('/v1/check').send({ reports: [juiceShop] });
+    const res = await request(createApp({ registry: empty, logger }).callback())
+      .post('/v1/check')
+      .send({ reports: [juiceShop] });
     assert.equal(res.status, 404);
     assert.equal(res.body.code, 'BUNDLE_NOT_FOUND');
   });

@@ -58,17 +58,37 @@ describe('POST /v1/data/<path> (OPA Data API)', () => {
 
   it('gives the same result as the in-process evaluation of the same input', async () => {
     const a = await request(server).post('/v1/data/portcullis/scan/decision').send({ input });
-    const b = await request(server).post('/v1/check').send({ reports: [JSON.parse(await readFile(JUICE_SHOP, 'utf8'))], now: '2024-11-01T00:00:00Z' });
+    const b = await request(server)
+      .post('/v1/check')
+      .send({ reports: [JSON.parse(await readFile(JUICE_SHOP, 'utf8'))], now: '2024-11-01T00:00:00Z' });
     assert.equal(a.body.result.violations.length, b.body.violations.length);
   });
 
   it('answers client mistakes with 4xx JSON errors', async () => {
     const cases: [string, () => request.Test, number, string][] = [
-      ['malformed JSON', () => request(server).post('/v1/data/portcullis/scan/decision').set('Content-Type', 'application/json').send('{"input": '), 400, 'REQUEST_INVALID'],
+      [
+        'malformed JSON',
+        () => request(server).post('/v1/data/portcullis/scan/decision').set('Content-Type', 'application/json').send('{"input": '),
+        400,
+        'REQUEST_INVALID',
+      ],
       ['a body that is not an object', () => request(server).post('/v1/data/portcullis/scan/decision').send(['input']), 400, 'REQUEST_INVALID'],
-      ['a rule that is not an entrypoint', () => request(server).post('/v1/data/portcullis/scan/violations').send({ input: {} }), 404, 'EVAL_ENTRYPOINT_UNKNOWN'],
+      [
+        'a rule that is not an entrypoint',
+        () => request(server).post('/v1/data/portcullis/scan/violations').send({ input: {} }),
+        404,
+        'EVAL_ENTRYPOINT_UNKNOWN',
+      ],
       ['bad percent-encoding', () => request(server).post('/v1/data/portcullis/%E0%A4%A').send({ input: {} }), 400, 'REQUEST_INVALID'],
-      ['an oversized body', () => request(server).post('/v1/data/portcullis/scan/decision').send({ input: 'x'.repeat(3 * 1024 * 1024) }), 413, 'INPUT_TOO_LARGE'],
+      [
+        'an oversized body',
+        () =>
+          request(server)
+            .post('/v1/data/portcullis/scan/decision')
+            .send({ input: 'x'.repeat(3 * 1024 * 1024) }),
+        413,
+        'INPUT_TOO_LARGE',
+      ],
     ];
     for (const [name, send, status, code] of cases) {
       const res = await send();

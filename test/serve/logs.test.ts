@@ -18,8 +18,11 @@ describe('POST /logs (OPA Decision Log API)', () => {
     const res = await post(`${app.url}/logs`, gz([event(1), event(2)]), JSON_GZIP);
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, {});
-    const { decisions } = (await app.store.queryDecisions({ labels: [], input: [], limit: 10, order: 'asc' }));
-    assert.deepEqual(decisions.map((d) => d['decision_id']), [event(1)['decision_id'], event(2)['decision_id']]);
+    const { decisions } = await app.store.queryDecisions({ labels: [], input: [], limit: 10, order: 'asc' });
+    assert.deepEqual(
+      decisions.map((d) => d['decision_id']),
+      [event(1)['decision_id'], event(2)['decision_id']],
+    );
     assert.deepEqual(decisions[0]?.['input'], event(1)['input']);
     assert.equal(decisions[0]?.['timestamp'], event(1)['timestamp']);
   });
@@ -79,7 +82,13 @@ describe('POST /logs (OPA Decision Log API)', () => {
     ['plain body over the size limit', () => JSON.stringify(Array.from({ length: 20_000 }, (_, i) => event(i))), JSON_PLAIN, 413, 'INPUT_TOO_LARGE'],
     ['gzip body that expands over the size limit', () => gz(Array.from({ length: 20_000 }, (_, i) => event(i))), JSON_GZIP, 413, 'INPUT_TOO_LARGE'],
     ['gzip bomb (ratio over the limit)', () => gzipSync(Buffer.alloc(3 * 1024 * 1024, 0x20), { level: 9 }), JSON_GZIP, 413, 'INPUT_TOO_LARGE'],
-    ['valid events around one bad event (no partial write)', () => gz([event(20), event(21), { ...event(22), result: undefined, labels: 'x' }, event(23)]), JSON_GZIP, 400, 'INPUT_INVALID'],
+    [
+      'valid events around one bad event (no partial write)',
+      () => gz([event(20), event(21), { ...event(22), result: undefined, labels: 'x' }, event(23)]),
+      JSON_GZIP,
+      400,
+      'INPUT_INVALID',
+    ],
   ];
 
   for (const [name, body, headers, status, code] of cases) {

@@ -44,7 +44,9 @@ async function setup(tokens?: Store): Promise<Setup> {
   await registry.refresh();
   const waiters = new LongPollWaiters();
   const metrics = new ServerMetrics(registry, waiters);
-  const fleet = tokens ? { store: tokens, authRequired: true, ingest: { maxBodyBytes: 1024, maxRatio: 10 }, page: { defaultLimit: 10, maxLimit: 10 } } : undefined;
+  const fleet = tokens
+    ? { store: tokens, authRequired: true, ingest: { maxBodyBytes: 1024, maxRatio: 10 }, page: { defaultLimit: 10, maxLimit: 10 } }
+    : undefined;
   const app = createApp({ registry, logger, waiters, metrics, maxLongPollSeconds: 1, ...(fleet ? { fleet } : {}) });
   const koa = app.callback();
   const handler = withNotModified(
@@ -54,7 +56,7 @@ async function setup(tokens?: Store): Promise<Setup> {
     },
     { registry, metrics, ...(tokens ? { tokens } : {}) },
   );
-  const servers = [await listen(handler), await listen(koa)];
+  const servers = [await listen(handler), await listen((req, res) => void koa(req, res))];
   const [fast, plain] = servers.map(urlOf) as [string, string];
   const s: Setup = {
     registry,
@@ -168,7 +170,10 @@ describe('304 fast path (auth.required: true)', () => {
     return { token: minted.token, id: minted.record.id };
   };
   const poll = (bearer: string | undefined, bundle = 'tiny') =>
-    get(`${s.fast}/bundles/${bundle}`, { 'If-None-Match': s.registry.get(bundle)?.etag ?? '', ...(bearer === undefined ? {} : { Authorization: `Bearer ${bearer}` }) });
+    get(`${s.fast}/bundles/${bundle}`, {
+      'If-None-Match': s.registry.get(bundle)?.etag ?? '',
+      ...(bearer === undefined ? {} : { Authorization: `Bearer ${bearer}` }),
+    });
 
   before(async () => {
     store = await openStore({ driver: 'sqlite', path: join(await mkdtemp(join(tmpdir(), 'portcullis-not-modified-store-')), 'portcullis.db') });

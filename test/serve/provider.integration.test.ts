@@ -55,7 +55,9 @@ function post(url: string, body: unknown, tls: Tls, method = 'POST'): Promise<Re
 const finding = (message: string) => ({ rule: 'vulnerability_severity', message, severity: 'CRITICAL' as const, enforcement: 'deny' as const });
 const DENIED: Decision = {
   decision: 'deny',
-  violations: ['CVE-2024-0009 in glibc is CRITICAL', 'CVE-2024-0010 in zlib is HIGH', 'CVE-2024-0011 in curl is HIGH', 'CVE-2024-0012 in bash is HIGH'].map(finding),
+  violations: ['CVE-2024-0009 in glibc is CRITICAL', 'CVE-2024-0010 in zlib is HIGH', 'CVE-2024-0011 in curl is HIGH', 'CVE-2024-0012 in bash is HIGH'].map(
+    finding,
+  ),
   warnings: [],
   exceptions: [],
   expired_exceptions: [],
@@ -65,7 +67,7 @@ const providerRequest = (keys: unknown) => ({ apiVersion: 'externaldata.gatekeep
 
 async function listen(app: AdmissionApp, certs: IssuedCertificates, requireClientCert: boolean): Promise<{ server: Server; url: string }> {
   const tls = await loadTls({ cert: certs.cert, key: certs.key, clientCa: certs.ca, requireClientCert });
-  const server = createListener(app.callback, tls).listen(0, '127.0.0.1');
+  const server = createListener((req, res) => void app.callback(req, res), tls).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return { server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
@@ -84,13 +86,24 @@ describe('POST /v1/gatekeeper/provider over TLS', () => {
     const uploader = await admissionApp();
     const app = await admissionApp(config, true, uploader.scans);
     apps.push(uploader, app);
-    const uploads: Array<[string, string[]]> = [[`registry.example.com/shop/api@${digest(1)}`, []], [`registry.example.com/shop/pay@${digest(2)}`, ['CVE-2024-0001']]];
+    const uploads: Array<[string, string[]]> = [
+      [`registry.example.com/shop/api@${digest(1)}`, []],
+      [`registry.example.com/shop/pay@${digest(2)}`, ['CVE-2024-0001']],
+    ];
     for (const [image, cves] of uploads) {
-      const res = await supertest(uploader.callback).post('/v1/reports').send({ image, report: trivyReport(image, cves) });
+      const res = await supertest(uploader.callback)
+        .post('/v1/reports')
+        .send({ image, report: trivyReport(image, cves) });
       assert.equal(res.status, 201, res.text);
     }
     // The provider reflects the stored decision; the stand-in policy denies nothing without a namespace, so one is stored as is.
-    await uploader.scans.put({ digest: digest(3), image: 'registry.example.com/shop/old', input: normalize({ now: new Date() }), decision: DENIED, storedAt: new Date().toISOString() });
+    await uploader.scans.put({
+      digest: digest(3),
+      image: 'registry.example.com/shop/old',
+      input: normalize({ now: new Date() }),
+      decision: DENIED,
+      storedAt: new Date().toISOString(),
+    });
     const { server, url } = await listen(app, certs, handshakeCert);
     servers.push(server);
     return url;
@@ -126,9 +139,19 @@ describe('POST /v1/gatekeeper/provider over TLS', () => {
     assert.equal(res.body.response.idempotent, true);
     assert.equal(res.body.response.systemError, undefined);
     const items = res.body.response.items as Array<{ key: string; value?: { decision: string; summary: string; digest: string }; error?: string }>;
-    assert.deepEqual(items.map((i) => i.key), keys);
+    assert.deepEqual(
+      items.map((i) => i.key),
+      keys,
+    );
     const first = items[0]?.value as { scanned_at?: string } | undefined;
-    assert.deepEqual(items[0]?.value, { decision: 'allow', summary: 'no findings', digest: digest(1), violations: 0, warnings: 0, scanned_at: first?.scanned_at });
+    assert.deepEqual(items[0]?.value, {
+      decision: 'allow',
+      summary: 'no findings',
+      digest: digest(1),
+      violations: 0,
+      warnings: 0,
+      scanned_at: first?.scanned_at,
+    });
     assert.match(first?.scanned_at ?? '', /^\d{4}-\d{2}-\d{2}T/);
     assert.equal(items[1]?.value?.decision, 'allow');
     assert.equal(items[1]?.value?.summary, 'CVE-2024-0001 in openssl is CRITICAL; fixed in 3.1.4-r0', 'an allowed verdict summarizes its warnings');

@@ -33,16 +33,31 @@ describe('fleet queries: GET /v1/agents, GET /v1/decisions and the CLI', () => {
       }),
     );
     assert.equal((await post(`${app.url}/logs`, gzipSync(JSON.stringify(batch)), headers)).status, 200);
-    for (const [id, rev] of [['agent-a', 'r1'], ['agent-b', 'r2']] as const) {
-      assert.equal((await post(`${app.url}/status`, JSON.stringify(statusUpdate(id, rev)), { 'Content-Type': 'application/json', Authorization: `Bearer ${agent}` })).status, 200);
+    for (const [id, rev] of [
+      ['agent-a', 'r1'],
+      ['agent-b', 'r2'],
+    ] as const) {
+      assert.equal(
+        (await post(`${app.url}/status`, JSON.stringify(statusUpdate(id, rev)), { 'Content-Type': 'application/json', Authorization: `Bearer ${agent}` }))
+          .status,
+        200,
+      );
     }
   });
   after(() => app.close());
 
   it('lists agents with labels, OPA version, active revision per bundle and last request', async () => {
     const res = await fetch(`${app.url}/v1/agents`, { headers: { Authorization: `Bearer ${admin}` } });
-    const { agents } = (await res.json()) as { agents: { id: string; opa_version: string; bundles: Record<string, { active_revision: string }>; last_request: string; auth: { group: string } }[] };
-    assert.deepEqual(agents.map((a) => [a.id, a.bundles['tiny']?.active_revision]), [['agent-a', 'r1'], ['agent-b', 'r2']]);
+    const { agents } = (await res.json()) as {
+      agents: { id: string; opa_version: string; bundles: Record<string, { active_revision: string }>; last_request: string; auth: { group: string } }[];
+    };
+    assert.deepEqual(
+      agents.map((a) => [a.id, a.bundles['tiny']?.active_revision]),
+      [
+        ['agent-a', 'r1'],
+        ['agent-b', 'r2'],
+      ],
+    );
     assert.equal(agents[0]?.opa_version, '1.10.0');
     assert.ok(agents[0]?.last_request);
     assert.equal(agents[0]?.auth.group, 'edge');
@@ -63,9 +78,18 @@ describe('fleet queries: GET /v1/agents, GET /v1/decisions and the CLI', () => {
   it('pages with limit and cursor', async () => {
     const headers = { Authorization: `Bearer ${admin}` };
     const first = (await (await fetch(`${app.url}/v1/decisions?limit=5`, { headers })).json()) as { decisions: { req_id: number }[]; next_cursor: string };
-    assert.deepEqual(first.decisions.map((d) => d.req_id), [11, 10, 9, 8, 7]);
-    const second = (await (await fetch(`${app.url}/v1/decisions?limit=5&cursor=${first.next_cursor}`, { headers })).json()) as { decisions: { req_id: number }[]; next_cursor: string };
-    assert.deepEqual(second.decisions.map((d) => d.req_id), [6, 5, 4, 3, 2]);
+    assert.deepEqual(
+      first.decisions.map((d) => d.req_id),
+      [11, 10, 9, 8, 7],
+    );
+    const second = (await (await fetch(`${app.url}/v1/decisions?limit=5&cursor=${first.next_cursor}`, { headers })).json()) as {
+      decisions: { req_id: number }[];
+      next_cursor: string;
+    };
+    assert.deepEqual(
+      second.decisions.map((d) => d.req_id),
+      [6, 5, 4, 3, 2],
+    );
   });
 
   it('answers CSV for ?format=csv and Accept: text/csv', async () => {
@@ -94,14 +118,31 @@ describe('fleet queries: GET /v1/agents, GET /v1/decisions and the CLI', () => {
     const table = await run(process.execPath, [CLI, 'agents', '--server', app.url], { env });
     assert.match(table.stdout, /^id\s+opa_version\s+revisions/);
     assert.match(table.stdout, /agent-b\s+1\.10\.0\s+tiny=r2/);
-    const csv = await run(process.execPath, [CLI, 'decisions', '--server', app.url, '--token', admin, '--label', 'env=dev', '--input', 'user.name=alice', '--result', '{"allow":true,"reasons":[]}', '-o', 'csv']);
+    const csv = await run(process.execPath, [
+      CLI,
+      'decisions',
+      '--server',
+      app.url,
+      '--token',
+      admin,
+      '--label',
+      'env=dev',
+      '--input',
+      'user.name=alice',
+      '--result',
+      '{"allow":true,"reasons":[]}',
+      '-o',
+      'csv',
+    ]);
     assert.equal(csv.stdout.trimEnd().split('\r\n').length, 3);
     const all = await run(process.execPath, [CLI, 'decisions', '--server', app.url, '--limit', '5', '--all', '-o', 'json'], { env });
     assert.equal((JSON.parse(all.stdout) as { decisions: unknown[] }).decisions.length, 12);
   });
 
   it('exits 2 with the server message when the token is refused, and 3 when the server is down', async () => {
-    const refused = await run(process.execPath, [CLI, 'agents', '--server', app.url, '--token', 'pcl_bad'], { env: { ...process.env, PORTCULLIS_TOKEN: '' } }).catch((e: { code: number; stderr: string }) => e);
+    const refused = await run(process.execPath, [CLI, 'agents', '--server', app.url, '--token', 'pcl_bad'], {
+      env: { ...process.env, PORTCULLIS_TOKEN: '' },
+    }).catch((e: { code: number; stderr: string }) => e);
     assert.equal((refused as { code: number }).code, 2);
     assert.match((refused as { stderr: string }).stderr, /answered 401/);
     const down = await run(process.execPath, [CLI, 'agents', '--server', 'http://127.0.0.1:1'], {}).catch((e: { code: number }) => e);

@@ -21,7 +21,10 @@ async function registryOver(files: Record<string, Uint8Array>): Promise<{ regist
 describe('BundleRegistry', () => {
   it('publishes valid bundles and ignores hidden temporary files', async () => {
     const { registry } = await registryOver({ 'a.tar.gz': tinyBundle('r1', ['a']), '.a.tar.gz.123.tmp': new Uint8Array([1]) });
-    assert.deepEqual(registry.states().map((s) => [s.name, s.revision]), [['a', 'r1']]);
+    assert.deepEqual(
+      registry.states().map((s) => [s.name, s.revision]),
+      [['a', 'r1']],
+    );
   });
 
   it('keeps serving the last good revision when a broken file replaces it, and says why', async () => {

@@ -27,7 +27,9 @@ describe('scan results in the store', () => {
     const path = join(await mkdtemp(join(tmpdir(), 'portcullis-scans-')), 'portcullis.db');
     await withApp(path, async (app) => {
       for (const critical of [['CVE-2024-0001'], []]) {
-        const res = await request(app.callback).post('/v1/reports').send({ image, report: trivyReport(image, critical) });
+        const res = await request(app.callback)
+          .post('/v1/reports')
+          .send({ image, report: trivyReport(image, critical) });
         assert.equal(res.status, 201, res.text);
       }
     });
@@ -35,7 +37,9 @@ describe('scan results in the store', () => {
       const history = await request(app.callback).get(`/v1/reports/${digest(42)}`);
       assert.equal(history.status, 200, history.text);
       assert.equal(JSON.stringify(history.body).includes('CVE-2024-0001'), true, 'the first upload is kept as history');
-      const review_ = await request(app.callback).post('/v1/admission').send(review({ containers: [image], uid: 'uid-restart' }) as object);
+      const review_ = await request(app.callback)
+        .post('/v1/admission')
+        .send(review({ containers: [image], uid: 'uid-restart' }));
       assert.equal(review_.status, 200, review_.text);
       assert.deepEqual(review_.body.response, { uid: 'uid-restart', allowed: true }, 'the latest (clean) scan is found after the restart');
     });

@@ -30,8 +30,13 @@ describe('POST /status (OPA Status API)', () => {
     const update = statusUpdate('agent-2', 'r1', {
       bundles: {
         tiny: {
-          name: 'tiny', active_revision: 'r1', last_request: '2026-11-28T12:00:00.5Z', last_successful_activation: '0001-01-01T00:00:00Z',
-          code: 'bundle_error', message: 'server replied with Unauthorized', http_code: 401,
+          name: 'tiny',
+          active_revision: 'r1',
+          last_request: '2026-11-28T12:00:00.5Z',
+          last_successful_activation: '0001-01-01T00:00:00Z',
+          code: 'bundle_error',
+          message: 'server replied with Unauthorized',
+          http_code: 401,
         },
       },
     });
@@ -60,7 +65,10 @@ describe('POST /status (OPA Status API)', () => {
       const res = await post(`${app.url}/status`, body, headers);
       assert.equal(res.status, status, JSON.stringify(res.body));
       assert.ok((res.body as { message: string }).message);
-      assert.equal((await app.store.listAgents()).some((a) => a.id === 'agent-3'), false);
+      assert.equal(
+        (await app.store.listAgents()).some((a) => a.id === 'agent-3'),
+        false,
+      );
     });
   }
 });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { readTarGz } from '../../src/bundle/index.js';
 import { buildBundles, compilerIdentity, OpaCompiler, type BuildOptions } from '../../src/compile/index.js';
-import { loadVerificationKey, verifyBundle, type SigningAlgorithm } from '../../src/sign/index.js';
+import { loadVerificationKey, prepareDefinitionSigning, verifyBundle, type SigningAlgorithm } from '../../src/sign/index.js';
 import { toolchain } from '../helpers/opa.js';
 import { opaRunBundle, scratch, testKey, type TestKey } from './support.js';
 
@@ -25,12 +25,23 @@ describe('portcullis build signs bundles that have a signing block', () => {
     cacheDir: join(project, 'cache'),
     compilerId: compilerIdentity(),
     compiler: () => new OpaCompiler(toolchain()),
+    signer: prepareDefinitionSigning,
     env,
   });
   const define = (signing: string) =>
     writeFile(
       join(project, 'bundles', 'app.yaml'),
-      ['name: app', 'roots: [app]', 'policies: [../policies/*.rego]', 'data:', '  - file: ../data/limit.yaml', '    path: app', 'entrypoints: [app/allow]', signing, ''].join('\n'),
+      [
+        'name: app',
+        'roots: [app]',
+        'policies: [../policies/*.rego]',
+        'data:',
+        '  - file: ../data/limit.yaml',
+        '    path: app',
+        'entrypoints: [app/allow]',
+        signing,
+        '',
+      ].join('\n'),
     );
   const verify = async (alg: SigningAlgorithm, key: TestKey, scope?: string) =>
     verifyBundle(await readFile(join(project, 'out', 'app.tar.gz')), {
@@ -89,17 +100,23 @@ describe('portcullis build signs bundles that have a signing block', () => {
     assert.ok(!tar.includes('build-es.key.pem'), 'key path in the bundle');
     assert.ok(!JSON.stringify(result).includes('key.pem'), 'key path in the build result');
     await define('signing: { algorithm: RS256, key: keys/build-es.key.pem }');
-    await assert.rejects(() => buildBundles(options()), (err: Error) => {
-      assert.match(err.message, /app\.yaml: signing key: RS256 needs an RSA key/);
-      assert.ok(!err.message.includes('build-es.key.pem'));
-      return true;
-    });
+    await assert.rejects(
+      () => buildBundles(options()),
+      (err: Error) => {
+        assert.match(err.message, /app\.yaml: signing key: RS256 needs an RSA key/);
+        assert.ok(!err.message.includes('build-es.key.pem'));
+        return true;
+      },
+    );
     await define('signing: { algorithm: HS256, secret_env: APP_HMAC_UNSET }');
     await assert.rejects(() => buildBundles(options()), /signing key: the variable is not set or empty/);
   });
 
   it('refuses a signing block without a key source', async () => {
     await define('signing: { algorithm: ES256, keyid: x }');
-    await assert.rejects(() => buildBundles(options()), (err: { code?: string }) => err.code === 'DEFINITION_INVALID');
+    await assert.rejects(
+      () => buildBundles(options()),
+      (err: { code?: string }) => err.code === 'DEFINITION_INVALID',
+    );
   });
 });

@@ -125,7 +125,11 @@ describe('secrets stay secret', () => {
   let dir: string;
   let rsa: TestKey;
   let hmac: TestKey;
-  const privateBody = (k: TestKey) => Buffer.from(k.privateMaterial).toString().split('\n').filter((l) => l && !l.startsWith('-----'));
+  const privateBody = (k: TestKey) =>
+    Buffer.from(k.privateMaterial)
+      .toString()
+      .split('\n')
+      .filter((l) => l && !l.startsWith('-----'));
 
   before(async () => {
     dir = await scratch();

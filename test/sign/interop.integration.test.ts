@@ -5,7 +5,20 @@ import { after, before, describe, it } from 'node:test';
 import { readTarGz, writeTarGz, type BundleFile } from '../../src/bundle/index.js';
 import { decodePayload, fileDigest, type SigningAlgorithm } from '../../src/sign/index.js';
 import { toolchain } from '../helpers/opa.js';
-import { agentConfig, bundleFiles, OpaAgent, opaRunBundle, portcullis, run, scratch, startPortcullis, testKey, text, type Child, type TestKey } from './support.js';
+import {
+  agentConfig,
+  bundleFiles,
+  OpaAgent,
+  opaRunBundle,
+  portcullis,
+  run,
+  scratch,
+  startPortcullis,
+  testKey,
+  text,
+  type Child,
+  type TestKey,
+} from './support.js';
 
 const ALGORITHMS: readonly SigningAlgorithm[] = ['RS256', 'PS256', 'ES256', 'ES384', 'HS256'];
 
@@ -138,7 +151,19 @@ describe('interop: portcullis verifies bundles signed by opa build and opa sign'
     it(`opa build --signing-key (${alg}) → portcullis verify exits 0, using the kid opa wrote`, async () => {
       const key = await testKey(dir, alg, `build-${alg.toLowerCase()}`);
       const out = join(dir, `opa-build-${alg}.tar.gz`);
-      const build = await run(toolchain().opa, ['build', '-b', src, '--signing-key', key.privatePath, '--signing-alg', alg, '--verification-key-id', key.keyId, '-o', out]);
+      const build = await run(toolchain().opa, [
+        'build',
+        '-b',
+        src,
+        '--signing-key',
+        key.privatePath,
+        '--signing-alg',
+        alg,
+        '--verification-key-id',
+        key.keyId,
+        '-o',
+        out,
+      ]);
       assert.equal(build.code, 0, build.stderr);
       const keyArgs = alg === 'HS256' ? ['--secret-file', key.verifyPath] : ['--key', key.verifyPath];
       const verify = await portcullis(['verify', out, '--alg', alg, ...keyArgs, '--kid', key.keyId]);
@@ -152,7 +177,11 @@ describe('interop: portcullis verifies bundles signed by opa build and opa sign'
     const claims = join(dir, 'claims.json');
     await writeFile(claims, JSON.stringify({ scope: 'edge', iss: 'opa' }));
     // Run inside the folder: opa sign names files by the path it was given.
-    const sign = await run(toolchain().opa, ['sign', '--bundle', '.', '--signing-key', key.privatePath, '--signing-alg', 'ES384', '--claims-file', claims, '-o', '.'], { cwd: src });
+    const sign = await run(
+      toolchain().opa,
+      ['sign', '--bundle', '.', '--signing-key', key.privatePath, '--signing-alg', 'ES384', '--claims-file', claims, '-o', '.'],
+      { cwd: src },
+    );
     assert.equal(sign.code, 0, sign.stderr);
     const files = await filesOf(src);
     const bundle = join(dir, 'opa-sign.tar.gz');

@@ -33,7 +33,10 @@ describe('rotation: agents move from key A to key B with no rejection and no uns
   const trusted = (...keys: TestKey[]) => Object.fromEntries(keys.map((k) => [k.keyId, { key: k.opaKey, algorithm: k.algorithm }]));
   const serverConfig = async (...keys: TestKey[]) => {
     const file = join(dir, `portcullis-${keys.map((k) => k.keyId).join('')}.yaml`);
-    const config = { keys: Object.fromEntries(keys.map((k) => [k.keyId, { algorithm: k.algorithm, key: k.verifyPath }])), bundles: { signing: { required: true, scope: SCOPE } } };
+    const config = {
+      keys: Object.fromEntries(keys.map((k) => [k.keyId, { algorithm: k.algorithm, key: k.verifyPath }])),
+      bundles: { signing: { required: true, scope: SCOPE } },
+    };
     await writeFile(file, JSON.stringify(config));
     return file;
   };

@@ -73,19 +73,36 @@ describe('serve: only bundles that verify are published', () => {
   });
 
   const refusals: [string, () => Promise<Uint8Array>, RegExp][] = [
-    ['tampered after signing', async () => writeTarGz((await signFiles(bundleFiles('app', 'v2'), rsa.sign({ scope: 'prod' }))).map((f) => (f.path.endsWith('.rego') ? text(f.path, 'package app\n\nallow := true\n') : f))), /app\/policy\.rego: digest mismatch/],
+    [
+      'tampered after signing',
+      async () =>
+        writeTarGz(
+          (await signFiles(bundleFiles('app', 'v2'), rsa.sign({ scope: 'prod' }))).map((f) =>
+            f.path.endsWith('.rego') ? text(f.path, 'package app\n\nallow := true\n') : f,
+          ),
+        ),
+      /app\/policy\.rego: digest mismatch/,
+    ],
     ['unsigned', async () => bundleBytes('app', 'v2'), /bundle missing \.signatures\.json file/],
-    ['signed by an untrusted key with a trusted kid', async () => signBundle(bundleBytes('app', 'v2'), other.sign({ scope: 'prod' })), /failed to verify JWT signature/],
+    [
+      'signed by an untrusted key with a trusted kid',
+      async () => signBundle(bundleBytes('app', 'v2'), other.sign({ scope: 'prod' })),
+      /failed to verify JWT signature/,
+    ],
     ['signed for another scope', async () => signBundle(bundleBytes('app', 'v2'), rsa.sign({ scope: 'dev' })), /scope mismatch/],
   ];
   for (const [what, forge, reason] of refusals) {
     it(`refuses a bundle ${what}, keeps serving v1 and reports why`, async () => {
       const before = await state('app');
       await put('app', await forge());
-      const after = await waitFor(async () => {
-        const s = await state('app');
-        return s?.lastError && reason.test(s.lastError) ? s : undefined;
-      }, 10_000, () => server.output());
+      const after = await waitFor(
+        async () => {
+          const s = await state('app');
+          return s?.lastError && reason.test(s.lastError) ? s : undefined;
+        },
+        10_000,
+        () => server.output(),
+      );
       assert.equal(after.revision, 'v1');
       assert.equal(after.etag, before?.etag);
       const res = await fetch(`${server.url}/bundles/app`);

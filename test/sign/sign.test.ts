@@ -25,13 +25,16 @@ import { bundleFiles, text } from './support.js';
 const enc = new TextEncoder();
 
 /** Asserts that `fn` rejects with an AppError of `code` whose message matches `message`. */
-async function rejectsWith(fn: () => Promise<unknown> | unknown, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(async () => fn(), (err: unknown) => {
-    assert.ok(err instanceof AppError, String(err));
-    assert.equal(err.code, code);
-    assert.match(err.message, message);
-    return true;
-  });
+async function rejectsWith(fn: () => unknown, code: string, message: RegExp): Promise<void> {
+  await assert.rejects(
+    async () => fn(),
+    (err: unknown) => {
+      assert.ok(err instanceof AppError, String(err));
+      assert.equal(err.code, code);
+      assert.match(err.message, message);
+      return true;
+    },
+  );
 }
 
 function keyPair(alg: SigningAlgorithm, keyId = 'k') {
@@ -138,12 +141,18 @@ describe('signing and verifying', () => {
     const sig = signed.find((f) => f.path === '/.signatures.json') as BundleFile;
     const doc = JSON.parse(Buffer.from(sig.bytes).toString()) as { signatures: string[] };
     assert.equal(doc.signatures.length, 1);
-    const [header, payload] = (doc.signatures[0] as string).split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>);
+    const [header, payload] = (doc.signatures[0] as string)
+      .split('.')
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>);
     assert.deepEqual(header, { alg: 'ES256', kid: 'main' });
     assert.equal(payload?.['iat'], 1700000000);
     assert.equal(payload?.['scope'], ' exact Scope ');
     const listed = payload?.['files'] as { name: string; hash: string; algorithm: string }[];
-    assert.deepEqual(listed.map((f) => f.name), ['.manifest', 'app/data.json', 'app/policy.rego']);
+    assert.deepEqual(
+      listed.map((f) => f.name),
+      ['.manifest', 'app/data.json', 'app/policy.rego'],
+    );
     for (const f of listed) {
       assert.match(f.hash, /^[0-9a-f]{64}$/);
       assert.equal(f.algorithm, 'SHA-256');
@@ -161,7 +170,10 @@ describe('signing and verifying', () => {
   it('resolves the key id as OPA: configured keyid, else header kid, else payload keyid', async () => {
     const a = keyPair('ES256', 'a');
     const b = keyPair('ES256', 'b');
-    const keys = new Map([['a', a.trusted], ['b', b.trusted]]);
+    const keys = new Map([
+      ['a', a.trusted],
+      ['b', b.trusted],
+    ]);
     const byA = await signFiles(files, a.sign);
     assert.equal((await verifyFiles(byA, { keys })).keyId, 'a');
     await rejectsWith(() => verifyFiles(byA, { keys, keyId: 'b' }), 'SIGNATURE_INVALID', /failed to verify JWT signature/);
@@ -178,7 +190,11 @@ describe('signing and verifying', () => {
   it('takes the algorithm from the configuration: an ES256 token does not pass as ES384 even with the right key bytes', async () => {
     const k = keyPair('ES256');
     const signed = await signFiles(files, k.sign);
-    await rejectsWith(() => verifyFiles(signed, { keys: new Map([['k', { ...k.trusted, algorithm: 'ES384' }]]) }), 'SIGNATURE_INVALID', /failed to verify JWT signature/);
+    await rejectsWith(
+      () => verifyFiles(signed, { keys: new Map([['k', { ...k.trusted, algorithm: 'ES384' }]]) }),
+      'SIGNATURE_INVALID',
+      /failed to verify JWT signature/,
+    );
   });
 
   it('uses the key scope when the bundle config gives none, and compares scopes exactly', async () => {
@@ -196,7 +212,11 @@ describe('signing and verifying', () => {
     const changed = signed.map((f) => (f.path.endsWith('README.md') ? text(f.path, 'changed') : f));
     const result = await verifyFiles(changed, { keys: k.keys, excludeFiles: ['README.md', '*/*/README.md'] });
     assert.deepEqual([result.verified, result.excluded], [3, 2]);
-    await rejectsWith(() => verifyFiles(changed, { keys: k.keys, excludeFiles: ['*README.md'] }), 'SIGNATURE_INVALID', /file docs\/a\/README\.md not included in bundle signature/);
+    await rejectsWith(
+      () => verifyFiles(changed, { keys: k.keys, excludeFiles: ['*README.md'] }),
+      'SIGNATURE_INVALID',
+      /file docs\/a\/README\.md not included in bundle signature/,
+    );
   });
 
   it('treats an unsigned bundle as OPA does: refused when required, accepted when optional', async () => {
@@ -210,11 +230,19 @@ describe('signing and verifying', () => {
     const withSig = (body: string) => [...files, text('/.signatures.json', body)];
     await rejectsWith(() => verifyFiles(withSig('{"signatures":[]}'), { keys: k.keys }), 'SIGNATURE_INVALID', /missing JWT \(expected exactly one\)/);
     await rejectsWith(() => verifyFiles(withSig('{"signatures":["a.b"]}'), { keys: k.keys }), 'SIGNATURE_INVALID', /failed to split compact JWT/);
-    await rejectsWith(() => verifyFiles(withSig('{"signatures":["x"],"plugin":"custom"}'), { keys: k.keys }), 'SIGNATURE_INVALID', /no verifier exists under id custom/);
+    await rejectsWith(
+      () => verifyFiles(withSig('{"signatures":["x"],"plugin":"custom"}'), { keys: k.keys }),
+      'SIGNATURE_INVALID',
+      /no verifier exists under id custom/,
+    );
     await rejectsWith(() => verifyFiles(withSig('not json'), { keys: k.keys }), 'SIGNATURE_INVALID', /bundle load failed on signatures decode/);
     const token = `${Buffer.from('{"alg":"RS256","kid":"k"}').toString('base64url')}.${Buffer.from('{"files":[],"iat":"yesterday"}').toString('base64url')}.sig`;
     await rejectsWith(() => verifyFiles(withSig(JSON.stringify({ signatures: [token] })), { keys: k.keys }), 'SIGNATURE_INVALID', /iat must be an integer/);
-    await rejectsWith(() => verifyFiles(withSig(JSON.stringify({ signatures: [token] })), { keys: new Map() }), 'SIGNATURE_INVALID', /verification key not provided/);
+    await rejectsWith(
+      () => verifyFiles(withSig(JSON.stringify({ signatures: [token] })), { keys: new Map() }),
+      'SIGNATURE_INVALID',
+      /verification key not provided/,
+    );
   });
 
   it('refuses a payload digest in the wrong hash algorithm name, and accepts upper-case hex', async () => {
@@ -232,7 +260,10 @@ describe('signing and verifying', () => {
     const k = keyPair('ES256');
     const signed = writeTarGz(await signFiles(files, k.sign));
     assert.ok((await verifyBundle(signed, { keys: k.keys })).signed);
-    await assert.rejects(() => verifyBundle(signed.subarray(0, 40), { keys: k.keys }), (err: AppError) => err.code === 'BUNDLE_INVALID');
+    await assert.rejects(
+      () => verifyBundle(signed.subarray(0, 40), { keys: k.keys }),
+      (err: AppError) => err.code === 'BUNDLE_INVALID',
+    );
   });
 
   it('hashes structured files canonically on both sides: a reformatted data.json still verifies', async () => {
@@ -271,7 +302,10 @@ describe('keys', () => {
 
   it('refuses keys that do not fit the algorithm, naming only the source', () => {
     const ec = generateKeyMaterial('ES256');
-    assert.throws(() => loadSigningKey(ec.privateMaterial, 'RS256', 'mykey'), (err: AppError) => err.code === 'KEY_INVALID' && /^mykey: RS256 needs an RSA key/.test(err.message));
+    assert.throws(
+      () => loadSigningKey(ec.privateMaterial, 'RS256', 'mykey'),
+      (err: AppError) => err.code === 'KEY_INVALID' && /^mykey: RS256 needs an RSA key/.test(err.message),
+    );
     assert.throws(() => loadSigningKey(ec.privateMaterial, 'ES384', 'mykey'), /ES384 needs an EC key on curve secp384r1, not curve prime256v1/);
     const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     assert.throws(() => loadSigningKey(enc.encode(small), 'RS256', 'k'), /at least 2048 bits/);

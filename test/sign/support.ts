@@ -77,7 +77,7 @@ export function run(command: string, args: readonly string[], options: { cwd?: s
       [...args],
       { cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
         resolve({ code, stdout, stderr });
       },
     );
@@ -169,7 +169,11 @@ export class OpaAgent {
     const file = join(this.dir, name);
     await writeFile(file, JSON.stringify(config, null, 2));
     this.child = start(toolchain().opa, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--config-file', file, '--log-level', 'error']);
-    await waitFor(async () => ((await fetch(`${this.url}/health`).catch(() => undefined))?.status === 200 ? true : undefined), 30_000, () => this.output());
+    await waitFor(
+      async () => ((await fetch(`${this.url}/health`).catch(() => undefined))?.status === 200 ? true : undefined),
+      30_000,
+      () => this.output(),
+    );
   }
 
   /** The tail of OPA's output (its console status log is long). */
@@ -202,7 +206,11 @@ export class OpaAgent {
   }
 
   waitForRevision(name: string, revision: string, timeoutMs = 30_000): Promise<true> {
-    return waitFor(async () => ((await this.revision(name)) === revision ? true : undefined), timeoutMs, () => this.output());
+    return waitFor(
+      async () => ((await this.revision(name)) === revision ? true : undefined),
+      timeoutMs,
+      () => this.output(),
+    );
   }
 
   async stop(): Promise<void> {
@@ -223,7 +231,11 @@ export interface BundleStatus {
 }
 
 /** OPA config for one agent polling `url` every second for the named bundles, verifying with `keys`. */
-export function agentConfig(url: string, bundles: Record<string, { signing?: Record<string, unknown>; resource?: string }>, keys: Record<string, { key: string; algorithm: string; scope?: string }>): unknown {
+export function agentConfig(
+  url: string,
+  bundles: Record<string, { signing?: Record<string, unknown>; resource?: string }>,
+  keys: Record<string, { key: string; algorithm: string; scope?: string }>,
+): unknown {
   return {
     services: { origin: { url } },
     bundles: Object.fromEntries(

@@ -82,7 +82,9 @@ describe('tamper suite: forged bundles are refused by portcullis verify and by r
       target: 'u',
       forge: () => {
         const files = signed('u');
-        const manifest = Buffer.from((files.find((f) => f.path === '/.manifest') as BundleFile).bytes).toString().replace(GOOD.u, 'u-gooe');
+        const manifest = Buffer.from((files.find((f) => f.path === '/.manifest') as BundleFile).bytes)
+          .toString()
+          .replace(GOOD.u, 'u-gooe');
         return writeTarGz(replace(files, '/.manifest', manifest));
       },
       ours: /\.manifest: digest mismatch/,
@@ -238,14 +240,22 @@ describe('tamper suite: forged bundles are refused by portcullis verify and by r
     {
       name: 'a symlink entry in place of a signed file',
       target: 'u',
-      forge: () => raw(signed('u').filter((f) => f.path !== '/data.json'), [{ path: '/data.json', type: 'SymbolicLink', linkpath: '/etc/passwd' }]),
+      forge: () =>
+        raw(
+          signed('u').filter((f) => f.path !== '/data.json'),
+          [{ path: '/data.json', type: 'SymbolicLink', linkpath: '/etc/passwd' }],
+        ),
       ours: /entry "\/data\.json" is a SymbolicLink entry/,
       opa: /file\(s\) \[data\.json\] specified in bundle signatures but not found/,
     },
     {
       name: 'a hardlink entry in place of a signed file',
       target: 'u',
-      forge: () => raw(signed('u').filter((f) => f.path !== '/data.json'), [{ path: '/data.json', type: 'Link', linkpath: '/u/policy.rego' }]),
+      forge: () =>
+        raw(
+          signed('u').filter((f) => f.path !== '/data.json'),
+          [{ path: '/data.json', type: 'Link', linkpath: '/u/policy.rego' }],
+        ),
       ours: /entry "\/data\.json" is a Link entry/,
       opa: /file\(s\) \[data\.json\] specified in bundle signatures but not found/,
     },
@@ -291,7 +301,11 @@ describe('tamper suite: forged bundles are refused by portcullis verify and by r
     server.set('p', writeTarGz(good.p));
     agent = new OpaAgent(dir);
     await agent.start(
-      agentConfig(server.url, { u: { signing: { scope: SCOPE } }, p: { signing: { keyid: 'k1', scope: SCOPE } } }, { k1: { key: k1.opaKey, algorithm: 'RS256' } }),
+      agentConfig(
+        server.url,
+        { u: { signing: { scope: SCOPE } }, p: { signing: { keyid: 'k1', scope: SCOPE } } },
+        { k1: { key: k1.opaKey, algorithm: 'RS256' } },
+      ),
     );
     await agent.waitForRevision('u', GOOD.u);
     await agent.waitForRevision('p', GOOD.p);

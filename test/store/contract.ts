@@ -37,7 +37,10 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
     let store: Store;
     before(async () => {
       store = await open();
-      await store.recordDecisions(Array.from({ length: 10 }, (_, i) => decision(i)), new Date(T0 + 3_600_000));
+      await store.recordDecisions(
+        Array.from({ length: 10 }, (_, i) => decision(i)),
+        new Date(T0 + 3_600_000),
+      );
     });
     after(() => store.close());
 
@@ -48,7 +51,10 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
       await store.recordStatus(status('a1', 'r2', new Date(T0 + 1000)));
       await store.recordStatus(status('a0', 'r1', new Date(T0 + 2000)));
       const agents = await store.listAgents();
-      assert.deepEqual(agents.map((a) => a.id), ['a0', 'a1']);
+      assert.deepEqual(
+        agents.map((a) => a.id),
+        ['a0', 'a1'],
+      );
       const a1 = agents[1];
       assert.equal(a1?.bundles['image-policy']?.active_revision, 'r2');
       assert.equal(a1?.first_seen, new Date(T0).toISOString());
@@ -142,14 +148,25 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
       });
       const a = 'sha256:' + 'a'.repeat(64);
       const b = 'sha256:' + 'b'.repeat(64);
-      for (const [digest, n] of [[a, 1], [b, 2], [a, 3]] as const) await store.putScan(scan(digest, n));
+      for (const [digest, n] of [
+        [a, 1],
+        [b, 2],
+        [a, 3],
+      ] as const)
+        await store.putScan(scan(digest, n));
       const latest = await store.latestScans([a, b, 'sha256:' + 'c'.repeat(64)]);
-      assert.deepEqual(latest.map((s) => [s.digest, s.image]).sort(), [[a, 'registry.example.com/app:3'], [b, 'registry.example.com/app:2']]);
+      assert.deepEqual(latest.map((s) => [s.digest, s.image]).sort(), [
+        [a, 'registry.example.com/app:3'],
+        [b, 'registry.example.com/app:2'],
+      ]);
       const newestA = latest.find((s) => s.digest === a);
       assert.deepEqual(newestA?.input, { image: { digest: a }, n: 3, note: 'ü\u2028' });
       assert.deepEqual(newestA?.decision, { decision: 'deny', violations: [] });
       assert.equal(newestA?.storedAt.getTime(), T0 + 3000);
-      assert.deepEqual((await store.scanHistory(a, 10)).map((s) => s.image), ['registry.example.com/app:3', 'registry.example.com/app:1']);
+      assert.deepEqual(
+        (await store.scanHistory(a, 10)).map((s) => s.image),
+        ['registry.example.com/app:3', 'registry.example.com/app:1'],
+      );
       assert.deepEqual(await store.scanHistory(a, 1).then((h) => h.length), 1);
     });
 

@@ -45,7 +45,13 @@ export async function startFleetApp(options: { authRequired?: boolean; maxBodyBy
     store,
     registry,
     token: async (spec) => {
-      const { token, record } = mintToken({ name: spec.name ?? 'test', bundles: spec.bundles ?? ['*'], scopes: spec.scopes ?? ['bundles', 'status', 'logs'], ...(spec.agent ? { agent: spec.agent } : {}), ...(spec.group ? { group: spec.group } : {}) });
+      const { token, record } = mintToken({
+        name: spec.name ?? 'test',
+        bundles: spec.bundles ?? ['*'],
+        scopes: spec.scopes ?? ['bundles', 'status', 'logs'],
+        ...(spec.agent ? { agent: spec.agent } : {}),
+        ...(spec.group ? { group: spec.group } : {}),
+      });
       await store.createToken(record);
       return { token, id: record.id };
     },
@@ -59,7 +65,11 @@ export async function startFleetApp(options: { authRequired?: boolean; maxBodyBy
 }
 
 /** POSTs exact bytes with exactly the headers given (fetch adds no Content-Type for binary bodies). */
-export async function post(url: string, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+export async function post(
+  url: string,
+  body: Uint8Array | string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown; headers: Headers }> {
   const res = await fetch(url, { method: 'POST', body: typeof body === 'string' ? new TextEncoder().encode(body) : body, headers });
   const text = await res.text();
   let parsed: unknown = text;
@@ -95,8 +105,14 @@ export function statusUpdate(agent = 'agent-1', revision = 'r1', extra: Record<s
     labels: { id: agent, version: '1.10.0', env: 'test' },
     bundles: {
       tiny: {
-        name: 'tiny', active_revision: revision, last_request: now, last_successful_request: now,
-        last_successful_download: now, last_successful_activation: now, type: 'snapshot', size: 512,
+        name: 'tiny',
+        active_revision: revision,
+        last_request: now,
+        last_successful_request: now,
+        last_successful_download: now,
+        last_successful_activation: now,
+        type: 'snapshot',
+        size: 512,
         metrics: { timer_bundle_request_ns: 12345 },
       },
     },

@@ -13,7 +13,11 @@ export interface PostgresServer {
 /** initdb and postgres from PATH, else the newest Debian install under /usr/lib/postgresql. */
 function binDir(): string {
   const debian = '/usr/lib/postgresql';
-  const versions = existsSync(debian) ? readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(debian)
+    ? readdirSync(debian)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   for (const v of versions) if (existsSync(join(debian, v, 'bin', 'initdb'))) return join(debian, v, 'bin');
   try {
     return execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
@@ -50,24 +54,43 @@ export async function startPostgres(): Promise<PostgresServer> {
   const as = user ? { uid: user.uid, gid: user.gid } : {};
   execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'portcullis', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'], { ...as, stdio: 'pipe' });
   const port = await freePort();
-  const args = ['-D', data, '-p', String(port), '-k', root, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+  const args = [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    root,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+  ];
   const child: ChildProcess = spawn(join(bin, 'postgres'), args, { ...as, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const url = `postgres://portcullis@127.0.0.1:${port}/postgres`;
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode}\n${output}`);
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      await client.end();
-      return true;
-    } catch {
-      await client.end().catch(() => undefined);
-      return undefined;
-    }
-  }, 30_000, () => output);
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode}\n${output}`);
+      const client = new pg.Client({ connectionString: url });
+      try {
+        await client.connect();
+        await client.end();
+        return true;
+      } catch {
+        await client.end().catch(() => undefined);
+        return undefined;
+      }
+    },
+    30_000,
+    () => output,
+  );
   return {
     url,
     stop: async () => {

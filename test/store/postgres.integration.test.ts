@@ -64,10 +64,20 @@ describe('portcullis serve with store.driver postgres', () => {
     }
     const second = await startServer(config, pino({ level: 'silent' }));
     try {
-      const agents = (await (await fetch(`${second.url}/v1/agents`)).json()) as { agents: { id: string; bundles: Record<string, { active_revision: string }> }[] };
-      assert.deepEqual(agents.agents.map((a) => [a.id, a.bundles['tiny']?.active_revision]), [['pg-agent', 'r1']]);
-      const found = (await (await fetch(`${second.url}/v1/decisions?input.images.0=nginx:1.7&result=false&revision=r1&label.env=test`)).json()) as { decisions: { req_id: number }[] };
-      assert.deepEqual(found.decisions.map((d) => d.req_id), [7]);
+      const agents = (await (await fetch(`${second.url}/v1/agents`)).json()) as {
+        agents: { id: string; bundles: Record<string, { active_revision: string }> }[];
+      };
+      assert.deepEqual(
+        agents.agents.map((a) => [a.id, a.bundles['tiny']?.active_revision]),
+        [['pg-agent', 'r1']],
+      );
+      const found = (await (await fetch(`${second.url}/v1/decisions?input.images.0=nginx:1.7&result=false&revision=r1&label.env=test`)).json()) as {
+        decisions: { req_id: number }[];
+      };
+      assert.deepEqual(
+        found.decisions.map((d) => d.req_id),
+        [7],
+      );
       const page = (await (await fetch(`${second.url}/v1/decisions?limit=20&order=asc`)).json()) as { decisions: unknown[]; next_cursor: string };
       assert.equal(page.decisions.length, 20);
       assert.ok(page.next_cursor);

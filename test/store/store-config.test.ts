@@ -22,7 +22,9 @@ describe('store, auth, ingest and TLS configuration', () => {
   });
 
   it('reads a PostgreSQL URL from the variable url_env names, and resolves TLS files next to the config', async () => {
-    const file = await configFile('store:\n  driver: postgres\n  url_env: PG_URL\n  retention: { max_age_hours: 2, max_decisions: 10 }\nauth: { required: true }\nserver:\n  tls: { cert: c.pem, key: k.pem, client_ca: ca.pem }\n');
+    const file = await configFile(
+      'store:\n  driver: postgres\n  url_env: PG_URL\n  retention: { max_age_hours: 2, max_decisions: 10 }\nauth: { required: true }\nserver:\n  tls: { cert: c.pem, key: k.pem, client_ca: ca.pem }\n',
+    );
     const config = await loadConfig(file, {}, { PG_URL: 'postgres://u@127.0.0.1/db' });
     assert.deepEqual(config.store, { driver: 'postgres', url: 'postgres://u@127.0.0.1/db' });
     assert.deepEqual(config.retention, { maxAgeMs: 7_200_000, maxDecisions: 10, intervalMs: DEFAULTS.retentionIntervalSeconds * 1000 });

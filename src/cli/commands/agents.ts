@@ -5,7 +5,7 @@ import { clientConfig, type ClientConfig } from '../../config/index.js';
 import { AppError, EXIT, type ErrorCode } from '../../core/index.js';
 import { AGENT_COLUMNS, HTTP_STATUS, toCsv, type Column } from '../../serve/index.js';
 import type { Agent } from '../../store/index.js';
-import { renderTable } from '../table.js';
+import { renderTable } from '../../report/index.js';
 
 export type OutputFormat = 'json' | 'csv' | 'table';
 
@@ -30,7 +30,10 @@ export async function getJson<T>(config: ClientConfig, path: string): Promise<T>
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(url, { headers, ...(ca ? { ca } : {}) }, (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => (text += d))
+        .on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
     req.on('error', (err) => reject(new AppError('SERVER_UNREACHABLE', `cannot reach ${config.server}: ${err.message}`, { cause: err })));
     req.end();
@@ -60,7 +63,12 @@ export function printRows<T>(format: string, document: unknown, rows: readonly T
   } else {
     const shown = columns.filter((c) => tableHeaders.includes(c.header));
     const cells = rows.map((r) => shown.map((c) => truncate(c.cell(r))));
-    process.stdout.write(`${renderTable(shown.map((c) => c.header), cells)}\n`);
+    process.stdout.write(
+      `${renderTable(
+        shown.map((c) => c.header),
+        cells,
+      )}\n`,
+    );
   }
 }
 

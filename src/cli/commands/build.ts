@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../../config/index.js';
 import { buildBundles, compilerIdentity, OpaCompiler, resolveToolchain } from '../../compile/index.js';
 import { EXIT } from '../../core/index.js';
-import { humanBytes, renderTable } from '../table.js';
+import { humanBytes, renderTable } from '../../report/index.js';
 
 export interface BuildCommandOptions {
   readonly bundles?: string;
@@ -19,19 +19,13 @@ export async function build(options: BuildCommandOptions): Promise<number> {
     cacheDir: join(config.stateDir, 'cache'),
     compilerId: compilerIdentity(),
     compiler: () => (compiler ??= new OpaCompiler(resolveToolchain(config.opaBin, join(config.stateDir, 'toolchain.json')))),
+    signer: async (signing, file, env) => (await import('../../sign/index.js')).prepareDefinitionSigning(signing, file, env),
   });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return EXIT.OK;
   }
-  const rows = results.map((r) => [
-    r.name,
-    r.revision,
-    String(r.files),
-    humanBytes(r.size),
-    r.entrypoints.join(', '),
-    r.written ? 'written' : 'unchanged',
-  ]);
+  const rows = results.map((r) => [r.name, r.revision, String(r.files), humanBytes(r.size), r.entrypoints.join(', '), r.written ? 'written' : 'unchanged']);
   process.stdout.write(`${renderTable(['BUNDLE', 'REVISION', 'FILES', 'SIZE', 'ENTRYPOINTS', 'OUTPUT'], rows)}\n`);
   return EXIT.OK;
 }

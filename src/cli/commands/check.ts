@@ -104,7 +104,10 @@ function defaultBundle(config: Config): string {
   const candidates = [join(config.bundlesDir, DEFAULT_BUNDLE), resolve(packageRoot(), 'dist', 'bundles', DEFAULT_BUNDLE)];
   const found = candidates.find((c) => existsSync(c));
   if (!found) {
-    throw new AppError('BUNDLE_NOT_FOUND', `no policy bundle: ${candidates[0] ?? DEFAULT_BUNDLE} does not exist; run portcullis build, or pass --bundle FILE or --policies DIR`);
+    throw new AppError(
+      'BUNDLE_NOT_FOUND',
+      `no policy bundle: ${candidates[0] ?? DEFAULT_BUNDLE} does not exist; run portcullis build, or pass --bundle FILE or --policies DIR`,
+    );
   }
   return found;
 }

@@ -26,7 +26,7 @@ export async function decisions(options: DecisionsOptions, env: NodeJS.ProcessEn
   const rows: Decision[] = [];
   let page: DecisionPage;
   do {
-    page = await getJson<DecisionPage>(config, `/v1/decisions?${params}`);
+    page = await getJson<DecisionPage>(config, `/v1/decisions?${params.toString()}`);
     rows.push(...page.decisions);
     if (page.next_cursor !== undefined) params.set('cursor', page.next_cursor);
   } while (options.all && page.next_cursor !== undefined);
@@ -40,9 +40,22 @@ export async function decisions(options: DecisionsOptions, env: NodeJS.ProcessEn
 
 function queryOf(o: DecisionsOptions): URLSearchParams {
   const params = new URLSearchParams();
-  const plain = { since: o.since, until: o.until, path: o.path, result: o.result, revision: o.revision, agent: o.agent, limit: o.limit, cursor: o.cursor, order: o.order };
+  const plain = {
+    since: o.since,
+    until: o.until,
+    path: o.path,
+    result: o.result,
+    revision: o.revision,
+    agent: o.agent,
+    limit: o.limit,
+    cursor: o.cursor,
+    order: o.order,
+  };
   for (const [k, v] of Object.entries(plain)) if (v !== undefined) params.set(k, v);
-  for (const [flag, prefix, values] of [['--label', 'label.', o.label], ['--input', 'input.', o.input]] as const) {
+  for (const [flag, prefix, values] of [
+    ['--label', 'label.', o.label],
+    ['--input', 'input.', o.input],
+  ] as const) {
     for (const pair of values ?? []) {
       const eq = pair.indexOf('=');
       if (eq < 1) throw new AppError('USAGE', `${flag} expects NAME=VALUE, got '${pair}'`);

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../config/index.js';
 import { AppError, EXIT } from '../../core/index.js';
 import { mintToken, openStore, TOKEN_SCOPES, type Store, type TokenRecord, type TokenScope } from '../../store/index.js';
-import { renderTable } from '../table.js';
+import { renderTable } from '../../report/index.js';
 
 export interface StoreOptions {
   readonly config?: string;
@@ -29,7 +29,10 @@ async function withStore<T>(options: StoreOptions, work: (store: Store) => Promi
 }
 
 function list(value: string | undefined, fallback: readonly string[]): string[] {
-  const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const items = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return items.length ? items : [...fallback];
 }
 
@@ -48,7 +51,10 @@ export async function tokensCreate(options: TokensCreateOptions): Promise<number
   });
   await withStore(options, (store) => store.createToken(record));
   if (options.json) process.stdout.write(`${JSON.stringify({ ...describe(record), token })}\n`);
-  else process.stdout.write(`id:     ${record.id}\nname:   ${record.name}\ntoken:  ${token}\n(the token is shown only now; store it as the agent's bearer token)\n`);
+  else
+    process.stdout.write(
+      `id:     ${record.id}\nname:   ${record.name}\ntoken:  ${token}\n(the token is shown only now; store it as the agent's bearer token)\n`,
+    );
   return EXIT.OK;
 }
 
@@ -58,7 +64,15 @@ export async function tokensList(options: StoreOptions & { readonly json?: boole
     process.stdout.write(`${JSON.stringify(tokens.map(describe), null, 2)}\n`);
     return EXIT.OK;
   }
-  const rows = tokens.map((t) => [t.id, t.name, t.agent ?? (t.group ? `group:${t.group}` : ''), t.bundles.join(','), t.scopes.join(','), t.createdAt.toISOString(), t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : 'active']);
+  const rows = tokens.map((t) => [
+    t.id,
+    t.name,
+    t.agent ?? (t.group ? `group:${t.group}` : ''),
+    t.bundles.join(','),
+    t.scopes.join(','),
+    t.createdAt.toISOString(),
+    t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : 'active',
+  ]);
   process.stdout.write(`${renderTable(['id', 'name', 'agent', 'bundles', 'scopes', 'created', 'state'], rows)}\n`);
   return EXIT.OK;
 }

@@ -71,25 +71,29 @@ function vulnerabilityDrafts(v: Raw, byRef: Map<string, Raw>, path: string, warn
     }
     const purl = text(component['purl']);
     const pkgType = property(component, 'aquasecurity:trivy:PkgType');
-    return [{
-      id,
-      aliases: records(v['references']).map((r) => text(r['id'])).filter((a): a is string => a !== null),
-      title: null,
-      packageName: name,
-      installedVersion: text(component['version']) ?? '',
-      packageType: pkgType,
-      packageClass: packageClass({ type: pkgType, purl }),
-      purl,
-      path: property(component, 'aquasecurity:trivy:FilePath'),
-      fixedVersions,
-      severity: severityOf(ratings, source),
-      status: statusOf(rec(v['analysis'])),
-      published: v['published'],
-      cvssScore: scoreOf(ratings, source),
-      dataSource: source,
-      primaryUrl: text(records(v['advisories'])[0]?.['url']) ?? text(rec(v['source'])['url']),
-      target: null,
-    }];
+    return [
+      {
+        id,
+        aliases: records(v['references'])
+          .map((r) => text(r['id']))
+          .filter((a): a is string => a !== null),
+        title: null,
+        packageName: name,
+        installedVersion: text(component['version']) ?? '',
+        packageType: pkgType,
+        packageClass: packageClass({ type: pkgType, purl }),
+        purl,
+        path: property(component, 'aquasecurity:trivy:FilePath'),
+        fixedVersions,
+        severity: severityOf(ratings, source),
+        status: statusOf(rec(v['analysis'])),
+        published: v['published'],
+        cvssScore: scoreOf(ratings, source),
+        dataSource: source,
+        primaryUrl: text(records(v['advisories'])[0]?.['url']) ?? text(rec(v['source'])['url']),
+        target: null,
+      },
+    ];
   });
 }
 

@@ -41,7 +41,7 @@ export const operatorReportSchema = reportObject;
 export const operatorListSchema = { type: 'object', properties: { items: arr(reportObject), kind: any } };
 
 export function isOperatorReport(raw: Raw): boolean {
-  return /VulnerabilityReport$/.test(text(raw['kind']) ?? '') && String(raw['apiVersion'] ?? '').startsWith('aquasecurity.github.io/');
+  return /VulnerabilityReport$/.test(text(raw['kind']) ?? '') && (text(raw['apiVersion']) ?? '').startsWith('aquasecurity.github.io/');
 }
 
 /** Trivy Operator `VulnerabilityReport` CRDs: each finding keeps the scanned workload as `resource`. */
@@ -78,7 +78,11 @@ function itemDrafts(item: Raw, path: string, warnings: ReportWarning[]): Vulnera
     const id = text(v['vulnerabilityID']);
     const name = text(v['resource']);
     if (id === null || name === null) {
-      warnings.push({ code: 'VULNERABILITY_WITHOUT_ID', message: 'skipped a vulnerability without an ID or package', path: `${path}/report/vulnerabilities/${j}` });
+      warnings.push({
+        code: 'VULNERABILITY_WITHOUT_ID',
+        message: 'skipped a vulnerability without an ID or package',
+        path: `${path}/report/vulnerabilities/${j}`,
+      });
       return;
     }
     const fixedVersion = text(v['fixedVersion']);

@@ -102,7 +102,11 @@ function checkIdForms(id: string): string[] {
   const match = /^(?:AVD-)?([A-Z]+)-?(\d+)$/.exec(id);
   if (!match?.[1] || !match[2]) return [];
   const number = Number(match[2]);
-  return [`${match[1]}${String(number).padStart(3, '0')}`, `${match[1]}-${String(number).padStart(4, '0')}`, `AVD-${match[1]}-${String(number).padStart(4, '0')}`];
+  return [
+    `${match[1]}${String(number).padStart(3, '0')}`,
+    `${match[1]}-${String(number).padStart(4, '0')}`,
+    `AVD-${match[1]}-${String(number).padStart(4, '0')}`,
+  ];
 }
 
 function secretDraft(s: Raw, target: string | null): SecretDraft {

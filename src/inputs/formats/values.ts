@@ -38,7 +38,7 @@ export function numberOrNull(value: unknown): number | null {
 export function stringMap(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(rec(value))) {
-    if (v !== null && v !== undefined) out[k] = String(v);
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
   }
   return out;
 }

@@ -17,7 +17,7 @@ function bundleReport(b: BundleStatusV1, source: string): BundleReport {
     last_successful_activation: when(b.last_successful_activation),
     error: errorOf(b, source),
   };
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as BundleReport;
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
 /** OPA sets code, message, http_code or errors only on failure. */
@@ -32,8 +32,7 @@ function errorOf(e: { code?: string; message?: string; http_code?: number; error
   };
 }
 
-const latest = (values: (string | undefined)[]) =>
-  values.filter((v): v is string => v !== undefined).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
+const latest = (values: (string | undefined)[]) => values.filter((v): v is string => v !== undefined).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
 
 /** Normalises a status update into what the fleet view shows; Prometheus metrics are not kept. */
 export function statusRecord(u: UpdateRequestV1, partition: string | undefined, auth: AuthIdentity | undefined, receivedAt: Date): StatusRecord {

@@ -2,7 +2,15 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { DecisionPolicy } from '../../check/index.js';
 import { AppError, messageOf } from '../../core/index.js';
-import { DecisionCache, reportUploadOf, reviewAdmission, storeReport, type AdmissionOptions, type NamespaceLabels, type ScanResults } from '../../gatekeeper/index.js';
+import {
+  DecisionCache,
+  reportUploadOf,
+  reviewAdmission,
+  storeReport,
+  type AdmissionOptions,
+  type NamespaceLabels,
+  type ScanResults,
+} from '../../gatekeeper/index.js';
 import { requireClientCert } from '../client-cert.js';
 import { readJsonBody } from './data.js';
 

@@ -31,7 +31,10 @@ export const MISSING_INPUT_WARNING = { code: 'api_usage_warning', message: "'inp
 export function dataRoutes(options: EvaluationRouteOptions) {
   return async (ctx: Context, next: Next): Promise<void> => {
     // Only POST is offered: GET with a URL-encoded input is not worth its size limits.
-    if (ctx.method !== 'POST' || (ctx.path !== PREFIX && !ctx.path.startsWith(`${PREFIX}/`))) return next();
+    if (ctx.method !== 'POST' || (ctx.path !== PREFIX && !ctx.path.startsWith(`${PREFIX}/`))) {
+      await next();
+      return;
+    }
     const path = dataPath(ctx.path);
     const body = await readJsonBody(ctx, options.maxBodyBytes);
     if (body !== undefined && !isObject(body)) throw new AppError('REQUEST_INVALID', 'request body must be a JSON object such as {"input": ...}');

@@ -28,7 +28,7 @@ export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
     admissionRoutes({
       scans: options.scans,
       policy,
-      namespaceLabels: async (ns) => (ns === null ? {} : config.namespaceLabels[ns] ?? {}),
+      namespaceLabels: async (ns) => (ns === null ? {} : (config.namespaceLabels[ns] ?? {})),
       admission: { unscanned: config.unscanned, failurePolicy: config.failurePolicy, environmentLabel: config.environmentLabel },
       logger: options.logger,
       requireClientCert: config.requireClientCert,
@@ -58,6 +58,7 @@ export async function servedDecisionPolicy(registry: BundleRegistry, cache: Poli
   const bundle = bundleFor(registry, DECISION_ENTRYPOINT);
   if (!bundle) throw new AppError('BUNDLE_NOT_FOUND', `no published bundle provides ${DECISION_ENTRYPOINT}`);
   const { policy } = await cache.get(bundle);
-  if (!policy?.entrypoints.has(DECISION_ENTRYPOINT)) throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `bundle '${bundle.name}' has no Wasm entrypoint ${DECISION_ENTRYPOINT}`);
+  if (!policy?.entrypoints.has(DECISION_ENTRYPOINT))
+    throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `bundle '${bundle.name}' has no Wasm entrypoint ${DECISION_ENTRYPOINT}`);
   return policy;
 }
