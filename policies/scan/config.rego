@@ -147,3 +147,12 @@ compact(obj) := object.remove(obj, {key | obj[key] == null}) if {
 	some value in obj
 	value == null
 } else := obj
+
+# Decimal text of an integer. format_int in OPA's Wasm runtime takes only
+# 32-bit values (it aborts with "strings: get uint failed" on an image of
+# 2 GiB or more, or a line number a report gives as 2^40); sprintf has no
+# such limit but costs a call to the host, so it is used only beyond 32 bits.
+integer_text(n) := format_int(n, 10) if {
+	n >= -2147483648
+	n < 2147483648
+} else := sprintf("%d", [n])

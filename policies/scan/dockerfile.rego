@@ -22,7 +22,7 @@ findings := add_from_url | sensitive_file_copy
 #   practice: Fetch remote files with verified downloads, not ADD
 #   severity: MEDIUM
 add_from_url contains config.finding("add_from_url", {
-	"message": concat("", ["ADD at line ", format_int(add.line, 10), " downloads ", add.url, " without verifying it"]),
+	"message": concat("", ["ADD at line ", config.integer_text(add.line), " downloads ", add.url, " without verifying it"]),
 	"location": images.location(add.line),
 	"image": images.built,
 }) if {
@@ -58,7 +58,7 @@ base_name(path) := parts[count(parts) - 1] if {
 #   practice: Keep credentials and keys out of images
 #   severity: HIGH
 sensitive_file_copy contains config.finding("sensitive_file_copy", {
-	"message": concat("", [copy.instruction, " at line ", format_int(copy.line, 10), " copies sensitive files into the image: ", concat(", ", sort(sources))]),
+	"message": concat("", [copy.instruction, " at line ", config.integer_text(copy.line), " copies sensitive files into the image: ", concat(", ", sort(sources))]),
 	"location": images.location(copy.line),
 	"image": images.built,
 }) if {

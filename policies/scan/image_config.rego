@@ -61,9 +61,9 @@ dockerfile_root_line := final_users[count(final_users) - 1].line if {
 	count(final_users) > 0
 } else := images.final_stage.line
 
-dockerfile_root_message := concat("", ["USER ", final_users[count(final_users) - 1].user, " at line ", format_int(dockerfile_root_line, 10), " runs the container as root"]) if {
+dockerfile_root_message := concat("", ["USER ", final_users[count(final_users) - 1].user, " at line ", config.integer_text(dockerfile_root_line), " runs the container as root"]) if {
 	count(final_users) > 0
-} else := concat("", ["the final stage (FROM at line ", format_int(dockerfile_root_line, 10), ") sets no USER, so the container runs as root"])
+} else := concat("", ["the final stage (FROM at line ", config.integer_text(dockerfile_root_line), ") sets no USER, so the container runs as root"])
 
 forbidden_ports := {p | some p in config.settings.image_config.forbidden_ports}
 
@@ -76,7 +76,7 @@ forbidden_ports := {p | some p in config.settings.image_config.forbidden_ports}
 #   practice: Do not expose remote-administration ports
 #   severity: MEDIUM
 forbidden_port contains config.finding("forbidden_port", {
-	"message": concat("", ["image '", input.image.ref, "' exposes forbidden port ", format_int(port, 10)]),
+	"message": concat("", ["image '", input.image.ref, "' exposes forbidden port ", config.integer_text(port)]),
 	"image": input.image.ref,
 }) if {
 	config.enabled("forbidden_port")
@@ -85,7 +85,7 @@ forbidden_port contains config.finding("forbidden_port", {
 }
 
 forbidden_port contains config.finding("forbidden_port", {
-	"message": concat("", ["EXPOSE ", exposed.text, " at line ", format_int(exposed.line, 10), " exposes forbidden port ", format_int(port, 10)]),
+	"message": concat("", ["EXPOSE ", exposed.text, " at line ", config.integer_text(exposed.line), " exposes forbidden port ", config.integer_text(port)]),
 	"location": images.location(exposed.line),
 	"image": images.built,
 }) if {
@@ -106,7 +106,7 @@ forbidden_port contains config.finding("forbidden_port", {
 #   practice: Keep images small to reduce attack surface
 #   severity: LOW
 image_size contains config.finding("image_size", {
-	"message": concat("", ["image '", input.image.ref, "' is ", format_int(input.image.size_bytes, 10), " bytes, more than the ", format_int(limit, 10), " allowed"]),
+	"message": concat("", ["image '", input.image.ref, "' is ", config.integer_text(input.image.size_bytes), " bytes, more than the ", config.integer_text(limit), " allowed"]),
 	"image": input.image.ref,
 }) if {
 	config.enabled("image_size")

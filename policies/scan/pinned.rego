@@ -56,7 +56,7 @@ mutable_tag contains config.finding("mutable_tag", {
 }
 
 mutable_tag contains config.finding("mutable_tag", {
-	"message": concat("", ["FROM ", base.ref.ref, " at line ", format_int(base.line, 10), " uses the mutable tag '", base.ref.tag, "'"]),
+	"message": concat("", ["FROM ", base.ref.ref, " at line ", config.integer_text(base.line), " uses the mutable tag '", base.ref.tag, "'"]),
 	"image": base.ref.ref,
 	"location": images.location(base.line),
 }) if {
@@ -83,7 +83,7 @@ require_digest contains config.finding("require_digest", {
 }
 
 require_digest contains config.finding("require_digest", {
-	"message": concat("", ["FROM ", base.ref.ref, " at line ", format_int(base.line, 10), " is not pinned by a sha256 digest"]),
+	"message": concat("", ["FROM ", base.ref.ref, " at line ", config.integer_text(base.line), " is not pinned by a sha256 digest"]),
 	"image": base.ref.ref,
 	"location": images.location(base.line),
 }) if {

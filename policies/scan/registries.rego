@@ -22,7 +22,7 @@ references contains {"ref": ref, "label": "scanned image"} if ref := images.scan
 
 references contains subject if some subject in images.deployed
 
-references contains {"ref": base.ref, "label": concat("", ["FROM at line ", format_int(base.line, 10)]), "line": base.line} if {
+references contains {"ref": base.ref, "label": concat("", ["FROM at line ", config.integer_text(base.line)]), "line": base.line} if {
 	some base in images.dockerfile_bases
 }
 
@@ -56,7 +56,7 @@ else := null
 
 # Base images to check: each external FROM of the Dockerfile, or without a
 # Dockerfile the base image the report names.
-bases contains {"ref": base.ref, "label": concat("", ["FROM at line ", format_int(base.line, 10)]), "line": base.line} if {
+bases contains {"ref": base.ref, "label": concat("", ["FROM at line ", config.integer_text(base.line)]), "line": base.line} if {
 	some base in images.dockerfile_bases
 }
 

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
-import { Header, Pax } from 'tar';
-import { AppError, messageOf } from '../core/index.js';
+import { Header } from 'tar';
+import { AppError, wrapError } from '../core/index.js';
 import { DEFAULT_READ_LIMITS, type BundleFile, type ReadLimits } from './types.js';
 
 const BLOCK = 512;
@@ -27,7 +27,7 @@ function gunzip(bytes: Uint8Array, limits: ReadLimits): Buffer {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new AppError('BUNDLE_TOO_LARGE', `archive expands past ${maxOutputLength} bytes (size or compression-ratio limit)`, { cause: err });
     }
-    throw new AppError('BUNDLE_INVALID', `archive is not valid gzip: ${messageOf(err)}`, { cause: err });
+    throw wrapError(err, 'BUNDLE_INVALID', 'archive is not valid gzip');
   }
 }
 
@@ -35,20 +35,20 @@ function readTar(tar: Buffer, limits: ReadLimits): BundleFile[] {
   const files: BundleFile[] = [];
   const seen = new Set<string>();
   let offset = 0;
-  let pending: { path?: string } = {};
+  let pending: PaxRecords = {};
   for (;;) {
     if (offset + BLOCK > tar.length) throw new AppError('BUNDLE_INVALID', 'archive is truncated: missing end-of-archive marker');
-    const header = new Header(tar, offset);
+    const header = readHeader(tar, offset);
     if (header.nullBlock) return files;
     if (!header.cksumValid) throw new AppError('BUNDLE_INVALID', `tar header at offset ${offset} has a bad checksum`);
-    const size = header.size ?? 0;
+    const size = entrySize(header, pending, offset);
     const body = offset + BLOCK;
     if (body + size > tar.length) throw new AppError('BUNDLE_INVALID', `archive is truncated inside entry ${JSON.stringify(header.path)}`);
     const data = tar.subarray(body, body + size);
     offset = body + Math.ceil(size / BLOCK) * BLOCK;
     switch (header.type) {
       case 'ExtendedHeader':
-        pending = Pax.parse(data.toString('utf8'), undefined, false);
+        pending = parsePax(data, offset);
         continue;
       case 'GlobalExtendedHeader':
         continue;
@@ -78,6 +78,68 @@ function readTar(tar: Buffer, limits: ReadLimits): BundleFile[] {
     seen.add(path);
     files.push({ path, bytes: new Uint8Array(data) });
   }
+}
+
+/** A header the tar library can decode; one it cannot (a size beyond 2^53 in base-256) is an invalid archive, not a crash. */
+function readHeader(tar: Buffer, offset: number): Header {
+  try {
+    return new Header(tar, offset);
+  } catch (err) {
+    throw wrapError(err, 'BUNDLE_INVALID', `tar header at offset ${offset} cannot be read`);
+  }
+}
+
+const METADATA = new Set(['ExtendedHeader', 'GlobalExtendedHeader', 'NextFileHasLongPath']);
+
+/**
+ * The bytes that follow a header, as Go's archive/tar counts them: a PAX
+ * `size` record wins over a file header's, a directory has none, and a
+ * negative or unreadable size refuses the archive, as opa refuses it.
+ */
+function entrySize(header: Header, pending: PaxRecords, offset: number): number {
+  if (header.type === 'Directory') return 0;
+  const size = METADATA.has(header.type ?? '') ? header.size : (pending.size ?? header.size);
+  if (size === undefined || !Number.isSafeInteger(size) || size < 0) {
+    throw new AppError('BUNDLE_INVALID', `tar header at offset ${offset} has an invalid size`);
+  }
+  return size;
+}
+
+interface PaxRecords {
+  path?: string;
+  size?: number;
+}
+
+/** Keys whose values Go's archive/tar refuses when they hold a NUL (the tar library would cut them there). */
+const NUL_FREE = new Set(['path', 'linkpath', 'uname', 'gname']);
+
+/**
+ * PAX extended-header records (`<length> <key>=<value>\n`), read as Go's
+ * archive/tar reads them: a malformed record, or a NUL in a path, refuses
+ * the archive instead of being read as a shorter name.
+ */
+function parsePax(data: Buffer, offset: number): PaxRecords {
+  const records: PaxRecords = {};
+  const bad = (why: string) => new AppError('BUNDLE_INVALID', `PAX header before offset ${offset} is invalid: ${why}`);
+  let at = 0;
+  while (at < data.length) {
+    const space = data.indexOf(0x20, at);
+    const length = space > at ? Number(data.subarray(at, space).toString('latin1')) : Number.NaN;
+    if (!Number.isSafeInteger(length) || length <= space - at || at + length > data.length || data[at + length - 1] !== 0x0a) throw bad('malformed record');
+    const record = data.subarray(space + 1, at + length - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (eq <= 0) throw bad('record without a key');
+    const key = record.slice(0, eq);
+    const value = record.slice(eq + 1);
+    if (NUL_FREE.has(key) && value.includes('\0')) throw bad(`${key} holds a NUL byte`);
+    if (key === 'path') records.path = value;
+    if (key === 'size') {
+      if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw bad(`size ${JSON.stringify(value)} is not a valid size`);
+      records.size = Number(value);
+    }
+    at += length;
+  }
+  return records;
 }
 
 /** Normalises an entry name to `/a/b` form, rejecting traversal and anything ambiguous. */

@@ -1,3 +1,5 @@
+import { BUNDLE_LIMITS } from '../core/index.js';
+
 /** One regular file of a bundle. `path` always starts with `/`, as `opa build` writes it. */
 export interface BundleFile {
   readonly path: string;
@@ -33,10 +35,4 @@ export interface ReadLimits {
   readonly maxEntries: number;
 }
 
-export const DEFAULT_READ_LIMITS: ReadLimits = {
-  maxArchiveBytes: 256 * 1024 * 1024,
-  maxFileBytes: 256 * 1024 * 1024,
-  maxTotalBytes: 1024 * 1024 * 1024,
-  maxRatio: 1000,
-  maxEntries: 10_000,
-};
+export const DEFAULT_READ_LIMITS: ReadLimits = BUNDLE_LIMITS;

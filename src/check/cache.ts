@@ -1,5 +1,6 @@
 import { loadBundle, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
-import { WasmPolicy } from '../evaluate/index.js';
+import { EVALUATION_LIMITS } from '../core/index.js';
+import { WasmPolicy, type EvaluationLimits } from '../evaluate/index.js';
 
 /** A published bundle revision, identified by its name and the ETag of its exact bytes. */
 export interface BundleRevision {
@@ -23,12 +24,15 @@ export interface LoadedRevision {
 export class PolicyCache {
   private readonly entries = new Map<string, { etag: string; loaded: Promise<LoadedRevision> }>();
 
-  constructor(private readonly limits: ReadLimits) {}
+  constructor(
+    private readonly limits: ReadLimits,
+    private readonly evaluation: EvaluationLimits = EVALUATION_LIMITS,
+  ) {}
 
   get(revision: BundleRevision): Promise<LoadedRevision> {
     const entry = this.entries.get(revision.name);
     if (entry?.etag === revision.etag) return entry.loaded;
-    const loaded = load(revision.bytes, this.limits);
+    const loaded = load(revision.bytes, this.limits, this.evaluation);
     this.entries.set(revision.name, { etag: revision.etag, loaded });
     return loaded;
   }
@@ -39,7 +43,7 @@ export class PolicyCache {
   }
 }
 
-async function load(bytes: Uint8Array, limits: ReadLimits): Promise<LoadedRevision> {
+async function load(bytes: Uint8Array, limits: ReadLimits, evaluation: EvaluationLimits): Promise<LoadedRevision> {
   const bundle = loadBundle(bytes, limits);
-  return { bundle, policy: bundle.wasm.size === 0 ? undefined : await WasmPolicy.fromBundle(bundle) };
+  return { bundle, policy: bundle.wasm.size === 0 ? undefined : await WasmPolicy.fromBundle(bundle, evaluation) };
 }

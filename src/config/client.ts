@@ -1,4 +1,5 @@
 import { DEFAULTS } from './defaults.js';
+import { readEnvironment } from './environment.js';
 
 /** Where `portcullis agents|decisions` send their queries: flags first, then PORTCULLIS_SERVER / PORTCULLIS_TOKEN. */
 export interface ClientConfig {
@@ -9,9 +10,10 @@ export interface ClientConfig {
 }
 
 export function clientConfig(flags: { server?: string; token?: string; ca?: string }, env: NodeJS.ProcessEnv): ClientConfig {
-  const token = flags.token ?? (env['PORTCULLIS_TOKEN'] || undefined);
+  const { PORTCULLIS_SERVER, PORTCULLIS_TOKEN } = readEnvironment(env);
+  const token = flags.token ?? PORTCULLIS_TOKEN;
   return {
-    server: (flags.server ?? (env['PORTCULLIS_SERVER'] || DEFAULTS.serverUrl)).replace(/\/+$/, ''),
+    server: (flags.server ?? PORTCULLIS_SERVER ?? DEFAULTS.serverUrl).replace(/\/+$/, ''),
     ...(token === undefined ? {} : { token }),
     ...(flags.ca === undefined ? {} : { ca: flags.ca }),
   };

@@ -1,4 +1,6 @@
-/** Every default portcullis uses, in one place. Paths are relative to the working directory. */
+import { BUNDLE_LIMITS, INGEST_LIMITS } from '../core/index.js';
+
+/** Every default portcullis uses, in one place (limits come from core/limits.ts). Paths are relative to the working directory. */
 export const DEFAULTS = {
   listenHost: '127.0.0.1',
   listenPort: 8480,
@@ -10,19 +12,19 @@ export const DEFAULTS = {
   rescanIntervalMs: 2000,
   /** Longest a long-poll request is held, whatever `wait=` the agent asks for. */
   maxLongPollSeconds: 300,
-  maxBundleBytes: 256 * 1024 * 1024,
-  maxFileBytes: 256 * 1024 * 1024,
-  maxUncompressedBytes: 1024 * 1024 * 1024,
-  maxCompressionRatio: 1000,
-  maxEntries: 10_000,
+  maxBundleBytes: BUNDLE_LIMITS.maxArchiveBytes,
+  maxFileBytes: BUNDLE_LIMITS.maxFileBytes,
+  maxUncompressedBytes: BUNDLE_LIMITS.maxTotalBytes,
+  maxCompressionRatio: BUNDLE_LIMITS.maxRatio,
+  maxEntries: BUNDLE_LIMITS.maxEntries,
   /** Fleet store: the SQLite file under the state directory, and how long decisions are kept. */
   sqliteFile: 'portcullis.db',
   retentionMaxAgeHours: 30 * 24,
   retentionMaxDecisions: 5_000_000,
   retentionIntervalSeconds: 300,
   /** Status and decision-log bodies: decompressed size limit and gzip ratio guard (after the first MiB). */
-  ingestMaxBodyBytes: 64 * 1024 * 1024,
-  ingestMaxCompressionRatio: 200,
+  ingestMaxBodyBytes: INGEST_LIMITS.maxBodyBytes,
+  ingestMaxCompressionRatio: INGEST_LIMITS.maxRatio,
   /** Where `portcullis agents|decisions` look for a server when --server is not given. */
   serverUrl: 'http://127.0.0.1:8480',
   /** Decisions per page of GET /v1/decisions, and the most a client may ask for. */

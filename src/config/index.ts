@@ -10,3 +10,5 @@ export type { StoreAuthConfig, StoreSettings } from './store-auth.js';
 export { clientConfig } from './client.js';
 export type { ClientConfig } from './client.js';
 export type { KubernetesConfig, KubernetesFile } from './kubernetes.js';
+export { ENVIRONMENT_VARIABLES, readEnvironment } from './environment.js';
+export type { Environment, EnvironmentVariable } from './environment.js';

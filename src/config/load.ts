@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { AppError, compileSchema, parseYamlStrict } from '../core/index.js';
+import { AppError, compileSchema, EVALUATION_LIMITS, MAX_JSON_DEPTH, parseYamlStrict, REQUEST_LIMITS, SERVER_TIMEOUTS } from '../core/index.js';
 import type { ReadLimits } from '../bundle/index.js';
+import type { EvaluationLimits } from '../evaluate/index.js';
 import type { KeySource } from '../sign/index.js';
 import { DEFAULTS } from './defaults.js';
+import { readEnvironment } from './environment.js';
 import { fleetConfig, type FleetConfig } from './fleet.js';
 import { kubernetesConfig, type KubernetesConfig } from './kubernetes.js';
-import { configFileSchema, type ConfigFile, type KeyFile } from './schema.js';
+import { configFileSchema, type ConfigFile, type KeyFile, type TimeoutsFile } from './schema.js';
 import { storeAuthConfig, type StoreAuthConfig } from './store-auth.js';
 
 /** A trusted key as configured: where its material is, not the material itself. */
@@ -31,9 +33,18 @@ export interface Config extends StoreAuthConfig {
   readonly stateDir: string;
   readonly logLevel: string;
   readonly rescanIntervalMs: number;
+  /** Bundle archives, wherever they are read. */
   readonly limits: ReadLimits;
+  /** Inputs handed to a Wasm policy, and its heap. */
+  readonly evaluation: EvaluationLimits;
+  /** Bodies of POST /v1/check, /v1/data and /v1/reports, and the nesting of every JSON body. */
+  readonly requests: { readonly maxBodyBytes: number; readonly maxDepth: number };
+  /** How long a client may take, in milliseconds. */
+  readonly timeouts: { readonly headersMs: number; readonly requestMs: number; readonly idleMs: number; readonly keepAliveMs: number };
   /** From $OPA_BIN: an opa binary to prefer when its version matches the pin. */
   readonly opaBin: string | undefined;
+  /** From $REGAL_BIN: a Regal binary to prefer for review. */
+  readonly regalBin: string | undefined;
   /** Verification keys by id; empty means bundles are published without signature checks. */
   readonly keys: ReadonlyMap<string, KeyConfig>;
   readonly signing: SigningPolicy;
@@ -55,22 +66,27 @@ export interface ConfigOverrides {
 
 const assertConfigFile = compileSchema<ConfigFile>(configFileSchema, 'CONFIG_INVALID');
 
-/** File, then environment, then flags; validated and frozen. The only place that reads process.env. */
+/**
+ * Flags, then environment, then file, then defaults; validated and frozen.
+ * Environment variables are read only through readEnvironment (environment.ts).
+ */
 export async function loadConfig(file: string | undefined, overrides: ConfigOverrides = {}, env = process.env): Promise<Config> {
   const parsed = file ? await readConfigFile(file) : {};
   const base = file ? dirname(resolve(file)) : process.cwd();
+  const vars = readEnvironment(env);
   const listen = parseListen(overrides.listen ?? parsed.server?.listen ?? `${DEFAULTS.listenHost}:${DEFAULTS.listenPort}`);
   const limits = parsed.limits ?? {};
-  const stateDir = resolve(overrides.stateDir ?? env['PORTCULLIS_STATE_DIR'] ?? resolve(base, parsed.state?.dir ?? DEFAULTS.stateDir));
+  const maxDepth = limits.max_json_depth ?? MAX_JSON_DEPTH;
+  const stateDir = resolve(overrides.stateDir ?? vars.PORTCULLIS_STATE_DIR ?? resolve(base, parsed.state?.dir ?? DEFAULTS.stateDir));
   const tls = parsed.server?.tls;
   const signing = signingConfig(parsed, base, env, file ?? 'configuration');
-  const storeAuth = storeAuthConfig({ ...parsed, ...(tls ? { tls } : {}) }, base, stateDir, env);
+  const storeAuth = storeAuthConfig({ ...parsed, ...(tls ? { tls } : {}), maxJsonDepth: maxDepth }, base, stateDir, env);
   return Object.freeze({
     listen,
     bundlesDir: overrides.bundlesDir ? resolve(overrides.bundlesDir) : resolve(base, parsed.bundles?.dir ?? DEFAULTS.bundlesDir),
     definitionsDir: resolve(base, DEFAULTS.definitionsDir),
     stateDir,
-    logLevel: parsed.log?.level ?? env['PORTCULLIS_LOG_LEVEL'] ?? DEFAULTS.logLevel,
+    logLevel: vars.PORTCULLIS_LOG_LEVEL ?? parsed.log?.level ?? DEFAULTS.logLevel,
     rescanIntervalMs: parsed.bundles?.rescan_interval_ms ?? DEFAULTS.rescanIntervalMs,
     limits: Object.freeze({
       maxArchiveBytes: limits.max_bundle_bytes ?? DEFAULTS.maxBundleBytes,
@@ -79,12 +95,29 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
       maxRatio: limits.max_compression_ratio ?? DEFAULTS.maxCompressionRatio,
       maxEntries: limits.max_entries ?? DEFAULTS.maxEntries,
     }),
-    opaBin: env['OPA_BIN'] || undefined,
+    evaluation: Object.freeze({
+      maxInputBytes: limits.max_input_bytes ?? EVALUATION_LIMITS.maxInputBytes,
+      maxMemoryBytes: limits.max_wasm_memory_bytes ?? EVALUATION_LIMITS.maxMemoryBytes,
+    }),
+    requests: Object.freeze({ maxBodyBytes: limits.max_request_bytes ?? REQUEST_LIMITS.maxBodyBytes, maxDepth }),
+    timeouts: timeoutsConfig(parsed.server?.timeouts ?? {}),
+    opaBin: vars.OPA_BIN,
+    regalBin: vars.REGAL_BIN,
     fleet: fleetConfig(parsed.fleet, base),
     kubernetes: kubernetesConfig(parsed, base),
     ...signing,
     deltas: parsed.bundles?.deltas ?? !signing.signing.required,
     ...storeAuth,
+  });
+}
+
+function timeoutsConfig(t: TimeoutsFile): Config['timeouts'] {
+  const ms = (seconds: number | undefined, fallback: number) => (seconds === undefined ? fallback : seconds * 1000);
+  return Object.freeze({
+    headersMs: ms(t.headers_seconds, SERVER_TIMEOUTS.headersMs),
+    requestMs: ms(t.request_seconds, SERVER_TIMEOUTS.requestMs),
+    idleMs: ms(t.idle_seconds, SERVER_TIMEOUTS.idleMs),
+    keepAliveMs: ms(t.keep_alive_seconds, SERVER_TIMEOUTS.keepAliveMs),
   });
 }
 

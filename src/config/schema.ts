@@ -5,7 +5,7 @@ import { authSchema, ingestSchema, storeSchema, tlsSchema, type AuthFile, type I
 /** The YAML configuration file of `portcullis serve`, documented in README.md. */
 export interface ConfigFile extends KubernetesFile {
   readonly fleet?: FleetFile;
-  readonly server?: { readonly listen?: string; readonly tls?: TlsFile };
+  readonly server?: { readonly listen?: string; readonly tls?: TlsFile; readonly timeouts?: TimeoutsFile };
   readonly store?: StoreFile;
   readonly auth?: AuthFile;
   readonly ingest?: IngestFile;
@@ -26,7 +26,19 @@ export interface ConfigFile extends KubernetesFile {
     readonly max_uncompressed_bytes?: number;
     readonly max_compression_ratio?: number;
     readonly max_entries?: number;
+    readonly max_request_bytes?: number;
+    readonly max_input_bytes?: number;
+    readonly max_wasm_memory_bytes?: number;
+    readonly max_json_depth?: number;
   };
+}
+
+/** How long a client may take (seconds); see core/limits.ts SERVER_TIMEOUTS. */
+export interface TimeoutsFile {
+  readonly headers_seconds?: number;
+  readonly request_seconds?: number;
+  readonly idle_seconds?: number;
+  readonly keep_alive_seconds?: number;
 }
 
 /** One trusted key: a public key (or certificate) file, or for HS* a secret file or environment variable. */
@@ -61,7 +73,20 @@ export const configFileSchema = {
     server: {
       type: 'object',
       additionalProperties: false,
-      properties: { listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' }, tls: tlsSchema },
+      properties: {
+        listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' },
+        tls: tlsSchema,
+        timeouts: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            headers_seconds: { type: 'integer', minimum: 1, maximum: 3600 },
+            request_seconds: { type: 'integer', minimum: 1, maximum: 86400 },
+            idle_seconds: { type: 'integer', minimum: 1, maximum: 3600 },
+            keep_alive_seconds: { type: 'integer', minimum: 1, maximum: 3600 },
+          },
+        },
+      },
     },
     store: storeSchema,
     auth: authSchema,
@@ -117,6 +142,12 @@ export const configFileSchema = {
         max_uncompressed_bytes: positiveInt,
         max_compression_ratio: positiveInt,
         max_entries: positiveInt,
+        max_request_bytes: positiveInt,
+        max_input_bytes: positiveInt,
+        // A wasm32 memory holds at most 4 GiB.
+        max_wasm_memory_bytes: { type: 'integer', minimum: 1048576, maximum: 4294967296 },
+        // Stored decision-log events nest two levels below the body, and SQLite's JSON functions stop at 1,000.
+        max_json_depth: { type: 'integer', minimum: 16, maximum: 512 },
       },
     },
   },

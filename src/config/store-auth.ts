@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { AppError } from '../core/index.js';
+import { AppError, MAX_JSON_DEPTH } from '../core/index.js';
 import { DEFAULTS } from './defaults.js';
 
 /** `store:`, `auth:`, `ingest:` and `server.tls:` in the serve configuration. */
@@ -36,8 +36,8 @@ export interface StoreAuthConfig {
   readonly retention: { readonly maxAgeMs?: number; readonly maxDecisions?: number; readonly intervalMs: number };
   /** When true, every API but /health and /ready needs a bearer token. */
   readonly auth: { readonly required: boolean };
-  /** Limits on status and decision-log bodies: decompressed size and gzip ratio. */
-  readonly ingest: { readonly maxBodyBytes: number; readonly maxRatio: number };
+  /** Limits on status and decision-log bodies: decompressed size, gzip ratio and nesting. */
+  readonly ingest: { readonly maxBodyBytes: number; readonly maxRatio: number; readonly maxDepth: number };
   /** Absolute file paths; HTTPS (and mTLS with clientCa) when set. */
   readonly tls: { readonly cert: string; readonly key: string; readonly clientCa?: string; readonly requireClientCert: boolean } | undefined;
 }
@@ -81,6 +81,8 @@ export interface StoreAuthSources {
   readonly auth?: AuthFile;
   readonly ingest?: IngestFile;
   readonly tls?: TlsFile;
+  /** limits.max_json_depth: events are refused at ingestion deeper than the store can query. */
+  readonly maxJsonDepth?: number;
 }
 
 /** Resolves the store, auth, ingestion and TLS settings; `env` holds only what load.ts passes in. */
@@ -100,6 +102,7 @@ export function storeAuthConfig(file: StoreAuthSources, base: string, stateDir: 
     ingest: {
       maxBodyBytes: file.ingest?.max_body_bytes ?? DEFAULTS.ingestMaxBodyBytes,
       maxRatio: file.ingest?.max_compression_ratio ?? DEFAULTS.ingestMaxCompressionRatio,
+      maxDepth: file.maxJsonDepth ?? MAX_JSON_DEPTH,
     },
     tls: tls && {
       cert: resolve(base, tls.cert),

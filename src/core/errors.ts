@@ -20,7 +20,9 @@ export type ErrorCode =
   | 'EVAL_ENTRYPOINT_UNKNOWN'
   | 'EVAL_FAILED'
   | 'REQUEST_INVALID'
+  | 'REQUEST_ABORTED'
   | 'ROUTE_NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   | 'DECISION_INVALID'
   | 'INTERNAL'
   | 'UNAUTHENTICATED'
@@ -29,6 +31,7 @@ export type ErrorCode =
   | 'TOKEN_NOT_FOUND'
   | 'STORE_UNAVAILABLE'
   | 'SERVER_UNREACHABLE'
+  | 'SERVER_BUSY'
   | 'NOT_READY'
   | 'LISTEN_FAILED'
   | 'GIT_REF_INVALID'
@@ -74,8 +77,11 @@ export function messageOf(err: unknown): string {
   return String(err);
 }
 
-/** Rethrows `err` as an AppError with `code`, keeping the cause and its message. */
-export function wrapError(err: unknown, code: ErrorCode, message: string): never {
-  if (isAppError(err)) throw err;
-  throw new AppError(code, `${message}: ${messageOf(err)}`, { cause: err });
+/**
+ * The one way to wrap a caught error: an AppError with `code` whose message
+ * is `message: <the cause's message>` and whose cause is `err`, so the log
+ * keeps the cause's stack (pino's err serializer prints the chain).
+ */
+export function wrapError(err: unknown, code: ErrorCode, message: string): AppError {
+  return new AppError(code, `${message}: ${messageOf(err)}`, { cause: err });
 }

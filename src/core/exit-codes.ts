@@ -3,33 +3,52 @@ import type { ErrorCode } from './errors.js';
 /** Conftest-style exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal or toolchain error. */
 export const EXIT = { OK: 0, FAIL: 1, USAGE: 2, INTERNAL: 3 } as const;
 
-const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'USAGE',
-  'CONFIG_INVALID',
-  'INPUT_INVALID',
-  'INPUT_TOO_LARGE',
-  'FILE_NOT_FOUND',
-  'DEFINITION_INVALID',
-  'BUNDLE_INVALID',
-  'BUNDLE_TOO_LARGE',
-  'BUNDLE_ROOTS_OVERLAP',
-  'BUNDLE_PATH_OUTSIDE_ROOTS',
-  'BUNDLE_NOT_FOUND',
-  'KEY_INVALID',
-  'EVAL_ENTRYPOINT_UNKNOWN',
-  'REQUEST_INVALID',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'ENCODING_UNSUPPORTED',
-  'TOKEN_NOT_FOUND',
-  'GIT_REF_INVALID',
-  'CORPUS_EMPTY',
-]);
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-const FAIL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['COMPILE_FAILED', 'SIGNATURE_INVALID']);
+/**
+ * The one table from error codes to exit codes, the same in every command:
+ * a new code does not compile until it is given one here. Only a verdict is
+ * 1 (a signature an agent would refuse); a policy that does not compile is
+ * the user's input, so 2, in `build`, `check --policies` and `review` alike.
+ */
+export const EXIT_CODES: Readonly<Record<ErrorCode, ExitCode>> = {
+  USAGE: EXIT.USAGE,
+  CONFIG_INVALID: EXIT.USAGE,
+  INPUT_INVALID: EXIT.USAGE,
+  INPUT_TOO_LARGE: EXIT.USAGE,
+  FILE_NOT_FOUND: EXIT.USAGE,
+  TOOLCHAIN_MISSING: EXIT.INTERNAL,
+  TOOLCHAIN_FAILED: EXIT.INTERNAL,
+  COMPILE_FAILED: EXIT.USAGE,
+  DEFINITION_INVALID: EXIT.USAGE,
+  BUNDLE_INVALID: EXIT.USAGE,
+  BUNDLE_TOO_LARGE: EXIT.USAGE,
+  BUNDLE_ROOTS_OVERLAP: EXIT.USAGE,
+  BUNDLE_PATH_OUTSIDE_ROOTS: EXIT.USAGE,
+  BUNDLE_NOT_FOUND: EXIT.USAGE,
+  SIGNATURE_INVALID: EXIT.FAIL,
+  KEY_INVALID: EXIT.USAGE,
+  EVAL_ENTRYPOINT_UNKNOWN: EXIT.USAGE,
+  EVAL_FAILED: EXIT.INTERNAL,
+  REQUEST_INVALID: EXIT.USAGE,
+  REQUEST_ABORTED: EXIT.USAGE,
+  ROUTE_NOT_FOUND: EXIT.USAGE,
+  METHOD_NOT_ALLOWED: EXIT.USAGE,
+  DECISION_INVALID: EXIT.INTERNAL,
+  INTERNAL: EXIT.INTERNAL,
+  UNAUTHENTICATED: EXIT.USAGE,
+  FORBIDDEN: EXIT.USAGE,
+  ENCODING_UNSUPPORTED: EXIT.USAGE,
+  TOKEN_NOT_FOUND: EXIT.USAGE,
+  STORE_UNAVAILABLE: EXIT.INTERNAL,
+  SERVER_UNREACHABLE: EXIT.INTERNAL,
+  SERVER_BUSY: EXIT.INTERNAL,
+  NOT_READY: EXIT.INTERNAL,
+  LISTEN_FAILED: EXIT.INTERNAL,
+  GIT_REF_INVALID: EXIT.USAGE,
+  CORPUS_EMPTY: EXIT.USAGE,
+};
 
-export function exitCodeFor(code: ErrorCode): number {
-  if (FAIL_CODES.has(code)) return EXIT.FAIL;
-  if (USAGE_CODES.has(code)) return EXIT.USAGE;
-  return EXIT.INTERNAL;
+export function exitCodeFor(code: ErrorCode): ExitCode {
+  return EXIT_CODES[code];
 }

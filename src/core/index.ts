@@ -1,6 +1,7 @@
 export { AppError, isAppError, messageOf, wrapError } from './errors.js';
 export type { AppErrorOptions, ErrorCode, ErrorDetail } from './errors.js';
-export { EXIT, exitCodeFor } from './exit-codes.js';
+export { EXIT, EXIT_CODES, exitCodeFor } from './exit-codes.js';
+export type { ExitCode } from './exit-codes.js';
 export { JsonNumber } from './json-number.js';
 export type { JsonValue } from './json-number.js';
 export { parseJsonPreserving } from './json-parse.js';
@@ -11,3 +12,7 @@ export { AJV_OPTIONS, compileSchema, declaredSchemas, PRECOMPILED_DIR, schemaKey
 export type { SchemaSource, Validator } from './schema.js';
 export { parseYamlStrict } from './yaml.js';
 export { yaml } from './lazy.js';
+export { assertJsonText, findJsonTextProblem, findLoneSurrogate } from './json-guard.js';
+export type { JsonTextProblem } from './json-guard.js';
+export { BUNDLE_LIMITS, EVALUATION_LIMITS, INGEST_LIMITS, INPUT_LIMITS, MAX_JSON_DEPTH, REQUEST_LIMITS, SERVER_TIMEOUTS } from './limits.js';
+export { startModuleWorker } from './worker.js';

@@ -55,6 +55,9 @@ function compiled(schema: Schema): ValidateFunction {
 
 export type Validator<T> = (value: unknown, source: string) => T;
 
+/** Offending fields named per error: enough to fix a file at once, not a 50,000-line answer to a batch that is wrong throughout. */
+const MAX_DETAILS = 100;
+
 /**
  * Returns an assert function that names the source and every offending
  * field, so the user can fix all of them at once. The validator is the
@@ -69,9 +72,11 @@ export function compileSchema<T>(source: SchemaSource, code: ErrorCode): Validat
   return (value, label) => {
     validate ??= precompiled(read()) ?? compiled(read());
     if (validate(value)) return value as T;
-    const details = (validate.errors ?? []).map((e) => toDetail(e, label));
+    const errors = validate.errors ?? [];
+    const details = errors.slice(0, MAX_DETAILS).map((e) => toDetail(e, label));
+    const more = errors.length > MAX_DETAILS ? `\n  (and ${errors.length - MAX_DETAILS} more)` : '';
     const lines = details.map((d) => `  ${d.path || '/'}: ${d.message}`).join('\n');
-    throw new AppError(code, `${label} is invalid:\n${lines}`, { details });
+    throw new AppError(code, `${label} is invalid:\n${lines}${more}`, { details });
   };
 }
 

@@ -1,12 +1,16 @@
 import { createRequire } from 'node:module';
 import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
-import { AppError, canonicalJsonBytes, messageOf, type JsonValue } from '../core/index.js';
+import { AppError, canonicalJsonBytes, EVALUATION_LIMITS, findJsonTextProblem, findLoneSurrogate, messageOf, wrapError, type JsonValue } from '../core/index.js';
 import { WASM_PATH, type LoadedBundle } from '../bundle/index.js';
 import { normalizeEntrypoint } from './entrypoint.js';
 import { currentTimeNs, HOST_BUILTIN_NAMES, hostBuiltins, SDK_BUILTIN_NAMES } from './host-builtins.js';
 
-/** 64 KiB pages: start small, and cap growth so one hostile input cannot take the process's memory. */
-const MEMORY = { initial: 5, maximum: 4096 } as const;
+/** Wasm memory starts at 5 pages of 64 KiB and grows up to the evaluation limit. */
+const INITIAL_PAGES = 5;
+/** An instance whose memory grew this far past its size after loading is replaced by a fresh one after the evaluation. */
+const RECYCLE_BYTES = 64 * 1024 * 1024;
+/** What the Wasm runtime and V8 say when the heap cannot grow further. */
+const OUT_OF_MEMORY = /opa_malloc: failed|Maximum memory size exceeded|WebAssembly\.Memory\.grow|Out of memory/i;
 
 // The package's ESM entry exports only the asynchronous loader.
 const { loadPolicySync } = createRequire(import.meta.url)('@open-policy-agent/opa-wasm') as typeof import('@open-policy-agent/opa-wasm');
@@ -27,6 +31,14 @@ interface PolicyExports {
 
 export type Decision = { readonly defined: true; readonly result: unknown } | { readonly defined: false };
 
+/** Limits of one policy instance (core/limits.ts EVALUATION_LIMITS by default). */
+export interface EvaluationLimits {
+  /** Largest input, as JSON bytes. */
+  readonly maxInputBytes: number;
+  /** Largest Wasm heap; an evaluation that needs more is refused as too large. */
+  readonly maxMemoryBytes: number;
+}
+
 export interface EvaluateOptions {
   /**
    * The time `time.now_ns()` returns throughout this evaluation: ns since the
@@ -42,36 +54,65 @@ interface EvaluationClock {
 
 /**
  * A bundle's Wasm module loaded with its data, evaluated in-process. Not
- * re-entrant: one instance serves one evaluation at a time.
+ * re-entrant: one instance serves one evaluation at a time. Inputs past the
+ * limits are refused before they reach the module (INPUT_TOO_LARGE), strings
+ * no UTF-8 encoder can write are refused naming their path (INPUT_INVALID),
+ * and an instance whose heap an evaluation grew far is replaced afterwards,
+ * so memory returns near where it was.
  */
 export class WasmPolicy {
   readonly entrypoints: ReadonlySet<string>;
+  private policy: LoadedPolicy;
+  /** Memory size right after loading: growth past it is what one evaluation left behind. */
+  private loadedBytes: number;
 
   private constructor(
-    private readonly policy: LoadedPolicy,
+    private readonly loader: PolicyLoader,
     private readonly clock: EvaluationClock,
-    /** Entrypoint ids by name, as the module numbers them. */
-    private readonly ids: Readonly<Record<string, number>>,
+    private readonly limits: EvaluationLimits,
   ) {
-    this.entrypoints = new Set(Object.keys(ids));
+    this.policy = loader();
+    this.loadedBytes = memoryOf(this.policy).buffer.byteLength;
+    this.entrypoints = new Set(Object.keys(this.ids));
   }
 
-  static async fromBundle(bundle: LoadedBundle): Promise<WasmPolicy> {
+  /** Entrypoint ids by name, as the module numbers them. */
+  private get ids(): Readonly<Record<string, number>> {
+    return this.policy.entrypoints as Record<string, number>;
+  }
+
+  /**
+   * Compiles and instantiates the module and loads the bundle's data. A
+   * module that does not compile or link, or data that does not fit the heap,
+   * is the bundle's fault: BUNDLE_INVALID or BUNDLE_TOO_LARGE, never an
+   * internal error.
+   */
+  static async fromBundle(bundle: LoadedBundle, limits: EvaluationLimits = EVALUATION_LIMITS): Promise<WasmPolicy> {
     const wasm = bundle.wasm.get(WASM_PATH);
     if (!wasm) throw new AppError('BUNDLE_INVALID', 'bundle has no /policy.wasm to evaluate');
     const clock: EvaluationClock = { nowNs: 0n };
-    let policy: LoadedPolicy;
-    try {
-      // The synchronous loader: the asynchronous one probes for a fetch Response, which alone loads Node's
-      // HTTP client (~15 ms of a CI gate's start-up); compiling a policy module takes a few ms either way.
-      policy = loadPolicySync(wasm, { ...MEMORY }, hostBuiltins({ nowNs: () => clock.nowNs }));
-      assertBuiltinsAvailable(policy);
-      policy.setData(toArrayBuffer(canonicalJsonBytes(bundle.data)));
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw new AppError('EVAL_FAILED', `cannot load the bundle's Wasm module: ${messageOf(err)}`, { cause: err });
-    }
-    return new WasmPolicy(policy, clock, policy.entrypoints as Record<string, number>);
+    const module = compileModule(wasm);
+    const data = toArrayBuffer(canonicalJsonBytes(bundle.data));
+    const memory = { initial: INITIAL_PAGES, maximum: Math.max(INITIAL_PAGES, Math.floor(limits.maxMemoryBytes / PAGE_BYTES)) };
+    const loader: PolicyLoader = () => {
+      try {
+        // The synchronous loader: the asynchronous one probes for a fetch Response, which alone loads Node's
+        // HTTP client (~15 ms of a CI gate's start-up); compiling a policy module takes a few ms either way.
+        const policy = loadPolicySync(module as never, { ...memory }, hostBuiltins({ nowNs: () => clock.nowNs }));
+        assertBuiltinsAvailable(policy);
+        policy.setData(data);
+        return policy;
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        if (OUT_OF_MEMORY.test(messageOf(err))) {
+          throw new AppError('BUNDLE_TOO_LARGE', `the bundle's data does not fit the ${mib(limits.maxMemoryBytes)} Wasm heap (limits.max_wasm_memory_bytes)`, {
+            cause: err,
+          });
+        }
+        throw wrapError(err, 'BUNDLE_INVALID', `the bundle's Wasm module cannot be loaded`);
+      }
+    };
+    return new WasmPolicy(loader, clock, limits);
   }
 
   evaluate(entrypoint: string, input: JsonValue | undefined, options: EvaluateOptions = {}): Decision {
@@ -80,16 +121,58 @@ export class WasmPolicy {
     if (id === undefined) {
       throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `entrypoint '${entrypoint}' is not in the bundle (known: ${[...this.entrypoints].sort().join(', ')})`);
     }
+    const text = input ? this.inputText(input) : undefined;
     // Read once, so that every time.now_ns() call in this evaluation agrees, as in OPA.
     this.clock.nowNs = options.now === undefined ? currentTimeNs() : toNs(options.now);
     let results: unknown;
     try {
-      results = this.run(id, input);
+      results = this.run(id, input, text);
     } catch (err) {
-      throw new AppError('EVAL_FAILED', `evaluation of ${name} failed: ${messageOf(err)}`, { cause: err });
+      if (OUT_OF_MEMORY.test(messageOf(err))) {
+        throw new AppError('INPUT_TOO_LARGE', `evaluating ${name} on this input needs more than the ${mib(this.limits.maxMemoryBytes)} Wasm heap (limits.max_wasm_memory_bytes)`, {
+          cause: err,
+        });
+      }
+      throw wrapError(err, 'EVAL_FAILED', `evaluation of ${name} failed`);
+    } finally {
+      this.recycleIfGrown();
     }
     const first = Array.isArray(results) ? (results[0] as { result?: unknown } | undefined) : undefined;
     return first && 'result' in first ? { defined: true, result: first.result } : { defined: false };
+  }
+
+  /** The Wasm heap in use now, in bytes. */
+  get memoryBytes(): number {
+    return memoryOf(this.policy).buffer.byteLength;
+  }
+
+  /** The input as the module reads it, refused when it is over the size limit or holds a string UTF-8 cannot encode. */
+  private inputText(input: JsonValue): string {
+    let text: string;
+    try {
+      text = JSON.stringify(input);
+    } catch (err) {
+      throw wrapError(err, 'INPUT_INVALID', 'the input cannot be encoded as JSON');
+    }
+    // Both bounds are cheap: UTF-8 takes at least one byte per UTF-16 unit, at most three.
+    if (text.length > this.limits.maxInputBytes || (text.length * 3 > this.limits.maxInputBytes && Buffer.byteLength(text) > this.limits.maxInputBytes)) {
+      throw new AppError('INPUT_TOO_LARGE', `the input is larger than ${this.limits.maxInputBytes} bytes as JSON (limits.max_input_bytes)`);
+    }
+    // JSON.stringify escapes an unpaired surrogate as \udXXX; a pair it writes as is.
+    if (text.includes('\\ud') && findJsonTextProblem(text, Infinity)) {
+      const path = findLoneSurrogate(input) ?? '/';
+      throw new AppError('INPUT_INVALID', `input${path === '/' ? '' : path}: a string holds a lone UTF-16 surrogate (such as \\ud800), which is not Unicode text`, {
+        details: [{ path, message: 'lone surrogate in a string' }],
+      });
+    }
+    return text;
+  }
+
+  /** Swaps in a fresh instance when this evaluation grew the heap far, so a one-off large input does not hold its memory. */
+  private recycleIfGrown(): void {
+    if (this.memoryBytes <= this.loadedBytes + RECYCLE_BYTES) return;
+    this.policy = this.loader();
+    this.loadedBytes = this.memoryBytes;
   }
 
   /**
@@ -99,16 +182,44 @@ export class WasmPolicy {
    * end is found with one native search instead of a byte-by-byte loop.
    * Modules of an older ABI go through the SDK.
    */
-  private run(entrypoint: number, input: JsonValue | undefined): unknown {
+  private run(entrypoint: number, input: JsonValue | undefined, text: string | undefined): unknown {
     const policy = this.policy;
     if ((policy.minorVersion as number) < 2) return policy.evaluate(input, entrypoint);
     // As in the SDK, a falsy input is no input at all.
-    const length = input ? writeInput(policy, JSON.stringify(input)) : 0;
+    const length = text === undefined ? 0 : writeInput(policy, text);
     const heap = (policy.dataHeapPtr as number) + length;
     const result = exportsOf(policy).opa_eval(0, entrypoint, policy.dataAddr, policy.dataHeapPtr as number, length, heap, 0);
     const bytes = new Uint8Array(memoryOf(policy).buffer);
     return JSON.parse(decoder.decode(bytes.subarray(result, bytes.indexOf(0, result))));
   }
+}
+
+type PolicyLoader = () => LoadedPolicy;
+
+/**
+ * Fails as WasmPolicy.fromBundle would for any of the bundle's modules: each
+ * must compile, and /policy.wasm, which portcullis evaluates, must also
+ * instantiate with the bundle's data within the limits.
+ */
+export async function assertWasmLoads(bundle: LoadedBundle, limits: EvaluationLimits = EVALUATION_LIMITS): Promise<void> {
+  for (const [path, bytes] of bundle.wasm) {
+    if (path === WASM_PATH) await WasmPolicy.fromBundle(bundle, limits);
+    else compileModule(bytes, path);
+  }
+}
+
+/** Compiles the module once; every instance (and every replacement) is made from it. */
+function compileModule(wasm: Uint8Array, path = WASM_PATH): unknown {
+  const { WebAssembly: wasmApi } = globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => unknown } };
+  try {
+    return new wasmApi.Module(wasm);
+  } catch (err) {
+    throw wrapError(err, 'BUNDLE_INVALID', `${path} is not a valid WebAssembly module`);
+  }
+}
+
+function mib(bytes: number): string {
+  return `${Math.round(bytes / (1024 * 1024))} MiB`;
 }
 
 /** Writes the input as UTF-8 where the SDK puts it, after the data, growing memory as needed; returns its length in bytes. */

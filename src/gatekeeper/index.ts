@@ -21,6 +21,6 @@ export { DEFAULT_ADMISSION_OPTIONS, reviewAdmission } from './admission.js';
 export type { AdmissionDependencies, AdmissionOptions, AdmissionRecord, NamespaceLabels } from './admission.js';
 export { ADMISSION_API_VERSION, admissionRequestOf, admissionResponse } from './admission-review.js';
 export type { AdmissionRequestFacts, AdmissionVerdict } from './admission-review.js';
-export { reportUploadOf, storeReport } from './reports.js';
+export { decideReport, reportUploadOf } from './reports.js';
 export type { ReportUpload } from './reports.js';
 export { DecisionCache } from './decision-cache.js';

@@ -1,7 +1,7 @@
 import { evaluateDecision, type DecisionPolicy } from '../check/index.js';
 import { AppError } from '../core/index.js';
 import { normalize, parseImageRef } from '../inputs/index.js';
-import type { ScanResults, StoredScan } from './scans.js';
+import type { StoredScan } from './scans.js';
 
 /** `POST /v1/reports`: a scan report from CI and the image it was taken of. */
 export interface ReportUpload {
@@ -22,8 +22,8 @@ export function reportUploadOf(body: unknown): ReportUpload {
   return { image: b['image'], report: b['report'], ...(typeof b['format'] === 'string' ? { format: b['format'] } : {}) };
 }
 
-/** Normalizes the report, decides it with the image policy and stores it under the image digest. */
-export async function storeReport(upload: ReportUpload, policy: DecisionPolicy, scans: ScanResults, now: Date): Promise<StoredScan> {
+/** Normalizes the report and decides it with the image policy: the scan result to store under the image digest. */
+export function decideReport(upload: ReportUpload, policy: DecisionPolicy, now: Date): StoredScan {
   const text = typeof upload.report === 'string' ? upload.report : JSON.stringify(upload.report);
   const input = normalize({ reports: [{ path: 'report', bytes: Buffer.from(text, 'utf8'), format: upload.format }], now });
   const digest = parseImageRef(upload.image)?.digest ?? input.image.digest;
@@ -34,7 +34,5 @@ export async function storeReport(upload: ReportUpload, policy: DecisionPolicy, 
     );
   }
   const decision = evaluateDecision(policy, input);
-  const scan: StoredScan = { digest, image: upload.image, input, decision, storedAt: now.toISOString() };
-  await scans.put(scan);
-  return scan;
+  return { digest, image: upload.image, input, decision, storedAt: now.toISOString() };
 }

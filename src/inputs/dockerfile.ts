@@ -15,7 +15,7 @@ function ast(): typeof import('dockerfile-ast') {
 
 /** A Dockerfile's instructions and the facts policies check, with 1-based line numbers. */
 export function parseDockerfile(bytes: Uint8Array, path: string, limits: InputLimits): DockerfileFacts {
-  const text = decodeText(bytes, path, limits);
+  const text = decodeText(bytes, path, { ...limits, maxBytes: limits.maxDockerfileBytes });
   const { Arg, DockerfileParser, Env, From } = ast();
   const dockerfile = DockerfileParser.parse(text);
   const initialArgs = new Map(

@@ -21,12 +21,12 @@ export interface NormalizeFilesRequest {
 /** The file-reading edge of `normalize`: reads each path (refusing oversized files before reading them). */
 export async function normalizeFiles(request: NormalizeFilesRequest): Promise<NormalizedInput> {
   const limits: InputLimits = { ...DEFAULT_INPUT_LIMITS, ...request.limits };
-  const read = (path: string): Promise<InputFile> => readInput(path, limits.maxBytes);
-  const optional = async (path: string | undefined): Promise<InputFile | undefined> => (path === undefined ? undefined : read(path));
+  const read = (path: string, maxBytes = limits.maxBytes): Promise<InputFile> => readInput(path, maxBytes);
+  const optional = async (path: string | undefined, maxBytes?: number): Promise<InputFile | undefined> => (path === undefined ? undefined : read(path, maxBytes));
   const reports = await Promise.all((request.reports ?? []).map(async (r) => ({ ...(await read(r.path)), format: r.format })));
   const normalizeRequest: NormalizeRequest = {
     reports,
-    dockerfile: await optional(request.dockerfile),
+    dockerfile: await optional(request.dockerfile, limits.maxDockerfileBytes),
     manifest: await optional(request.manifest),
     metadata: await optional(request.metadata),
     now: request.now,

@@ -1,15 +1,17 @@
-import { AppError, messageOf, parseJsonPreserving, yaml } from '../core/index.js';
+import { AppError, INPUT_LIMITS, messageOf, parseJsonPreserving, yaml } from '../core/index.js';
 
 export interface InputLimits {
   /** Largest accepted file, in bytes. */
   readonly maxBytes: number;
+  /** Largest accepted Dockerfile, in bytes. */
+  readonly maxDockerfileBytes: number;
   /** Deepest accepted nesting of objects and arrays. */
   readonly maxDepth: number;
 }
 
 // Real reports reach tens of MiB (Trivy lists every package since 0.67);
 // nesting beyond a few dozen levels is never a report, only an attack.
-export const DEFAULT_INPUT_LIMITS: InputLimits = { maxBytes: 256 * 1024 * 1024, maxDepth: 128 };
+export const DEFAULT_INPUT_LIMITS: InputLimits = INPUT_LIMITS;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 

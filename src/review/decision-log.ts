@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { AppError, messageOf } from '../core/index.js';
+import { AppError, messageOf, wrapError } from '../core/index.js';
 import { normalizeEntrypoint } from '../evaluate/index.js';
 import type { ReplayCase, SkippedInput } from './model.js';
 
@@ -107,7 +107,7 @@ async function fetchPage(url: URL, token: string | undefined): Promise<unknown> 
   try {
     response = await fetch(url, { headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
   } catch (err) {
-    throw new AppError('SERVER_UNREACHABLE', `--from-decisions ${url.origin}: ${messageOf(err)}`, { cause: err });
+    throw wrapError(err, 'SERVER_UNREACHABLE', `--from-decisions ${url.origin}`);
   }
   const text = await response.text();
   if (!response.ok) throw new AppError('INPUT_INVALID', `--from-decisions ${url.href}: HTTP ${response.status}: ${text.slice(0, 300)}`);

@@ -1,18 +1,37 @@
 import Koa from 'koa';
-import { DEFAULTS } from '../config/index.js';
 import type { Logger } from 'pino';
+import type { ReadLimits } from '../bundle/index.js';
+import { DEFAULTS } from '../config/index.js';
+import { BUNDLE_LIMITS, EVALUATION_LIMITS, MAX_JSON_DEPTH, REQUEST_LIMITS } from '../core/index.js';
+import type { EvaluationLimits } from '../evaluate/index.js';
+import type { BodyOptions } from './body.js';
 import { errorEnvelope } from './error-middleware.js';
-import { useFleet, type FleetDependencies } from './fleet-app.js';
+import { defaultEvaluationThreads, Evaluator } from './evaluator.js';
+import { fleetRoutes, type FleetDependencies } from './fleet-app.js';
+import { requireTokens } from './auth.js';
 import { LongPollWaiters } from './long-poll.js';
 import { ServerMetrics } from './metrics.js';
 import type { BundleRegistry } from './registry.js';
+import { canonicalizePath, methodNotAllowed } from './request-path.js';
 import { bundleRoutes } from './routes/bundles.js';
-import { healthRoutes } from './routes/health.js';
 import { checkRoutes } from './routes/check.js';
-import { dataRoutes, DEFAULT_MAX_REQUEST_BYTES } from './routes/data.js';
-import { DEFAULT_READ_LIMITS, type ReadLimits } from '../bundle/index.js';
-import { PolicyCache } from '../check/index.js';
+import { dataRoutes } from './routes/data.js';
 import { kubernetesRoutes, type KubernetesDependencies } from './routes/gatekeeper.js';
+import { healthRoutes } from './routes/health.js';
+
+/** The limits the server applies to bundles, request bodies and evaluation: the configuration's, else the defaults. */
+export interface ServeLimits {
+  readonly bundle: ReadLimits;
+  readonly evaluation: EvaluationLimits;
+  /** Bodies of POST /v1/check, /v1/data and /v1/reports, and the nesting of every JSON body. */
+  readonly requests: { readonly maxBodyBytes: number; readonly maxDepth: number };
+}
+
+export const DEFAULT_SERVE_LIMITS: ServeLimits = {
+  bundle: BUNDLE_LIMITS,
+  evaluation: EVALUATION_LIMITS,
+  requests: { maxBodyBytes: REQUEST_LIMITS.maxBodyBytes, maxDepth: MAX_JSON_DEPTH },
+};
 
 export interface AppDependencies {
   /** Status and decision-log ingestion, fleet queries and token auth; absent in bundle-only tests. */
@@ -23,40 +42,60 @@ export interface AppDependencies {
   readonly waiters?: LongPollWaiters;
   readonly maxLongPollSeconds?: number;
   readonly metrics?: ServerMetrics;
-  /** Largest JSON body of POST /v1/check and /v1/data (default 64 MiB: scan reports can be large). */
-  readonly maxRequestBytes?: number;
-  /** Limits for re-reading published bundles to evaluate them (they were validated on publishing). */
-  readonly readLimits?: ReadLimits;
+  readonly limits?: Partial<ServeLimits>;
+  /** Where evaluations run; the server passes its own so it can stop the workers on shutdown. */
+  readonly evaluator?: Evaluator;
   /** Admission webhook, scan reports and the Gatekeeper provider; absent in bundle-only tests. */
   readonly kubernetes?: KubernetesDependencies;
 }
 
+/** An evaluator for `limits`, with the default worker threads. */
+export function createEvaluator(limits: Partial<ServeLimits> = {}): Evaluator {
+  const { bundle, evaluation, requests } = { ...DEFAULT_SERVE_LIMITS, ...limits };
+  return new Evaluator({
+    read: bundle,
+    evaluation,
+    maxDepth: requests.maxDepth,
+    threads: defaultEvaluationThreads(),
+    offloadBytes: REQUEST_LIMITS.offloadBytes,
+    maxQueued: 64,
+  });
+}
+
+/**
+ * The Koa application: metrics, the error envelope, the one path
+ * normalisation that auth and routing both read, auth, then the routes.
+ */
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
   app.silent = true;
+  const limits = { ...DEFAULT_SERVE_LIMITS, ...deps.limits };
   const waiters = deps.waiters ?? new LongPollWaiters();
   const metrics = deps.metrics ?? new ServerMetrics(deps.registry, waiters);
+  const evaluator = deps.evaluator ?? createEvaluator(limits);
   app.use(metrics.middleware());
   app.use(errorEnvelope(deps.logger));
-  if (deps.fleet) useFleet(app, { ...deps.fleet, onStored: (kind, count) => metrics.ingested.inc({ kind }, count) });
+  app.use(canonicalizePath());
+  const fleet = deps.fleet;
+  if (fleet?.authRequired) app.use(requireTokens(fleet.store));
   deps.registry.on('published', (bundle) => waiters.notify(bundle));
-  const bundles = bundleRoutes({
-    registry: deps.registry,
-    waiters,
-    metrics,
-    maxWaitSeconds: deps.maxLongPollSeconds ?? DEFAULTS.maxLongPollSeconds,
-  });
-  const evaluation = {
-    registry: deps.registry,
-    cache: new PolicyCache(deps.readLimits ?? DEFAULT_READ_LIMITS),
-    maxBodyBytes: deps.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+  deps.registry.on('withdrawn', (name: string) => evaluator.forget(name));
+  const body: BodyOptions = {
+    maxBytes: limits.requests.maxBodyBytes,
+    limitName: 'limits.max_request_bytes',
+    maxDepth: limits.requests.maxDepth,
+    invalid: 'REQUEST_INVALID',
   };
-  deps.registry.on('withdrawn', (name: string) => evaluation.cache.forget(name));
-  app.use(dataRoutes(evaluation));
-  const kubernetes = deps.kubernetes ? kubernetesRoutes({ ...deps.kubernetes, registry: deps.registry, cache: evaluation.cache, logger: deps.logger }) : [];
-  for (const router of [healthRoutes(deps.registry, metrics), bundles, checkRoutes(evaluation), ...kubernetes]) {
-    app.use(router.routes());
-    app.use(router.allowedMethods());
-  }
+  const evaluation = { registry: deps.registry, evaluator, body };
+  const routers = [
+    ...(fleet ? fleetRoutes({ ...fleet, onStored: (kind, count) => metrics.ingested.inc({ kind }, count) }) : []),
+    healthRoutes(deps.registry, metrics),
+    bundleRoutes({ registry: deps.registry, waiters, metrics, maxWaitSeconds: deps.maxLongPollSeconds ?? DEFAULTS.maxLongPollSeconds }),
+    dataRoutes(evaluation),
+    checkRoutes(evaluation),
+    ...(deps.kubernetes ? kubernetesRoutes({ ...deps.kubernetes, registry: deps.registry, evaluator, logger: deps.logger, body }) : []),
+  ];
+  app.use(methodNotAllowed(routers));
+  for (const router of routers) app.use(router.routes());
   return app;
 }

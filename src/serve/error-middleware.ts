@@ -1,12 +1,13 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import { AppError, isAppError, messageOf } from '../core/index.js';
+import { AppError, isAppError, messageOf, wrapError } from '../core/index.js';
 import { EXPOSED_SERVER_CODES, HTTP_STATUS } from './errors.js';
 
 /**
  * Turns every failure into a JSON envelope `{code, message}`. Client errors
- * say what was wrong; server errors say only "internal error" and the details
- * go to the log.
+ * say what was wrong and are logged at debug level only (a client that
+ * disconnects mid-body among them); server errors say only "internal error"
+ * and the error itself goes to the log, with its stack and causes.
  */
 export function errorEnvelope(logger: Logger) {
   return async (ctx: Context, next: Next): Promise<void> => {
@@ -19,7 +20,8 @@ export function errorEnvelope(logger: Logger) {
       const appError = toAppError(err);
       const status = HTTP_STATUS[appError.code];
       const exposed = status < 500 || EXPOSED_SERVER_CODES.has(appError.code);
-      if (!exposed) logger.error({ err: messageOf(err), code: appError.code, path: ctx.path }, 'request failed');
+      if (!exposed) logger.error({ err, code: appError.code, method: ctx.method, path: ctx.path }, 'request failed');
+      else logger.debug({ code: appError.code, status, method: ctx.method, path: ctx.path, reason: appError.message }, 'request refused');
       ctx.status = status;
       ctx.set('Cache-Control', 'no-store');
       ctx.body = exposed
@@ -35,5 +37,5 @@ function toAppError(err: unknown): AppError {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new AppError('REQUEST_INVALID', messageOf(err), { cause: err });
   }
-  return new AppError('INTERNAL', messageOf(err), { cause: err });
+  return wrapError(err, 'INTERNAL', 'internal error');
 }

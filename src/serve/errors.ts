@@ -21,7 +21,10 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   EVAL_ENTRYPOINT_UNKNOWN: 404,
   EVAL_FAILED: 500,
   REQUEST_INVALID: 400,
+  // The client is gone; the status is only for the log and the metrics.
+  REQUEST_ABORTED: 400,
   ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   DECISION_INVALID: 500,
   INTERNAL: 500,
   UNAUTHENTICATED: 401,
@@ -30,6 +33,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   TOKEN_NOT_FOUND: 404,
   STORE_UNAVAILABLE: 503,
   SERVER_UNREACHABLE: 502,
+  SERVER_BUSY: 503,
   NOT_READY: 503,
   LISTEN_FAILED: 500,
   GIT_REF_INVALID: 400,
@@ -37,4 +41,4 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
 };
 
 /** Server-side states that are not failures: their message is safe and useful to show, and not worth an error log. */
-export const EXPOSED_SERVER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NOT_READY']);
+export const EXPOSED_SERVER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NOT_READY', 'SERVER_BUSY']);

@@ -1,8 +1,7 @@
-import type Koa from 'koa';
+import type Router from '@koa/router';
 import type { Store } from '../store/index.js';
-import { requireTokens } from './auth.js';
 import type { PageLimits } from './decision-query.js';
-import type { BodyLimits } from './ingest/body.js';
+import type { IngestLimits } from './ingest/body.js';
 import { agentRoutes } from './routes/agents.js';
 import { decisionRoutes } from './routes/decisions.js';
 import { logRoutes } from './routes/logs.js';
@@ -13,17 +12,13 @@ export interface FleetDependencies {
   readonly store: Store;
   /** When true every route but /health and /ready needs a token (see auth.ts). */
   readonly authRequired: boolean;
-  readonly ingest: BodyLimits;
+  readonly ingest: IngestLimits;
   readonly page: PageLimits;
   readonly onStored?: (kind: 'status' | 'decisions', count: number) => void;
 }
 
-/** Mounts auth first, so it guards every route added after it, then the fleet routes. */
-export function useFleet(app: Koa, deps: FleetDependencies): void {
-  if (deps.authRequired) app.use(requireTokens(deps.store));
+/** The fleet routes; createApp mounts them after the token check (auth.ts) when auth is required. */
+export function fleetRoutes(deps: FleetDependencies): Router[] {
   const ingest = { store: deps.store, limits: deps.ingest, ...(deps.onStored ? { onStored: deps.onStored } : {}) };
-  for (const router of [statusRoutes(ingest), logRoutes(ingest), agentRoutes(deps.store), decisionRoutes(deps.store, deps.page)]) {
-    app.use(router.routes());
-    app.use(router.allowedMethods());
-  }
+  return [statusRoutes(ingest), logRoutes(ingest), agentRoutes(deps.store), decisionRoutes(deps.store, deps.page)];
 }

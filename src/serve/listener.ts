@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server, type ServerOptions as HttpOptions } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
-import { AppError, messageOf } from '../core/index.js';
+import { wrapError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 
 /**
@@ -17,15 +17,30 @@ export async function loadTls(tls: Config['tls']): Promise<ServerOptions | undef
   return { cert, key, minVersion: 'TLSv1.3', ...(ca ? { ca, requestCert: true, rejectUnauthorized: tls.requireClientCert } : {}) };
 }
 
-/** Plain HTTP, or HTTPS with the options loadTls read. */
-export function createListener(handler: RequestListener, tls: ServerOptions | undefined): Server {
-  return tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+/**
+ * Plain HTTP, or HTTPS with the options loadTls read, with every timeout set
+ * (server.timeouts): a client that stalls in its TLS handshake, its headers,
+ * its body or on an idle connection is disconnected, so thousands of them
+ * cannot hold the server's sockets and memory.
+ */
+export function createListener(handler: RequestListener, tls: ServerOptions | undefined, timeouts: Config['timeouts']): Server {
+  const options: HttpOptions = {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: Math.max(timeouts.requestMs, timeouts.headersMs),
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // How often the header and request deadlines are checked (Node's default, 30 s, would let stalled clients linger).
+    connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor(timeouts.headersMs / 4))),
+  };
+  const server = tls ? createHttpsServer({ ...tls, ...options, handshakeTimeout: timeouts.headersMs }, handler) : createHttpServer(options, handler);
+  // Silence on a connection while a request is read or answered; held long polls lift it while they wait.
+  server.setTimeout(timeouts.idleMs);
+  return server;
 }
 
 async function read(file: string, field: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new AppError('CONFIG_INVALID', `server.tls.${field} ${file} cannot be read: ${messageOf(err)}`, { cause: err });
+    throw wrapError(err, 'CONFIG_INVALID', `server.tls.${field} ${file} cannot be read`);
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { messageOf, sha256Hex } from '../core/index.js';
 import { assertBundlesDisjoint, deltaBundle, loadBundle, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
+import { assertWasmLoads, type EvaluationLimits } from '../evaluate/index.js';
 import { verifyFiles, type VerifyOptions } from '../sign/index.js';
 
 const SUFFIX = '.tar.gz';
@@ -34,6 +35,8 @@ export interface BundleState {
 export interface RegistryOptions {
   readonly dir: string;
   readonly limits: ReadLimits;
+  /** The heap and input limits the server evaluates with: a bundle whose module and data do not load under them is refused. */
+  readonly evaluation?: EvaluationLimits;
   readonly logger: Logger;
   readonly rescanIntervalMs: number;
   /** When set, a bundle is published only if its signature verifies against these keys and rules. */
@@ -44,11 +47,11 @@ export interface RegistryOptions {
 
 /**
  * Serves the bundles found in a folder. A file is published only after it
- * has been read whole and validated; a file that fails keeps the last good
- * revision in service and records why. Emits 'published' with the bundle,
- * and 'withdrawn' with the name of a bundle whose file was removed.
+ * has been read whole and validated, its Wasm module instantiated with its
+ * data included; a file that fails keeps the last good revision in service
+ * and records why. Emits 'published' with the bundle, and 'withdrawn' with
+ * the name of a bundle whose file was removed.
  */
-/** 'published' carries the new bundle; 'withdrawn' the name of a bundle no longer served. */
 export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle]; withdrawn: [string] }> {
   private readonly bundles = new Map<string, PublishedBundle>();
   private readonly errors = new Map<string, { message: string; at: Date }>();
@@ -123,7 +126,9 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
   }
 
   private async scan(): Promise<void> {
-    const names = await readdir(this.options.dir).catch(() => [] as string[]);
+    const names = await this.list();
+    // Only a missing folder means "no bundles"; any other failure keeps what is served.
+    if (names === undefined) return;
     const present = new Set<string>();
     for (const file of names.filter((n) => n.endsWith(SUFFIX) && !n.startsWith('.')).sort()) {
       const name = file.slice(0, -SUFFIX.length);
@@ -139,6 +144,17 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
     }
   }
 
+  /** The folder's entries; [] when it does not exist; undefined (and an error logged) when it cannot be read. */
+  private async list(): Promise<string[] | undefined> {
+    try {
+      return await readdir(this.options.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      this.options.logger.error({ dir: this.options.dir, err }, 'bundle folder cannot be listed; the bundles published so far stay in service');
+      return undefined;
+    }
+  }
+
   private async consider(name: string, path: string): Promise<void> {
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) return;
@@ -150,10 +166,7 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
     } catch (err) {
       this.errors.set(name, { message: messageOf(err), at: new Date() });
       const current = this.bundles.get(name)?.revision;
-      this.options.logger.error(
-        { bundle: name, file: path, err: messageOf(err), serving: current ?? null },
-        'bundle rejected; last good revision stays in service',
-      );
+      this.options.logger.error({ bundle: name, file: path, err, serving: current ?? null }, 'bundle rejected; last good revision stays in service');
     }
   }
 
@@ -165,10 +178,16 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
 
   private async publish(name: string, bytes: Uint8Array): Promise<void> {
     const etag = `"${sha256Hex(bytes)}"`;
-    if (this.bundles.get(name)?.etag === etag) return;
+    if (this.bundles.get(name)?.etag === etag) {
+      // The file is back to the revision in service: whatever was wrong with the file in between is over.
+      this.errors.delete(name);
+      return;
+    }
     const loaded = loadBundle(bytes, this.options.limits);
     // Verified before anything else can see it: agents must never be offered a bundle they would refuse.
     const signature = this.options.verification ? await verifyFiles(loaded.files, this.options.verification) : undefined;
+    // A module that does not instantiate would make every evaluation fail (and the webhook deny every Pod).
+    await assertWasmLoads(loaded, this.options.evaluation);
     const others = [...this.bundles.values()].filter((b) => b.name !== name).map((b) => ({ name: b.name, roots: b.roots }));
     assertBundlesDisjoint([...others, { name, roots: loaded.manifest.roots }]);
     const delta = this.deltaFrom(this.bundles.get(name), loaded);

@@ -3,9 +3,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import { AppError, messageOf } from '../core/index.js';
+import { wrapError } from '../core/index.js';
 import { loadVerificationKey, parseAlgorithm, readKeyMaterial, type VerificationKey, type VerifyOptions } from '../sign/index.js';
-import { createApp } from './app.js';
+import { createApp, createEvaluator } from './app.js';
 import { discoveryBundle } from './discovery.js';
 import { startFleet } from './fleet-server.js';
 import { StoreScanResults } from './scan-results.js';
@@ -25,44 +25,70 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: null, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } });
 }
 
-/** Loads the bundle folder, then listens; the folder keeps being watched for rebuilt bundles. */
+/**
+ * Builds every resource (store, evaluation workers, the bundle registry with
+ * its first scan, the app, the listener), then starts watching the bundle
+ * folder. Whatever fails along the way, everything built so far is closed
+ * again through the one cleanup list, so a failed start exits instead of
+ * hanging on a watcher, a timer or a database pool.
+ */
 export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  await mkdir(config.stateDir, { recursive: true });
-  const tls = await loadTls(config.tls);
-  const verification = await verificationFor(config);
-  const registry = new BundleRegistry({
-    dir: config.bundlesDir,
-    limits: config.limits,
-    logger,
-    rescanIntervalMs: config.rescanIntervalMs,
-    deltas: config.deltas,
-    ...(verification ? { verification } : {}),
-  });
-  if (verification) logger.info({ keys: [...verification.keys.keys()], required: verification.required }, 'bundle signatures are verified before publishing');
-  await registry.refresh();
-  if (config.fleet) await registry.publishGenerated(config.fleet.discovery.bundle, await discoveryBundle(config, config.fleet, logger));
-  registry.start();
-  if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
-  const waiters = new LongPollWaiters();
-  const fleet = await startFleet(config, logger);
-  const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store) };
-  const metrics = new ServerMetrics(registry, waiters);
-  const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes });
-  const koa = app.callback();
-  const handler = withNotModified((req, res) => void koa(req, res), { registry, metrics, ...(fleet.deps.authRequired ? { tokens: fleet.deps.store } : {}) });
-  // Koa's handler settles its own errors; the listener only needs it started.
-  const server = createListener((req, res) => void handler(req, res), tls).listen(config.listen.port, config.listen.host);
+  const cleanup: Array<() => unknown> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of cleanup.splice(0).reverse()) await close();
+  };
   try {
-    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+    await mkdir(config.stateDir, { recursive: true });
+    const tls = await loadTls(config.tls);
+    const verification = await verificationFor(config);
+    const fleet = await startFleet(config, logger);
+    cleanup.push(() => fleet.close());
+    const limits = { bundle: config.limits, evaluation: config.evaluation, requests: config.requests };
+    const evaluator = createEvaluator(limits);
+    cleanup.push(() => evaluator.close());
+    const registry = new BundleRegistry({
+      dir: config.bundlesDir,
+      limits: config.limits,
+      evaluation: config.evaluation,
+      logger,
+      rescanIntervalMs: config.rescanIntervalMs,
+      deltas: config.deltas,
+      ...(verification ? { verification } : {}),
+    });
+    cleanup.push(() => registry.stop());
+    if (verification) logger.info({ keys: [...verification.keys.keys()], required: verification.required }, 'bundle signatures are verified before publishing');
+    await registry.refresh();
+    if (config.fleet) await registry.publishGenerated(config.fleet.discovery.bundle, await discoveryBundle(config, config.fleet, logger));
+    if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
+    const waiters = new LongPollWaiters();
+    const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store) };
+    const metrics = new ServerMetrics(registry, waiters);
+    const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes, limits, evaluator });
+    const koa = app.callback();
+    const handler = withNotModified((req, res) => void koa(req, res), { registry, metrics, ...(fleet.deps.authRequired ? { tokens: fleet.deps.store } : {}) });
+    // Koa's handler settles its own errors; the listener only needs it started.
+    const server = createListener((req, res) => void handler(req, res), tls, config.timeouts);
+    await listen(server, config.listen);
+    cleanup.push(() => close(server, waiters));
+    registry.start();
+    const url = urlOf(server, config.tls ? 'https' : 'http');
+    logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
+    return { url, registry, close: closeAll };
   } catch (err) {
-    // Nothing may keep the process alive after a failed start: the folder watcher and the store go too.
-    registry.stop();
-    await fleet.close();
-    throw new AppError('LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${messageOf(err)}`, { cause: err });
+    await closeAll();
+    throw err;
   }
-  const url = urlOf(server, config.tls ? 'https' : 'http');
-  logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
-  return { url, registry, close: () => close(server, registry, waiters).then(() => fleet.close()) };
+}
+
+/** Listens, or says why not; a port in use gets a hint for a free one. */
+async function listen(server: Server, { host, port }: Config['listen']): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject).listen(port, host));
+  } catch (err) {
+    const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    const hint = inUse ? `; another process holds the port: stop it, choose another, or use --listen ${host}:0 for a free one` : '';
+    throw wrapError(err, 'LISTEN_FAILED', `cannot listen on ${host}:${port}${hint}`);
+  }
 }
 
 /** Loads the configured keys once, at start; key errors name the key id and file, never the material. */
@@ -92,8 +118,7 @@ function urlOf(server: Server, scheme: 'http' | 'https'): string {
 }
 
 /** Stops accepting, answers held long polls with 304 so agents re-poll elsewhere, then drains. */
-async function close(server: Server, registry: BundleRegistry, waiters: LongPollWaiters): Promise<void> {
-  registry.stop();
+async function close(server: Server, waiters: LongPollWaiters): Promise<void> {
   waiters.releaseAll();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AppError, canonicalJson, messageOf, yaml, type JsonValue } from '../core/index.js';
+import { AppError, canonicalJson, wrapError, yaml, type JsonValue } from '../core/index.js';
 import { writeCanonicalJsonText } from './canonical.js';
 
 /** The one hash algorithm portcullis writes, as OPA's tools do. */
@@ -69,11 +69,11 @@ function hashStructured(name: string, bytes: Uint8Array, sink: (chunk: string) =
     });
   } catch (jsonErr) {
     // The text parsed as JSON but could not be written (nesting too deep): no YAML retry over a half-fed hash.
-    if (written) throw new AppError('SIGNATURE_INVALID', `${name}: ${messageOf(jsonErr)}`, { cause: jsonErr });
+    if (written) throw wrapError(jsonErr, 'SIGNATURE_INVALID', name);
     try {
       sink(canonicalJson(yaml().parse(text, { version: '1.1', intAsBigInt: true }) as JsonValue));
     } catch {
-      throw new AppError('SIGNATURE_INVALID', `${name}: ${messageOf(jsonErr)}`, { cause: jsonErr });
+      throw wrapError(jsonErr, 'SIGNATURE_INVALID', name);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { AppError, messageOf } from '../core/index.js';
+import { wrapError } from '../core/index.js';
 import type { Store } from './types.js';
 
 /** Where the store lives: the embedded file (default) or a PostgreSQL database. */
@@ -15,6 +15,6 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     return new SqliteStore(config.path);
   } catch (err) {
     // The URL may hold a password, so only the driver is named.
-    throw new AppError('STORE_UNAVAILABLE', `the ${config.driver} store cannot be opened: ${messageOf(err)}`, { cause: err });
+    throw wrapError(err, 'STORE_UNAVAILABLE', `the ${config.driver} store cannot be opened`);
   }
 }

@@ -14,6 +14,8 @@ function jsonb(value: unknown): string {
 
 const text = (value: string) => value.replaceAll('\u0000', '\ufffd');
 
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Any number; it only has to be the same for every portcullis process sharing one database. */
 const MIGRATION_LOCK = 0x706f7274;
 
@@ -24,7 +26,8 @@ export class PostgresStore implements Store {
   private constructor(private readonly pool: pg.Pool) {}
 
   static async open(url: string): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // A server that cannot be reached fails the start within seconds instead of after the system's TCP timeout.
+    const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     // An idle client's network error would otherwise crash the process; the next query reports it instead.
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool);

@@ -24,7 +24,7 @@ describe('POST /v1/check', () => {
     await copyFile(await buildFixtureBundle(), join(dir, 'image-scan.tar.gz'));
     registry = new BundleRegistry({ dir, limits: DEFAULT_READ_LIMITS, logger, rescanIntervalMs: 60_000 });
     await registry.refresh();
-    server = createApp({ registry, logger, maxRequestBytes: 4 * 1024 * 1024 }).callback();
+    server = createApp({ registry, logger, limits: { requests: { maxBodyBytes: 4 * 1024 * 1024, maxDepth: 128 } } }).callback();
     juiceShop = JSON.parse(await readFile(JUICE_SHOP, 'utf8'));
     dockerfile = await readFile(join(SHARED, 'dockerfiles/conftest__examples-docker__Dockerfile'), 'utf8');
   });

@@ -24,7 +24,7 @@ describe('POST /v1/data/<path> (OPA Data API)', () => {
     await writeFile(join(dir, 'tiny.tar.gz'), tinyBundle('r1'));
     registry = new BundleRegistry({ dir, limits: DEFAULT_READ_LIMITS, logger, rescanIntervalMs: 60_000 });
     await registry.refresh();
-    server = createApp({ registry, logger, maxRequestBytes: 2 * 1024 * 1024 }).callback();
+    server = createApp({ registry, logger, limits: { requests: { maxBodyBytes: 2 * 1024 * 1024, maxDepth: 128 } } }).callback();
     input = await normalizeFiles({ reports: [{ path: JUICE_SHOP }], now: '2024-11-01T00:00:00Z' });
   });
   after(() => registry.stop());

@@ -45,7 +45,7 @@ async function setup(tokens?: Store): Promise<Setup> {
   const waiters = new LongPollWaiters();
   const metrics = new ServerMetrics(registry, waiters);
   const fleet = tokens
-    ? { store: tokens, authRequired: true, ingest: { maxBodyBytes: 1024, maxRatio: 10 }, page: { defaultLimit: 10, maxLimit: 10 } }
+    ? { store: tokens, authRequired: true, ingest: { maxBodyBytes: 1024, maxRatio: 10, maxDepth: 128 }, page: { defaultLimit: 10, maxLimit: 10 } }
     : undefined;
   const app = createApp({ registry, logger, waiters, metrics, maxLongPollSeconds: 1, ...(fleet ? { fleet } : {}) });
   const koa = app.callback();

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import supertest from 'supertest';
+import { SERVER_TIMEOUTS } from '../../src/core/index.js';
 import { issueCertificates, type IssuedCertificates } from '../../src/gatekeeper/index.js';
 import { normalize } from '../../src/inputs/index.js';
 import type { Decision } from '../../src/report/index.js';
@@ -67,7 +68,7 @@ const providerRequest = (keys: unknown) => ({ apiVersion: 'externaldata.gatekeep
 
 async function listen(app: AdmissionApp, certs: IssuedCertificates, requireClientCert: boolean): Promise<{ server: Server; url: string }> {
   const tls = await loadTls({ cert: certs.cert, key: certs.key, clientCa: certs.ca, requireClientCert });
-  const server = createListener((req, res) => void app.callback(req, res), tls).listen(0, '127.0.0.1');
+  const server = createListener((req, res) => void app.callback(req, res), tls, SERVER_TIMEOUTS).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return { server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

@@ -33,7 +33,7 @@ export async function startFleetApp(options: { authRequired?: boolean; maxBodyBy
     fleet: {
       store,
       authRequired: options.authRequired ?? false,
-      ingest: { maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024, maxRatio: options.maxRatio ?? 200 },
+      ingest: { maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024, maxRatio: options.maxRatio ?? 200, maxDepth: 128 },
       page: { defaultLimit: 100, maxLimit: 1000 },
     },
   });

@@ -16,7 +16,7 @@ describe('store, auth, ingest and TLS configuration', () => {
     const config = await loadConfig(await configFile('state:\n  dir: st\n'));
     assert.deepEqual(config.store, { driver: 'sqlite', path: join(config.stateDir, DEFAULTS.sqliteFile) });
     assert.equal(config.auth.required, false);
-    assert.deepEqual(config.ingest, { maxBodyBytes: 64 * 1024 * 1024, maxRatio: DEFAULTS.ingestMaxCompressionRatio });
+    assert.deepEqual(config.ingest, { maxBodyBytes: 64 * 1024 * 1024, maxRatio: DEFAULTS.ingestMaxCompressionRatio, maxDepth: 128 });
     assert.equal(config.retention.maxAgeMs, 30 * 24 * 3_600_000);
     assert.equal(config.tls, undefined);
   });

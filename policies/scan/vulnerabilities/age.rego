@@ -45,7 +45,7 @@ age_findings := [vulnerability_finding("vulnerability_age", v, late.mode, messag
 	late != null
 	not age_superseded(late.mode, severity, denied)
 	message := concat("", [
-		describe(v), ": published ", format_int(v.age_days, 10), " days ago, more than the ",
-		format_int(late.days, 10), " days allowed", environment_text,
+		describe(v), ": published ", config.integer_text(v.age_days), " days ago, more than the ",
+		config.integer_text(late.days), " days allowed", environment_text,
 	])
 ]

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { loadBundle, type LoadedBundle } from '../../bundle/index.js';
 import { buildPoliciesBundle, loadCheckPolicy, runCheckFiles, targetOf, type SettingsOverride } from '../../check/index.js';
 import { loadConfig, type Config } from '../../config/index.js';
-import { AppError, EXIT, exitCodeFor, isAppError, packageRoot, parseYamlStrict } from '../../core/index.js';
+import { AppError, EXIT, packageRoot, parseYamlStrict } from '../../core/index.js';
 import { parseNow } from '../../inputs/index.js';
 import { getOutputFormat, type Decision, type ReportContext } from '../../report/index.js';
 import { readInputFile } from '../io.js';
@@ -30,20 +30,10 @@ const MAX_DATA_BYTES = 16 * 1024 * 1024;
 /**
  * `portcullis check`: exit 0 allow, 1 deny (or warnings with --fail-on warn),
  * 2 input or usage error, 3 internal or toolchain error. An error never exits
- * 1, so a CI gate can tell a policy failure from a broken run.
+ * 1 (core/exit-codes.ts gives no error code that could reach here a 1), so a
+ * CI gate can tell a policy failure from a broken run.
  */
 export async function check(options: CheckCommandOptions, version: string): Promise<number> {
-  try {
-    return await runCommand(options, version);
-  } catch (err) {
-    if (!isAppError(err) || exitCodeFor(err.code) !== EXIT.FAIL) throw err;
-    // Compile and signature failures exit 1 elsewhere; here 1 means "denied" only.
-    process.stderr.write(`portcullis: ${err.message}\n`);
-    return EXIT.USAGE;
-  }
-}
-
-async function runCommand(options: CheckCommandOptions, version: string): Promise<number> {
   const output = getOutputFormat(options.output ?? 'table');
   const failOn = parseFailOn(options.failOn ?? 'deny');
   const reports = options.report ?? [];

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadConfig } from '../../config/index.js';
+import { loadConfig, readEnvironment } from '../../config/index.js';
 import { resolveToolchain } from '../../compile/index.js';
 import { AppError, EXIT } from '../../core/index.js';
 import { formatReviewMarkdown, formatReviewSarif, resolveRegal, runReview, type FailOn, type ReviewResult } from '../../review/index.js';
@@ -20,11 +20,11 @@ export interface ReviewCommandOptions {
 
 /** `portcullis review`: prints the review in the chosen format; exit 1 when --fail-on triggers. */
 export async function review(options: ReviewCommandOptions, version: string, env: NodeJS.ProcessEnv): Promise<number> {
-  const config = await loadConfig(undefined);
-  const regal = resolveRegal(env['REGAL_BIN'] || undefined);
+  const config = await loadConfig(undefined, {}, env);
+  const regal = resolveRegal(config.regalBin);
   // Loud on purpose: a review without lint must not look like a clean lint.
   if ('missing' in regal) process.stderr.write(`portcullis: WARNING: Regal lint is unavailable: ${regal.missing}\n`);
-  const token = options.token ?? env['PORTCULLIS_TOKEN'];
+  const token = options.token ?? readEnvironment(env).PORTCULLIS_TOKEN;
   const result = await runReview({
     cwd: process.cwd(),
     base: options.base,

@@ -1,18 +1,11 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../request-path.js';
 import type { Logger } from 'pino';
 import type { DecisionPolicy } from '../../check/index.js';
-import { AppError, messageOf } from '../../core/index.js';
-import {
-  DecisionCache,
-  reportUploadOf,
-  reviewAdmission,
-  storeReport,
-  type AdmissionOptions,
-  type NamespaceLabels,
-  type ScanResults,
-} from '../../gatekeeper/index.js';
+import { AppError } from '../../core/index.js';
+import { DecisionCache, reviewAdmission, type AdmissionOptions, type NamespaceLabels, type ScanResults, type StoredScan } from '../../gatekeeper/index.js';
+import { readBody, readJsonBody, type BodyOptions } from '../body.js';
 import { requireClientCert } from '../client-cert.js';
-import { readJsonBody } from './data.js';
 
 export interface AdmissionRouteOptions {
   readonly scans: ScanResults;
@@ -22,8 +15,10 @@ export interface AdmissionRouteOptions {
   readonly logger: Logger;
   readonly requireClientCert: boolean;
   /** AdmissionReviews are small; scan reports can be tens of MiB. */
-  readonly maxReviewBytes: number;
-  readonly maxReportBytes: number;
+  readonly reviewBody: BodyOptions;
+  readonly reportBody: BodyOptions;
+  /** Normalizes and decides an uploaded report (a POST /v1/reports body), off the event loop when it is large. */
+  readonly decideReport: (body: Uint8Array) => Promise<StoredScan>;
 }
 
 /**
@@ -34,11 +29,11 @@ export interface AdmissionRouteOptions {
  * `admission.failure_policy`.
  */
 export function admissionRoutes(options: AdmissionRouteOptions): Router {
-  const router = new Router();
+  const router = createRouter();
   const cache = new DecisionCache();
   router.post('/v1/admission', async (ctx) => {
     requireClientCert(ctx, options.requireClientCert);
-    const body = await readJsonBody(ctx, options.maxReviewBytes);
+    const body = await readJsonBody(ctx, options.reviewBody);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await reviewAdmission(body, {
       scans: options.scans,
@@ -47,13 +42,13 @@ export function admissionRoutes(options: AdmissionRouteOptions): Router {
       options: options.admission,
       cache,
       onDecision: (record) => options.logger.info({ admission: record }, record.allowed ? 'admitted' : 'denied'),
-      onError: (err) => options.logger.error({ err: messageOf(err) }, 'admission review could not be evaluated'),
+      onError: (err) => options.logger.error({ err }, 'admission review could not be evaluated'),
     });
   });
   router.post('/v1/reports', async (ctx) => {
     requireClientCert(ctx, options.requireClientCert);
-    const upload = reportUploadOf(await readJsonBody(ctx, options.maxReportBytes));
-    const scan = await storeReport(upload, await options.policy(), options.scans, new Date());
+    const scan = await options.decideReport(await readBody(ctx, options.reportBody));
+    await options.scans.put(scan);
     ctx.status = 201;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { digest: scan.digest, image: scan.image, stored_at: scan.storedAt, decision: scan.decision };

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../request-path.js';
 import type { Context } from 'koa';
 import { AppError } from '../../core/index.js';
 import type { Store } from '../../store/index.js';
@@ -14,7 +15,7 @@ export function wantsCsv(ctx: Context): boolean {
 
 /** `GET /v1/agents`: every agent that has sent a status update, with what it runs and its last error. */
 export function agentRoutes(store: Store): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/v1/agents', async (ctx) => {
     const unknown = Object.keys(ctx.query).filter((k) => k !== 'format');
     if (unknown.length) throw new AppError('REQUEST_INVALID', `unknown query parameter '${unknown[0]}'`);

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../request-path.js';
 import type { Context } from 'koa';
 import { AppError } from '../../core/index.js';
 import { etagMatches } from '../etag.js';
@@ -28,7 +29,7 @@ export interface BundleRouteOptions {
  * never answered 304 at once, which would make OPA re-poll in a hot loop.
  */
 export function bundleRoutes(options: BundleRouteOptions): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/bundles/:name', async (ctx) => {
     const name = String(ctx.params['name']).replace(/\.tar\.gz$/, '');
     const current = options.registry.get(name);
@@ -45,7 +46,11 @@ export function bundleRoutes(options: BundleRouteOptions): Router {
     const abort = new AbortController();
     ctx.req.once('close', () => abort.abort());
     const seconds = Math.min(waitSeconds, options.maxWaitSeconds);
-    const next = await options.waiters.wait(name, seconds * 1000, abort.signal);
+    // A held poll is silent by design: the connection's idle timeout is lifted while it waits, and restored after.
+    const socket = ctx.req.socket;
+    const idle = socket.timeout ?? 0;
+    socket.setTimeout(0);
+    const next = await options.waiters.wait(name, seconds * 1000, abort.signal).finally(() => socket.setTimeout(idle));
     if (next) {
       options.metrics.deliveryLatency.observe({ bundle: name }, (Date.now() - next.publishedAt.getTime()) / 1000);
       sendBundle(ctx, options.metrics, next, true, deltaFor(ctx, next, modes));

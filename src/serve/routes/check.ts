@@ -1,38 +1,31 @@
-import Router from '@koa/router';
-import { checkRequestFromBody, DECISION_ENTRYPOINT, runCheck, targetOf, toolInfo } from '../../check/index.js';
+import type Router from '@koa/router';
+import { createRouter } from '../request-path.js';
+import { DECISION_ENTRYPOINT } from '../../check/index.js';
 import { AppError } from '../../core/index.js';
-import { getOutputFormat, toJsonReport, type ReportContext } from '../../report/index.js';
-import { bundleFor, readJsonBody, type EvaluationRouteOptions } from './data.js';
+import { getOutputFormat } from '../../report/index.js';
+import { readBody } from '../body.js';
+import { bundleFor, type EvaluationRouteOptions } from './data.js';
 
 /**
  * `POST /v1/check`: the inputs of `portcullis check` as JSON (see
  * CheckRequestBody), decided by the served bundle that holds
  * portcullis/scan/decision. Answers 200 with the JSON report whether the
  * decision is allow or deny; `?output=sarif` (or any --output format) renders
- * another format. Client mistakes are 4xx JSON errors.
+ * another format. Client mistakes are 4xx JSON errors. A large body is
+ * parsed and decided in an evaluation worker, off the event loop.
  */
 export function checkRoutes(options: EvaluationRouteOptions): Router {
-  const router = new Router();
+  const router = createRouter();
   router.post('/v1/check', async (ctx) => {
-    const output = getOutputFormat(typeof ctx.query['output'] === 'string' ? ctx.query['output'] : 'json');
-    const body = await readJsonBody(ctx, options.maxBodyBytes);
-    if (body === undefined) throw new AppError('REQUEST_INVALID', 'request body is empty; send the inputs as a JSON object');
-    const request = checkRequestFromBody(body, new Date());
+    const output = getOutputFormat(typeof ctx.query['output'] === 'string' ? ctx.query['output'] : 'json').name;
+    const body = await readBody(ctx, options.body);
     const bundle = bundleFor(options.registry, DECISION_ENTRYPOINT);
     if (!bundle) throw new AppError('BUNDLE_NOT_FOUND', `no published bundle provides ${DECISION_ENTRYPOINT}`);
-    const { policy } = await options.cache.get(bundle);
-    if (!policy) throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `bundle '${bundle.name}' has no Wasm module to evaluate ${DECISION_ENTRYPOINT}`);
-    const { input, decision } = runCheck(policy, request);
-    const context: ReportContext = {
-      target: targetOf(input, 'request'),
-      artifacts: [...(request.reports ?? []), request.dockerfile, request.manifest].flatMap((f) => (f ? [f.path] : [])),
-      now: input.now,
-      tool: toolInfo(),
-    };
+    const result = await options.evaluator.run({ kind: 'check', body, output, now: new Date().toISOString() }, bundle);
     ctx.set('Cache-Control', 'no-store');
     ctx.set('X-Portcullis-Bundle', `${bundle.name}@${bundle.revision}`);
-    ctx.type = output.mediaType;
-    ctx.body = output.name === 'json' ? toJsonReport(decision, context) : output.format(decision, context);
+    ctx.type = result.type;
+    ctx.body = result.text;
   });
   return router;
 }

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../request-path.js';
 import type { Store } from '../../store/index.js';
 import { parseDecisionQuery, type PageLimits } from '../decision-query.js';
 import { DECISION_COLUMNS, toCsv } from '../fleet-rows.js';
@@ -10,7 +11,7 @@ import { wantsCsv } from './agents.js';
  * `X-Next-Cursor` header for CSV).
  */
 export function decisionRoutes(store: Store, limits: PageLimits): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/v1/decisions', async (ctx) => {
     const csv = wantsCsv(ctx);
     const page = await store.queryDecisions(parseDecisionQuery(ctx.query, limits));

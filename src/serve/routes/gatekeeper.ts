@@ -1,13 +1,16 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../request-path.js';
 import type { Logger } from 'pino';
 import { DECISION_ENTRYPOINT, type DecisionPolicy, type PolicyCache } from '../../check/index.js';
 import type { KubernetesConfig } from '../../config/index.js';
-import { AppError } from '../../core/index.js';
+import { AppError, REQUEST_LIMITS } from '../../core/index.js';
 import { generateManifests, manifestsYaml, readPolicySettings, resolveGatekeeperOptions, type ScanResults } from '../../gatekeeper/index.js';
+import type { BodyOptions } from '../body.js';
+import type { Evaluator } from '../evaluator.js';
 import type { BundleRegistry } from '../registry.js';
 import { admissionRoutes } from './admission.js';
-import { bundleFor, DEFAULT_MAX_REQUEST_BYTES } from './data.js';
-import { DEFAULT_PROVIDER_MAX_BYTES, providerRoutes } from './provider.js';
+import { bundleFor } from './data.js';
+import { providerRoutes } from './provider.js';
 
 export interface KubernetesDependencies {
   readonly config: KubernetesConfig;
@@ -16,14 +19,17 @@ export interface KubernetesDependencies {
 
 export interface KubernetesRouteOptions extends KubernetesDependencies {
   readonly registry: BundleRegistry;
-  readonly cache: PolicyCache;
+  readonly evaluator: Evaluator;
   readonly logger: Logger;
+  /** The limits of report uploads (as POST /v1/check); reviews and provider requests have their own, smaller ones. */
+  readonly body: BodyOptions;
 }
 
 /** Admission webhook, scan reports, the Gatekeeper provider and the generated Gatekeeper manifests. */
 export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
   const { config } = options;
-  const policy = () => servedDecisionPolicy(options.registry, options.cache);
+  const policy = () => servedDecisionPolicy(options.registry, options.evaluator.cache);
+  const small = (maxBytes: number, limitName: string): BodyOptions => ({ ...options.body, maxBytes, limitName });
   return [
     admissionRoutes({
       scans: options.scans,
@@ -32,17 +38,23 @@ export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
       admission: { unscanned: config.unscanned, failurePolicy: config.failurePolicy, environmentLabel: config.environmentLabel },
       logger: options.logger,
       requireClientCert: config.requireClientCert,
-      maxReviewBytes: 8 * 1024 * 1024,
-      maxReportBytes: DEFAULT_MAX_REQUEST_BYTES,
+      reviewBody: small(REQUEST_LIMITS.maxReviewBytes, 'the AdmissionReview limit'),
+      reportBody: options.body,
+      decideReport: async (body) => (await options.evaluator.run({ kind: 'report', body, now: new Date().toISOString() }, bundleFor(options.registry, DECISION_ENTRYPOINT))).scan,
     }),
-    providerRoutes({ scans: options.scans, logger: options.logger, maxBodyBytes: DEFAULT_PROVIDER_MAX_BYTES, requireClientCert: config.requireClientCert }),
+    providerRoutes({
+      scans: options.scans,
+      logger: options.logger,
+      body: small(REQUEST_LIMITS.maxProviderBytes, 'the ProviderRequest limit'),
+      requireClientCert: config.requireClientCert,
+    }),
     manifestRoutes(config),
   ];
 }
 
 /** `GET /v1/gatekeeper/manifests.yaml`: generated from the settings file as it is now, so edits need no restart. */
 export function manifestRoutes(config: KubernetesConfig): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/v1/gatekeeper/manifests.yaml', async (ctx) => {
     const settings = config.settingsFile ? await readPolicySettings(config.settingsFile) : {};
     const set = generateManifests(settings, await resolveGatekeeperOptions(config.gatekeeper));

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../request-path.js';
 import { AppError } from '../../core/index.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { BundleRegistry } from '../registry.js';
@@ -9,7 +10,7 @@ import type { BundleRegistry } from '../registry.js';
  * agents to an empty server) and `/metrics` in Prometheus text format.
  */
 export function healthRoutes(registry: BundleRegistry, metrics: ServerMetrics): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/health', (ctx) => {
     ctx.body = {};
   });

@@ -1,7 +1,8 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../request-path.js';
 import type { Context } from 'koa';
 import { authOf } from '../auth.js';
-import { readJsonBody } from '../ingest/body.js';
+import { readIngestBody } from '../ingest/body.js';
 import { decisionRecords } from '../ingest/records.js';
 import { assertEvents } from '../ingest/schemas.js';
 import type { IngestDependencies } from './status.js';
@@ -13,9 +14,9 @@ import type { IngestDependencies } from './status.js';
  * and OPA's retry of it does not duplicate any.
  */
 export function logRoutes(deps: IngestDependencies): Router {
-  const router = new Router();
+  const router = createRouter();
   const handle = async (ctx: Context) => {
-    const events = assertEvents(await readJsonBody(ctx, deps.limits));
+    const events = assertEvents(await readIngestBody(ctx, deps.limits));
     const stored = await deps.store.recordDecisions(decisionRecords(events, authOf(ctx)), new Date());
     deps.onStored?.('decisions', stored);
     ctx.status = 200;

@@ -1,21 +1,20 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../request-path.js';
 import type { Logger } from 'pino';
 import { isAppError, messageOf } from '../../core/index.js';
-import { requireClientCert } from '../client-cert.js';
 import { answerKeys, parseProviderRequest, providerResponse, type ScanResults } from '../../gatekeeper/index.js';
+import { readJsonBody, type BodyOptions } from '../body.js';
+import { requireClientCert } from '../client-cert.js';
 import { HTTP_STATUS } from '../errors.js';
-import { readJsonBody } from './data.js';
 
 export interface ProviderRouteOptions {
   readonly scans: ScanResults;
   readonly logger: Logger;
-  /** Largest ProviderRequest body; 100 image references are a few KiB. */
-  readonly maxBodyBytes: number;
+  /** Limits of the ProviderRequest body; 100 image references are a few KiB. */
+  readonly body: BodyOptions;
   /** Answer only clients that presented a certificate the server's client CA signed (Gatekeeper's, for mTLS). */
   readonly requireClientCert: boolean;
 }
-
-export const DEFAULT_PROVIDER_MAX_BYTES = 1024 * 1024;
 
 /**
  * `POST /v1/gatekeeper/provider`: Gatekeeper's external-data protocol. Every
@@ -24,16 +23,16 @@ export const DEFAULT_PROVIDER_MAX_BYTES = 1024 * 1024;
  * cannot be looked up is a per-key `error`, an unscanned image a verdict.
  */
 export function providerRoutes(options: ProviderRouteOptions): Router {
-  const router = new Router();
+  const router = createRouter();
   router.post('/v1/gatekeeper/provider', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     try {
       requireClientCert(ctx, options.requireClientCert);
-      const keys = parseProviderRequest(await readJsonBody(ctx, options.maxBodyBytes));
+      const keys = parseProviderRequest(await readJsonBody(ctx, options.body));
       ctx.body = await answerKeys(keys, options.scans);
     } catch (err) {
       const status = isAppError(err) ? HTTP_STATUS[err.code] : 500;
-      if (status >= 500) options.logger.error({ err: messageOf(err), path: ctx.path }, 'provider request failed');
+      if (status >= 500) options.logger.error({ err, path: ctx.path }, 'provider request failed');
       ctx.status = status;
       ctx.body = providerResponse([], status < 500 ? messageOf(err) : 'internal error while looking up scan results');
     }

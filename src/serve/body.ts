@@ -1,0 +1,150 @@
+import type { IncomingMessage } from 'node:http';
+import { createGunzip, type Gunzip } from 'node:zlib';
+import type { Context } from 'koa';
+import { AppError, assertJsonText, wrapError } from '../core/index.js';
+
+/** The ratio guard starts beyond the first MiB, where small bodies of repeated events compress very well. */
+const RATIO_FLOOR = 1024 * 1024;
+/** After refusing a body, this much more is read and dropped so the client sees the answer rather than a reset. */
+const DRAIN_BYTES = 4 * 1024 * 1024;
+const DRAIN_MS = 5_000;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export interface BodyOptions {
+  /** Largest body, after decompression. */
+  readonly maxBytes: number;
+  /** The setting that raises maxBytes, named in the 413. */
+  readonly limitName: string;
+  /** Deepest nesting of the JSON document. */
+  readonly maxDepth: number;
+  /** Accept `Content-Encoding: gzip`, refusing bodies that inflate more than this ratio beyond the first MiB. */
+  readonly gzipRatio?: number;
+  /** Refuse media types other than JSON with 415, as OPA's ingestion APIs do. */
+  readonly strictType?: boolean;
+  /** The code for a malformed body, following the route's convention. */
+  readonly invalid: 'REQUEST_INVALID' | 'INPUT_INVALID';
+}
+
+/**
+ * Reads a request body whole (plain, or gzip when allowed) while enforcing
+ * the size and ratio limits, so a body over a limit is refused before it is
+ * buffered, whether it declared its length or came chunked. A refused body
+ * is answered (413) and the rest of it drained for a bounded time, never
+ * answered with a connection reset. A client that disconnects mid-body is
+ * REQUEST_ABORTED, not a server error.
+ */
+export async function readBody(ctx: Context, options: BodyOptions): Promise<Buffer> {
+  if (options.strictType) checkContentType(ctx.get('Content-Type'));
+  const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
+  const gzip = encoding === 'gzip' || encoding === 'x-gzip';
+  if ((gzip && options.gzipRatio === undefined) || (!gzip && encoding !== '' && encoding !== 'identity')) {
+    const accepted = options.gzipRatio === undefined ? 'send the body plain' : 'send the body plain or with gzip';
+    throw new AppError('ENCODING_UNSUPPORTED', `Content-Encoding '${encoding}' is not supported; ${accepted}`);
+  }
+  return collect(ctx.req, options, gzip);
+}
+
+/**
+ * Decodes a body as UTF-8 (invalid bytes are refused, never replaced) and
+ * parses it as JSON after a non-recursive scan for nesting beyond the limit
+ * and lone surrogate escapes. An empty or all-whitespace body is undefined.
+ */
+export function parseJsonBody(bytes: Uint8Array, options: Pick<BodyOptions, 'maxDepth' | 'invalid'>): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch (err) {
+    throw new AppError(options.invalid, 'request body is not valid UTF-8', { cause: err });
+  }
+  if (text.trim() === '') return undefined;
+  assertJsonText(text, options.maxDepth, 'request body', options.invalid);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw wrapError(err, options.invalid, 'request body is not valid JSON');
+  }
+}
+
+/** readBody, then parseJsonBody. */
+export async function readJsonBody(ctx: Context, options: BodyOptions): Promise<unknown> {
+  return parseJsonBody(await readBody(ctx, options), options);
+}
+
+/** JSON is assumed without a Content-Type; any other media type is refused. */
+function checkContentType(header: string): void {
+  const type = header.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === '' || type === 'application/json' || type.endsWith('+json')) return;
+  throw new AppError('ENCODING_UNSUPPORTED', `Content-Type '${type}' is not supported; send application/json`);
+}
+
+function collect(req: IncomingMessage, options: BodyOptions, gzip: boolean): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let size = 0;
+    let settled = false;
+    const inflater: Gunzip | undefined = gzip ? createGunzip() : undefined;
+    const settle = (err?: AppError): void => {
+      if (settled) return;
+      settled = true;
+      inflater?.destroy();
+      if (!err) return resolve(Buffer.concat(chunks, size));
+      if (err.code !== 'REQUEST_ABORTED') drain(req, received);
+      reject(err);
+    };
+    const take = (chunk: Buffer): void => {
+      if (settled) return;
+      size += chunk.byteLength;
+      if (size > options.maxBytes) return settle(tooLarge(options));
+      const ratio = options.gzipRatio;
+      if (gzip && ratio !== undefined && size > Math.max(RATIO_FLOOR, received * ratio)) {
+        return settle(new AppError('INPUT_TOO_LARGE', `gzip body expands more than ${ratio} times its compressed size`));
+      }
+      chunks.push(chunk);
+    };
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    if (declared > options.maxBytes) return settle(tooLarge(options));
+    inflater?.on('data', take);
+    inflater?.on('end', () => settle());
+    inflater?.on('error', (err) => settle(wrapError(err, options.invalid, 'request body is not valid gzip')));
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.byteLength;
+      if (settled) return;
+      if (!inflater) return take(chunk);
+      if (received > options.maxBytes) return settle(tooLarge(options));
+      inflater.write(chunk);
+    });
+    req.on('end', () => (inflater ? inflater.end() : settle()));
+    req.on('close', () => {
+      if (!req.complete) settle(new AppError('REQUEST_ABORTED', 'the client closed the connection before the request body was complete'));
+    });
+    req.on('error', (err) => settle(wrapError(err, 'REQUEST_ABORTED', 'the request body could not be read')));
+  });
+}
+
+/**
+ * Keeps reading what the client still sends after its body was refused, up
+ * to a few MiB or seconds, so that it reads the error response instead of a
+ * reset; past that the connection is closed.
+ */
+function drain(req: IncomingMessage, alreadyReceived: number): void {
+  if (req.complete) return;
+  const stop = (): void => {
+    req.socket.destroy();
+  };
+  const timer = setTimeout(stop, DRAIN_MS);
+  timer.unref();
+  const start = alreadyReceived;
+  let received = alreadyReceived;
+  req.on('data', (chunk: Buffer) => {
+    received += chunk.byteLength;
+    if (received - start > DRAIN_BYTES) stop();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+function tooLarge(options: BodyOptions): AppError {
+  return new AppError('INPUT_TOO_LARGE', `request body is larger than ${options.maxBytes} bytes (${options.limitName})`);
+}

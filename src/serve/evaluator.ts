@@ -1,0 +1,184 @@
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import type { ReadLimits } from '../bundle/index.js';
+import { PolicyCache } from '../check/index.js';
+import { AppError, isAppError, messageOf, startModuleWorker, wrapError, type ErrorCode, type ErrorDetail } from '../core/index.js';
+import type { EvaluationLimits } from '../evaluate/index.js';
+import { runJob, type EvaluationJob, type JobResult } from './evaluation-jobs.js';
+import type { PublishedBundle } from './registry.js';
+
+export interface EvaluatorOptions {
+  readonly read: ReadLimits;
+  readonly evaluation: EvaluationLimits;
+  readonly maxDepth: number;
+  /** Worker threads for large bodies; 0 runs every job on the event loop. */
+  readonly threads: number;
+  /** Bodies up to this size are handled on the event loop, where a thread hop would cost more than the work. */
+  readonly offloadBytes: number;
+  /** Jobs waiting for a worker beyond this are refused with 503 SERVER_BUSY. */
+  readonly maxQueued: number;
+}
+
+/** A worker's V8 heap limit: a body that needs more kills only that worker, and is refused as too large. */
+const WORKER_HEAP_MB = 2048;
+
+/** One worker per core but one (kept for the event loop), at least one, at most four. */
+export function defaultEvaluationThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
+/** What a worker sends back: the result, or the error as data (errors do not cross threads as objects). */
+export type WorkerReply =
+  | { readonly id: number; readonly result: JobResult }
+  | { readonly id: number; readonly error: { readonly code: ErrorCode; readonly message: string; readonly details: readonly ErrorDetail[]; readonly stack?: string } };
+
+/** What the evaluator sends a worker: the job, and the bundle it runs against (its bytes only when the worker lacks that revision). */
+export interface WorkerRequest {
+  readonly id: number;
+  readonly job: EvaluationJob;
+  readonly bundle?: { readonly name: string; readonly etag: string; readonly revision: string; readonly bytes?: Uint8Array };
+}
+
+interface Pending {
+  readonly request: WorkerRequest;
+  readonly transfer: ArrayBuffer[];
+  readonly bundle: PublishedBundle | undefined;
+  readonly resolve: (result: JobResult) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  /** The bundle revisions (ETags by name) this worker has been sent. */
+  readonly known: Map<string, string>;
+  busy: Pending | undefined;
+}
+
+/**
+ * Runs evaluation jobs: small bodies on the event loop, against a cached
+ * policy per bundle revision; large ones in worker threads, each with its
+ * own cache, so that a 60 MB report being decided does not stall /health,
+ * bundle downloads or anything else. Jobs wait in a bounded queue for a free
+ * worker; a worker that dies (out of memory) is replaced and its job refused.
+ */
+export class Evaluator {
+  /** The event loop's policies: small jobs, and the admission webhook's decisions. */
+  readonly cache: PolicyCache;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(private readonly options: EvaluatorOptions) {
+    this.cache = new PolicyCache(options.read, options.evaluation);
+  }
+
+  /** Runs `job` against `bundle` (the served revision it needs, if any). */
+  async run<K extends EvaluationJob['kind']>(job: Extract<EvaluationJob, { kind: K }>, bundle: PublishedBundle | undefined): Promise<Extract<JobResult, { kind: K }>> {
+    return (await this.runAny(job, bundle)) as Extract<JobResult, { kind: K }>;
+  }
+
+  private async runAny(job: EvaluationJob, bundle: PublishedBundle | undefined): Promise<JobResult> {
+    if (this.options.threads === 0 || job.body.byteLength <= this.options.offloadBytes) {
+      const loaded = bundle ? await this.cache.get(bundle) : undefined;
+      return runJob(job, bundle && loaded ? { name: bundle.name, revision: bundle.revision, loaded } : undefined, this.options.maxDepth);
+    }
+    if (this.queue.length >= this.options.maxQueued) {
+      throw new AppError('SERVER_BUSY', 'too many large requests are waiting to be evaluated; retry shortly');
+    }
+    const body = transferable(job.body);
+    const request: WorkerRequest = { id: (this.nextId += 1), job: { ...job, body } };
+    return new Promise<JobResult>((resolve, reject) => {
+      this.queue.push({ request, transfer: [body.buffer as ArrayBuffer], bundle, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Drops a withdrawn bundle's policy here and in every worker. */
+  forget(name: string): void {
+    this.cache.forget(name);
+    for (const slot of this.slots) {
+      if (slot.known.delete(name)) slot.worker.postMessage({ forget: name });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of this.queue.splice(0)) pending.reject(new AppError('NOT_READY', 'the server is shutting down'));
+    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      const slot = this.slots.find((s) => !s.busy) ?? (this.slots.length < this.options.threads ? this.startSlot() : undefined);
+      if (!slot) return;
+      const pending = this.queue.shift() as Pending;
+      slot.busy = pending;
+      const b = pending.bundle;
+      const bundle = b && { name: b.name, etag: b.etag, revision: b.revision, ...(slot.known.get(b.name) === b.etag ? {} : { bytes: b.bytes }) };
+      if (b) slot.known.set(b.name, b.etag);
+      slot.worker.postMessage({ ...pending.request, ...(bundle ? { bundle } : {}) }, pending.transfer);
+    }
+  }
+
+  private startSlot(): Slot {
+    const worker = startModuleWorker(import.meta.url, 'evaluation-worker', {
+      workerData: { read: this.options.read, evaluation: this.options.evaluation, maxDepth: this.options.maxDepth },
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    });
+    const slot: Slot = { worker, known: new Map(), busy: undefined };
+    worker.on('message', (reply: WorkerReply) => {
+      const pending = slot.busy;
+      if (!pending || pending.request.id !== reply.id) return;
+      slot.busy = undefined;
+      if ('result' in reply) pending.resolve(reply.result);
+      else pending.reject(new AppError(reply.error.code, reply.error.message, { details: reply.error.details, cause: stackError(reply.error) }));
+      this.dispatch();
+    });
+    worker.on('error', (err) => this.lost(slot, err));
+    worker.on('exit', (code) => this.lost(slot, new Error(`evaluation worker exited with code ${code}`)));
+    // An idle worker must not keep a process alive on its own (the server's listener does); after the listeners, which ref it again.
+    worker.unref();
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** A worker died: its job is refused (as too large when it ran out of memory), and a new worker takes the queue. */
+  private lost(slot: Slot, err: Error): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return;
+    this.slots.splice(index, 1);
+    const pending = slot.busy;
+    slot.busy = undefined;
+    if (pending) {
+      const outOfMemory = (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      pending.reject(
+        outOfMemory
+          ? new AppError('INPUT_TOO_LARGE', `the request needs more than the ${WORKER_HEAP_MB} MiB an evaluation may use`, { cause: err })
+          : wrapError(err, 'INTERNAL', 'evaluation worker failed'),
+      );
+    }
+    void slot.worker.terminate();
+    this.dispatch();
+  }
+}
+
+/** The error a worker reported, with its stack, so the 5xx log shows where it happened. */
+function stackError(error: { message: string; stack?: string }): Error {
+  const err = new Error(error.message);
+  if (error.stack !== undefined) err.stack = error.stack;
+  return err;
+}
+
+/** A copy of `bytes` in an ArrayBuffer of its own, which can be moved to a worker without copying again. */
+function transferable(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)) return bytes;
+  return new Uint8Array(bytes);
+}
+
+/** The reply a worker sends for a failed job. */
+export function errorReply(id: number, err: unknown): WorkerReply {
+  if (isAppError(err)) return { id, error: { code: err.code, message: err.message, details: err.details, ...(err.stack ? { stack: err.stack } : {}) } };
+  const stack = err instanceof Error ? err.stack : undefined;
+  return { id, error: { code: 'INTERNAL', message: messageOf(err), details: [], ...(stack ? { stack } : {}) } };
+}
