@@ -1,6 +1,15 @@
 import { createRequire } from 'node:module';
 import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
-import { AppError, canonicalJsonBytes, EVALUATION_LIMITS, findJsonTextProblem, findLoneSurrogate, messageOf, wrapError, type JsonValue } from '../core/index.js';
+import {
+  AppError,
+  canonicalJsonBytes,
+  EVALUATION_LIMITS,
+  findJsonTextProblem,
+  findLoneSurrogate,
+  messageOf,
+  wrapError,
+  type JsonValue,
+} from '../core/index.js';
 import { WASM_PATH, type LoadedBundle } from '../bundle/index.js';
 import { normalizeEntrypoint } from './entrypoint.js';
 import { currentTimeNs, HOST_BUILTIN_NAMES, hostBuiltins, SDK_BUILTIN_NAMES } from './host-builtins.js';
@@ -98,7 +107,7 @@ export class WasmPolicy {
       try {
         // The synchronous loader: the asynchronous one probes for a fetch Response, which alone loads Node's
         // HTTP client (~15 ms of a CI gate's start-up); compiling a policy module takes a few ms either way.
-        const policy = loadPolicySync(module as never, { ...memory }, hostBuiltins({ nowNs: () => clock.nowNs }));
+        const policy = loadPolicySync(module, { ...memory }, hostBuiltins({ nowNs: () => clock.nowNs }));
         assertBuiltinsAvailable(policy);
         policy.setData(data);
         return policy;
@@ -129,9 +138,13 @@ export class WasmPolicy {
       results = this.run(id, input, text);
     } catch (err) {
       if (OUT_OF_MEMORY.test(messageOf(err))) {
-        throw new AppError('INPUT_TOO_LARGE', `evaluating ${name} on this input needs more than the ${mib(this.limits.maxMemoryBytes)} Wasm heap (limits.max_wasm_memory_bytes)`, {
-          cause: err,
-        });
+        throw new AppError(
+          'INPUT_TOO_LARGE',
+          `evaluating ${name} on this input needs more than the ${mib(this.limits.maxMemoryBytes)} Wasm heap (limits.max_wasm_memory_bytes)`,
+          {
+            cause: err,
+          },
+        );
       }
       throw wrapError(err, 'EVAL_FAILED', `evaluation of ${name} failed`);
     } finally {
@@ -161,9 +174,13 @@ export class WasmPolicy {
     // JSON.stringify escapes an unpaired surrogate as \udXXX; a pair it writes as is.
     if (text.includes('\\ud') && findJsonTextProblem(text, Infinity)) {
       const path = findLoneSurrogate(input) ?? '/';
-      throw new AppError('INPUT_INVALID', `input${path === '/' ? '' : path}: a string holds a lone UTF-16 surrogate (such as \\ud800), which is not Unicode text`, {
-        details: [{ path, message: 'lone surrogate in a string' }],
-      });
+      throw new AppError(
+        'INPUT_INVALID',
+        `input${path === '/' ? '' : path}: a string holds a lone UTF-16 surrogate (such as \\ud800), which is not Unicode text`,
+        {
+          details: [{ path, message: 'lone surrogate in a string' }],
+        },
+      );
     }
     return text;
   }

@@ -22,7 +22,8 @@ export interface NormalizeFilesRequest {
 export async function normalizeFiles(request: NormalizeFilesRequest): Promise<NormalizedInput> {
   const limits: InputLimits = { ...DEFAULT_INPUT_LIMITS, ...request.limits };
   const read = (path: string, maxBytes = limits.maxBytes): Promise<InputFile> => readInput(path, maxBytes);
-  const optional = async (path: string | undefined, maxBytes?: number): Promise<InputFile | undefined> => (path === undefined ? undefined : read(path, maxBytes));
+  const optional = async (path: string | undefined, maxBytes?: number): Promise<InputFile | undefined> =>
+    path === undefined ? undefined : read(path, maxBytes);
   const reports = await Promise.all((request.reports ?? []).map(async (r) => ({ ...(await read(r.path)), format: r.format })));
   const normalizeRequest: NormalizeRequest = {
     reports,

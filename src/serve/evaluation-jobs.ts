@@ -35,11 +35,11 @@ export const MISSING_INPUT_WARNING = { code: 'api_usage_warning', message: "'inp
 export function runJob(job: EvaluationJob, bundle: JobBundle | undefined, maxDepth: number): JobResult {
   switch (job.kind) {
     case 'check':
-      return checkJob(job, required(bundle), maxDepth);
+      return checkJob(job, bundle, maxDepth);
     case 'data':
       return { kind: 'data', body: dataJob(job, bundle, maxDepth) };
     case 'report':
-      return { kind: 'report', scan: reportJob(job, required(bundle), maxDepth) };
+      return { kind: 'report', scan: reportJob(job, bundle, maxDepth) };
   }
 }
 
@@ -48,7 +48,9 @@ function required(bundle: JobBundle | undefined): JobBundle {
   return bundle;
 }
 
-function decisionPolicy(bundle: JobBundle) {
+/** The decision policy of the served bundle; asked for after the body was read, so a malformed body is a 400 whatever is served. */
+function decisionPolicy(served: JobBundle | undefined) {
+  const bundle = required(served);
   const policy = bundle.loaded.policy;
   if (!policy?.entrypoints.has(DECISION_ENTRYPOINT)) {
     throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `bundle '${bundle.name}' has no Wasm entrypoint ${DECISION_ENTRYPOINT}`);
@@ -56,7 +58,7 @@ function decisionPolicy(bundle: JobBundle) {
   return policy;
 }
 
-function checkJob(job: Extract<EvaluationJob, { kind: 'check' }>, bundle: JobBundle, maxDepth: number): JobResult {
+function checkJob(job: Extract<EvaluationJob, { kind: 'check' }>, bundle: JobBundle | undefined, maxDepth: number): JobResult {
   const output = getOutputFormat(job.output);
   const body = parseJsonBody(job.body, { maxDepth, invalid: 'REQUEST_INVALID' });
   if (body === undefined) throw new AppError('REQUEST_INVALID', 'request body is empty; send the inputs as a JSON object');
@@ -93,9 +95,9 @@ function dataJob(job: Extract<EvaluationJob, { kind: 'data' }>, bundle: JobBundl
   throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `${job.path || '/'} is neither an entrypoint nor data of bundle '${bundle.name}' (entrypoints: ${known})`);
 }
 
-function reportJob(job: Extract<EvaluationJob, { kind: 'report' }>, bundle: JobBundle, maxDepth: number): StoredScan {
-  const body = parseJsonBody(job.body, { maxDepth, invalid: 'REQUEST_INVALID' });
-  return decideReport(reportUploadOf(body), decisionPolicy(bundle), new Date(job.now));
+function reportJob(job: Extract<EvaluationJob, { kind: 'report' }>, bundle: JobBundle | undefined, maxDepth: number): StoredScan {
+  const upload = reportUploadOf(parseJsonBody(job.body, { maxDepth, invalid: 'REQUEST_INVALID' }));
+  return decideReport(upload, decisionPolicy(bundle), new Date(job.now));
 }
 
 function dataAt(data: Record<string, JsonValue>, path: string): { found: true; value: JsonValue } | { found: false } {

@@ -30,7 +30,10 @@ export function defaultEvaluationThreads(): number {
 /** What a worker sends back: the result, or the error as data (errors do not cross threads as objects). */
 export type WorkerReply =
   | { readonly id: number; readonly result: JobResult }
-  | { readonly id: number; readonly error: { readonly code: ErrorCode; readonly message: string; readonly details: readonly ErrorDetail[]; readonly stack?: string } };
+  | {
+      readonly id: number;
+      readonly error: { readonly code: ErrorCode; readonly message: string; readonly details: readonly ErrorDetail[]; readonly stack?: string };
+    };
 
 /** What the evaluator sends a worker: the job, and the bundle it runs against (its bytes only when the worker lacks that revision). */
 export interface WorkerRequest {
@@ -74,7 +77,10 @@ export class Evaluator {
   }
 
   /** Runs `job` against `bundle` (the served revision it needs, if any). */
-  async run<K extends EvaluationJob['kind']>(job: Extract<EvaluationJob, { kind: K }>, bundle: PublishedBundle | undefined): Promise<Extract<JobResult, { kind: K }>> {
+  async run<K extends EvaluationJob['kind']>(
+    job: Extract<EvaluationJob, { kind: K }>,
+    bundle: PublishedBundle | undefined,
+  ): Promise<Extract<JobResult, { kind: K }>> {
     return (await this.runAny(job, bundle)) as Extract<JobResult, { kind: K }>;
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DEFAULT_READ_LIMITS, readTarGz, writeTarGz, type BundleFile } from '../../src/bundle/index.js';
+import { Header } from 'tar';
 import { rawTarGz } from '../helpers/tar.js';
 
 const enc = new TextEncoder();
@@ -95,14 +96,53 @@ describe('readTarGz rejects hostile archives', () => {
     it(name, () => assert.throws(() => readTarGz(archive), pattern));
   }
 
-  it('a gzip bomb stops at the ratio limit', () => {
+  it('a gzip bomb stops at the ratio limit, long before it is inflated whole', () => {
     const bomb = rawTarGz([{ path: '/data.json', body: new Uint8Array(64 * 1024 * 1024) }]);
     assert.ok(bomb.byteLength < 128 * 1024);
     assert.throws(
       () => readTarGz(bomb),
-      (err: Error & { code?: string }) => err.code === 'BUNDLE_TOO_LARGE',
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'BUNDLE_TOO_LARGE');
+        // Inflating stops at 100 times the archive's size (the default ratio), not at the 1 GiB total.
+        const cap = Number(/expands past (\d+) bytes/.exec(err.message)?.[1]);
+        assert.ok(cap <= Math.max(1024 * 1024, bomb.byteLength * 100), err.message);
+        return true;
+      },
     );
   });
+
+  it('a NUL in a PAX path refuses the archive, as opa does, instead of reading a shorter name', () => {
+    const archive = tarGz([pax({ path: 'data.json\0/../../escape.rego' }), entry('x.rego', 'package x\n'), END]);
+    assert.throws(
+      () => readTarGz(archive),
+      (err: Error & { code?: string }) => err.code === 'BUNDLE_INVALID' && /NUL/.test(err.message),
+    );
+  });
+
+  it('a PAX size wins over the header, as in Go, so portcullis reads the bytes opa reads', () => {
+    const body = Buffer.from('{"a":1}');
+    const header = entry('data.json', '', 0);
+    const files = readTarGz(tarGz([pax({ size: String(body.length) }), header.subarray(0, 512), pad(body), END]));
+    assert.deepEqual(
+      files.map((f) => [f.path, Buffer.from(f.bytes).toString()]),
+      [['/data.json', '{"a":1}']],
+    );
+  });
+
+  for (const [name, size] of [
+    ['a size of 2^62', [0x80, 0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
+    ['a negative size', [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]],
+  ] as const) {
+    it(`${name} is an invalid archive (exit 2), not an internal error`, () => {
+      const header = entry('data.json', '', 0);
+      header.set(size, 124);
+      resum(header);
+      assert.throws(
+        () => readTarGz(tarGz([header.subarray(0, 512), END])),
+        (err: Error & { code?: string }) => err.code === 'BUNDLE_INVALID' && /invalid size|cannot be read/.test(err.message),
+      );
+    });
+  }
 
   it('a file over the per-file limit is refused before it is read', () => {
     const archive = rawTarGz([{ path: '/data.json', body: '{"a":"0123456789"}' }]);
@@ -127,6 +167,46 @@ describe('readTarGz rejects hostile archives', () => {
     );
   });
 });
+
+const END = Buffer.alloc(1024);
+
+/** A ustar header and padded body for `path`, with none of the writer's checks (size may be forged afterwards). */
+function entry(path: string, text: string, size = Buffer.byteLength(text)): Buffer {
+  const header = Buffer.alloc(512);
+  new Header({ path, type: 'File', size, mode: 0o644, mtime: new Date(0) }).encode(header, 0);
+  return Buffer.concat([header, pad(Buffer.from(text))]);
+}
+
+/** A PAX extended header carrying `records`, written byte for byte (a NUL stays a NUL). */
+function pax(records: Record<string, string>): Buffer {
+  const body = Buffer.concat(
+    Object.entries(records).map(([key, value]) => {
+      const rest = ` ${key}=${value}\n`;
+      let length = Buffer.byteLength(rest) + 1;
+      while (String(length).length + Buffer.byteLength(rest) !== length) length = String(length).length + Buffer.byteLength(rest);
+      return Buffer.from(`${length}${rest}`);
+    }),
+  );
+  const header = Buffer.alloc(512);
+  new Header({ path: 'PaxHeader/x', type: 'ExtendedHeader', size: body.length, mode: 0o644, mtime: new Date(0) }).encode(header, 0);
+  return Buffer.concat([header, pad(body)]);
+}
+
+function pad(bytes: Buffer): Buffer {
+  return Buffer.concat([bytes, Buffer.alloc((512 - (bytes.length % 512)) % 512)]);
+}
+
+/** Recomputes a header's checksum after its bytes were forged. */
+function resum(header: Buffer): void {
+  header.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i += 1) sum += header[i] as number;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+}
+
+function tarGz(parts: readonly Buffer[]): Uint8Array {
+  return new Uint8Array(gzipSync(Buffer.concat(parts)));
+}
 
 function truncated(): Uint8Array {
   const whole = gunzipSync(rawTarGz([{ path: '/a.rego', body: 'x'.repeat(2000) }]));

@@ -65,11 +65,11 @@ describe('portcullis CLI', () => {
     assert.match(run.stdout, /image-policy\s+[0-9a-f]{16}\s+4\s+[\d.]+ KiB\s+portcullis\/image\/pinned\/deny, portcullis\/image\/pinned\/allow/);
   });
 
-  it('build exits 1 on a compile error and names file and line', async () => {
+  it('build exits 2 on a compile error, as check --policies does, and names file and line', async () => {
     const project = await scratchProject();
     await writeFile(join(project, 'policies/image/broken.rego'), 'package portcullis.image.broken\n\nallow if {\n  input.x ==\n}\n');
     const run = cli(['build', '--out', 'out'], { cwd: project });
-    assert.equal(run.status, 1);
+    assert.equal(run.status, 2);
     assert.match(run.stderr, /policies\/image\/broken\.rego:5:\d+: rego_parse_error/);
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULTS, loadConfig, parseListen } from '../../src/config/index.js';
-import type { AppError } from '../../src/core/index.js';
+import { EVALUATION_LIMITS, SERVER_TIMEOUTS, type AppError } from '../../src/core/index.js';
 
 async function configFile(text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-config-'));
@@ -31,6 +31,38 @@ describe('loadConfig', () => {
     const overridden = await loadConfig(file, { listen: '127.0.0.1:0', bundlesDir: '/srv/bundles' }, {});
     assert.deepEqual(overridden.listen, { host: '127.0.0.1', port: 0 });
     assert.equal(overridden.bundlesDir, '/srv/bundles');
+  });
+
+  it('reads every setting with one precedence: flag > environment > file > default', async () => {
+    const file = await configFile('state:\n  dir: from-file\nlog:\n  level: warn\n');
+    const env = { PORTCULLIS_STATE_DIR: '/env/state', PORTCULLIS_LOG_LEVEL: 'debug', OPA_BIN: '/env/opa', REGAL_BIN: '/env/regal' };
+    const fromEnv = await loadConfig(file, {}, env);
+    assert.equal(fromEnv.stateDir, '/env/state');
+    assert.equal(fromEnv.logLevel, 'debug', 'the environment wins over the file');
+    assert.equal(fromEnv.opaBin, '/env/opa');
+    assert.equal(fromEnv.regalBin, '/env/regal');
+    const fromFlag = await loadConfig(file, { stateDir: '/flag/state' }, env);
+    assert.equal(fromFlag.stateDir, '/flag/state');
+    const fromFile = await loadConfig(file, {}, { PORTCULLIS_LOG_LEVEL: '' });
+    assert.equal(fromFile.stateDir, join(file, '../from-file'));
+    assert.equal(fromFile.logLevel, 'warn', 'an empty variable counts as unset');
+    const defaults = await loadConfig(undefined, {}, {});
+    assert.equal(defaults.logLevel, DEFAULTS.logLevel);
+  });
+
+  it('passes the limits and timeouts of the file down, with the defaults of core/limits.ts', async () => {
+    const file = await configFile(
+      'limits:\n  max_request_bytes: 1000\n  max_input_bytes: 2000\n  max_wasm_memory_bytes: 33554432\n  max_json_depth: 64\nserver:\n  timeouts:\n    headers_seconds: 7\n',
+    );
+    const config = await loadConfig(file, {}, {});
+    assert.deepEqual(config.requests, { maxBodyBytes: 1000, maxDepth: 64 });
+    assert.deepEqual(config.evaluation, { maxInputBytes: 2000, maxMemoryBytes: 33554432 });
+    assert.equal(config.ingest.maxDepth, 64);
+    assert.equal(config.timeouts.headersMs, 7000);
+    const defaults = await loadConfig(undefined, {}, {});
+    assert.deepEqual(defaults.evaluation, EVALUATION_LIMITS);
+    assert.deepEqual(defaults.timeouts, SERVER_TIMEOUTS);
+    await assert.rejects(loadConfig(await configFile('limits:\n  max_json_depth: 5000\n'), {}, {}), /max_json_depth|must be <= 512/);
   });
 
   it('names every offending key', async () => {

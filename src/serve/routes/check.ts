@@ -1,7 +1,6 @@
 import type Router from '@koa/router';
 import { createRouter } from '../request-path.js';
 import { DECISION_ENTRYPOINT } from '../../check/index.js';
-import { AppError } from '../../core/index.js';
 import { getOutputFormat } from '../../report/index.js';
 import { readBody } from '../body.js';
 import { bundleFor, type EvaluationRouteOptions } from './data.js';
@@ -20,10 +19,9 @@ export function checkRoutes(options: EvaluationRouteOptions): Router {
     const output = getOutputFormat(typeof ctx.query['output'] === 'string' ? ctx.query['output'] : 'json').name;
     const body = await readBody(ctx, options.body);
     const bundle = bundleFor(options.registry, DECISION_ENTRYPOINT);
-    if (!bundle) throw new AppError('BUNDLE_NOT_FOUND', `no published bundle provides ${DECISION_ENTRYPOINT}`);
     const result = await options.evaluator.run({ kind: 'check', body, output, now: new Date().toISOString() }, bundle);
     ctx.set('Cache-Control', 'no-store');
-    ctx.set('X-Portcullis-Bundle', `${bundle.name}@${bundle.revision}`);
+    if (bundle) ctx.set('X-Portcullis-Bundle', `${bundle.name}@${bundle.revision}`);
     ctx.type = result.type;
     ctx.body = result.text;
   });

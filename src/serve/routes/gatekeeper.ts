@@ -40,7 +40,8 @@ export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
       requireClientCert: config.requireClientCert,
       reviewBody: small(REQUEST_LIMITS.maxReviewBytes, 'the AdmissionReview limit'),
       reportBody: options.body,
-      decideReport: async (body) => (await options.evaluator.run({ kind: 'report', body, now: new Date().toISOString() }, bundleFor(options.registry, DECISION_ENTRYPOINT))).scan,
+      decideReport: async (body) =>
+        (await options.evaluator.run({ kind: 'report', body, now: new Date().toISOString() }, bundleFor(options.registry, DECISION_ENTRYPOINT))).scan,
     }),
     providerRoutes({
       scans: options.scans,
