@@ -31,11 +31,12 @@ const out = join(ROOT, ...PRECOMPILED_DIR);
 const next = `${out}.${process.pid}`;
 mkdirSync(next, { recursive: true });
 const written = new Set();
-for (const schema of [...declaredSchemas().map((read) => read()), ...shipped]) {
-  const key = schemaKey(schema);
+const all = [...declaredSchemas().map((d) => ({ schema: d.read(), allErrors: d.allErrors })), ...shipped.map((schema) => ({ schema, allErrors: true }))];
+for (const { schema, allErrors } of all) {
+  const key = schemaKey(schema, allErrors);
   if (written.has(key)) continue;
   // One Ajv per schema: shipped schemas may share an $id across versions of a format.
-  const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
+  const ajv = new Ajv({ ...AJV_OPTIONS, allErrors, code: { source: true } });
   writeFileSync(join(next, `${key}.cjs`), standaloneCode(ajv, ajv.compile(schema)));
   written.add(key);
 }

@@ -49,7 +49,8 @@ export const checkRequestSchema = {
   },
 } as const;
 
-const assertBody = compileSchema<CheckRequestBody>(checkRequestSchema, 'REQUEST_INVALID');
+// An untrusted body of up to 64 MiB: the first offending field only, so its size cannot set the number of errors.
+const assertBody = compileSchema<CheckRequestBody>(checkRequestSchema, 'REQUEST_INVALID', { firstErrorOnly: true });
 
 /**
  * Turns a request body into the normalizer's request. Each input is a string

@@ -9,10 +9,10 @@ export { canonicalJson, canonicalJsonBytes, compareUtf8 } from './canonical-json
 export { sha256Hex } from './digest.js';
 export { packageRoot } from './package-root.js';
 export { AJV_OPTIONS, compileSchema, declaredSchemas, PRECOMPILED_DIR, schemaKey } from './schema.js';
-export type { SchemaSource, Validator } from './schema.js';
+export type { DeclaredSchema, SchemaOptions, SchemaSource, Validator } from './schema.js';
 export { parseYamlStrict } from './yaml.js';
 export { yaml } from './lazy.js';
 export { assertJsonText, findJsonTextProblem, findLoneSurrogate } from './json-guard.js';
 export type { JsonTextProblem } from './json-guard.js';
-export { BUNDLE_LIMITS, EVALUATION_LIMITS, INGEST_LIMITS, INPUT_LIMITS, MAX_JSON_DEPTH, REQUEST_LIMITS, SERVER_TIMEOUTS } from './limits.js';
+export { BUNDLE_LIMITS, EVALUATION_LIMITS, INGEST_LIMITS, INPUT_LIMITS, MAX_JSON_DEPTH, QUERY_LIMITS, REQUEST_LIMITS, SERVER_TIMEOUTS } from './limits.js';
 export { startModuleWorker } from './worker.js';

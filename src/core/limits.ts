@@ -65,6 +65,11 @@ export const INGEST_LIMITS = {
   maxRatio: 200,
 } as const;
 
+export const QUERY_LIMITS = {
+  /** Stored JSON in one page of GET /v1/decisions: events with multi-MiB inputs make shorter pages, not GiB answers. */
+  maxPageBytes: 4 * MiB,
+} as const;
+
 /** How long a client may take; a connection past one of these is closed, so stalled clients cannot pile up. */
 export const SERVER_TIMEOUTS = {
   /** Request line and headers (and the TLS handshake). */

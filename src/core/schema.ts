@@ -15,42 +15,63 @@ const OPTIONS_KEY = JSON.stringify(AJV_OPTIONS);
 /** Where `npm run build` writes the shipped schemas' validators as ajv standalone code (see precompile.ts). */
 export const PRECOMPILED_DIR = ['dist', 'validators'] as const;
 
-let shared: Ajv | undefined;
+const shared = new Map<boolean, Ajv>();
 
 /** Ajv is loaded only for a schema that was not precompiled: loading it and compiling costs more than the rest of a CI gate. */
-function ajv(): Ajv {
-  if (!shared) {
+function ajv(allErrors: boolean): Ajv {
+  let instance = shared.get(allErrors);
+  if (!instance) {
     const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
-    shared = new AjvClass(AJV_OPTIONS);
+    instance = new AjvClass({ ...AJV_OPTIONS, allErrors });
+    shared.set(allErrors, instance);
   }
-  return shared;
+  return instance;
 }
 
 /** A schema, or how to read it when it is first needed (the large ones live in files under schemas/). */
 export type SchemaSource = Schema | (() => Schema);
 
-const declared: Array<() => Schema> = [];
+/** A schema as compileSchema was given it: how to read it, and whether its validator collects every error. */
+export interface DeclaredSchema {
+  readonly read: () => Schema;
+  readonly allErrors: boolean;
+}
+
+const declared: DeclaredSchema[] = [];
 
 /** Every schema given to compileSchema by the modules loaded so far; the build precompiles them. */
-export function declaredSchemas(): ReadonlyArray<() => Schema> {
+export function declaredSchemas(): readonly DeclaredSchema[] {
   return declared;
 }
 
-/** Names a validator by its schema's content, so a precompiled one can never be used for an edited schema. */
-export function schemaKey(schema: Schema): string {
-  return createHash('sha256').update(OPTIONS_KEY).update(JSON.stringify(schema)).digest('hex');
+/** Names a validator by its schema's content and options, so a precompiled one can never be used for an edited schema. */
+export function schemaKey(schema: Schema, allErrors = true): string {
+  return createHash('sha256')
+    .update(OPTIONS_KEY)
+    .update(allErrors ? '' : 'first-error-only')
+    .update(JSON.stringify(schema))
+    .digest('hex');
 }
 
-function precompiled(schema: Schema): ValidateFunction | undefined {
-  const file = join(packageRoot(), ...PRECOMPILED_DIR, `${schemaKey(schema)}.cjs`);
+function precompiled(schema: Schema, allErrors: boolean): ValidateFunction | undefined {
+  const file = join(packageRoot(), ...PRECOMPILED_DIR, `${schemaKey(schema, allErrors)}.cjs`);
   return existsSync(file) ? (require(file) as ValidateFunction) : undefined;
 }
 
 /** Compiles with the shared Ajv; a schema whose $id it has seen (an edited file, compiled again) replaces the old one. */
-function compiled(schema: Schema): ValidateFunction {
+function compiled(schema: Schema, allErrors: boolean): ValidateFunction {
   const id = typeof schema === 'object' ? schema.$id : undefined;
-  if (id !== undefined) ajv().removeSchema(id);
-  return ajv().compile(schema);
+  if (id !== undefined) ajv(allErrors).removeSchema(id);
+  return ajv(allErrors).compile(schema);
+}
+
+export interface SchemaOptions {
+  /**
+   * Stop at the first offending field. For request bodies: with every error
+   * collected, a 64 MiB array of wrong items would make tens of millions of
+   * error objects, enough to exhaust the process's memory.
+   */
+  readonly firstErrorOnly?: boolean;
 }
 
 export type Validator<T> = (value: unknown, source: string) => T;
@@ -64,13 +85,14 @@ const MAX_DETAILS = 100;
  * precompiled one when the build made it, else compiled by ajv on first use,
  * so CLI commands that never validate a schema do not pay for it.
  */
-export function compileSchema<T>(source: SchemaSource, code: ErrorCode): Validator<T> {
+export function compileSchema<T>(source: SchemaSource, code: ErrorCode, options: SchemaOptions = {}): Validator<T> {
   let schema: Schema | undefined;
   const read = (): Schema => (schema ??= typeof source === 'function' ? source() : source);
-  declared.push(read);
+  const allErrors = !options.firstErrorOnly;
+  declared.push({ read, allErrors });
   let validate: ValidateFunction | undefined;
   return (value, label) => {
-    validate ??= precompiled(read()) ?? compiled(read());
+    validate ??= precompiled(read(), allErrors) ?? compiled(read(), allErrors);
     if (validate(value)) return value as T;
     const errors = validate.errors ?? [];
     const details = errors.slice(0, MAX_DETAILS).map((e) => toDetail(e, label));

@@ -21,6 +21,8 @@ export interface EvaluatorOptions {
 
 /** A worker's V8 heap limit: a body that needs more kills only that worker, and is refused as too large. */
 const WORKER_HEAP_MB = 2048;
+/** A worker idle this long is stopped, so the memory a large report took goes back to the system. */
+const IDLE_MS = 10_000;
 
 /** One worker per core but one (kept for the event loop), at least one, at most four. */
 export function defaultEvaluationThreads(): number {
@@ -55,6 +57,7 @@ interface Slot {
   /** The bundle revisions (ETags by name) this worker has been sent. */
   readonly known: Map<string, string>;
   busy: Pending | undefined;
+  idle: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -111,7 +114,12 @@ export class Evaluator {
   async close(): Promise<void> {
     this.closed = true;
     for (const pending of this.queue.splice(0)) pending.reject(new AppError('NOT_READY', 'the server is shutting down'));
-    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+    await Promise.all(
+      this.slots.splice(0).map((slot) => {
+        clearTimeout(slot.idle);
+        return slot.worker.terminate();
+      }),
+    );
   }
 
   private dispatch(): void {
@@ -119,6 +127,7 @@ export class Evaluator {
       const slot = this.slots.find((s) => !s.busy) ?? (this.slots.length < this.options.threads ? this.startSlot() : undefined);
       if (!slot) return;
       const pending = this.queue.shift() as Pending;
+      clearTimeout(slot.idle);
       slot.busy = pending;
       const b = pending.bundle;
       const bundle = b && { name: b.name, etag: b.etag, revision: b.revision, ...(slot.known.get(b.name) === b.etag ? {} : { bytes: b.bytes }) };
@@ -132,7 +141,7 @@ export class Evaluator {
       workerData: { read: this.options.read, evaluation: this.options.evaluation, maxDepth: this.options.maxDepth },
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
     });
-    const slot: Slot = { worker, known: new Map(), busy: undefined };
+    const slot: Slot = { worker, known: new Map(), busy: undefined, idle: undefined };
     worker.on('message', (reply: WorkerReply) => {
       const pending = slot.busy;
       if (!pending || pending.request.id !== reply.id) return;
@@ -140,6 +149,7 @@ export class Evaluator {
       if ('result' in reply) pending.resolve(reply.result);
       else pending.reject(new AppError(reply.error.code, reply.error.message, { details: reply.error.details, cause: stackError(reply.error) }));
       this.dispatch();
+      if (!slot.busy) slot.idle = setTimeout(() => this.retire(slot), IDLE_MS).unref();
     });
     worker.on('error', (err) => this.lost(slot, err));
     worker.on('exit', (code) => this.lost(slot, new Error(`evaluation worker exited with code ${code}`)));
@@ -149,11 +159,19 @@ export class Evaluator {
     return slot;
   }
 
+  /** Stops an idle worker; the next large job starts a new one. */
+  private retire(slot: Slot): void {
+    if (slot.busy || !this.slots.includes(slot)) return;
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    void slot.worker.terminate();
+  }
+
   /** A worker died: its job is refused (as too large when it ran out of memory), and a new worker takes the queue. */
   private lost(slot: Slot, err: Error): void {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     this.slots.splice(index, 1);
+    clearTimeout(slot.idle);
     const pending = slot.busy;
     slot.busy = undefined;
     if (pending) {

@@ -4,6 +4,8 @@ import type { ScanRecord, Store } from '../store/index.js';
 /** How long a read scan is reused: admission asks for the same digests many times a second. */
 const FRESH_MS = 5000;
 const HISTORY = 20;
+/** Digests kept at most: requests name arbitrary digests, and each miss is remembered too. */
+const MAX_RECENT = 5000;
 
 /**
  * Scan results in the server's store (SQLite or PostgreSQL), so they survive
@@ -26,7 +28,7 @@ export class StoreScanResults implements ScanResults {
     const missing = keys.filter((k) => (this.recent.get(k)?.at ?? -Infinity) < now - FRESH_MS);
     if (missing.length > 0) {
       const found = new Map((await this.store.latestScans(missing)).map((r) => [r.digest, toStored(r)]));
-      for (const k of missing) this.recent.set(k, { scan: found.get(k), at: now });
+      for (const k of missing) this.remember(k, found.get(k), now);
     }
     const out = new Map<string, StoredScan>();
     for (const k of keys) {
@@ -39,7 +41,14 @@ export class StoreScanResults implements ScanResults {
   async put(scan: StoredScan): Promise<void> {
     const digest = scan.digest.toLowerCase();
     await this.store.putScan({ digest, image: scan.image, input: scan.input, decision: scan.decision, storedAt: new Date(scan.storedAt) });
-    this.recent.set(digest, { scan: { ...scan, digest }, at: Date.now() });
+    this.remember(digest, { ...scan, digest }, Date.now());
+  }
+
+  /** Maps keep insertion order: past the cap, the oldest entries go first. */
+  private remember(digest: string, scan: StoredScan | undefined, at: number): void {
+    this.recent.delete(digest);
+    while (this.recent.size >= MAX_RECENT) this.recent.delete(this.recent.keys().next().value as string);
+    this.recent.set(digest, { scan, at });
   }
 
   async history(digest: string): Promise<readonly StoredScan[]> {

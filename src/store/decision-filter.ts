@@ -61,3 +61,26 @@ function jsonPath(keys: readonly string[], indexes = false): string {
   if (keys.some((k) => /["\\]/.test(k))) throw new AppError('REQUEST_INVALID', 'label names and input paths cannot contain quotes or backslashes');
   return `$${keys.map((k) => (indexes && /^\d{1,9}$/.test(k) ? `[${k}]` : `."${k}"`)).join('')}`;
 }
+
+/** A row's position and the size of its stored JSON, read before the rows themselves. */
+export interface RowSize {
+  readonly seq: number | string;
+  readonly bytes: number | string;
+}
+
+/**
+ * The rows a page holds: at most `limit`, and no more than `maxBytes` of
+ * stored JSON (one row at least), so a page of events with multi-MiB inputs
+ * cannot make one query take the server's memory. `more` says whether a
+ * next page exists.
+ */
+export function pageCut(sizes: readonly RowSize[], limit: number, maxBytes: number): { seqs: (number | string)[]; more: boolean } {
+  const seqs: (number | string)[] = [];
+  let total = 0;
+  for (const row of sizes.slice(0, limit)) {
+    total += Number(row.bytes);
+    if (seqs.length > 0 && total > maxBytes) return { seqs, more: true };
+    seqs.push(row.seq);
+  }
+  return { seqs, more: sizes.length > limit };
+}

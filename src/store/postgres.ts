@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { decisionFilter } from './decision-filter.js';
+import { QUERY_LIMITS } from '../core/index.js';
+import { decisionFilter, pageCut, type RowSize } from './decision-filter.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { encodeCursor, toAgent, toDecision, toScan, toToken, type AgentRow, type DecisionRow, type ScanRow, type TokenRow } from './rows.js';
 import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
@@ -13,6 +14,10 @@ function jsonb(value: unknown): string {
 }
 
 const text = (value: string) => value.replaceAll('\u0000', '\ufffd');
+
+/** Bytes of a decision row's stored JSON. */
+const ROW_BYTES =
+  'coalesce(octet_length(input::text), 0) + coalesce(octet_length(result::text), 0) + coalesce(octet_length(rest::text), 0) + coalesce(octet_length(labels::text), 0) + coalesce(octet_length(bundles::text), 0)';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -142,11 +147,14 @@ export class PostgresStore implements Store {
 
   async queryDecisions(query: DecisionQuery): Promise<DecisionPage> {
     const { where, params } = decisionFilter(query, { name: 'postgres' });
-    const sql = `SELECT * FROM decisions ${where} ORDER BY seq ${query.order === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length + 1}`;
-    const rows = (await this.pool.query<DecisionRow>(sql, [...params, query.limit + 1])).rows;
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return { decisions: page.map(toDecision), ...(rows.length > query.limit && last ? { next_cursor: encodeCursor(last.seq) } : {}) };
+    const order = query.order === 'desc' ? 'DESC' : 'ASC';
+    // Sizes first, then only the rows that fit the page's byte budget.
+    const sizeSql = `SELECT seq, ${ROW_BYTES} AS bytes FROM decisions ${where} ORDER BY seq ${order} LIMIT $${params.length + 1}`;
+    const sizes = (await this.pool.query<RowSize>(sizeSql, [...params, query.limit + 1])).rows;
+    const { seqs, more } = pageCut(sizes, query.limit, query.maxBytes ?? QUERY_LIMITS.maxPageBytes);
+    const rows = (await this.pool.query<DecisionRow>(`SELECT * FROM decisions WHERE seq = ANY($1::bigint[]) ORDER BY seq ${order}`, [seqs])).rows;
+    const last = rows[rows.length - 1];
+    return { decisions: rows.map(toDecision), ...(more && last ? { next_cursor: encodeCursor(last.seq) } : {}) };
   }
 
   async countDecisions(): Promise<number> {

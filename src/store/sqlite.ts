@@ -1,13 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { canonicalJson } from '../core/index.js';
-import { decisionFilter } from './decision-filter.js';
+import { canonicalJson, QUERY_LIMITS } from '../core/index.js';
+import { decisionFilter, pageCut, type RowSize } from './decision-filter.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { encodeCursor, toAgent, toDecision, toScan, toToken, type AgentRow, type DecisionRow, type ScanRow, type TokenRow } from './rows.js';
 import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
 
 const optionalJson = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+
+/** Bytes of a decision row's stored JSON. */
+const ROW_BYTES =
+  'coalesce(length(input), 0) + coalesce(length(result), 0) + coalesce(length(rest), 0) + coalesce(length(labels), 0) + coalesce(length(bundles), 0)';
 
 /**
  * The embedded store: one SQLite file in WAL mode, so queries read while
@@ -112,11 +116,17 @@ export class SqliteStore implements Store {
 
   async queryDecisions(query: DecisionQuery): Promise<DecisionPage> {
     const { where, params } = decisionFilter(query, { name: 'sqlite' });
-    const sql = `SELECT * FROM decisions ${where} ORDER BY seq ${query.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...params, query.limit + 1) as DecisionRow[];
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return { decisions: page.map(toDecision), ...(rows.length > query.limit && last ? { next_cursor: encodeCursor(last.seq) } : {}) };
+    const order = query.order === 'desc' ? 'DESC' : 'ASC';
+    // Sizes first, then only the rows that fit the page's byte budget.
+    const sizes = this.db
+      .prepare(`SELECT seq, ${ROW_BYTES} AS bytes FROM decisions ${where} ORDER BY seq ${order} LIMIT ?`)
+      .all(...params, query.limit + 1) as RowSize[];
+    const { seqs, more } = pageCut(sizes, query.limit, query.maxBytes ?? QUERY_LIMITS.maxPageBytes);
+    const rows = this.db
+      .prepare(`SELECT * FROM decisions WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq ${order}`)
+      .all(JSON.stringify(seqs)) as DecisionRow[];
+    const last = rows[rows.length - 1];
+    return { decisions: rows.map(toDecision), ...(more && last ? { next_cursor: encodeCursor(last.seq) } : {}) };
   }
 
   async countDecisions(): Promise<number> {

@@ -93,6 +93,8 @@ export interface DecisionQuery {
   /** Dotted input paths (split into keys) and the JSON value each must equal. */
   readonly input: readonly (readonly [readonly string[], unknown])[];
   readonly limit: number;
+  /** Most bytes of stored JSON a page holds (core/limits.ts QUERY_LIMITS by default); one event at least. */
+  readonly maxBytes?: number;
   /** Opaque position from a previous page. */
   readonly cursor?: string;
   readonly order: 'asc' | 'desc';

@@ -71,7 +71,7 @@ describe('bad report input', () => {
       'INPUT_TOO_LARGE',
       /^big\.json: \d+ bytes exceeds the limit of 1024 bytes/,
     );
-    assert.equal(DEFAULT_INPUT_LIMITS.maxBytes, 256 * 1024 * 1024);
+    assert.equal(DEFAULT_INPUT_LIMITS.maxBytes, 64 * 1024 * 1024);
   });
 
   it('too deep: names the JSON path where the limit was reached', () => {

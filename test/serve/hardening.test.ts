@@ -88,6 +88,13 @@ describe('hardened serve: hostile bodies', () => {
     assert.equal(small.status, 200, small.text);
   });
 
+  it('refuses a batch of millions of wrong items with its first error, not millions of them', async () => {
+    const res = await post(`${app.url}/logs`, `[${Array(2_000_000).fill('0').join(',')}]`);
+    assert.equal(res.status, 400);
+    assert.equal((res.json['errors'] as unknown[]).length, 1);
+    assert.equal((await fetch(`${app.url}/health`)).status, 200);
+  });
+
   it('keeps a deep but allowed decision-log event queryable: nesting is checked at ingestion against the store', async () => {
     const nested = (levels: number): unknown => (levels === 0 ? 1 : { a: nested(levels - 1) });
     const event = (input: unknown) => [{ labels: { id: 'agent-deep' }, timestamp: '2026-11-28T12:00:00Z', decision_id: 'd', path: 'p', input }];

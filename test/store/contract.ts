@@ -110,6 +110,25 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
       }
     });
 
+    it('cuts a page at its byte budget, one event at least, and continues from there', async () => {
+      for (const order of ['asc', 'desc'] as const) {
+        const seen: unknown[] = [];
+        const sizes: number[] = [];
+        let cursor: string | undefined;
+        do {
+          // Each stored event is a few hundred bytes of JSON: a 700-byte budget holds one or two.
+          const page = await store.queryDecisions(query({ order, limit: 10, maxBytes: 700, ...(cursor ? { cursor } : {}) }));
+          assert.ok(page.decisions.length >= 1);
+          sizes.push(page.decisions.length);
+          seen.push(...page.decisions.map((d) => d['decision_id']));
+          cursor = page.next_cursor;
+        } while (cursor);
+        const all = Array.from({ length: 10 }, (_, i) => `d${i}`);
+        assert.deepEqual(seen, order === 'asc' ? all : all.reverse());
+        assert.ok(Math.max(...sizes) < 10, `pages of ${sizes.join(', ')}`);
+      }
+    });
+
     it('writes a batch in one transaction: a bad row leaves none of the batch', async () => {
       const before = await store.countDecisions();
       const bad = { ...decision(50), agentId: null as unknown as string };

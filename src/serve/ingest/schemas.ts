@@ -8,11 +8,13 @@ import { compileSchema } from '../../core/index.js';
  */
 
 const rfc3339 = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$' } as const;
+// Labels identify agents and are listed with every agent: bounded, so one agent cannot make GET /v1/agents huge.
 const labels = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', minLength: 1 } },
-  additionalProperties: { type: 'string' },
+  maxProperties: 64,
+  properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+  additionalProperties: { type: 'string', maxLength: 1024 },
 } as const;
 
 const bundleStatus = {
@@ -110,8 +112,9 @@ export interface EventV1 extends Readonly<Record<string, unknown>> {
   readonly timestamp: string;
 }
 
-const validateStatus = compileSchema<UpdateRequestV1>(statusSchema, 'INPUT_INVALID');
-const validateEvents = compileSchema<EventV1[]>(eventsSchema, 'INPUT_INVALID');
+// The first offending field only: a batch's size must not set how many error objects are made on the event loop.
+const validateStatus = compileSchema<UpdateRequestV1>(statusSchema, 'INPUT_INVALID', { firstErrorOnly: true });
+const validateEvents = compileSchema<EventV1[]>(eventsSchema, 'INPUT_INVALID', { firstErrorOnly: true });
 
 export const assertStatus = (value: unknown): UpdateRequestV1 => validateStatus(value, 'status update');
 export const assertEvents = (value: unknown): EventV1[] => validateEvents(value, 'decision log batch');
