@@ -6,7 +6,8 @@ import { assertReportFormat, parseReportDocument, type ParsedReport } from './fo
 import { buildImageFacts } from './image.js';
 import { parseManifest } from './kubernetes.js';
 import { clusterMetadata, parseClusterMetadata } from './metadata.js';
-import { DEFAULT_INPUT_LIMITS, parseSingleDocument, type InputLimits } from './read.js';
+import { looksLikeXml, parseCycloneDxXml } from './formats/cyclonedx-xml.js';
+import { decodeText, DEFAULT_INPUT_LIMITS, parseSingleText, type InputLimits } from './read.js';
 import { assertNormalizedInput } from './schemas.js';
 import type { NormalizedInput, ReportSummary, Severity, Vulnerability, VulnerabilitySummary } from './types.js';
 
@@ -42,7 +43,9 @@ export function parseNow(now: Date | string): Date {
 /** Parses one report file, detecting its format unless `format` is given. */
 export function parseReport(file: ReportFile, limits: InputLimits = DEFAULT_INPUT_LIMITS): ParsedReport {
   const format = file.format === undefined || file.format === 'auto' ? undefined : assertReportFormat(file.format);
-  return parseReportDocument(parseSingleDocument(file.bytes, file.path, limits), file.path, format);
+  const text = decodeText(file.bytes, file.path, limits);
+  const raw = looksLikeXml(text) ? parseCycloneDxXml(text, file.path, limits) : parseSingleText(text, file.path, limits);
+  return parseReportDocument(raw, file.path, format);
 }
 
 /** Every input, parsed, merged and checked against schemas/normalized-input.schema.json. */

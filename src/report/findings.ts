@@ -1,9 +1,10 @@
+import { SEVERITIES } from '../core/index.js';
 import type { Decision, ExceptionRecord, Finding, Severity } from './model.js';
 
 // Ordering and grouping shared by every format, so all of them list the worst first
 // and a decision renders the same way whatever order the policy produced its sets in.
 
-export const SEVERITY_ORDER: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'];
+export const SEVERITY_ORDER: readonly Severity[] = SEVERITIES;
 
 export function severityRank(severity: Severity): number {
   const index = SEVERITY_ORDER.indexOf(severity);

@@ -2,9 +2,11 @@
 // every output format renders. Field names are API: `--output json` prints
 // this shape, documented in docs/decision-format.md.
 
-export type Enforcement = 'deny' | 'warn' | 'off';
+import type { Severity } from '../core/index.js';
 
-export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
+export type { Severity };
+
+export type Enforcement = 'deny' | 'warn' | 'off';
 
 /** Where a finding points, when it is about a file (a Dockerfile line, a manifest). */
 export interface FindingLocation {

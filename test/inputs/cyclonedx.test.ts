@@ -56,8 +56,12 @@ describe('CycloneDX with vulnerabilities', () => {
     assert.equal(input.reports[0]?.format_version, '1.4');
     assert.equal(v?.severity, 'MEDIUM', 'ghsa is the vulnerability source');
     assert.equal(v?.cvss_score, 6.1);
-    assert.deepEqual(v?.fixed_versions, ['3.4.0']);
-    assert.equal(v?.fix_available, true);
+    assert.deepEqual(v?.fixed_versions, [], 'recommendation is free text, never a version');
+    assert.equal(v?.fix_available, false);
+    assert.deepEqual(
+      input.reports[0]?.warnings.map((w) => [w.code, w.path]),
+      [['FIX_UNREADABLE', '/vulnerabilities/0/recommendation']],
+    );
     assert.equal(v?.package.class, 'library');
     assert.equal(v?.age_days, 2447);
   });
@@ -121,6 +125,6 @@ describe('CycloneDX with vulnerabilities', () => {
     const vuln = { ...jqueryVuln, affects: [{ ref: 'pkg:npm/missing@1' }] };
     const input = normalizeReport(bom('1.7', { components: [] }, [vuln]));
     assert.equal(input.vulnerabilities.length, 0);
-    assert.equal(input.reports[0]?.warnings[0]?.code, 'AFFECTED_COMPONENT_UNKNOWN');
+    assert.ok(input.reports[0]?.warnings.some((w) => w.code === 'AFFECTED_COMPONENT_UNKNOWN' && w.path === '/vulnerabilities/0/affects/0'));
   });
 });

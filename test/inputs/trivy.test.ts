@@ -171,7 +171,7 @@ describe('Trivy JSON before 0.19 (a top-level array)', () => {
   it('skips a stub entry without an ID and says where', () => {
     const input = normalizeReport(legacy);
     assert.deepEqual(input.reports[0]?.warnings, [
-      { code: 'VULNERABILITY_WITHOUT_ID', message: 'skipped a vulnerability entry without an ID, package or version', path: '/0/Vulnerabilities/1' },
+      { code: 'VULNERABILITY_WITHOUT_ID', message: 'skipped a vulnerability entry without an ID or package', path: '/0/Vulnerabilities/1' },
     ]);
   });
 
