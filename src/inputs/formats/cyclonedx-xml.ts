@@ -37,7 +37,8 @@ export function parseCycloneDxXml(text: string, file: string, limits: InputLimit
   }
   const bom = first(doc, 'bom');
   if (!bom) throw invalid(file, 'an XML document whose root is not a CycloneDX <bom>');
-  const namespace = attr(bom, 'xmlns') ?? '';
+  // The parser drops namespace declarations along with prefixes, so the bom's is read from the text.
+  const namespace = /<(?:[\w.-]+:)?bom\b[^>]*?\sxmlns(?::[\w.-]+)?\s*=\s*["']([^"']+)["']/.exec(text)?.[1] ?? '';
   const version = /^http:\/\/cyclonedx\.org\/schema\/bom\/(\d+\.\d+)$/.exec(namespace)?.[1];
   if (!version) throw invalid(file, `<bom> in namespace "${namespace}" is not CycloneDX`);
   return bomOf(bom, version);

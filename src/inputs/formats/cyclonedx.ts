@@ -21,6 +21,7 @@ export function parseCycloneDx(raw: unknown): ParsedReport {
   const vulnerabilities = records(bom['vulnerabilities']).flatMap((v, i) => vulnerabilityDrafts(v, byRef, `/vulnerabilities/${i}`, warnings));
   const tool = firstTool(metadata['tools']);
   const subject = rec(metadata['component']);
+  const packages = components.map(packageOf).filter((p): p is PackageFacts => p !== null);
   return {
     ...emptyReport('cyclonedx', tool.name),
     formatVersion: text(bom['specVersion']),
@@ -28,8 +29,9 @@ export function parseCycloneDx(raw: unknown): ParsedReport {
     created: toRfc3339(metadata['timestamp']),
     image: cyclonedxImage(subject, components),
     vulnerabilities,
-    packages: components.map(packageOf).filter((p): p is PackageFacts => p !== null),
-    targets: text(subject['name']) === null ? 0 : 1,
+    packages,
+    // The BOM's subject and its components are what was scanned, even when no vulnerability was found.
+    targets: (text(subject['name']) === null ? 0 : 1) + packages.length,
     warnings: warnings.list,
   };
 }

@@ -12,6 +12,8 @@ export function parseTrivy(raw: unknown): ParsedReport {
   const findings = emptyFindings();
   collectResults(records(report['Results']), '/Results', findings);
   const version = numberOrNull(report['SchemaVersion']);
+  // The scanned artifact (an image, a folder, a repository) is a subject even when nothing was found in it.
+  if (text(report['ArtifactName']) !== null) findings.targets += 1;
   return fromFindings(findings, {
     formatVersion: version === null ? null : String(version),
     scannerVersion: text(rec(report['Trivy'])['Version']),
