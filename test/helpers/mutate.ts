@@ -54,9 +54,15 @@ function slots(root: unknown): [Container, string | number][] {
   const stack: unknown[] = [root];
   while (stack.length > 0 && out.length < 200_000) {
     const node = stack.pop();
-    if (Array.isArray(node)) node.forEach((v, i) => (out.push([node, i]), stack.push(v)));
-    else if (node !== null && typeof node === 'object')
-      for (const [k, v] of Object.entries(node)) (out.push([node as Record<string, unknown>, k]), stack.push(v));
+    const entries: [string | number, unknown][] = Array.isArray(node)
+      ? node.map((v, i) => [i, v])
+      : node !== null && typeof node === 'object'
+        ? Object.entries(node)
+        : [];
+    for (const [key, child] of entries) {
+      out.push([node as Container, key]);
+      stack.push(child);
+    }
   }
   return out;
 }
