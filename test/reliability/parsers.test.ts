@@ -19,18 +19,29 @@ const bytes = (text: string) => Buffer.from(text, 'utf8');
 const report = (text: string) => parseReport({ path: 'fuzz', bytes: bytes(text) });
 
 const KINDS: readonly { readonly kind: string; readonly seeds: readonly string[]; readonly parse: (text: string) => unknown }[] = [
-  { kind: 'trivy', seeds: [real('reports', 'django-DefectDojo__trivy__misconfigurations_and_secrets.json'), upstream('DefectDojo__trivy__legacy_trivy_mix.json')], parse: report },
+  {
+    kind: 'trivy',
+    seeds: [real('reports', 'django-DefectDojo__trivy__misconfigurations_and_secrets.json'), upstream('DefectDojo__trivy__legacy_trivy_mix.json')],
+    parse: report,
+  },
   { kind: 'trivy-k8s', seeds: [real('reports', 'secureCodeBox__k8s-results_unexpected-attribute.json')], parse: report },
   {
     kind: 'trivy-operator',
-    seeds: [real('reports', 'django-DefectDojo__trivy_operator__vulnerabilityreport_extended.json'), upstream('DefectDojo__trivy_operator__configauditreport_single_vuln.json')],
+    seeds: [
+      real('reports', 'django-DefectDojo__trivy_operator__vulnerabilityreport_extended.json'),
+      upstream('DefectDojo__trivy_operator__configauditreport_single_vuln.json'),
+    ],
     parse: report,
   },
   { kind: 'grype', seeds: [real('reports', 'django-DefectDojo__anchore_grype__no_vuln.json')], parse: report },
   { kind: 'cyclonedx-json', seeds: [upstream('DefectDojo__cyclonedx__valid-vulnerability-1.4.json')], parse: report },
   { kind: 'cyclonedx-xml', seeds: [upstream('DefectDojo__cyclonedx__valid-vulnerability-1.4.xml')], parse: report },
   { kind: 'sarif', seeds: [real('reports', 'trivy__alpine-310.sarif.golden'), upstream('anchore-grype__TestSarifPresenter_image.golden')], parse: report },
-  { kind: 'dockerfile', seeds: [real('dockerfiles', 'conftest__examples-docker__Dockerfile')], parse: (text) => parseDockerfile(bytes(text), 'Dockerfile', DEFAULT_INPUT_LIMITS) },
+  {
+    kind: 'dockerfile',
+    seeds: [real('dockerfiles', 'conftest__examples-docker__Dockerfile')],
+    parse: (text) => parseDockerfile(bytes(text), 'Dockerfile', DEFAULT_INPUT_LIMITS),
+  },
   {
     kind: 'manifest/admission',
     seeds: [real('admission', 'generic-sidecar-injector__admissionreview.json'), real('admission', 'pod-privileged-policy__no_privileged_containers.json')],
