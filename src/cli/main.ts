@@ -253,12 +253,32 @@ function report(err: unknown): number {
     const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
     return ok ? EXIT.OK : EXIT.USAGE;
   }
+  const directory = directoryGivenAsFile(err);
+  if (directory !== undefined) {
+    const said = err instanceof Error && err.message.includes('is a directory');
+    process.stderr.write(`portcullis: ${said ? (err as Error).message : `${directory}: is a directory, not a file`}\n`);
+    return EXIT.USAGE;
+  }
   if (isAppError(err)) {
     process.stderr.write(`portcullis: ${err.message}\n`);
     return exitCodeFor(err.code);
   }
   process.stderr.write(`portcullis: internal error: ${messageOf(err)}\n`);
   return EXIT.INTERNAL;
+}
+
+/**
+ * An EISDIR anywhere in the cause chain (every command's file options end up
+ * here when given a folder): the path when Node names it, else the message
+ * of the error that wrapped it, which names the option and file.
+ */
+function directoryGivenAsFile(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth += 1) {
+    const errno = e as NodeJS.ErrnoException;
+    if (errno.code === 'EISDIR')
+      return errno.path ?? (err instanceof Error ? err.message.replace(/:?\s*(cannot be read\b.*|EISDIR.*)$/s, '') : 'a file option');
+  }
+  return undefined;
 }
 
 function packageVersion(): string {

@@ -13,3 +13,4 @@ export { parseYamlStrict } from './yaml.js';
 export { yaml } from './lazy.js';
 export { SEVERITIES, SEVERITY_RANK } from './severity.js';
 export type { Severity } from './severity.js';
+export { closest } from './closest.js';
