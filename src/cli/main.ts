@@ -256,7 +256,7 @@ function report(err: unknown): number {
   const directory = directoryGivenAsFile(err);
   if (directory !== undefined) {
     const said = err instanceof Error && err.message.includes('is a directory');
-    process.stderr.write(`portcullis: ${said ? (err).message : `${directory}: is a directory, not a file`}\n`);
+    process.stderr.write(`portcullis: ${said ? err.message : `${directory}: is a directory, not a file`}\n`);
     return EXIT.USAGE;
   }
   if (isAppError(err)) {

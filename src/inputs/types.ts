@@ -5,6 +5,7 @@
 
 import type { Severity } from '../core/index.js';
 import type { DockerfileFacts } from './dockerfile-types.js';
+import type { ReportFormat } from './formats/report.js';
 import type { Workload } from './workload-types.js';
 
 export type { Severity };
@@ -144,7 +145,7 @@ export interface ReportWarning {
 
 export interface ReportSummary {
   readonly file: string;
-  readonly format: string;
+  readonly format: ReportFormat;
   readonly format_version: string | null;
   readonly scanner: { readonly name: string; readonly version: string | null };
   readonly created: string | null;

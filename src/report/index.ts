@@ -10,7 +10,7 @@ import { formatSarif } from './sarif.js';
 import { formatTable } from './table.js';
 import { AppError } from '../core/index.js';
 
-export type { Decision, ExceptionRecord, Finding, FindingLocation, Severity, Enforcement } from './model.js';
+export type { AppliedException, Decision, ExceptionRecord, ExpiredException, Finding, FindingLocation, Severity, Enforcement } from './model.js';
 export { findingKey } from './context.js';
 export type { Formatter, ImageDecision, InputWarnings, ReportContext, RuleHelp } from './context.js';
 export { toJsonReport, jsonFinding, JSON_FORMAT_VERSION } from './json.js';
