@@ -351,3 +351,10 @@ describe('several reports', () => {
     );
   });
 });
+
+describe('image facts a policy cannot use', () => {
+  it('an image size no image has (beyond 2^53, negative, fractional) is null, not a number that breaks integer formatting', () => {
+    for (const Size of [1e308, -5, 12.5]) assert.equal(normalizeReport({ SchemaVersion: 2, ArtifactName: 'a:1', Metadata: { Size } }).image.size_bytes, null);
+    assert.equal(normalizeReport({ SchemaVersion: 2, ArtifactName: 'a:1', Metadata: { Size: 4096 } }).image.size_bytes, 4096);
+  });
+});
