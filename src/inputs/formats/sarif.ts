@@ -34,7 +34,7 @@ export const sarifSchema = root(
 
 type Dialect = 'trivy' | 'grype';
 
-const JSON_INSTEAD = 'give the scanner’s JSON report instead (trivy --format json, grype -o json)';
+const JSON_INSTEAD = "give the scanner's JSON report instead (trivy --format json, grype -o json)";
 
 /** Only SARIF whose results map onto findings without losing meaning: Trivy's and Grype's. */
 function dialectOf(driverName: string | null, file: string): Dialect {
