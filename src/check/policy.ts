@@ -35,6 +35,25 @@ export interface BuildPoliciesOptions {
 }
 
 /**
+ * Errors of the scratch project name the user's files instead: the copy is
+ * gone when they read the message. opa names modules relative to the project
+ * (policies/x.rego); the generated definition stands for --policies itself.
+ */
+function inUserFolder(err: unknown, work: string, dir: string): unknown {
+  if (!(err instanceof AppError)) return err;
+  const userDir = dir.replace(/\/+$/, '') || '.';
+  const swap = (text: string) =>
+    text
+      .split(join(work, 'bundles', 'check.yaml'))
+      .join(`--policies ${userDir}`)
+      .split(join(work, 'policies'))
+      .join(userDir)
+      .replace(/(^|[\s(])policies\//gm, `$1${userDir}/`);
+  const details = err.details.map((d) => ({ ...d, message: swap(d.message), ...(d.file === undefined ? {} : { file: swap(d.file) }) }));
+  return new AppError(err.code, swap(err.message), { cause: err, details });
+}
+
+/**
  * Compiles a policy folder with the real opa into a bundle, through the same
  * pipeline as `portcullis build`: the folder is copied into a scratch project
  * with a generated definition, since module paths must lie below it.
@@ -63,6 +82,8 @@ export async function buildPoliciesBundle(options: BuildPoliciesOptions): Promis
       cacheDir: options.cacheDir,
       compilerId: compilerIdentity(),
       compiler: () => new OpaCompiler(resolveToolchain(options.opaBin)),
+    }).catch((err: unknown) => {
+      throw inUserFolder(err, work, options.dir);
     });
     if (!result) throw new AppError('INTERNAL', 'the policy build produced no bundle');
     return loadBundle(new Uint8Array(await readFile(result.path)), options.limits);

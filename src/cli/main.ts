@@ -94,7 +94,11 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .description(
       'Check scan reports, a Dockerfile and deployment context against the image policy; exit 0 allow, 1 deny, 2 input or usage error, 3 internal error',
     )
-    .option('--report <file>', 'scan report: Trivy, Grype, Trivy Operator VulnerabilityReport or CycloneDX JSON (repeatable)', collect)
+    .option(
+      '--report <file>',
+      "scan report (repeatable; reports of different images are decided per image): Trivy JSON (image, fs, k8s), Grype JSON, Trivy Operator reports, CycloneDX JSON or XML with vulnerabilities, or Trivy's or Grype's SARIF",
+      collect,
+    )
     .option('--format <format>', 'report format of every --report instead of detecting it (see docs/input-format.md)')
     .option('--dockerfile <file>', "the image's Dockerfile; findings point at its lines")
     .option('--manifest <file>', 'Kubernetes manifest or AdmissionReview that deploys the image (YAML or JSON)')
@@ -105,8 +109,11 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .addOption(new Option('-o, --output <format>', `output format: ${outputs}`).choices(formats.map((f) => f.name)).default('table'))
     .addOption(new Option('--fail-on <level>', 'deny: exit 1 on violations; warn: also on warnings').choices(['deny', 'warn']).default('deny'))
     .option('--now <rfc3339>', 'evaluation time for CVE ages and exception expiry (default: the current time)')
+    .option('--strict', 'exit 2 when any report entry could not be fully read (no severity, no id, unknown status, unreadable fix) instead of warning')
+    .option('--allow-empty', 'accept a report that names no scanned target and holds no finding (by default exit 2: it was not understood)')
+    .option('--sarif-base <dir>', 'folder SARIF and annotation file paths are relative to (default: the working directory)')
     .action((opts: OptionsOf<typeof import('./commands/check.js').check, 0>) =>
-      run(async () => (await import('./commands/check.js')).check(opts, packageVersion())),
+      run(async () => (await import('./commands/check.js')).check(opts, packageVersion(), process.env)),
     );
 
   program
@@ -246,12 +253,32 @@ function report(err: unknown): number {
     const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
     return ok ? EXIT.OK : EXIT.USAGE;
   }
+  const directory = directoryGivenAsFile(err);
+  if (directory !== undefined) {
+    const said = err instanceof Error && err.message.includes('is a directory');
+    process.stderr.write(`portcullis: ${said ? err.message : `${directory}: is a directory, not a file`}\n`);
+    return EXIT.USAGE;
+  }
   if (isAppError(err)) {
     process.stderr.write(`portcullis: ${err.message}\n`);
     return exitCodeFor(err.code);
   }
   process.stderr.write(`portcullis: internal error: ${messageOf(err)}\n`);
   return EXIT.INTERNAL;
+}
+
+/**
+ * An EISDIR anywhere in the cause chain (every command's file options end up
+ * here when given a folder): the path when Node names it, else the message
+ * of the error that wrapped it, which names the option and file.
+ */
+function directoryGivenAsFile(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth += 1) {
+    const errno = e as NodeJS.ErrnoException;
+    if (errno.code === 'EISDIR')
+      return errno.path ?? (err instanceof Error ? err.message.replace(/:?\s*(cannot be read\b.*|EISDIR.*)$/s, '') : 'a file option');
+  }
+  return undefined;
 }
 
 function packageVersion(): string {

@@ -32,7 +32,10 @@ export type ErrorCode =
   | 'NOT_READY'
   | 'LISTEN_FAILED'
   | 'GIT_REF_INVALID'
-  | 'CORPUS_EMPTY';
+  | 'CORPUS_EMPTY'
+  | 'REPORT_UNSUPPORTED'
+  | 'REPORT_EMPTY'
+  | 'INPUT_INCOMPLETE';
 
 /** One offending location inside an input: a file, a JSON path or a line. */
 export interface ErrorDetail {

@@ -24,6 +24,9 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TOKEN_NOT_FOUND',
   'GIT_REF_INVALID',
   'CORPUS_EMPTY',
+  'REPORT_UNSUPPORTED',
+  'REPORT_EMPTY',
+  'INPUT_INCOMPLETE',
 ]);
 
 const FAIL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['COMPILE_FAILED', 'SIGNATURE_INVALID']);

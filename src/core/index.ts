@@ -11,3 +11,6 @@ export { AJV_OPTIONS, compileSchema, declaredSchemas, PRECOMPILED_DIR, schemaKey
 export type { SchemaSource, Validator } from './schema.js';
 export { parseYamlStrict } from './yaml.js';
 export { yaml } from './lazy.js';
+export { SEVERITIES, SEVERITY_RANK } from './severity.js';
+export type { Severity } from './severity.js';
+export { closest } from './closest.js';

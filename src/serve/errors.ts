@@ -34,6 +34,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   LISTEN_FAILED: 500,
   GIT_REF_INVALID: 400,
   CORPUS_EMPTY: 422,
+  REPORT_UNSUPPORTED: 422,
+  REPORT_EMPTY: 422,
+  INPUT_INCOMPLETE: 422,
 };
 
 /** Server-side states that are not failures: their message is safe and useful to show, and not worth an error log. */

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { appendFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { loadBundle, type LoadedBundle } from '../../bundle/index.js';
-import { buildPoliciesBundle, loadCheckPolicy, runCheckFiles, targetOf, type SettingsOverride } from '../../check/index.js';
+import { buildPoliciesBundle, loadCheckPolicy, ruleHelpFromBundle, runCheckFiles, type CheckResult, type SettingsOverride } from '../../check/index.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { AppError, EXIT, exitCodeFor, isAppError, packageRoot, parseYamlStrict } from '../../core/index.js';
 import { parseNow } from '../../inputs/index.js';
-import { getOutputFormat, type Decision, type ReportContext } from '../../report/index.js';
+import { findingKey, getFormatter, getOutputFormat, type Decision, type ReportContext } from '../../report/index.js';
 import { readInputFile } from '../io.js';
 
 export interface CheckCommandOptions {
@@ -20,6 +21,9 @@ export interface CheckCommandOptions {
   readonly output?: string;
   readonly failOn?: string;
   readonly now?: string;
+  readonly strict?: boolean;
+  readonly allowEmpty?: boolean;
+  readonly sarifBase?: string;
 }
 
 /** The bundle `portcullis build` writes from bundles/image-scan.yaml. */
@@ -32,9 +36,9 @@ const MAX_DATA_BYTES = 16 * 1024 * 1024;
  * 2 input or usage error, 3 internal or toolchain error. An error never exits
  * 1, so a CI gate can tell a policy failure from a broken run.
  */
-export async function check(options: CheckCommandOptions, version: string): Promise<number> {
+export async function check(options: CheckCommandOptions, version: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
-    return await runCommand(options, version);
+    return await runCommand(options, version, env);
   } catch (err) {
     if (!isAppError(err) || exitCodeFor(err.code) !== EXIT.FAIL) throw err;
     // Compile and signature failures exit 1 elsewhere; here 1 means "denied" only.
@@ -43,7 +47,7 @@ export async function check(options: CheckCommandOptions, version: string): Prom
   }
 }
 
-async function runCommand(options: CheckCommandOptions, version: string): Promise<number> {
+async function runCommand(options: CheckCommandOptions, version: string, env: NodeJS.ProcessEnv): Promise<number> {
   const output = getOutputFormat(options.output ?? 'table');
   const failOn = parseFailOn(options.failOn ?? 'deny');
   const reports = options.report ?? [];
@@ -56,21 +60,65 @@ async function runCommand(options: CheckCommandOptions, version: string): Promis
   const settings = options.data === undefined ? undefined : await readSettings(options.data);
   const { bundle, label } = await policyBundle(options, config);
   const policy = await loadCheckPolicy(bundle, settings, label);
-  const { input, decision } = await runCheckFiles(policy, {
-    reports: reports.map((path) => ({ path, format: options.format })),
-    dockerfile: options.dockerfile,
-    manifest: options.manifest,
-    metadata: options.metadata,
-    now,
-  });
+  const result = await runCheckFiles(
+    policy,
+    {
+      reports: reports.map((path) => ({ path, format: options.format })),
+      dockerfile: options.dockerfile,
+      manifest: options.manifest,
+      metadata: options.metadata,
+      now,
+      allowEmpty: options.allowEmpty === true,
+    },
+    { strict: options.strict === true },
+  );
+  const artifacts = [...reports, options.dockerfile, options.manifest].filter((p): p is string => p !== undefined);
   const context: ReportContext = {
-    target: targetOf(input, 'input'),
-    artifacts: [...reports, options.dockerfile, options.manifest].filter((p): p is string => p !== undefined),
-    now: input.now,
-    tool: { name: 'portcullis', version },
+    ...reportContext(result, artifacts, now, version),
+    paths: displayPaths(artifacts, options.sarifBase),
+    ...(output.name === 'sarif' ? { rules: ruleHelpFromBundle(bundle), packagePaths: packagePaths(result) } : {}),
   };
-  process.stdout.write(output.format(decision, context));
-  return exitCode(decision, failOn);
+  process.stdout.write(output.format(result.decision, context));
+  const summaryFile = env['GITHUB_STEP_SUMMARY'];
+  if (summaryFile) await appendFile(summaryFile, getFormatter('markdown')(result.decision, context));
+  return exitCode(result.decision, failOn);
+}
+
+/** The formatter context of a check: overall target, per-image decisions when there are several, input warnings. */
+export function reportContext(result: CheckResult, artifacts: readonly string[], now: string, version: string): ReportContext {
+  return {
+    target: result.target,
+    artifacts,
+    now,
+    tool: { name: 'portcullis', version },
+    ...(result.results.length > 1
+      ? { images: result.results.map((r) => ({ target: r.target, decision: r.decision, reports: r.input.reports.map((f) => f.file) })) }
+      : {}),
+    inputWarnings: result.inputWarnings,
+  };
+}
+
+/** Where each vulnerable package sits in its image (the library's file, else the scanned target), for SARIF properties. */
+function packagePaths(result: CheckResult): Record<string, string> {
+  const paths: Record<string, string> = {};
+  for (const { input } of result.results) {
+    for (const v of input.vulnerabilities) {
+      const path = v.package.path ?? v.target;
+      if (path !== null) paths[findingKey(input.image.ref, v.id, v.package.name, v.installed_version)] = path;
+    }
+  }
+  return paths;
+}
+
+/** Files as code scanning and annotations expect them: relative to the working directory (or --sarif-base), with forward slashes. */
+function displayPaths(files: readonly string[], base: string | undefined): Record<string, string> {
+  const root = resolve(base ?? '.');
+  return Object.fromEntries(
+    files.map((file) => {
+      const rel = relative(root, resolve(file));
+      return [file, rel.startsWith('..') || rel === '' ? file : rel.split(sep).join('/')];
+    }),
+  );
 }
 
 /** 1 when the decision is deny, or when there are warnings and the gate fails on them. */
