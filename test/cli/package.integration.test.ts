@@ -135,6 +135,8 @@ function caseDir(name: string, files: Record<string, string>): string {
 describe('the packed package', { timeout: 20 * 60_000 }, () => {
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'portcullis-pack-'));
+    const reachable = run('sh', ['-c', 'for c in node npm bash tar jq curl; do command -v "$c" >/dev/null || echo "$c"; done'], tmpdir(), withoutTools());
+    assert.equal(reachable.stdout.trim(), '', 'these commands share a PATH folder with opa or Go, which the test leaves out');
     checkout = join(work, 'checkout');
     copyCheckout(checkout);
     const packed = run('npm', ['pack', '--pack-destination', work], checkout, packEnv());
