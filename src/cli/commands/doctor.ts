@@ -89,7 +89,7 @@ function formatText(
     const found = t.path ? `${t.path} (${t.source})` : 'MISSING';
     lines.push(`${name.padEnd(15)} ${t.pinned.padEnd(9)} ${found}`);
     lines.push(`${''.padEnd(15)} ${t.neededFor}`);
-    for (const c of t.candidates.filter((c) => c.path !== t.path)) {
+    for (const c of t.candidates.filter((c) => c.version !== t.pinned)) {
       lines.push(`${''.padEnd(15)} skipped ${c.path} (${c.source}): version ${c.version ?? 'unavailable'}, pinned ${t.pinned}`);
     }
   }
