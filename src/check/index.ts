@@ -6,7 +6,7 @@ export { DECISION_ENTRYPOINT, evaluateDecision, runCheck, runCheckFiles, targetO
 export type { CheckOptions, CheckResult, DecisionPolicy, ImageResult } from './run.js';
 export { assertDecision, decisionSchema } from './decision-schema.js';
 export { SETTINGS_PATH, withSettings } from './settings.js';
-export { buildPoliciesBundle, loadCheckPolicy } from './policy.js';
+export { buildPoliciesBundle, defaultSettings, loadCheckPolicy } from './policy.js';
 export type { BuildPoliciesOptions, SettingsOverride } from './policy.js';
 export { PolicyCache } from './cache.js';
 export type { BundleRevision, LoadedRevision } from './cache.js';

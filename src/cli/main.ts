@@ -4,6 +4,16 @@ import { EXIT, exitCodeFor, isAppError, messageOf } from '../core/index.js';
 import { formats } from '../report/index.js';
 
 type Action = () => Promise<number>;
+
+/** The one search order of the pinned tools, as in src/compile/tools.ts (kept here so --help loads nothing). */
+const TOOLS_HELP = `
+Each pinned tool is the first of these whose version equals the pin (tools/<name>/go.mod):
+  1. $OPA_BIN, $GATOR_BIN or $REGAL_BIN
+  2. .tools/bin/<name> of a portcullis checkout (built by npm install there)
+  3. the per-user cache: $XDG_CACHE_HOME/portcullis/tools/<name>/<version>/<name>,
+     default ~/.cache/portcullis/tools/...; portcullis setup installs here
+  4. <name> on PATH
+`;
 /** The options parameter of a command's implementation: commander hands options over untyped. */
 type OptionsOf<F extends (...args: never[]) => unknown, I extends number> = Parameters<F>[I];
 
@@ -17,9 +27,21 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
 
   program
     .command('doctor')
-    .description('Show the opa toolchain (path, version, pin), Node version and state directory')
+    .description(
+      'Show the pinned tools (opa, gator, Regal: path, version, pin, the command that installs a missing one), the default bundle of check, Node and the state directory; exit 0 when the pinned opa is found, 3 when it is missing',
+    )
     .option('--json', 'print the report as JSON')
+    .addHelpText('after', TOOLS_HELP)
     .action((opts: OptionsOf<typeof import('./commands/doctor.js').doctor, 0>) => run(async () => (await import('./commands/doctor.js')).doctor(opts)));
+
+  program
+    .command('setup')
+    .description(
+      'Install the pinned opa, gator or Regal: one already found at the pinned version is kept, otherwise it is built with Go from its pinned module (shipped in tools/<name>/) into the per-user cache; never a prebuilt download. Exit 0 ready, 3 no Go or a failed build',
+    )
+    .argument('<tool...>', 'opa (build, check --policies, review), regal (review lint), gator (testing Gatekeeper manifests)')
+    .addHelpText('after', TOOLS_HELP)
+    .action((names: string[]) => run(async () => (await import('./commands/setup.js')).setup(names)));
 
   program
     .command('build')
@@ -103,9 +125,12 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--dockerfile <file>', "the image's Dockerfile; findings point at its lines")
     .option('--manifest <file>', 'Kubernetes manifest or AdmissionReview that deploys the image (YAML or JSON)')
     .option('--metadata <file>', 'cluster metadata: namespace, labels, environment, cluster (YAML or JSON)')
-    .option('--bundle <file>', `policy bundle (default: dist/bundles/image-scan.tar.gz, built by portcullis build)`)
-    .option('--policies <dir>', 'compile this folder of Rego policies with opa instead of using a bundle')
-    .option('--data <file>', "settings (YAML or JSON) merged over the bundle's data.portcullis.scan.settings")
+    .option('--bundle <file>', 'policy bundle (default: dist/bundles/image-scan.tar.gz if built here, else the image-scan bundle shipped in the package)')
+    .option('--policies <dir>', 'compile this folder of Rego policies with the pinned opa instead of using a bundle (see portcullis setup opa)')
+    .option(
+      '--data <file>',
+      "settings (YAML or JSON) merged over the bundle's data.portcullis.scan.settings; with --policies the settings themselves (default: the image-scan bundle's)",
+    )
     .addOption(new Option('-o, --output <format>', `output format: ${outputs}`).choices(formats.map((f) => f.name)).default('table'))
     .addOption(new Option('--fail-on <level>', 'deny: exit 1 on violations; warn: also on warnings').choices(['deny', 'warn']).default('deny'))
     .option('--now <rfc3339>', 'evaluation time for CVE ages and exception expiry (default: the current time)')

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { AppError, compileSchema, parseYamlStrict } from '../core/index.js';
 import type { ReadLimits } from '../bundle/index.js';
+import { toolEnvironment, type ToolEnvironment } from '../compile/index.js';
 import type { KeySource } from '../sign/index.js';
 import { DEFAULTS } from './defaults.js';
 import { fleetConfig, type FleetConfig } from './fleet.js';
@@ -32,8 +33,8 @@ export interface Config extends StoreAuthConfig {
   readonly logLevel: string;
   readonly rescanIntervalMs: number;
   readonly limits: ReadLimits;
-  /** From $OPA_BIN: an opa binary to prefer when its version matches the pin. */
-  readonly opaBin: string | undefined;
+  /** Where the pinned opa, gator and Regal are looked for: $OPA_BIN, $GATOR_BIN, $REGAL_BIN, the per-user cache ($XDG_CACHE_HOME), PATH. */
+  readonly tools: ToolEnvironment;
   /** Verification keys by id; empty means bundles are published without signature checks. */
   readonly keys: ReadonlyMap<string, KeyConfig>;
   readonly signing: SigningPolicy;
@@ -79,7 +80,7 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
       maxRatio: limits.max_compression_ratio ?? DEFAULTS.maxCompressionRatio,
       maxEntries: limits.max_entries ?? DEFAULTS.maxEntries,
     }),
-    opaBin: env['OPA_BIN'] || undefined,
+    tools: toolEnvironment(env),
     fleet: fleetConfig(parsed.fleet, base),
     kubernetes: kubernetesConfig(parsed, base),
     ...signing,

@@ -56,8 +56,16 @@ describe('loadConfig', () => {
 
   it('reads OPA_BIN and PORTCULLIS_STATE_DIR from the environment only here', async () => {
     const config = await loadConfig(undefined, {}, { OPA_BIN: '/opt/opa', PORTCULLIS_STATE_DIR: '/var/lib/portcullis' });
-    assert.equal(config.opaBin, '/opt/opa');
+    assert.equal(config.tools.bins.opa, '/opt/opa');
     assert.equal(config.stateDir, '/var/lib/portcullis');
+  });
+
+  it('reads the tool variables and the per-user cache (XDG_CACHE_HOME, else ~/.cache) from the environment', async () => {
+    const env = { GATOR_BIN: '/opt/gator', REGAL_BIN: '/opt/regal', XDG_CACHE_HOME: '/var/cache/u', HOME: '/home/u', PATH: '/usr/bin' };
+    const config = await loadConfig(undefined, {}, env);
+    assert.deepEqual(config.tools, { bins: { gator: '/opt/gator', regal: '/opt/regal' }, userCacheDir: '/var/cache/u/portcullis', path: '/usr/bin' });
+    const relative = await loadConfig(undefined, {}, { XDG_CACHE_HOME: 'cache', HOME: '/home/u' });
+    assert.equal(relative.tools.userCacheDir, '/home/u/.cache/portcullis', 'a relative XDG_CACHE_HOME is ignored, as the XDG spec says');
   });
 });
 

@@ -18,7 +18,7 @@ export async function build(options: BuildCommandOptions): Promise<number> {
     outDir: resolve(options.out ?? config.bundlesDir),
     cacheDir: join(config.stateDir, 'cache'),
     compilerId: compilerIdentity(),
-    compiler: () => (compiler ??= new OpaCompiler(resolveToolchain(config.opaBin, join(config.stateDir, 'toolchain.json')))),
+    compiler: () => (compiler ??= new OpaCompiler(resolveToolchain(config.tools, join(config.stateDir, 'toolchain.json')))),
     signer: async (signing, file, env) => (await import('../../sign/index.js')).prepareDefinitionSigning(signing, file, env),
   });
   if (options.json) {

@@ -1,12 +1,20 @@
-import { existsSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { loadBundle, type LoadedBundle } from '../../bundle/index.js';
-import { buildPoliciesBundle, loadCheckPolicy, ruleHelpFromBundle, runCheckFiles, type CheckResult, type SettingsOverride } from '../../check/index.js';
+import {
+  buildPoliciesBundle,
+  defaultSettings,
+  loadCheckPolicy,
+  ruleHelpFromBundle,
+  runCheckFiles,
+  type CheckResult,
+  type SettingsOverride,
+} from '../../check/index.js';
 import { loadConfig, type Config } from '../../config/index.js';
-import { AppError, EXIT, exitCodeFor, isAppError, packageRoot, parseYamlStrict } from '../../core/index.js';
+import { AppError, EXIT, exitCodeFor, isAppError, parseYamlStrict } from '../../core/index.js';
 import { parseNow } from '../../inputs/index.js';
 import { findingKey, getFormatter, getOutputFormat, type Decision, type ReportContext } from '../../report/index.js';
+import { defaultBundle } from '../default-bundle.js';
 import { readInputFile } from '../io.js';
 
 export interface CheckCommandOptions {
@@ -25,9 +33,6 @@ export interface CheckCommandOptions {
   readonly allowEmpty?: boolean;
   readonly sarifBase?: string;
 }
-
-/** The bundle `portcullis build` writes from bundles/image-scan.yaml. */
-export const DEFAULT_BUNDLE = 'image-scan.tar.gz';
 
 const MAX_DATA_BYTES = 16 * 1024 * 1024;
 
@@ -57,7 +62,7 @@ async function runCommand(options: CheckCommandOptions, version: string, env: No
   if (options.bundle && options.policies) throw new AppError('USAGE', '--bundle and --policies exclude each other');
   const now = parseNow(options.now ?? new Date().toISOString()).toISOString();
   const config = await loadConfig(undefined);
-  const settings = options.data === undefined ? undefined : await readSettings(options.data);
+  const settings = await settingsFor(options);
   const { bundle, label } = await policyBundle(options, config);
   const policy = await loadCheckPolicy(bundle, settings, label);
   const result = await runCheckFiles(
@@ -133,6 +138,17 @@ function parseFailOn(value: string): 'deny' | 'warn' {
   throw new AppError('USAGE', `--fail-on expects deny or warn, got '${value}'`);
 }
 
+/** --data, else for --policies the shipped default settings (said on stderr), else the bundle's own. */
+async function settingsFor(options: CheckCommandOptions): Promise<SettingsOverride | undefined> {
+  if (options.data !== undefined) return readSettings(options.data);
+  if (options.policies === undefined) return undefined;
+  const settings = await defaultSettings();
+  process.stderr.write(
+    `portcullis: --policies without --data: using the default settings of the image-scan bundle (${settings.source} in the portcullis package)\n`,
+  );
+  return settings;
+}
+
 async function readSettings(path: string): Promise<SettingsOverride> {
   const text = (await readInputFile(path, MAX_DATA_BYTES)).toString('utf8');
   return { value: parseYamlStrict(text, path, 'INPUT_INVALID'), source: path };
@@ -141,21 +157,9 @@ async function readSettings(path: string): Promise<SettingsOverride> {
 /** --bundle, else --policies compiled with opa, else the built image-scan bundle (here, then in the package). */
 async function policyBundle(options: CheckCommandOptions, config: Config): Promise<{ bundle: LoadedBundle; label: string }> {
   if (options.policies !== undefined) {
-    const bundle = await buildPoliciesBundle({ dir: options.policies, cacheDir: join(config.stateDir, 'cache'), opaBin: config.opaBin, limits: config.limits });
+    const bundle = await buildPoliciesBundle({ dir: options.policies, cacheDir: join(config.stateDir, 'cache'), tools: config.tools, limits: config.limits });
     return { bundle, label: `policies in ${options.policies}` };
   }
   const path = options.bundle ?? defaultBundle(config);
   return { bundle: loadBundle(await readInputFile(path, config.limits.maxArchiveBytes), config.limits), label: path };
-}
-
-function defaultBundle(config: Config): string {
-  const candidates = [join(config.bundlesDir, DEFAULT_BUNDLE), resolve(packageRoot(), 'dist', 'bundles', DEFAULT_BUNDLE)];
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) {
-    throw new AppError(
-      'BUNDLE_NOT_FOUND',
-      `no policy bundle: ${candidates[0] ?? DEFAULT_BUNDLE} does not exist; run portcullis build, or pass --bundle FILE or --policies DIR`,
-    );
-  }
-  return found;
 }
