@@ -1,0 +1,386 @@
+import { AppError } from '../core/index.js';
+import { parseChallenges, type Challenge } from './challenge.js';
+import type { CredentialLookup, FoundCredentials } from './credentials.js';
+import { digestOf } from './digest.js';
+import { isPlainHttpPeer, registryError, responseError, transportError, type Step } from './errors.js';
+import { HttpTransport, type HttpRequest, type HttpResponse } from './http.js';
+import { MEDIA_TYPES } from './media-types.js';
+import { isLoopback } from './reference.js';
+
+export interface ClientOptions {
+  readonly credentials: CredentialLookup;
+  /** Extra CA certificates (PEM) to trust for this registry and its token service. */
+  readonly ca?: Uint8Array;
+  /** Allow plain HTTP to a registry that does not speak TLS, as docker's insecure-registries. Loopback registries always may. */
+  readonly insecure?: boolean;
+  readonly timeoutMs?: number;
+  readonly userAgent?: string;
+}
+
+/** A manifest as the registry stored it: exact bytes, their media type and digest. */
+export interface FetchedManifest {
+  readonly bytes: Buffer;
+  readonly mediaType: string;
+  readonly digest: string;
+}
+
+type Actions = 'pull' | 'pull,push';
+
+interface Call {
+  readonly step: string;
+  readonly method: HttpRequest['method'];
+  readonly repository: string;
+  /** A path under /v2/<repository>/, or an absolute URL the registry handed out (an upload location). */
+  readonly path: string | URL;
+  readonly actions: Actions;
+  /** Statuses that count as an answer; anything else is an error naming the step. */
+  readonly expect: readonly number[];
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: Uint8Array;
+  readonly maxBytes?: number;
+}
+
+const MANIFEST_ACCEPT = [MEDIA_TYPES.manifest, MEDIA_TYPES.index, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerManifestList].join(', ');
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+const SMALL = 4 * 1024 * 1024;
+/** Tokens are renewed this long before the expiry the token service states. */
+const TOKEN_MARGIN_MS = 10_000;
+
+/**
+ * A client for one registry, speaking the OCI distribution API: anonymous
+ * access, HTTP Basic, and the token challenge (`WWW-Authenticate: Bearer
+ * realm=...,service=...,scope=...`), answered on the first 401 and then
+ * reused for the rest of the session. HTTPS always, except loopback registries
+ * and --insecure ones that do not speak TLS, which get plain HTTP as docker does.
+ */
+export class RegistryClient {
+  private readonly transport: HttpTransport;
+  private scheme: 'https:' | 'http:' | undefined;
+  private basic: string | undefined;
+  private bearer: { readonly realm: URL; readonly service?: string; readonly scope?: string } | undefined;
+  /** Tokens by scope, as promises so that parallel requests share one token request. */
+  private readonly tokens = new Map<string, Promise<{ readonly header: string; readonly expires: number }>>();
+  private found: Promise<FoundCredentials | undefined> | undefined;
+
+  constructor(
+    readonly registry: string,
+    private readonly options: ClientOptions,
+  ) {
+    this.transport = new HttpTransport({ timeoutMs: options.timeoutMs ?? 60_000, ...(options.ca ? { ca: options.ca } : {}) });
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  /** Whether the repository holds the blob (HEAD), asking with the permissions the caller will need next. */
+  async hasBlob(repository: string, digest: string, actions: Actions): Promise<boolean> {
+    const step = `checking for blob ${short(digest)} in ${repository}`;
+    const res = await this.call({ step, method: 'HEAD', repository, path: `blobs/${digest}`, actions, expect: [200, 404] });
+    return res.status === 200;
+  }
+
+  /** Uploads a blob in one request after opening an upload session (POST, then PUT with the digest). */
+  async uploadBlob(repository: string, digest: string, bytes: Uint8Array): Promise<void> {
+    const open = await this.call({
+      step: `starting the upload of blob ${short(digest)} to ${repository}`,
+      method: 'POST',
+      repository,
+      path: 'blobs/uploads/',
+      actions: 'pull,push',
+      expect: [202],
+    });
+    const location = open.headers.location;
+    const at = { registry: this.registry, step: `uploading blob ${short(digest)} to ${repository}` };
+    if (!location) throw registryError('REGISTRY_FAILED', at, 'the registry opened an upload session without a Location');
+    const url = new URL(location, this.base(repository));
+    url.searchParams.set('digest', digest);
+    const done = await this.call({
+      ...at,
+      method: 'PUT',
+      repository,
+      path: url,
+      actions: 'pull,push',
+      expect: [201],
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: bytes,
+    });
+    const stored = header(done, 'docker-content-digest');
+    if (stored !== undefined && stored !== digest) {
+      throw registryError('REGISTRY_DIGEST_MISMATCH', at, `the registry stored the blob as ${stored}, not ${digest}`);
+    }
+  }
+
+  /** Puts a manifest under a tag or its digest and returns the digest the registry confirms. */
+  async putManifest(repository: string, reference: string, mediaType: string, bytes: Uint8Array): Promise<string> {
+    const digest = digestOf(bytes);
+    const step = `putting the manifest ${short(digest)} as ${repository}:${reference}`;
+    const res = await this.call({
+      step,
+      method: 'PUT',
+      repository,
+      path: `manifests/${reference}`,
+      actions: 'pull,push',
+      expect: [201],
+      headers: { 'Content-Type': mediaType },
+      body: bytes,
+    });
+    const stored = header(res, 'docker-content-digest');
+    if (stored !== undefined && stored !== digest) {
+      throw registryError('REGISTRY_DIGEST_MISMATCH', { registry: this.registry, step }, `the registry stored the manifest as ${stored}, not ${digest}`);
+    }
+    return digest;
+  }
+
+  /** Resolves a tag or digest with a HEAD, as OPA does before fetching; undefined when it does not exist. */
+  async resolveManifest(repository: string, reference: string): Promise<{ digest: string; mediaType: string; size: number } | undefined> {
+    const step = `resolving ${repository}:${reference}`;
+    const res = await this.call({
+      step,
+      method: 'HEAD',
+      repository,
+      path: `manifests/${reference}`,
+      actions: 'pull',
+      expect: [200, 404],
+      headers: { Accept: MANIFEST_ACCEPT },
+    });
+    if (res.status === 404) return undefined;
+    const digest = header(res, 'docker-content-digest');
+    if (digest === undefined)
+      return this.fetchManifest(repository, reference, SMALL).then((m) => ({ digest: m.digest, mediaType: m.mediaType, size: m.bytes.byteLength }));
+    return { digest, mediaType: header(res, 'content-type') ?? '', size: Number(header(res, 'content-length') ?? 0) };
+  }
+
+  /** Fetches a manifest or index; a digest reference, and the registry's Docker-Content-Digest, are checked against the bytes. */
+  async fetchManifest(repository: string, reference: string, maxBytes: number): Promise<FetchedManifest> {
+    const step = `fetching the manifest ${repository}:${reference}`;
+    const res = await this.call({
+      step,
+      method: 'GET',
+      repository,
+      path: `manifests/${reference}`,
+      actions: 'pull',
+      expect: [200],
+      headers: { Accept: MANIFEST_ACCEPT },
+      maxBytes,
+    });
+    const at = { registry: this.registry, step };
+    const claimed = reference.includes(':') ? reference : header(res, 'docker-content-digest');
+    const digest = digestOf(res.body, claimed);
+    if (claimed !== undefined && claimed !== digest)
+      throw registryError('REGISTRY_DIGEST_MISMATCH', at, `the manifest's bytes hash to ${digest}, not ${claimed}`);
+    const mediaType = (header(res, 'content-type') ?? '').split(';')[0]?.trim() ?? '';
+    return { bytes: res.body, mediaType, digest };
+  }
+
+  /** Fetches a blob (following a redirect to storage) and checks its size and digest. */
+  async fetchBlob(repository: string, digest: string, size: number, maxBytes: number): Promise<Buffer> {
+    const step = `fetching blob ${short(digest)} from ${repository}`;
+    if (size > maxBytes)
+      throw registryError('REGISTRY_ARTIFACT_INVALID', { registry: this.registry, step }, `the blob is ${size} bytes, more than the limit of ${maxBytes}`);
+    const res = await this.call({ step, method: 'GET', repository, path: `blobs/${digest}`, actions: 'pull', expect: [200], maxBytes: Math.max(size, 0) });
+    const at = { registry: this.registry, step };
+    if (res.body.byteLength !== size) throw registryError('REGISTRY_DIGEST_MISMATCH', at, `got ${res.body.byteLength} bytes, the manifest says ${size}`);
+    const actual = digestOf(res.body, digest);
+    if (actual !== digest) throw registryError('REGISTRY_DIGEST_MISMATCH', at, `the blob's bytes hash to ${actual}`);
+    return res.body;
+  }
+
+  private async call(c: Call): Promise<HttpResponse> {
+    const at: Step = { registry: this.registry, step: c.step };
+    const sent = await this.authorization(c, at);
+    let res = await this.exchange(c, at, sent);
+    if (res.status === 401) {
+      await this.authenticate(res, c, at, sent);
+      res = await this.exchange(c, at, await this.authorization(c, at));
+      if (res.status === 401) throw await this.refused(res, at);
+    }
+    if (!c.expect.includes(res.status)) throw responseError(res, at);
+    return res;
+  }
+
+  /** One request, following redirects (without credentials to another origin); the first one also settles the scheme. */
+  private async exchange(c: Call, at: Step, authorization: string | undefined): Promise<HttpResponse> {
+    let url = typeof c.path === 'string' ? new URL(c.path, this.base(c.repository)) : c.path;
+    const origin = url.origin;
+    for (let hops = 0; ; hops += 1) {
+      this.assertTransportAllowed(url, at);
+      const headers: Record<string, string> = { 'User-Agent': this.options.userAgent ?? 'portcullis', ...c.headers };
+      if (authorization !== undefined && url.origin === origin) headers['Authorization'] = authorization;
+      const req: HttpRequest = { method: c.method, url, headers, maxBytes: c.maxBytes ?? SMALL, ...(c.body ? { body: c.body } : {}) };
+      let res: HttpResponse;
+      try {
+        res = await this.send(req, at);
+      } catch (err) {
+        if (!(err instanceof PlainHttpPeer)) throw err;
+        this.scheme = 'http:';
+        return this.exchange(c, at, authorization);
+      }
+      this.scheme ??= 'https:';
+      const location = header(res, 'location');
+      if (!REDIRECTS.has(res.status) || location === undefined || c.method === 'POST' || c.method === 'PUT' || hops >= MAX_REDIRECTS) return res;
+      url = new URL(location, url);
+    }
+  }
+
+  private async send(req: HttpRequest, at: Step): Promise<HttpResponse> {
+    try {
+      return await this.transport.send(req);
+    } catch (err) {
+      // Docker's rule for localhost and insecure registries: HTTPS first, plain HTTP when the peer does not speak TLS.
+      if (this.scheme !== 'https:' && req.url.protocol === 'https:' && isPlainHttpPeer(err) && this.plainHttpAllowed()) throw new PlainHttpPeer();
+      throw transportError(err, at);
+    }
+  }
+
+  /** <scheme>//host/v2/<repository>/; HTTPS until a first request has shown the registry speaks only plain HTTP. */
+  private base(repository: string): URL {
+    return new URL(`${this.scheme ?? 'https:'}//${this.registry}/v2/${repository}/`);
+  }
+
+  private plainHttpAllowed(): boolean {
+    return this.options.insecure === true || isLoopback(this.registry);
+  }
+
+  private assertTransportAllowed(url: URL, at: Step): void {
+    if (url.protocol === 'http:' && !this.options.insecure && !isLoopback(url.host)) {
+      throw registryError('REGISTRY_TLS_FAILED', at, `refusing plain HTTP to ${url.host}; use --insecure to allow it`);
+    }
+  }
+
+  private credentials(): Promise<FoundCredentials | undefined> {
+    this.found ??= this.options.credentials(this.registry);
+    return this.found;
+  }
+
+  private async authorization(c: Call, at: Step): Promise<string | undefined> {
+    const found = await (this.basic || this.bearer ? this.credentials() : Promise.resolve(undefined));
+    if (found?.credentials.kind === 'registry-token') return `Bearer ${found.credentials.token}`;
+    if (this.basic) return this.basic;
+    if (!this.bearer) return undefined;
+    const scope = scopeOf(c);
+    const cached = await this.tokens.get(scope)?.catch(() => undefined);
+    if (cached && cached.expires > Date.now()) return cached.header;
+    const pending = this.fetchToken(this.bearer, scope, at);
+    this.tokens.set(scope, pending);
+    void pending.catch(() => this.tokens.delete(scope));
+    return (await pending).header;
+  }
+
+  /** Answers a 401's challenge: Basic with the credentials found, or Bearer through the token service. */
+  private async authenticate(res: HttpResponse, c: Call, at: Step, sent: string | undefined): Promise<void> {
+    // A request sent in parallel may have authenticated already: then this one only needs sending again.
+    const current = this.basic ?? (await this.tokens.get(scopeOf(c))?.catch(() => undefined))?.header;
+    if (current !== undefined && current !== sent) return;
+    const challenges = parseChallenges(header(res, 'www-authenticate'));
+    const bearer = challenges.find((ch) => ch.scheme === 'bearer');
+    const found = await this.credentials();
+    if (found?.credentials.kind === 'registry-token') throw await this.refused(res, at);
+    if (bearer) {
+      this.tokens.delete(scopeOf(c));
+      this.bearer = this.bearerChallenge(bearer, at);
+      return;
+    }
+    if (!challenges.some((ch) => ch.scheme === 'basic')) {
+      throw registryError(
+        'REGISTRY_AUTH_FAILED',
+        at,
+        `the registry answered 401 without a Basic or Bearer challenge (${header(res, 'www-authenticate') ?? 'no WWW-Authenticate'})`,
+      );
+    }
+    if (this.basic) throw await this.refused(res, at);
+    if (!found) throw missingCredentials(at);
+    if (found.credentials.kind !== 'basic')
+      throw registryError('REGISTRY_AUTH_FAILED', at, `the registry asks for a user and password; ${found.from} holds a token`);
+    this.basic = `Basic ${Buffer.from(`${found.credentials.username}:${found.credentials.password}`).toString('base64')}`;
+  }
+
+  private bearerChallenge(challenge: Challenge, at: Step): NonNullable<RegistryClient['bearer']> {
+    const realm = challenge.params['realm'];
+    let url: URL;
+    try {
+      url = new URL(realm ?? '');
+    } catch {
+      throw registryError('REGISTRY_AUTH_FAILED', at, `the registry's Bearer challenge has no usable realm (${realm ?? 'none'})`);
+    }
+    const { service, scope } = challenge.params;
+    return { realm: url, ...(service === undefined ? {} : { service }), ...(scope === undefined ? {} : { scope }) };
+  }
+
+  /** Gets a token for `scope` from the token service: anonymously, with Basic, or by OAuth2 refresh token for an identity token. */
+  private async fetchToken(bearer: NonNullable<RegistryClient['bearer']>, scope: string, at: Step): Promise<{ header: string; expires: number }> {
+    const tokenAt = { registry: this.registry, step: `${at.step}: getting a token from ${bearer.realm.host}` };
+    this.assertTransportAllowed(bearer.realm, tokenAt);
+    const scopes = [...new Set([scope, ...(bearer.scope ? [bearer.scope] : [])])];
+    const found = await this.credentials();
+    const creds = found?.credentials;
+    const url = new URL(bearer.realm);
+    const headers: Record<string, string> = { 'User-Agent': this.options.userAgent ?? 'portcullis', Accept: 'application/json' };
+    let req: HttpRequest;
+    if (creds?.kind === 'identity-token') {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.token, client_id: 'portcullis', scope: scopes.join(' ') });
+      if (bearer.service) form.set('service', bearer.service);
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      req = { method: 'POST', url, headers, body: Buffer.from(form.toString()), maxBytes: SMALL };
+    } else {
+      if (bearer.service) url.searchParams.set('service', bearer.service);
+      for (const s of scopes) url.searchParams.append('scope', s);
+      if (creds?.kind === 'basic') headers['Authorization'] = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+      req = { method: 'GET', url, headers, maxBytes: SMALL };
+    }
+    const res = await this.send(req, tokenAt);
+    if (res.status === 401 || res.status === 403) {
+      if (!found) throw missingCredentials(tokenAt);
+      throw registryError('REGISTRY_AUTH_FAILED', tokenAt, `the token service refused the credentials of ${found.from} (HTTP ${res.status})`);
+    }
+    if (res.status !== 200) throw responseError(res, tokenAt);
+    return parseToken(res.body, tokenAt);
+  }
+
+  private async refused(res: HttpResponse, at: Step): Promise<AppError> {
+    const found = await this.credentials();
+    const who = found ? `the credentials of ${found.from}` : 'anonymous access';
+    return registryError('REGISTRY_AUTH_FAILED', at, `the registry refused ${who} (HTTP ${res.status})`);
+  }
+}
+
+/** The first request met a plain-HTTP registry where plain HTTP is allowed: the request is sent again over HTTP. */
+class PlainHttpPeer extends Error {}
+
+function missingCredentials(at: Step): AppError {
+  return registryError(
+    'REGISTRY_AUTH_FAILED',
+    at,
+    'the registry asks for a login and no credentials were found: give --username with --password-stdin, set PORTCULLIS_REGISTRY_USERNAME and PORTCULLIS_REGISTRY_PASSWORD, or log in with docker login',
+  );
+}
+
+function parseToken(body: Buffer, at: Step): { header: string; expires: number } {
+  let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+  try {
+    parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+  } catch {
+    throw registryError('REGISTRY_FAILED', at, 'the token service did not answer JSON');
+  }
+  const token = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token;
+  if (typeof token !== 'string' || !token) throw registryError('REGISTRY_FAILED', at, 'the token service answered without a token');
+  // The token spec's default lifetime is 60 s when expires_in is absent.
+  const seconds = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 60;
+  return { header: `Bearer ${token}`, expires: Date.now() + Math.max(seconds * 1000 - TOKEN_MARGIN_MS, 1000) };
+}
+
+function scopeOf(c: Call): string {
+  return `repository:${c.repository}:${c.actions}`;
+}
+
+function header(res: HttpResponse, name: string): string | undefined {
+  const value = res.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `sha256:1234abcd5678` for messages. */
+export function short(digest: string): string {
+  const colon = digest.indexOf(':');
+  return colon < 0 ? digest : digest.slice(0, colon + 13);
+}
