@@ -12,4 +12,3 @@ export { PolicyCache } from './cache.js';
 export type { BundleRevision, LoadedRevision } from './cache.js';
 export { checkRequestFromBody, checkRequestSchema } from './http-request.js';
 export type { CheckRequestBody, InlineFile } from './http-request.js';
-export { toolInfo } from './tool.js';

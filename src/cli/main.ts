@@ -1,6 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { toolInfo } from '../check/index.js';
-import { EXIT, exitCodeFor, isAppError, messageOf } from '../core/index.js';
+import { EXIT, exitCodeFor, isAppError, messageOf, toolInfo } from '../core/index.js';
 import { formats } from '../report/index.js';
 import { registryOptions } from './registry.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AppError } from '../core/index.js';
-import { credentialLookup, type RegistryAccess } from '../oci/index.js';
+import type { RegistryAccess } from '../oci/index.js';
 import { readInputFile } from './io.js';
 
 /** The flags every command that talks to an OCI registry takes. */
@@ -38,6 +38,8 @@ export async function registryAccess(flags: RegistryFlags, env: Readonly<Record<
   const password = flags.passwordStdin ? await readPassword() : env['PORTCULLIS_REGISTRY_PASSWORD'] || undefined;
   if (flags.passwordStdin && flags.username === undefined && username === undefined) throw new AppError('USAGE', '--password-stdin needs --username');
   const token = env['PORTCULLIS_REGISTRY_TOKEN'] || undefined;
+  // Loaded here, not at the top: the command tree is built for every command, and most never talk to a registry.
+  const { credentialLookup } = await import('../oci/index.js');
   const credentials = credentialLookup({
     env,
     ...(username === undefined ? {} : { username }),

@@ -28,7 +28,13 @@ export interface ArtifactOptions {
   readonly fileName?: string;
 }
 
-const EMPTY_CONFIG = new TextEncoder().encode('{}');
+const EMPTY_CONFIG_BYTES = new TextEncoder().encode('{}');
+
+/** The config blob of every bundle artifact: the image config OPA's documentation pushes, `{}`. */
+export const EMPTY_CONFIG: { readonly bytes: Uint8Array; readonly descriptor: Descriptor } = {
+  bytes: EMPTY_CONFIG_BYTES,
+  descriptor: { mediaType: MEDIA_TYPES.config, digest: digestOf(EMPTY_CONFIG_BYTES), size: EMPTY_CONFIG_BYTES.byteLength },
+};
 
 /**
  * The OCI image manifest for a bundle, exactly what OPA loads: one layer of
@@ -37,7 +43,7 @@ const EMPTY_CONFIG = new TextEncoder().encode('{}');
  * config OPA's documentation pushes. The same inputs give the same bytes.
  */
 export function bundleArtifact(layer: { readonly digest: string; readonly size: number }, options: ArtifactOptions): BundleArtifact {
-  const config: Descriptor = { mediaType: MEDIA_TYPES.config, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.byteLength };
+  const config = EMPTY_CONFIG.descriptor;
   const layerDescriptor: Descriptor = {
     mediaType: MEDIA_TYPES.bundleLayer,
     digest: layer.digest,
@@ -59,7 +65,7 @@ export function bundleArtifact(layer: { readonly digest: string; readonly size: 
   };
   const bytes = new TextEncoder().encode(JSON.stringify(document));
   return {
-    config: { bytes: EMPTY_CONFIG, descriptor: config },
+    config: EMPTY_CONFIG,
     layer: layerDescriptor,
     manifest: { bytes, digest: digestOf(bytes), mediaType: MEDIA_TYPES.manifest },
   };

@@ -1,3 +1,6 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { AppError } from '../core/index.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { CredentialLookup, FoundCredentials } from './credentials.js';
@@ -38,6 +41,7 @@ interface Call {
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: Uint8Array;
   readonly maxBytes?: number;
+  readonly streamBody?: boolean;
 }
 
 const MANIFEST_ACCEPT = [MEDIA_TYPES.manifest, MEDIA_TYPES.index, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerManifestList].join(', ');
@@ -57,7 +61,8 @@ const TOKEN_MARGIN_MS = 10_000;
 export class RegistryClient {
   private readonly transport: HttpTransport;
   private scheme: 'https:' | 'http:' | undefined;
-  private basic: string | undefined;
+  /** Basic credentials, or a registry token, once the registry has asked: one header for every later request. */
+  private fixed: string | undefined;
   private bearer: { readonly realm: URL; readonly service?: string; readonly scope?: string } | undefined;
   /** Tokens by scope, as promises so that parallel requests share one token request. */
   private readonly tokens = new Map<string, Promise<{ readonly header: string; readonly expires: number }>>();
@@ -187,6 +192,48 @@ export class RegistryClient {
     return res.body;
   }
 
+  /**
+   * Streams a blob into `path` (through a temporary file beside it) while
+   * hashing it, so a large layer is never held in memory; the file appears
+   * only when size and digest match, and `checkHead` accepts its first bytes.
+   */
+  async fetchBlobToFile(repository: string, digest: string, size: number, maxBytes: number, path: string, checkHead: (head: Buffer) => void): Promise<void> {
+    const step = `fetching blob ${short(digest)} from ${repository}`;
+    const at = { registry: this.registry, step };
+    if (size > maxBytes) throw registryError('REGISTRY_ARTIFACT_INVALID', at, `the blob is ${size} bytes, more than the limit of ${maxBytes}`);
+    const res = await this.call({ step, method: 'GET', repository, path: `blobs/${digest}`, actions: 'pull', expect: [200], streamBody: true, maxBytes: size });
+    const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    const file = await open(temp, 'wx', 0o644).catch((err: unknown) => {
+      res.stream?.destroy();
+      throw new AppError('FILE_NOT_FOUND', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+    });
+    const hash = createHash(digest.startsWith('sha512:') ? 'sha512' : 'sha256');
+    let received = 0;
+    try {
+      try {
+        for await (const chunk of (res.stream ?? [res.body]) as AsyncIterable<Buffer>) {
+          if (received === 0) checkHead(chunk);
+          received += chunk.byteLength;
+          if (received > size) throw registryError('REGISTRY_DIGEST_MISMATCH', at, `got more than the ${size} bytes the manifest says`);
+          hash.update(chunk);
+          await file.write(chunk);
+        }
+      } catch (err) {
+        throw transportError(err, at);
+      } finally {
+        await file.close();
+      }
+      if (received !== size) throw registryError('REGISTRY_DIGEST_MISMATCH', at, `got ${received} bytes, the manifest says ${size}`);
+      const actual = `${digest.slice(0, digest.indexOf(':'))}:${hash.digest('hex')}`;
+      if (actual !== digest) throw registryError('REGISTRY_DIGEST_MISMATCH', at, `the blob's bytes hash to ${actual}`);
+      await rename(temp, path);
+    } catch (err) {
+      res.stream?.destroy();
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
   private async call(c: Call): Promise<HttpResponse> {
     const at: Step = { registry: this.registry, step: c.step };
     const sent = await this.authorization(c, at);
@@ -208,7 +255,14 @@ export class RegistryClient {
       this.assertTransportAllowed(url, at);
       const headers: Record<string, string> = { 'User-Agent': this.options.userAgent ?? 'portcullis', ...c.headers };
       if (authorization !== undefined && url.origin === origin) headers['Authorization'] = authorization;
-      const req: HttpRequest = { method: c.method, url, headers, maxBytes: c.maxBytes ?? SMALL, ...(c.body ? { body: c.body } : {}) };
+      const req: HttpRequest = {
+        method: c.method,
+        url,
+        headers,
+        maxBytes: c.maxBytes ?? SMALL,
+        ...(c.body ? { body: c.body } : {}),
+        ...(c.streamBody ? { streamBody: true } : {}),
+      };
       let res: HttpResponse;
       try {
         res = await this.send(req, at);
@@ -255,9 +309,7 @@ export class RegistryClient {
   }
 
   private async authorization(c: Call, at: Step): Promise<string | undefined> {
-    const found = await (this.basic || this.bearer ? this.credentials() : Promise.resolve(undefined));
-    if (found?.credentials.kind === 'registry-token') return `Bearer ${found.credentials.token}`;
-    if (this.basic) return this.basic;
+    if (this.fixed) return this.fixed;
     if (!this.bearer) return undefined;
     const scope = scopeOf(c);
     const cached = await this.tokens.get(scope)?.catch(() => undefined);
@@ -271,12 +323,17 @@ export class RegistryClient {
   /** Answers a 401's challenge: Basic with the credentials found, or Bearer through the token service. */
   private async authenticate(res: HttpResponse, c: Call, at: Step, sent: string | undefined): Promise<void> {
     // A request sent in parallel may have authenticated already: then this one only needs sending again.
-    const current = this.basic ?? (await this.tokens.get(scopeOf(c))?.catch(() => undefined))?.header;
+    const current = this.fixed ?? (await this.tokens.get(scopeOf(c))?.catch(() => undefined))?.header;
     if (current !== undefined && current !== sent) return;
     const challenges = parseChallenges(header(res, 'www-authenticate'));
     const bearer = challenges.find((ch) => ch.scheme === 'bearer');
     const found = await this.credentials();
-    if (found?.credentials.kind === 'registry-token') throw await this.refused(res, at);
+    if (found?.credentials.kind === 'registry-token') {
+      // A registry token is the bearer token itself, as OPA's `bearer` credentials send it: no token service involved.
+      if (this.fixed) throw await this.refused(res, at);
+      this.fixed = `Bearer ${found.credentials.token}`;
+      return;
+    }
     if (bearer) {
       this.tokens.delete(scopeOf(c));
       this.bearer = this.bearerChallenge(bearer, at);
@@ -289,11 +346,11 @@ export class RegistryClient {
         `the registry answered 401 without a Basic or Bearer challenge (${header(res, 'www-authenticate') ?? 'no WWW-Authenticate'})`,
       );
     }
-    if (this.basic) throw await this.refused(res, at);
+    if (this.fixed) throw await this.refused(res, at);
     if (!found) throw missingCredentials(at);
     if (found.credentials.kind !== 'basic')
       throw registryError('REGISTRY_AUTH_FAILED', at, `the registry asks for a user and password; ${found.from} holds a token`);
-    this.basic = `Basic ${Buffer.from(`${found.credentials.username}:${found.credentials.password}`).toString('base64')}`;
+    this.fixed = `Basic ${Buffer.from(`${found.credentials.username}:${found.credentials.password}`).toString('base64')}`;
   }
 
   private bearerChallenge(challenge: Challenge, at: Step): NonNullable<RegistryClient['bearer']> {

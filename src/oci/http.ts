@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 
@@ -9,12 +9,16 @@ export interface HttpRequest {
   readonly body?: Uint8Array;
   /** Largest response body kept; a larger one fails with BodyTooLargeError. */
   readonly maxBytes: number;
+  /** Hand the body of a 200 over unread, as `stream`, instead of keeping it in memory. */
+  readonly streamBody?: boolean;
 }
 
 export interface HttpResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
+  /** The unread body of a 200 when the request asked for streamBody. */
+  readonly stream?: IncomingMessage;
 }
 
 /** A response body longer than the caller's limit: the connection is dropped, nothing is kept. */
@@ -83,6 +87,10 @@ export class HttpTransport {
     if (req.body) headers['Content-Length'] = req.body.byteLength;
     return new Promise<HttpResponse>((resolve, reject) => {
       const request = send(req.url, { method: req.method, headers, agent: secure ? this.https : this.http, timeout: this.options.timeoutMs }, (res) => {
+        if (req.streamBody && res.statusCode === 200) {
+          resolve({ status: 200, headers: res.headers, body: Buffer.alloc(0), stream: res });
+          return;
+        }
         // A HEAD's Content-Length describes the resource, not a body that will come.
         const declared = req.method === 'HEAD' ? 0 : Number(res.headers['content-length'] ?? 0);
         if (declared > req.maxBytes) {

@@ -1,6 +1,7 @@
-import { loadBundle, type ReadLimits } from '../bundle/index.js';
+import type { ReadLimits } from '../bundle/index.js';
 import { AppError } from '../core/index.js';
-import { bundleArtifact } from './artifact.js';
+import { bundleArtifact, EMPTY_CONFIG } from './artifact.js';
+import { assertGzip, validateBundle } from './validate.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { digestOf } from './digest.js';
 import { pushArtifact, type PushResult } from './push.js';
@@ -26,11 +27,13 @@ export interface PublishedArtifact {
 }
 
 /**
- * Publishes a bundle under every reference given: validated as an agent
- * would load it first (a bundle OPA would refuse is never published), then
- * pushed unchanged as the one layer of an OCI image manifest, annotated with
- * its revision. References are grouped by registry and repository, so each
- * blob travels once per repository.
+ * Publishes a bundle under every reference given, unchanged, as the one
+ * layer of an OCI image manifest annotated with its revision. The bundle is
+ * read as an agent would load it while its blobs upload, and a tag moves only
+ * when that check has passed and every blob is in place: a bundle OPA would
+ * refuse is never published (its layer may be left as an unreferenced blob,
+ * which registry garbage collection removes). References are grouped by
+ * registry and repository, so each blob travels once per repository.
  */
 export async function publishBundle(
   bytes: Uint8Array,
@@ -42,26 +45,37 @@ export async function publishBundle(
   for (const ref of refs) {
     if (ref.digest !== undefined) throw new AppError('REFERENCE_INVALID', `cannot push to a digest reference (${formatReference(ref)}): name a tag`);
   }
-  const revision = loadBundle(bytes, options.limits).manifest.revision;
+  assertGzip(bytes);
+  // The bundle is checked (in a worker) while its blobs travel; no tag moves unless the check passes.
+  const validated = validateBundle(bytes, options.limits);
   const layer = { digest: digestOf(bytes), size: bytes.byteLength };
-  const artifact = bundleArtifact(layer, {
-    revision,
-    created: options.created.toISOString(),
-    title: options.title,
-    fileName: options.fileName,
-    ...(options.source === undefined ? {} : { source: options.source }),
-  });
+  const manifest = validated.then(
+    (revision) =>
+      bundleArtifact(layer, {
+        revision,
+        created: options.created.toISOString(),
+        title: options.title,
+        fileName: options.fileName,
+        ...(options.source === undefined ? {} : { source: options.source }),
+      }).manifest,
+  );
+  // Awaited before the first tag moves; until then a failure must not go unobserved.
+  manifest.catch(() => undefined);
+  const blobs = [
+    { digest: EMPTY_CONFIG.descriptor.digest, bytes: EMPTY_CONFIG.bytes },
+    { digest: layer.digest, bytes },
+  ];
   const results: PublishedArtifact['results'][number][] = [];
   for (const [registry, repositories] of groupByRegistry(refs)) {
     const client = new RegistryClient(registry, access);
     try {
       const targets = [...repositories].map(([repository, tags]) => ({ repository, tags: [...tags] }));
-      for (const result of await pushArtifact(client, artifact, bytes, targets)) results.push({ ...result, registry });
+      for (const result of await pushArtifact(client, blobs, () => manifest, targets)) results.push({ ...result, registry });
     } finally {
       client.close();
     }
   }
-  return { digest: artifact.manifest.digest, revision, layer: layer.digest, results };
+  return { digest: (await manifest).digest, revision: await validated, layer: layer.digest, results };
 }
 
 function groupByRegistry(refs: readonly Reference[]): Map<string, Map<string, Set<string>>> {

@@ -17,7 +17,8 @@ export interface PullOptions {
   readonly knownLayer?: string;
 }
 
-export interface PulledBundle {
+/** What a reference leads to, before the layer is fetched. */
+export interface ResolvedBundle {
   /** Digest of what the reference named: the manifest, or the image index that led to it. */
   readonly digest: string;
   /** Digest of the image manifest holding the bundle layer. */
@@ -25,6 +26,9 @@ export interface PulledBundle {
   readonly layer: Descriptor;
   /** The bundle manifest's annotations (revision, created, source, title). */
   readonly annotations: Readonly<Record<string, string>>;
+}
+
+export interface PulledBundle extends ResolvedBundle {
   /** The bundle archive, its digest and size checked; absent when the layer is `knownLayer`. */
   readonly bytes?: Buffer;
 }
@@ -38,13 +42,52 @@ type BundleManifest = Extract<ManifestDocument, { kind: 'manifest' }>;
  * on the way is checked against the bytes.
  */
 export async function pullBundle(client: RegistryClient, ref: Reference, options: PullOptions): Promise<PulledBundle> {
+  const resolved = await resolveBundle(client, ref);
+  if (options.knownLayer === resolved.layer.digest) return resolved;
+  return { ...resolved, bytes: await fetchBundleLayer(client, ref, resolved.layer, { maxBytes: options.maxBytes }) };
+}
+
+/** Follows a reference to the bundle layer's descriptor, fetching manifests and indexes only. */
+export async function resolveBundle(client: RegistryClient, ref: Reference): Promise<ResolvedBundle> {
   const top = await client.fetchManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest', MAX_MANIFEST_BYTES);
-  const at = { registry: client.registry, step: `reading ${formatReference(ref)}` };
-  const found = await findBundleManifest(client, ref.repository, top, at);
+  const found = await findBundleManifest(client, ref.repository, top, stepOf(client, ref));
   const layer = bundleLayerOf(found.manifest) as Descriptor;
-  const base = { digest: top.digest, manifestDigest: found.digest, layer, annotations: found.manifest.annotations };
-  if (options.knownLayer === layer.digest) return base;
-  return { ...base, bytes: await client.fetchBlob(ref.repository, layer.digest, layer.size, options.maxBytes) };
+  return { digest: top.digest, manifestDigest: found.digest, layer, annotations: found.manifest.annotations };
+}
+
+/**
+ * Fetches the bundle layer, its size, digest and gzip header checked: into
+ * memory, or streamed into `toFile`, which appears only once every check passed.
+ */
+export async function fetchBundleLayer(
+  client: RegistryClient,
+  ref: Reference,
+  layer: Descriptor,
+  options: { maxBytes: number; toFile: string },
+): Promise<undefined>;
+export async function fetchBundleLayer(client: RegistryClient, ref: Reference, layer: Descriptor, options: { maxBytes: number }): Promise<Buffer>;
+export async function fetchBundleLayer(
+  client: RegistryClient,
+  ref: Reference,
+  layer: Descriptor,
+  options: { maxBytes: number; toFile?: string },
+): Promise<Buffer | undefined> {
+  const at = stepOf(client, ref);
+  const checkHead = (head: Buffer) => {
+    if (head[0] !== 0x1f || head[1] !== 0x8b)
+      throw registryError('REGISTRY_ARTIFACT_INVALID', at, `the layer ${short(layer.digest)} is not a gzip archive, so not an OPA bundle`);
+  };
+  if (options.toFile !== undefined) {
+    await client.fetchBlobToFile(ref.repository, layer.digest, layer.size, options.maxBytes, options.toFile, checkHead);
+    return undefined;
+  }
+  const bytes = await client.fetchBlob(ref.repository, layer.digest, layer.size, options.maxBytes);
+  checkHead(bytes);
+  return bytes;
+}
+
+function stepOf(client: RegistryClient, ref: Reference): Step {
+  return { registry: client.registry, step: `reading ${formatReference(ref)}` };
 }
 
 async function findBundleManifest(

@@ -17,37 +17,42 @@ export interface PushResult {
   readonly present: readonly string[];
 }
 
+/** A blob to put in place before the manifest: its digest, computed once by the caller, and its bytes. */
+export interface Blob {
+  readonly digest: string;
+  readonly bytes: Uint8Array;
+}
+
 /**
- * Pushes a bundle artifact: first every blob to every repository (a blob the
+ * Pushes an artifact: first every blob to every repository (a blob the
  * registry already holds, by HEAD, is not sent again), and only when all are
- * in place the manifest under each tag. A failure before that moves no tag.
+ * in place the manifest under each tag. The manifest may still be in the
+ * making while the blobs travel (it waits for the bundle check); a failure
+ * before the first manifest PUT moves no tag.
  */
 export async function pushArtifact(
   client: RegistryClient,
-  artifact: BundleArtifact,
-  bundle: Uint8Array,
+  blobs: readonly Blob[],
+  manifest: () => Promise<BundleArtifact['manifest']>,
   targets: readonly PushTarget[],
 ): Promise<PushResult[]> {
-  const blobs = [
-    { digest: artifact.config.descriptor.digest, bytes: artifact.config.bytes },
-    { digest: artifact.layer.digest, bytes: bundle },
-  ];
   const transfers: { uploaded: string[]; present: string[] }[] = [];
   for (const target of targets) {
     const present = await Promise.all(blobs.map((b) => client.hasBlob(target.repository, b.digest, 'pull,push')));
     const missing = blobs.filter((_, i) => !present[i]);
-    for (const blob of missing) await client.uploadBlob(target.repository, blob.digest, blob.bytes);
+    await Promise.all(missing.map((blob) => client.uploadBlob(target.repository, blob.digest, blob.bytes)));
     transfers.push({ uploaded: missing.map((b) => b.digest), present: blobs.filter((_, i) => present[i]).map((b) => b.digest) });
   }
+  const { mediaType, bytes, digest } = await manifest();
   const moved: string[] = [];
   const results: PushResult[] = [];
   try {
     for (const [i, target] of targets.entries()) {
       for (const tag of target.tags) {
-        await client.putManifest(target.repository, tag, artifact.manifest.mediaType, artifact.manifest.bytes);
+        await client.putManifest(target.repository, tag, mediaType, bytes);
         moved.push(`${target.repository}:${tag}`);
       }
-      results.push({ repository: target.repository, tags: target.tags, digest: artifact.manifest.digest, ...(transfers[i] ?? { uploaded: [], present: [] }) });
+      results.push({ repository: target.repository, tags: target.tags, digest, ...(transfers[i] ?? { uploaded: [], present: [] }) });
     }
   } catch (err) {
     // Registries move one tag per request: say which ones already point at the new manifest.

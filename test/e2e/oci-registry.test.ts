@@ -9,7 +9,7 @@ import { credentialLookup, MEDIA_TYPES, RegistryClient } from '../../src/oci/ind
 import { generateKeys, runCli, signBundle, writeBundle } from '../helpers/oci.js';
 import { freePort } from '../helpers/processes.js';
 import { scratchProject } from '../helpers/project.js';
-import { blobPath, cuttingProxy, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { blobPath, cuttingProxy, startRegistry, testCertificates, type TestRegistry } from '../helpers/registry.js';
 
 const USER = 'alice';
 const PASSWORD = 'correct horse';
@@ -191,6 +191,30 @@ describe('portcullis push and pull with a real registry', () => {
       const manifest: any = await (await get(`/v2/team/policies/manifests/${b.name}`)).json();
       assert.equal(manifest.annotations['org.opencontainers.image.revision'], b.revision);
       assert.equal(manifest.layers[0].digest, sha256(await readFile(b.path)));
+    }
+  });
+
+  it('speaks TLS to a registry with a private CA given by --ca, and never falls back to plain HTTP for it', async () => {
+    const certs = await testCertificates(await mkdtemp(join(tmpdir(), 'portcullis-oci-tls-')));
+    const secure = await startRegistry({ htpasswd: [{ user: USER, password: PASSWORD }] }, { tls: certs });
+    try {
+      const bundle = await writeBundle(dir, 'tls', 'rev-tls');
+      const pushed = await runCli(['push', bundle, `${secure.host}/policies/tls:v1`, '--ca', certs.ca], { env: ENV });
+      assert.equal(pushed.status, 0, pushed.stderr);
+      const out = join(dir, 'tls-pulled.tar.gz');
+      const pulled = await runCli(['pull', `${secure.host}/policies/tls:v1`, '--ca', certs.ca, '-o', out], { env: ENV });
+      assert.equal(pulled.status, 0, pulled.stderr);
+      assert.deepEqual(await readFile(out), await readFile(bundle));
+      const untrusted = await runCli(['pull', `${secure.host}/policies/tls:v1`, '-o', join(dir, 'untrusted.tar.gz')], { env: ENV });
+      assert.equal(untrusted.status, 2, untrusted.stderr);
+      assert.match(
+        untrusted.stderr,
+        new RegExp(
+          `registry ${secure.host}: fetching the manifest policies/tls:v1: its TLS certificate is not trusted \\([A-Z_]+\\); give the CA that signed it with --ca`,
+        ),
+      );
+    } finally {
+      await secure.stop();
     }
   });
 

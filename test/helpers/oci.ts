@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packBundle } from '../../src/bundle/index.js';
 import { CLI, REPO } from './processes.js';
@@ -51,6 +51,7 @@ export async function writeBundle(
     modules: [{ path: `/${root}/policy.rego`, bytes: new TextEncoder().encode(`package ${root}\n\nrevision := "${revision}"\n`) }],
     maxFileBytes: 512 * 1024 * 1024,
   });
+  await mkdir(dir, { recursive: true });
   const path = join(dir, `${name}.tar.gz`);
   await writeFile(path, bytes);
   return path;

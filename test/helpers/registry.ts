@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +31,8 @@ export function registryBinary(): string {
   return found;
 }
 
-/** Starts a registry with filesystem storage and the given auth, and waits until /v2/ answers. */
-export async function startRegistry(auth?: RegistryAuth): Promise<TestRegistry> {
+/** Starts a registry with filesystem storage, the given auth and optionally TLS, and waits until /v2/ answers. */
+export async function startRegistry(auth?: RegistryAuth, options: { tls?: { certificate: string; key: string; ca: string } } = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-registry-'));
   const port = await freePort();
   const root = join(dir, 'data');
@@ -48,6 +49,7 @@ export async function startRegistry(auth?: RegistryAuth): Promise<TestRegistry> 
     '    enabled: true',
     'http:',
     `  addr: 127.0.0.1:${port}`,
+    ...(options.tls ? ['  tls:', `    certificate: ${options.tls.certificate}`, `    key: ${options.tls.key}`] : []),
   ];
   if (auth && 'htpasswd' in auth) {
     const file = join(dir, 'htpasswd');
@@ -60,16 +62,60 @@ export async function startRegistry(auth?: RegistryAuth): Promise<TestRegistry> 
   const config = join(dir, 'config.yml');
   await writeFile(config, lines.join('\n') + '\n');
   const child: Child = start(registryBinary(), ['serve', config], { cwd: dir });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const ca = options.tls ? await readFile(options.tls.ca) : undefined;
   await waitFor(
     async () => {
-      const res = await fetch(`${url}/v2/`).catch(() => undefined);
-      return res && (res.status === 200 || res.status === 401) ? true : undefined;
+      const status = await probe(`${url}/v2/`, ca).catch(() => undefined);
+      return status === 200 || status === 401 ? true : undefined;
     },
     15_000,
     () => child.output(),
   );
   return { host: `127.0.0.1:${port}`, url, root, output: () => child.output(), stop: () => child.stop() };
+}
+
+function probe(url: string, ca: Buffer | undefined): Promise<number | undefined> {
+  if (!ca) return fetch(url).then((res) => res.status);
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { ca }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    }).on('error', reject);
+  });
+}
+
+/** A private CA and a certificate for 127.0.0.1 it signed, made with openssl, for a registry served over TLS. */
+export async function testCertificates(dir: string): Promise<{ ca: string; certificate: string; key: string }> {
+  const path = (name: string) => join(dir, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  execFileSync('openssl', ['req', '-x509', ...ec, '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '2', '-subj', '/CN=portcullis test CA']);
+  execFileSync('openssl', ['req', ...ec, '-keyout', path('tls.key'), '-out', path('tls.csr'), '-subj', '/CN=127.0.0.1']);
+  await writeFile(path('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  execFileSync(
+    'openssl',
+    [
+      'x509',
+      '-req',
+      '-in',
+      path('tls.csr'),
+      '-CA',
+      path('ca.crt'),
+      '-CAkey',
+      path('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      path('tls.crt'),
+      '-days',
+      '2',
+      '-extfile',
+      path('san.ext'),
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return { ca: path('ca.crt'), certificate: path('tls.crt'), key: path('tls.key') };
 }
 
 /**

@@ -95,6 +95,10 @@ describe('bearer-token auth (auth.required: true)', () => {
     assert.deepEqual(requirementFor('/v1/admission'), { open: true });
     assert.deepEqual(requirementFor('/v1/gatekeeper/provider'), { open: true });
     assert.deepEqual(requirementFor('/v1/reports'), { open: false, scope: 'admin' });
+    // The OCI distribution API is for agents: per bundle where a path names one.
+    assert.deepEqual(requirementFor('/v2/bundles/image-policy/manifests/latest'), { open: false, scope: 'bundles', bundle: 'image-policy' });
+    assert.deepEqual(requirementFor('/v2/bundles/a%2Fb/blobs/sha256:00'), { open: false, scope: 'bundles', bundle: 'a/b' });
+    assert.deepEqual(requirementFor('/v2/'), { open: false, scope: 'bundles' });
   });
 });
 

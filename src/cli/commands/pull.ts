@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
-import { writeFileAtomic } from '../../compile/index.js';
 import { loadConfig } from '../../config/index.js';
 import { AppError, EXIT } from '../../core/index.js';
-import { ANNOTATIONS, formatReference, parseReference, pullBundle, RegistryClient, type PulledBundle } from '../../oci/index.js';
+import { ANNOTATIONS, fetchBundleLayer, formatReference, parseReference, RegistryClient, resolveBundle, type ResolvedBundle } from '../../oci/index.js';
 import { registryAccess, type RegistryFlags } from '../registry.js';
-import { checkSignature, type VerifyCommandOptions } from './verify.js';
+import type { VerifyCommandOptions } from './verify.js';
 
 export interface PullCommandOptions extends RegistryFlags, Partial<Omit<VerifyCommandOptions, 'alg'>> {
   readonly alg?: string;
@@ -29,29 +28,34 @@ export async function pull(
   const ref = parseReference(refText, 'REF');
   const verifying = verificationOf(options);
   const client = new RegistryClient(ref.registry, await registryAccess(options, env, userAgent));
-  let pulled: PulledBundle;
+  let resolved: ResolvedBundle;
+  let output: string;
+  let size: number;
+  let signature: string | undefined;
   try {
-    pulled = await pullBundle(client, ref, { maxBytes: config.limits.maxArchiveBytes });
+    resolved = await resolveBundle(client, ref);
+    output = options.output ?? defaultFileName(resolved);
+    if (verifying || output === '-') {
+      // A signature is checked on the whole archive, in memory, before anything is written.
+      const bytes = await fetchBundleLayer(client, ref, resolved.layer, { maxBytes: config.limits.maxArchiveBytes });
+      if (verifying) signature = await (await import('./verify.js')).checkSignature(bytes, verifying, env, config.limits);
+      if (output === '-') process.stdout.write(bytes);
+      else await (await import('../../compile/index.js')).writeFileAtomic(resolve(output), bytes);
+      size = bytes.byteLength;
+    } else {
+      // Without a key the layer streams straight into its file.
+      await fetchBundleLayer(client, ref, resolved.layer, { maxBytes: config.limits.maxArchiveBytes, toFile: resolve(output) });
+      size = resolved.layer.size;
+    }
   } finally {
     client.close();
   }
-  const bytes = pulled.bytes as Buffer;
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
-    throw new AppError(
-      'REGISTRY_ARTIFACT_INVALID',
-      `registry ${ref.registry}: the layer ${pulled.layer.digest} of ${refText} is not a gzip archive, so not a bundle`,
-    );
-  }
-  const signature = verifying ? await checkSignature(bytes, verifying, env, config.limits) : undefined;
-  const output = options.output ?? defaultFileName(pulled);
-  if (output === '-') process.stdout.write(bytes);
-  else await writeFileAtomic(resolve(output), bytes);
   const report = {
     ref: formatReference(ref),
-    digest: pulled.digest,
-    layer: pulled.layer.digest,
-    size: bytes.byteLength,
-    revision: pulled.annotations[ANNOTATIONS.revision] ?? null,
+    digest: resolved.digest,
+    layer: resolved.layer.digest,
+    size,
+    revision: resolved.annotations[ANNOTATIONS.revision] ?? null,
     file: output === '-' ? null : resolve(output),
     signature: signature ?? null,
   };
@@ -83,7 +87,7 @@ function verificationOf(options: PullCommandOptions): VerifyCommandOptions | und
 }
 
 /** The layer's title (what oras pull would name the file) when it is a plain file name, else bundle.tar.gz. */
-function defaultFileName(pulled: PulledBundle): string {
-  const title = pulled.layer.annotations?.[ANNOTATIONS.title];
+function defaultFileName(resolved: ResolvedBundle): string {
+  const title = resolved.layer.annotations?.[ANNOTATIONS.title];
   return title !== undefined && SAFE_FILE_NAME.test(title) ? title : 'bundle.tar.gz';
 }
