@@ -111,7 +111,7 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
       .description(
         'Push a bundle to an OCI registry as OPA agents load it (services.<name>.type: oci): the archive unchanged as the one tar+gzip layer; prints the manifest digest; exit 2 for a wrong reference, login or bundle, 3 when the registry fails',
       )
-      .argument('<bundle>', 'bundle archive (.tar.gz), validated before anything is sent')
+      .argument('<bundle>', 'bundle archive (.tar.gz); no tag moves unless it reads as an agent would load it')
       .argument('<ref...>', 'host[:port]/repository[:tag] (default tag latest); several tags at once, each moved only after every blob is in place')
       .option('--source <url>', 'org.opencontainers.image.source annotation (default: the GitHub or GitLab CI repository)')
       .option('--json', 'print the result as JSON'),

@@ -14,7 +14,10 @@ export interface RegistryFlags {
 
 export function registryOptions(command: Command): Command {
   return command
-    .option('-u, --username <user>', 'registry user name (default $PORTCULLIS_REGISTRY_USERNAME, else the Docker login for the registry)')
+    .option(
+      '-u, --username <user>',
+      'registry user name (default $PORTCULLIS_REGISTRY_USERNAME; $PORTCULLIS_REGISTRY_TOKEN sends a registry token instead; else the Docker login for the registry)',
+    )
     .option('--password-stdin', 'read the registry password from standard input (default $PORTCULLIS_REGISTRY_PASSWORD)')
     .option(
       '--registry-config <file>',

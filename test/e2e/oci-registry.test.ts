@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { credentialLookup, MEDIA_TYPES, RegistryClient } from '../../src/oci/index.js';
 import { generateKeys, runCli, signBundle, writeBundle } from '../helpers/oci.js';
@@ -331,8 +332,15 @@ describe('portcullis push and pull with a real registry', () => {
       const before = uploads();
       const run = await runCli(['push', junk, `${registry.host}/policies/junk:v1`], { env: ENV });
       assert.equal(run.status, 2, run.stderr);
-      assert.match(run.stderr, /not valid gzip/);
+      assert.match(run.stderr, /junk\.tar\.gz: archive is not valid gzip/);
       assert.equal(uploads(), before);
+      assert.equal(await digestOfTag('policies/junk', 'v1'), 'HTTP 404');
+      // Gzip, but no bundle: refused by the check that runs while the blobs travel, so no tag moves.
+      const notABundle = join(dir, 'not-a-bundle.tar.gz');
+      await writeFile(notABundle, gzipSync('a gzip stream that holds no tar archive'));
+      const refused = await runCli(['push', notABundle, `${registry.host}/policies/junk:v1`], { env: ENV });
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.match(refused.stderr, /^portcullis: \S+not-a-bundle\.tar\.gz: archive is truncated/m);
       assert.equal(await digestOfTag('policies/junk', 'v1'), 'HTTP 404');
     });
   });

@@ -43,7 +43,7 @@ export async function build(options: BuildCommandOptions, env: Readonly<Record<s
   const pushed = [];
   for (const r of results) {
     const ref = parseReference(`${prefix}:${r.name}`, '--push');
-    pushed.push(await pushBundleFile(await readFile(r.path), r.name, [ref], access, config.limits, sourceUrl(options.source, env)));
+    pushed.push(await pushBundleFile(r.path, await readFile(r.path), r.name, [ref], access, config.limits, sourceUrl(options.source, env)));
   }
   if (options.json) process.stdout.write(`${JSON.stringify({ bundles: results, pushed }, null, 2)}\n`);
   else printPublished(pushed, false);

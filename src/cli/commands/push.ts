@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { loadConfig } from '../../config/index.js';
-import { EXIT } from '../../core/index.js';
+import { AppError, EXIT, isAppError } from '../../core/index.js';
 import { formatReference, parseReference, publishBundle, type PublishedArtifact, type Reference, type RegistryAccess } from '../../oci/index.js';
 import type { ReadLimits } from '../../bundle/index.js';
 import { readInputFile } from '../io.js';
@@ -24,7 +24,7 @@ export async function push(
   const bytes = await readInputFile(bundlePath, config.limits.maxArchiveBytes);
   const access = await registryAccess(options, env, userAgent);
   const name = basename(bundlePath).replace(/\.tar\.gz$|\.tgz$/, '');
-  const published = await pushBundleFile(bytes, name, references, access, config.limits, sourceUrl(options.source, env));
+  const published = await pushBundleFile(bundlePath, bytes, name, references, access, config.limits, sourceUrl(options.source, env));
   printPublished([published], options.json === true);
   return EXIT.OK;
 }
@@ -36,6 +36,7 @@ export interface PushedBundle extends PublishedArtifact {
 }
 
 export async function pushBundleFile(
+  file: string,
   bytes: Uint8Array,
   name: string,
   refs: readonly Reference[],
@@ -49,6 +50,10 @@ export async function pushBundleFile(
     created: new Date(),
     limits,
     ...(source === undefined ? {} : { source }),
+  }).catch((err: unknown) => {
+    // The bundle's own faults name the file; registry faults name the registry already.
+    if (isAppError(err) && err.code.startsWith('BUNDLE_')) throw new AppError(err.code, `${file}: ${err.message}`, { cause: err });
+    throw err;
   });
   return { ...published, name, refs: refs.map((r) => formatReference({ ...r, tag: r.tag ?? 'latest' })) };
 }
