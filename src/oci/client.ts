@@ -48,6 +48,8 @@ const MANIFEST_ACCEPT = [MEDIA_TYPES.manifest, MEDIA_TYPES.index, MEDIA_TYPES.do
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 const SMALL = 4 * 1024 * 1024;
+/** How long credentials found (flags, Docker config, a helper) are used before they are looked up again. */
+const CREDENTIALS_TTL_MS = 5 * 60_000;
 /** Tokens are renewed this long before the expiry the token service states. */
 const TOKEN_MARGIN_MS = 10_000;
 
@@ -61,12 +63,13 @@ const TOKEN_MARGIN_MS = 10_000;
 export class RegistryClient {
   private readonly transport: HttpTransport;
   private scheme: 'https:' | 'http:' | undefined;
-  /** Basic credentials, or a registry token, once the registry has asked: one header for every later request. */
-  private fixed: string | undefined;
+  /** Once the registry has asked for Basic credentials or taken a registry token: sent with every later request. */
+  private direct: 'basic' | 'registry-token' | undefined;
   private bearer: { readonly realm: URL; readonly service?: string; readonly scope?: string } | undefined;
   /** Tokens by scope, as promises so that parallel requests share one token request. */
   private readonly tokens = new Map<string, Promise<{ readonly header: string; readonly expires: number }>>();
   private found: Promise<FoundCredentials | undefined> | undefined;
+  private foundUntil = 0;
 
   constructor(
     readonly registry: string,
@@ -303,13 +306,25 @@ export class RegistryClient {
     }
   }
 
+  /** The credentials for this registry, looked up again after a while: a long-running server sees rotated ones (helpers hand out short-lived tokens). */
   private credentials(): Promise<FoundCredentials | undefined> {
-    this.found ??= this.options.credentials(this.registry);
+    if (!this.found || Date.now() > this.foundUntil) {
+      this.found = this.options.credentials(this.registry);
+      this.foundUntil = Date.now() + CREDENTIALS_TTL_MS;
+    }
     return this.found;
   }
 
+  /** The Authorization header of the Basic or registry-token mode, from the current credentials. */
+  private async directHeader(): Promise<string | undefined> {
+    const creds = (await this.credentials())?.credentials;
+    if (this.direct === 'basic' && creds?.kind === 'basic') return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    if (this.direct === 'registry-token' && creds?.kind === 'registry-token') return `Bearer ${creds.token}`;
+    return undefined;
+  }
+
   private async authorization(c: Call, at: Step): Promise<string | undefined> {
-    if (this.fixed) return this.fixed;
+    if (this.direct) return this.directHeader();
     if (!this.bearer) return undefined;
     const scope = scopeOf(c);
     const cached = await this.tokens.get(scope)?.catch(() => undefined);
@@ -323,15 +338,15 @@ export class RegistryClient {
   /** Answers a 401's challenge: Basic with the credentials found, or Bearer through the token service. */
   private async authenticate(res: HttpResponse, c: Call, at: Step, sent: string | undefined): Promise<void> {
     // A request sent in parallel may have authenticated already: then this one only needs sending again.
-    const current = this.fixed ?? (await this.tokens.get(scopeOf(c))?.catch(() => undefined))?.header;
+    const current = this.direct ? await this.directHeader() : (await this.tokens.get(scopeOf(c))?.catch(() => undefined))?.header;
     if (current !== undefined && current !== sent) return;
     const challenges = parseChallenges(header(res, 'www-authenticate'));
     const bearer = challenges.find((ch) => ch.scheme === 'bearer');
     const found = await this.credentials();
     if (found?.credentials.kind === 'registry-token') {
       // A registry token is the bearer token itself, as OPA's `bearer` credentials send it: no token service involved.
-      if (this.fixed) throw await this.refused(res, at);
-      this.fixed = `Bearer ${found.credentials.token}`;
+      if (this.direct) throw await this.refused(res, at);
+      this.direct = 'registry-token';
       return;
     }
     if (bearer) {
@@ -346,11 +361,11 @@ export class RegistryClient {
         `the registry answered 401 without a Basic or Bearer challenge (${header(res, 'www-authenticate') ?? 'no WWW-Authenticate'})`,
       );
     }
-    if (this.fixed) throw await this.refused(res, at);
+    if (this.direct) throw await this.refused(res, at);
     if (!found) throw missingCredentials(at);
     if (found.credentials.kind !== 'basic')
       throw registryError('REGISTRY_AUTH_FAILED', at, `the registry asks for a user and password; ${found.from} holds a token`);
-    this.fixed = `Basic ${Buffer.from(`${found.credentials.username}:${found.credentials.password}`).toString('base64')}`;
+    this.direct = 'basic';
   }
 
   private bearerChallenge(challenge: Challenge, at: Step): NonNullable<RegistryClient['bearer']> {
