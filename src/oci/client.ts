@@ -48,6 +48,8 @@ const MANIFEST_ACCEPT = [MEDIA_TYPES.manifest, MEDIA_TYPES.index, MEDIA_TYPES.do
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 const SMALL = 4 * 1024 * 1024;
+/** Bytes of a blob gathered before they are written to its file. */
+const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
 /** How long credentials found (flags, Docker config, a helper) are used before they are looked up again. */
 const CREDENTIALS_TTL_MS = 5 * 60_000;
 /** Tokens are renewed this long before the expiry the token service states. */
@@ -212,6 +214,17 @@ export class RegistryClient {
     });
     const hash = createHash(digest.startsWith('sha512:') ? 'sha512' : 'sha256');
     let received = 0;
+    // Chunks are written in batches, one batch in flight while the next arrives, so the socket is never waiting on the disk.
+    let writing: Promise<unknown> = Promise.resolve();
+    let batch: Buffer[] = [];
+    let batched = 0;
+    const flush = async () => {
+      await writing;
+      writing = file.writev(batch);
+      writing.catch(() => undefined);
+      batch = [];
+      batched = 0;
+    };
     try {
       try {
         for await (const chunk of (res.stream ?? [res.body]) as AsyncIterable<Buffer>) {
@@ -219,8 +232,12 @@ export class RegistryClient {
           received += chunk.byteLength;
           if (received > size) throw registryError('REGISTRY_DIGEST_MISMATCH', at, `got more than the ${size} bytes the manifest says`);
           hash.update(chunk);
-          await file.write(chunk);
+          batch.push(chunk);
+          batched += chunk.byteLength;
+          if (batched >= WRITE_BATCH_BYTES) await flush();
         }
+        await flush();
+        await writing;
       } catch (err) {
         throw transportError(err, at);
       } finally {
