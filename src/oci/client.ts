@@ -116,10 +116,7 @@ export class RegistryClient {
       headers: { 'Content-Type': 'application/octet-stream' },
       body: bytes,
     });
-    const stored = header(done, 'docker-content-digest');
-    if (stored !== undefined && stored !== digest) {
-      throw registryError('REGISTRY_DIGEST_MISMATCH', at, `the registry stored the blob as ${stored}, not ${digest}`);
-    }
+    assertStored(done, digest, 'blob', at);
   }
 
   /** Puts a manifest under a tag or its digest and returns the digest the registry confirms. */
@@ -136,10 +133,7 @@ export class RegistryClient {
       headers: { 'Content-Type': mediaType },
       body: bytes,
     });
-    const stored = header(res, 'docker-content-digest');
-    if (stored !== undefined && stored !== digest) {
-      throw registryError('REGISTRY_DIGEST_MISMATCH', { registry: this.registry, step }, `the registry stored the manifest as ${stored}, not ${digest}`);
-    }
+    assertStored(res, digest, 'manifest', { registry: this.registry, step });
     return digest;
   }
 
@@ -461,6 +455,13 @@ function parseToken(body: Buffer, at: Step): { header: string; expires: number }
 
 function scopeOf(c: Call): string {
   return `repository:${c.repository}:${c.actions}`;
+}
+
+/** The digest a registry says it stored (Docker-Content-Digest) must be the one sent. */
+function assertStored(res: HttpResponse, digest: string, what: string, at: Step): void {
+  const stored = header(res, 'docker-content-digest');
+  if (stored !== undefined && stored !== digest)
+    throw registryError('REGISTRY_DIGEST_MISMATCH', at, `the registry stored the ${what} as ${stored}, not ${digest}`);
 }
 
 function header(res: HttpResponse, name: string): string | undefined {
