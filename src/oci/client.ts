@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AppError } from '../core/index.js';
-import { parseChallenges, type Challenge } from './challenge.js';
-import type { CredentialLookup, FoundCredentials } from './credentials.js';
+import { headerOf as header, RegistryAuth } from './auth.js';
+import type { CredentialLookup } from './credentials.js';
 import { digestOf } from './digest.js';
 import { isPlainHttpPeer, registryError, responseError, transportError, type Step } from './errors.js';
 import { HttpTransport, type HttpRequest, type HttpResponse } from './http.js';
@@ -50,11 +50,6 @@ const MAX_REDIRECTS = 5;
 const SMALL = 4 * 1024 * 1024;
 /** Bytes of a blob gathered before they are written to its file. */
 const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
-/** How long credentials found (flags, Docker config, a helper) are used before they are looked up again. */
-const CREDENTIALS_TTL_MS = 5 * 60_000;
-/** Tokens are renewed this long before the expiry the token service states. */
-const TOKEN_MARGIN_MS = 10_000;
-
 /**
  * A client for one registry, speaking the OCI distribution API: anonymous
  * access, HTTP Basic, and the token challenge (`WWW-Authenticate: Bearer
@@ -65,19 +60,19 @@ const TOKEN_MARGIN_MS = 10_000;
 export class RegistryClient {
   private readonly transport: HttpTransport;
   private scheme: 'https:' | 'http:' | undefined;
-  /** Once the registry has asked for Basic credentials or taken a registry token: sent with every later request. */
-  private direct: 'basic' | 'registry-token' | undefined;
-  private bearer: { readonly realm: URL; readonly service?: string; readonly scope?: string } | undefined;
-  /** Tokens by scope, as promises so that parallel requests share one token request. */
-  private readonly tokens = new Map<string, Promise<{ readonly header: string; readonly expires: number }>>();
-  private found: Promise<FoundCredentials | undefined> | undefined;
-  private foundUntil = 0;
+  private readonly auth: RegistryAuth;
 
   constructor(
     readonly registry: string,
     private readonly options: ClientOptions,
   ) {
     this.transport = new HttpTransport({ timeoutMs: options.timeoutMs ?? 60_000, ...(options.ca ? { ca: options.ca } : {}) });
+    this.auth = new RegistryAuth(options.credentials, {
+      registry,
+      userAgent: options.userAgent ?? 'portcullis',
+      send: (req, at) => this.send(req, at),
+      assertAllowed: (url, at) => this.assertTransportAllowed(url, at),
+    });
   }
 
   close(): void {
@@ -250,12 +245,13 @@ export class RegistryClient {
 
   private async call(c: Call): Promise<HttpResponse> {
     const at: Step = { registry: this.registry, step: c.step };
-    const sent = await this.authorization(c, at);
+    const scope = `repository:${c.repository}:${c.actions}`;
+    const sent = await this.auth.header(scope, at);
     let res = await this.exchange(c, at, sent);
     if (res.status === 401) {
-      await this.authenticate(res, c, at, sent);
-      res = await this.exchange(c, at, await this.authorization(c, at));
-      if (res.status === 401) throw await this.refused(res, at);
+      await this.auth.answer(res, scope, at, sent);
+      res = await this.exchange(c, at, await this.auth.header(scope, at));
+      if (res.status === 401) throw await this.auth.refused(res, at);
     }
     if (!c.expect.includes(res.status)) throw responseError(res, at);
     return res;
@@ -316,157 +312,16 @@ export class RegistryClient {
       throw registryError('REGISTRY_TLS_FAILED', at, `refusing plain HTTP to ${url.host}; use --insecure to allow it`);
     }
   }
-
-  /** The credentials for this registry, looked up again after a while: a long-running server sees rotated ones (helpers hand out short-lived tokens). */
-  private credentials(): Promise<FoundCredentials | undefined> {
-    if (!this.found || Date.now() > this.foundUntil) {
-      this.found = this.options.credentials(this.registry);
-      this.foundUntil = Date.now() + CREDENTIALS_TTL_MS;
-    }
-    return this.found;
-  }
-
-  /** The Authorization header of the Basic or registry-token mode, from the current credentials. */
-  private async directHeader(): Promise<string | undefined> {
-    const creds = (await this.credentials())?.credentials;
-    if (this.direct === 'basic' && creds?.kind === 'basic') return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
-    if (this.direct === 'registry-token' && creds?.kind === 'registry-token') return `Bearer ${creds.token}`;
-    return undefined;
-  }
-
-  private async authorization(c: Call, at: Step): Promise<string | undefined> {
-    if (this.direct) return this.directHeader();
-    if (!this.bearer) return undefined;
-    const scope = scopeOf(c);
-    const cached = await this.tokens.get(scope)?.catch(() => undefined);
-    if (cached && cached.expires > Date.now()) return cached.header;
-    const pending = this.fetchToken(this.bearer, scope, at);
-    this.tokens.set(scope, pending);
-    void pending.catch(() => this.tokens.delete(scope));
-    return (await pending).header;
-  }
-
-  /** Answers a 401's challenge: Basic with the credentials found, or Bearer through the token service. */
-  private async authenticate(res: HttpResponse, c: Call, at: Step, sent: string | undefined): Promise<void> {
-    // A request sent in parallel may have authenticated already: then this one only needs sending again.
-    const current = this.direct ? await this.directHeader() : (await this.tokens.get(scopeOf(c))?.catch(() => undefined))?.header;
-    if (current !== undefined && current !== sent) return;
-    const challenges = parseChallenges(header(res, 'www-authenticate'));
-    const bearer = challenges.find((ch) => ch.scheme === 'bearer');
-    const found = await this.credentials();
-    if (found?.credentials.kind === 'registry-token') {
-      // A registry token is the bearer token itself, as OPA's `bearer` credentials send it: no token service involved.
-      if (this.direct) throw await this.refused(res, at);
-      this.direct = 'registry-token';
-      return;
-    }
-    if (bearer) {
-      this.tokens.delete(scopeOf(c));
-      this.bearer = this.bearerChallenge(bearer, at);
-      return;
-    }
-    if (!challenges.some((ch) => ch.scheme === 'basic')) {
-      throw registryError(
-        'REGISTRY_AUTH_FAILED',
-        at,
-        `the registry answered 401 without a Basic or Bearer challenge (${header(res, 'www-authenticate') ?? 'no WWW-Authenticate'})`,
-      );
-    }
-    if (this.direct) throw await this.refused(res, at);
-    if (!found) throw missingCredentials(at);
-    if (found.credentials.kind !== 'basic')
-      throw registryError('REGISTRY_AUTH_FAILED', at, `the registry asks for a user and password; ${found.from} holds a token`);
-    this.direct = 'basic';
-  }
-
-  private bearerChallenge(challenge: Challenge, at: Step): NonNullable<RegistryClient['bearer']> {
-    const realm = challenge.params['realm'];
-    let url: URL;
-    try {
-      url = new URL(realm ?? '');
-    } catch {
-      throw registryError('REGISTRY_AUTH_FAILED', at, `the registry's Bearer challenge has no usable realm (${realm ?? 'none'})`);
-    }
-    const { service, scope } = challenge.params;
-    return { realm: url, ...(service === undefined ? {} : { service }), ...(scope === undefined ? {} : { scope }) };
-  }
-
-  /** Gets a token for `scope` from the token service: anonymously, with Basic, or by OAuth2 refresh token for an identity token. */
-  private async fetchToken(bearer: NonNullable<RegistryClient['bearer']>, scope: string, at: Step): Promise<{ header: string; expires: number }> {
-    const tokenAt = { registry: this.registry, step: `${at.step}: getting a token from ${bearer.realm.host}` };
-    this.assertTransportAllowed(bearer.realm, tokenAt);
-    const scopes = [...new Set([scope, ...(bearer.scope ? [bearer.scope] : [])])];
-    const found = await this.credentials();
-    const creds = found?.credentials;
-    const url = new URL(bearer.realm);
-    const headers: Record<string, string> = { 'User-Agent': this.options.userAgent ?? 'portcullis', Accept: 'application/json' };
-    let req: HttpRequest;
-    if (creds?.kind === 'identity-token') {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.token, client_id: 'portcullis', scope: scopes.join(' ') });
-      if (bearer.service) form.set('service', bearer.service);
-      headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      req = { method: 'POST', url, headers, body: Buffer.from(form.toString()), maxBytes: SMALL };
-    } else {
-      if (bearer.service) url.searchParams.set('service', bearer.service);
-      for (const s of scopes) url.searchParams.append('scope', s);
-      if (creds?.kind === 'basic') headers['Authorization'] = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
-      req = { method: 'GET', url, headers, maxBytes: SMALL };
-    }
-    const res = await this.send(req, tokenAt);
-    if (res.status === 401 || res.status === 403) {
-      if (!found) throw missingCredentials(tokenAt);
-      throw registryError('REGISTRY_AUTH_FAILED', tokenAt, `the token service refused the credentials of ${found.from} (HTTP ${res.status})`);
-    }
-    if (res.status !== 200) throw responseError(res, tokenAt);
-    return parseToken(res.body, tokenAt);
-  }
-
-  private async refused(res: HttpResponse, at: Step): Promise<AppError> {
-    const found = await this.credentials();
-    const who = found ? `the credentials of ${found.from}` : 'anonymous access';
-    return registryError('REGISTRY_AUTH_FAILED', at, `the registry refused ${who} (HTTP ${res.status})`);
-  }
 }
 
 /** The first request met a plain-HTTP registry where plain HTTP is allowed: the request is sent again over HTTP. */
 class PlainHttpPeer extends Error {}
-
-function missingCredentials(at: Step): AppError {
-  return registryError(
-    'REGISTRY_AUTH_FAILED',
-    at,
-    'the registry asks for a login and no credentials were found: give --username with --password-stdin, set PORTCULLIS_REGISTRY_USERNAME and PORTCULLIS_REGISTRY_PASSWORD, or log in with docker login',
-  );
-}
-
-function parseToken(body: Buffer, at: Step): { header: string; expires: number } {
-  let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
-  try {
-    parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
-  } catch {
-    throw registryError('REGISTRY_FAILED', at, 'the token service did not answer JSON');
-  }
-  const token = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token;
-  if (typeof token !== 'string' || !token) throw registryError('REGISTRY_FAILED', at, 'the token service answered without a token');
-  // The token spec's default lifetime is 60 s when expires_in is absent.
-  const seconds = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 60;
-  return { header: `Bearer ${token}`, expires: Date.now() + Math.max(seconds * 1000 - TOKEN_MARGIN_MS, 1000) };
-}
-
-function scopeOf(c: Call): string {
-  return `repository:${c.repository}:${c.actions}`;
-}
 
 /** The digest a registry says it stored (Docker-Content-Digest) must be the one sent. */
 function assertStored(res: HttpResponse, digest: string, what: string, at: Step): void {
   const stored = header(res, 'docker-content-digest');
   if (stored !== undefined && stored !== digest)
     throw registryError('REGISTRY_DIGEST_MISMATCH', at, `the registry stored the ${what} as ${stored}, not ${digest}`);
-}
-
-function header(res: HttpResponse, name: string): string | undefined {
-  const value = res.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** `sha256:1234abcd5678` for messages. */

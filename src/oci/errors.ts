@@ -85,7 +85,7 @@ function errorCodes(res: HttpResponse): { code: string; message?: string }[] {
 export function responseError(res: HttpResponse, at: Step): AppError {
   const what = describeResponse(res);
   if (res.status === 401 || res.status === 403) return registryError('REGISTRY_AUTH_FAILED', at, `access denied, ${what}`);
-  if (res.status === 404) return registryError('REGISTRY_NOT_FOUND', at, `not found, ${what}`);
+  if (res.status === 404) return registryError('REGISTRY_NOT_FOUND', at, `not found (no such repository, tag or digest), ${what}`);
   if (res.status >= 500 || res.status === 429) return registryError('REGISTRY_UNAVAILABLE', at, what);
   return registryError('REGISTRY_FAILED', at, `unexpected answer, ${what}`);
 }
