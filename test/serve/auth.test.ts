@@ -72,6 +72,16 @@ describe('bearer-token auth (auth.required: true)', () => {
     assert.equal((await post(`${app.url}/status`, JSON.stringify(statusUpdate('s')), { ...JSON_PLAIN, ...bearer(statusOnly) })).status, 200);
   });
 
+  it('guards the OCI distribution API like /bundles: a bundles token, per bundle', async () => {
+    const manifest = '/v2/bundles/tiny/manifests/latest';
+    assert.equal((await get(manifest)).status, 401);
+    assert.equal((await get(manifest, bearer(agentToken))).status, 200);
+    assert.equal((await get(manifest, bearer(tinyOnly))).status, 200);
+    assert.equal((await get('/v2/bundles/other/manifests/latest', bearer(tinyOnly))).status, 403);
+    assert.equal((await get(manifest, bearer(admin))).status, 403);
+    assert.equal((await get('/v2/', bearer(tinyOnly))).status, 200);
+  });
+
   it('lets an admin token query the fleet', async () => {
     assert.equal((await get('/v1/agents', bearer(admin))).status, 200);
     assert.equal((await get('/v1/decisions', bearer(admin))).status, 200);
