@@ -26,7 +26,7 @@ interface BearerChallenge {
 }
 
 /**
- * The authentication state of a session with one registry: nothing until a
+ * The authentication state of a client of one registry: nothing until a
  * 401, then HTTP Basic, a registry token sent as is, or tokens from the
  * token service named by a `Bearer realm=...,service=...,scope=...`
  * challenge, one per scope, shared by parallel requests and renewed before

@@ -54,7 +54,7 @@ const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
  * A client for one registry, speaking the OCI distribution API: anonymous
  * access, HTTP Basic, and the token challenge (`WWW-Authenticate: Bearer
  * realm=...,service=...,scope=...`), answered on the first 401 and then
- * reused for the rest of the session. HTTPS always, except loopback registries
+ * reused for as long as the client lives. HTTPS always, except loopback registries
  * and --insecure ones that do not speak TLS, which get plain HTTP as docker does.
  */
 export class RegistryClient {
@@ -86,7 +86,7 @@ export class RegistryClient {
     return res.status === 200;
   }
 
-  /** Uploads a blob in one request after opening an upload session (POST, then PUT with the digest). */
+  /** Uploads a blob in one request after starting an upload (POST, then PUT with the digest). */
   async uploadBlob(repository: string, digest: string, bytes: Uint8Array): Promise<void> {
     const open = await this.call({
       step: `starting the upload of blob ${short(digest)} to ${repository}`,
@@ -98,7 +98,7 @@ export class RegistryClient {
     });
     const location = open.headers.location;
     const at = { registry: this.registry, step: `uploading blob ${short(digest)} to ${repository}` };
-    if (!location) throw registryError('REGISTRY_FAILED', at, 'the registry opened an upload session without a Location');
+    if (!location) throw registryError('REGISTRY_FAILED', at, 'the registry started an upload without giving its Location');
     const url = new URL(location, this.base(repository));
     url.searchParams.set('digest', digest);
     const done = await this.call({

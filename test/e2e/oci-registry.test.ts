@@ -89,7 +89,7 @@ describe('portcullis push and pull with a real registry', () => {
     const result = JSON.parse(again.stdout)[0].results[0];
     assert.deepEqual(result.uploaded, []);
     assert.equal(result.present.length, 2);
-    assert.equal(uploads(), before, 'the registry saw an upload session for blobs it already held');
+    assert.equal(uploads(), before, 'the registry saw an upload started for blobs it already held');
     assert.ok(before >= 2, 'the registry log shows the first push uploading');
   });
 
