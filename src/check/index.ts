@@ -12,5 +12,4 @@ export { PolicyCache } from './cache.js';
 export type { BundleRevision, LoadedRevision } from './cache.js';
 export { checkOptionsFromBody, checkRequestFromBody, checkRequestSchema } from './http-request.js';
 export type { CheckRequestBody, InlineFile } from './http-request.js';
-export { toolInfo } from './tool.js';
 export { ruleHelpFromBundle } from './rule-help.js';

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
-import { toolInfo } from '../check/index.js';
-import { EXIT, exitCodeFor, isAppError, messageOf } from '../core/index.js';
+import { EXIT, exitCodeFor, isAppError, messageOf, toolInfo } from '../core/index.js';
 import { formats } from '../report/index.js';
+import { registryOptions } from './registry.js';
 
 type Action = () => Promise<number>;
 
@@ -43,21 +43,28 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .addHelpText('after', TOOLS_HELP)
     .action((names: string[]) => run(async () => (await import('./commands/setup.js')).setup(names)));
 
-  program
-    .command('build')
-    .description('Compile bundle definitions (bundles/*.yaml) to Wasm with opa and write <out>/<name>.tar.gz')
-    .option('--bundles <dir>', 'folder of bundle definitions', 'bundles')
-    .option('--out <dir>', 'output folder for built bundles', 'dist/bundles')
-    .option('--json', 'print the results as JSON instead of a table')
-    .action((opts: OptionsOf<typeof import('./commands/build.js').build, 0>) => run(async () => (await import('./commands/build.js')).build(opts)));
+  registryOptions(
+    program
+      .command('build')
+      .description('Compile bundle definitions (bundles/*.yaml) to Wasm with opa and write <out>/<name>.tar.gz')
+      .option('--bundles <dir>', 'folder of bundle definitions', 'bundles')
+      .option('--out <dir>', 'output folder for built bundles', 'dist/bundles')
+      .option('--json', 'print the results as JSON instead of a table')
+      .option('--push <ref-prefix>', 'then push each bundle to an OCI registry as <ref-prefix>:<bundle name>, e.g. registry.example.com/policies')
+      .option('--source <url>', 'with --push: the org.opencontainers.image.source annotation (default: the GitHub or GitLab CI repository)'),
+  ).action((opts: OptionsOf<typeof import('./commands/build.js').build, 0>) =>
+    run(async () => (await import('./commands/build.js')).build(opts, process.env, userAgent())),
+  );
 
   program
     .command('serve')
     .description('Serve built bundles to OPA agents over HTTP (ETag/304), reloading rebuilt bundles without restart')
     .option('--config <file>', 'YAML configuration file (default: embedded defaults)')
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8480; port 0 picks a free port)')
-    .option('--dir <dir>', 'folder of built bundles to serve (default dist/bundles)')
-    .action((opts: OptionsOf<typeof import('./commands/serve.js').serve, 0>) => run(async () => (await import('./commands/serve.js')).serve(opts)));
+    .option('--dir <dir>', 'folder of built bundles to serve (default dist/bundles; overrides an oci:// bundles.source)')
+    .action((opts: OptionsOf<typeof import('./commands/serve.js').serve, 0>) =>
+      run(async () => (await import('./commands/serve.js')).serve(opts, userAgent())),
+    );
 
   program
     .command('eval')
@@ -86,20 +93,30 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
       run(async () => (await import('./commands/sign.js')).sign(bundle, opts, process.env)),
     );
 
-  program
-    .command('verify')
-    .description('Verify a bundle signature exactly as an OPA agent would; exit 0 valid, 1 invalid (with the reason), 2 usage error')
-    .argument('<bundle>', 'bundle archive (.tar.gz)')
-    .requiredOption('--alg <alg>', `algorithm the key is trusted for (never taken from the token): ${algorithms}`)
-    .option('--key <file>', 'PEM public key, certificate or private key (RS*, PS*, ES*)')
-    .option('--secret-file <file>', 'file holding the HMAC secret (HS*)')
-    .option('--secret-env <var>', 'environment variable holding the HMAC secret (HS*)')
-    .option('--kid <id>', "the key's id; the token must name it (kid header or keyid claim). Without it the key is pinned, as with opa run --verification-key")
-    .option('--scope <scope>', 'expected scope')
-    .option('--exclude <glob>', 'files not to verify, Go filepath.Match syntax (repeatable)', collect)
-    .action((bundle: string, opts: OptionsOf<typeof import('./commands/verify.js').verify, 1>) =>
-      run(async () => (await import('./commands/verify.js')).verify(bundle, opts, process.env)),
-    );
+  /** The key flags of verify, shared with pull: `--alg` is required where verifying is the point of the command. */
+  const verificationOptions = (command: Command, algRequired: boolean) => {
+    const alg = `algorithm the key is trusted for (never taken from the token): ${algorithms}`;
+    return (algRequired ? command.requiredOption('--alg <alg>', alg) : command.option('--alg <alg>', alg))
+      .option('--key <file>', 'PEM public key, certificate or private key (RS*, PS*, ES*)')
+      .option('--secret-file <file>', 'file holding the HMAC secret (HS*)')
+      .option('--secret-env <var>', 'environment variable holding the HMAC secret (HS*)')
+      .option(
+        '--kid <id>',
+        "the key's id; the token must name it (kid header or keyid claim). Without it the key is pinned, as with opa run --verification-key",
+      )
+      .option('--scope <scope>', 'expected scope')
+      .option('--exclude <glob>', 'files not to verify, Go filepath.Match syntax (repeatable)', collect);
+  };
+
+  verificationOptions(
+    program
+      .command('verify')
+      .description('Verify a bundle signature exactly as an OPA agent would; exit 0 valid, 1 invalid (with the reason), 2 usage error')
+      .argument('<bundle>', 'bundle archive (.tar.gz)'),
+    true,
+  ).action((bundle: string, opts: OptionsOf<typeof import('./commands/verify.js').verify, 1>) =>
+    run(async () => (await import('./commands/verify.js')).verify(bundle, opts, process.env)),
+  );
 
   const keys = program.command('keys').description('Manage bundle signing keys');
   keys
@@ -109,6 +126,36 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .requiredOption('--out <dir>', 'folder to write the key files to')
     .option('--kid <id>', 'key id (default: derived from the public key)')
     .action((opts: OptionsOf<typeof import('./commands/keys.js').keysGenerate, 0>) => run(async () => (await import('./commands/keys.js')).keysGenerate(opts)));
+
+  registryOptions(
+    program
+      .command('push')
+      .description(
+        'Push a bundle to an OCI registry as OPA agents load it (services.<name>.type: oci): the archive unchanged as the one tar+gzip layer; prints the manifest digest; exit 2 for a wrong reference, login or bundle, 3 when the registry fails',
+      )
+      .argument('<bundle>', 'bundle archive (.tar.gz); no tag moves unless it reads as an agent would load it')
+      .argument('<ref...>', 'host[:port]/repository[:tag] (default tag latest); several tags at once, each moved only after every blob is in place')
+      .option('--source <url>', 'org.opencontainers.image.source annotation (default: the GitHub or GitLab CI repository)')
+      .option('--json', 'print the result as JSON'),
+  ).action((bundle: string, refs: string[], opts: OptionsOf<typeof import('./commands/push.js').push, 2>) =>
+    run(async () => (await import('./commands/push.js')).push(bundle, refs, opts, process.env, userAgent())),
+  );
+
+  verificationOptions(
+    registryOptions(
+      program
+        .command('pull')
+        .description(
+          'Pull a bundle from an OCI registry as an OPA agent does (image indexes followed, every digest checked), verify its signature when --alg is given, then write it; exit 1 for an invalid signature, 2 for a wrong reference, login or artifact, 3 when the registry fails',
+        )
+        .argument('<ref>', 'host[:port]/repository[:tag][@digest] (default tag latest)')
+        .option('-o, --output <file>', "where to write the bundle, '-' for standard output (default: the layer's title, else bundle.tar.gz)")
+        .option('--json', 'print the result as JSON'),
+    ),
+    false,
+  ).action((ref: string, opts: OptionsOf<typeof import('./commands/pull.js').pull, 1>) =>
+    run(async () => (await import('./commands/pull.js')).pull(ref, opts, process.env, userAgent())),
+  );
 
   const outputs = formats.map((f) => `${f.name} (${f.description})`).join('; ');
   program
@@ -308,4 +355,8 @@ function directoryGivenAsFile(err: unknown): string | undefined {
 
 function packageVersion(): string {
   return toolInfo().version;
+}
+
+function userAgent(): string {
+  return `portcullis/${packageVersion()}`;
 }

@@ -7,6 +7,7 @@ import type { KeySource } from '../sign/index.js';
 import { DEFAULTS } from './defaults.js';
 import { fleetConfig, type FleetConfig } from './fleet.js';
 import { kubernetesConfig, type KubernetesConfig } from './kubernetes.js';
+import { ociSourceConfig, type OciSourceConfig } from './oci-source.js';
 import { configFileSchema, type ConfigFile, type KeyFile } from './schema.js';
 import { storeAuthConfig, type StoreAuthConfig } from './store-auth.js';
 
@@ -28,6 +29,8 @@ export interface SigningPolicy {
 export interface Config extends StoreAuthConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly bundlesDir: string;
+  /** Set when bundles come from an OCI repository (`bundles.source: oci://...`) instead of bundlesDir. */
+  readonly ociSource: OciSourceConfig | undefined;
   readonly definitionsDir: string;
   readonly stateDir: string;
   readonly logLevel: string;
@@ -66,9 +69,17 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
   const tls = parsed.server?.tls;
   const signing = signingConfig(parsed, base, env, file ?? 'configuration');
   const storeAuth = storeAuthConfig({ ...parsed, ...(tls ? { tls } : {}) }, base, stateDir, env);
+  if (parsed.bundles?.source !== undefined && parsed.bundles.dir !== undefined) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `${file ?? 'configuration'}: bundles.dir and bundles.source are exclusive: serve takes bundles from a folder or from an OCI repository`,
+    );
+  }
   return Object.freeze({
     listen,
     bundlesDir: overrides.bundlesDir ? resolve(overrides.bundlesDir) : resolve(base, parsed.bundles?.dir ?? DEFAULTS.bundlesDir),
+    // --dir picks the folder over a configured OCI source.
+    ociSource: overrides.bundlesDir ? undefined : ociSourceConfig(parsed.bundles?.source, parsed.bundles?.oci, base, env),
     definitionsDir: resolve(base, DEFAULTS.definitionsDir),
     stateDir,
     logLevel: parsed.log?.level ?? env['PORTCULLIS_LOG_LEVEL'] ?? DEFAULTS.logLevel,

@@ -27,6 +27,12 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'REPORT_UNSUPPORTED',
   'REPORT_EMPTY',
   'INPUT_INCOMPLETE',
+  // Registry problems the user can fix: the reference, the credentials, the artifact named, the CA to trust.
+  'REFERENCE_INVALID',
+  'REGISTRY_AUTH_FAILED',
+  'REGISTRY_NOT_FOUND',
+  'REGISTRY_ARTIFACT_INVALID',
+  'REGISTRY_TLS_FAILED',
 ]);
 
 const FAIL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['COMPILE_FAILED', 'SIGNATURE_INVALID']);

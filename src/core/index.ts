@@ -6,7 +6,7 @@ export type { JsonValue } from './json-number.js';
 export { parseJsonPreserving } from './json-parse.js';
 export { canonicalJson, canonicalJsonBytes, compareUtf8 } from './canonical-json.js';
 export { sha256Hex } from './digest.js';
-export { packageRoot } from './package-root.js';
+export { packageRoot, toolInfo } from './package-root.js';
 export { AJV_OPTIONS, compileSchema, declaredSchemas, PRECOMPILED_DIR, schemaKey } from './schema.js';
 export type { SchemaSource, Validator } from './schema.js';
 export { parseYamlStrict } from './yaml.js';

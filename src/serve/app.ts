@@ -13,6 +13,7 @@ import { dataRoutes, DEFAULT_MAX_REQUEST_BYTES } from './routes/data.js';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from '../bundle/index.js';
 import { PolicyCache } from '../check/index.js';
 import { kubernetesRoutes, type KubernetesDependencies } from './routes/gatekeeper.js';
+import { ociRoutes } from './routes/oci.js';
 
 export interface AppDependencies {
   /** Status and decision-log ingestion, fleet queries and token auth; absent in bundle-only tests. */
@@ -54,7 +55,7 @@ export function createApp(deps: AppDependencies): Koa {
   deps.registry.on('withdrawn', (name: string) => evaluation.cache.forget(name));
   app.use(dataRoutes(evaluation));
   const kubernetes = deps.kubernetes ? kubernetesRoutes({ ...deps.kubernetes, registry: deps.registry, cache: evaluation.cache, logger: deps.logger }) : [];
-  for (const router of [healthRoutes(deps.registry, metrics), bundles, checkRoutes(evaluation), ...kubernetes]) {
+  for (const router of [healthRoutes(deps.registry, metrics), bundles, ociRoutes(deps.registry), checkRoutes(evaluation), ...kubernetes]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -14,6 +14,12 @@ import { LongPollWaiters } from './long-poll.js';
 import { ServerMetrics } from './metrics.js';
 import { withNotModified } from './not-modified.js';
 import { BundleRegistry } from './registry.js';
+import { OciBundleSource } from './oci-source.js';
+
+export interface ServerOptions {
+  /** Sent to registries by an OCI bundle source. */
+  readonly userAgent?: string;
+}
 
 export interface RunningServer {
   readonly url: string;
@@ -26,12 +32,12 @@ export function createLogger(level: string): Logger {
 }
 
 /** Loads the bundle folder, then listens; the folder keeps being watched for rebuilt bundles. */
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel), options: ServerOptions = {}): Promise<RunningServer> {
   await mkdir(config.stateDir, { recursive: true });
   const tls = await loadTls(config.tls);
   const verification = await verificationFor(config);
   const registry = new BundleRegistry({
-    dir: config.bundlesDir,
+    ...(config.ociSource ? {} : { dir: config.bundlesDir }),
     limits: config.limits,
     logger,
     rescanIntervalMs: config.rescanIntervalMs,
@@ -39,10 +45,23 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     ...(verification ? { verification } : {}),
   });
   if (verification) logger.info({ keys: [...verification.keys.keys()], required: verification.required }, 'bundle signatures are verified before publishing');
-  await registry.refresh();
+  const source = config.ociSource
+    ? await OciBundleSource.create({
+        config: config.ociSource,
+        registry,
+        logger,
+        maxBytes: config.limits.maxArchiveBytes,
+        userAgent: options.userAgent ?? 'portcullis',
+      })
+    : undefined;
+  // The first poll finishes before the server listens, so agents are not answered 404 while it runs.
+  await (source ? source.refresh() : registry.refresh());
   if (config.fleet) await registry.publishGenerated(config.fleet.discovery.bundle, await discoveryBundle(config, config.fleet, logger));
   registry.start();
-  if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
+  source?.start();
+  const origin = source ? source.description : config.bundlesDir;
+  if (registry.states().length === 0)
+    logger.warn({ source: origin }, source ? 'no bundles to serve yet; push them to the repository' : 'no bundles to serve yet; run portcullis build');
   const waiters = new LongPollWaiters();
   const fleet = await startFleet(config, logger);
   const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store) };
@@ -55,14 +74,20 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   try {
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   } catch (err) {
-    // Nothing may keep the process alive after a failed start: the folder watcher and the store go too.
+    // Nothing may keep the process alive after a failed start: the folder watcher, the source and the store go too.
     registry.stop();
+    await source?.stop();
     await fleet.close();
     throw new AppError('LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${messageOf(err)}`, { cause: err });
   }
   const url = urlOf(server, config.tls ? 'https' : 'http');
-  logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
-  return { url, registry, close: () => close(server, registry, waiters).then(() => fleet.close()) };
+  logger.info({ url, bundles: origin, state: config.stateDir }, 'listening');
+  const stop = async () => {
+    await source?.stop();
+    await close(server, registry, waiters);
+    await fleet.close();
+  };
+  return { url, registry, close: stop };
 }
 
 /** Loads the configured keys once, at start; key errors name the key id and file, never the material. */

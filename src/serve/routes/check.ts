@@ -1,6 +1,6 @@
 import Router from '@koa/router';
-import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, runCheck, toolInfo } from '../../check/index.js';
-import { AppError } from '../../core/index.js';
+import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, runCheck } from '../../check/index.js';
+import { AppError, toolInfo } from '../../core/index.js';
 import { getOutputFormat, toJsonReport, type ReportContext } from '../../report/index.js';
 import { bundleFor, readJsonBody, type EvaluationRouteOptions } from './data.js';
 
