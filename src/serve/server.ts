@@ -14,6 +14,8 @@ import { LongPollWaiters } from './long-poll.js';
 import { ServerMetrics } from './metrics.js';
 import { withNotModified } from './not-modified.js';
 import { BundleRegistry } from './registry.js';
+import { syncBundles } from './replicas.js';
+import { openChangeFeed } from '../store/index.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -45,7 +47,14 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
   const waiters = new LongPollWaiters();
   const fleet = await startFleet(config, logger);
-  const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store) };
+  // Replicas sharing one PostgreSQL hear of each other's bundle publishes and scan uploads.
+  const feed = await openChangeFeed(config.store, logger).catch(async (err: unknown) => {
+    registry.stop();
+    await fleet.close();
+    throw err;
+  });
+  const stopSync = feed ? syncBundles(registry, feed, { generated: config.fleet ? [config.fleet.discovery.bundle] : [], logger }) : () => undefined;
+  const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store, feed && { feed, logger }) };
   const metrics = new ServerMetrics(registry, waiters);
   const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes });
   const koa = app.callback();
@@ -57,12 +66,20 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   } catch (err) {
     // Nothing may keep the process alive after a failed start: the folder watcher and the store go too.
     registry.stop();
+    stopSync();
+    await feed?.close();
     await fleet.close();
     throw new AppError('LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${messageOf(err)}`, { cause: err });
   }
   const url = urlOf(server, config.tls ? 'https' : 'http');
   logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
-  return { url, registry, close: () => close(server, registry, waiters).then(() => fleet.close()) };
+  const closeAll = async () => {
+    stopSync();
+    await close(server, registry, waiters);
+    await feed?.close();
+    await fleet.close();
+  };
+  return { url, registry, close: closeAll };
 }
 
 /** Loads the configured keys once, at start; key errors name the key id and file, never the material. */
