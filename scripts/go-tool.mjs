@@ -59,7 +59,11 @@ export function setupGoTool(spec) {
   mkdirSync(dirname(spec.local), { recursive: true });
   const started = Date.now();
   try {
-    execFileSync('go', ['build', '-trimpath', ...spec.buildFlags, '-o', spec.local, spec.pkg], { cwd: spec.toolsDir, stdio: 'inherit' });
+    execFileSync('go', ['build', '-trimpath', ...spec.buildFlags, '-o', spec.local, spec.pkg], {
+      cwd: spec.toolsDir,
+      stdio: 'inherit',
+      env: { ...process.env, ...spec.env },
+    });
   } catch (err) {
     console.error(`portcullis: building ${spec.name} ${spec.pin} failed (${err.message}). ${spec.missingHint}`);
     return spec.required ? 1 : 0;

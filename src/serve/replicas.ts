@@ -10,6 +10,8 @@ const FOLLOW_STEP_MS = 200;
 export interface BundleSyncOptions {
   /** Bundles each replica makes itself (discovery): never announced, never followed. */
   readonly generated: readonly string[];
+  /** Re-reads the bundle source (default: the registry's folder rescan). */
+  readonly refresh?: () => Promise<void>;
   readonly logger: Logger;
 }
 
@@ -36,6 +38,7 @@ export function syncBundles(registry: BundleRegistry, feed: ChangeFeed, options:
     });
   };
   const serving = (name: string) => registry.get(name)?.etag ?? null;
+  const refresh = options.refresh ?? (() => registry.refresh());
   const follow = async (a: Announcement) => {
     const deadline = Date.now() + FOLLOW_MS;
     while (!stopped && serving(a.name) !== a.etag) {
@@ -46,7 +49,7 @@ export function syncBundles(registry: BundleRegistry, feed: ChangeFeed, options:
         );
         return;
       }
-      await registry.refresh();
+      await refresh();
       if (serving(a.name) !== a.etag) await new Promise((resolve) => setTimeout(resolve, FOLLOW_STEP_MS));
     }
   };
@@ -56,7 +59,7 @@ export function syncBundles(registry: BundleRegistry, feed: ChangeFeed, options:
     const a = announcementOf(payload);
     if (a && !generated.has(a.name)) void follow(a);
   });
-  feed.onResync(() => void registry.refresh());
+  feed.onResync(() => void refresh());
   return () => {
     stopped = true;
   };
