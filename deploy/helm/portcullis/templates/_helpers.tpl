@@ -87,6 +87,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and .Values.tls.enabled (not .Values.tls.certManager.enabled) (not .Values.tls.existingSecret) }}
 {{- fail "tls.enabled needs tls.existingSecret (see `portcullis certs`) or tls.certManager.enabled" }}
 {{- end }}
+{{- if and .Values.tls.certManager.enabled .Values.tls.clientAuth.enabled (not .Values.tls.clientAuth.existingSecret) }}
+{{- fail "tls.clientAuth with cert-manager needs tls.clientAuth.existingSecret: the certificate's Secret holds no client CA" }}
+{{- end }}
 {{- if and .Values.tls.certManager.enabled (not .Values.tls.certManager.issuerRef.name) }}
 {{- fail "tls.certManager.enabled needs tls.certManager.issuerRef.name" }}
 {{- end }}
