@@ -62,7 +62,7 @@ export class PostgresChangeFeed implements ChangeFeed {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url, application_name: FEED_APPLICATION });
     client.on('notification', (n) => this.deliver(n));
-    // A dropped connection is reported here (and by 'end'); both lead to one reconnect.
+    // A dropped connection is reported here (and by 'end'); both cause one reconnect.
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, undefined));
     await client.connect();

@@ -22,7 +22,7 @@ export interface Balancer {
 
 /**
  * A stand-in for a Kubernetes Service in front of replicas: each request goes
- * to the first backend that accepts a connection (no sticky sessions), and
+ * to the first backend that accepts a connection (no client affinity), and
  * what it sees is recorded for the test: which decision-log batches were
  * acknowledged, and when bundles were delivered.
  */

@@ -1,6 +1,6 @@
 // Two `portcullis serve` replicas on one real PostgreSQL and one bundle
 // folder, each in front of a real OPA agent through a stand-in Service that
-// routes to whichever replica accepts (no sticky sessions). A publish reaches
+// routes to whichever replica accepts (no client affinity). A publish reaches
 // the agents long-polling on either replica within a second; a scan uploaded
 // through one replica decides admission on the other; every fleet answer is
 // the same on both; and a replica killed with SIGKILL while agents poll and
