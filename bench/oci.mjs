@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { orasPath, setupOras } from '../scripts/setup-oras.mjs';
+import { pinnedToolPath, setupProjectTool } from '../scripts/go-tool.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin/portcullis.js');
@@ -32,10 +32,10 @@ const PASSWORD = 'bench-password';
 
 function oras() {
   try {
-    return orasPath();
+    return pinnedToolPath('oras');
   } catch {
-    if (setupOras() !== 0) process.exit(1);
-    return orasPath();
+    if (setupProjectTool('oras', { required: true }) !== 0) process.exit(1);
+    return pinnedToolPath('oras');
   }
 }
 

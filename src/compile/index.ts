@@ -14,12 +14,13 @@ export {
   setupHint,
   toolCandidates,
   toolEnvironment,
+  PACKAGE_TOOLS,
   TOOL_NAMES,
   TOOL_SEARCH_ORDER,
   TOOL_SPECS,
   userToolPath,
 } from './tools.js';
-export type { ToolCandidate, ToolEnvironment, ToolName, ToolSource, ToolSpec } from './tools.js';
+export type { PackageTool, ToolCandidate, ToolEnvironment, ToolName, ToolSource, ToolSpec } from './tools.js';
 export { buildPinnedTool, goVersion } from './tool-build.js';
 export { runOpa } from './opa-cli.js';
 export type { OpaRun } from './opa-cli.js';

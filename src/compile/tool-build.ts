@@ -34,7 +34,11 @@ export function buildPinnedTool(name: ToolName, dest: string): void {
   mkdirSync(dirname(dest), { recursive: true });
   const partial = `${dest}.${process.pid}.partial`;
   try {
-    execFileSync('go', ['build', '-trimpath', ...spec.buildFlags(pin), '-o', partial, spec.pkg], { cwd: toolModuleDir(name), stdio: ['ignore', 2, 2] });
+    execFileSync('go', ['build', '-trimpath', ...spec.buildFlags(pin), '-o', partial, spec.pkg], {
+      cwd: toolModuleDir(name),
+      stdio: ['ignore', 2, 2],
+      env: { ...process.env, ...spec.buildEnv },
+    });
     const built = spec.versionOf(partial);
     if (built !== pin) throw new AppError('TOOLCHAIN_FAILED', `the ${name} built from tools/${name} reports version ${built ?? 'unknown'}, expected ${pin}`);
     renameSync(partial, dest);

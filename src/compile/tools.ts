@@ -8,8 +8,11 @@ import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { AppError, packageRoot } from '../core/index.js';
 
-export type ToolName = 'opa' | 'gator' | 'regal';
-export const TOOL_NAMES: readonly ToolName[] = ['opa', 'gator', 'regal'];
+export type ToolName = 'opa' | 'gator' | 'regal' | 'helm' | 'oras';
+export const TOOL_NAMES: readonly ToolName[] = ['opa', 'gator', 'regal', 'helm', 'oras'];
+/** The tools the package ships the modules of, which `portcullis setup` installs and doctor reports; helm and oras serve the repository's own tests and benchmarks. */
+export type PackageTool = 'opa' | 'gator' | 'regal';
+export const PACKAGE_TOOLS: readonly PackageTool[] = ['opa', 'gator', 'regal'];
 
 /** Where a binary was found, in search order. */
 export type ToolSource = 'env' | 'project' | 'user-cache' | 'PATH';
@@ -41,6 +44,8 @@ export interface ToolSpec {
   /** Whether the pin is written without the leading "v" (as `opa version` prints it). */
   readonly bareVersion: boolean;
   readonly buildFlags: (pin: string) => string[];
+  /** Extra environment for `go build`. */
+  readonly buildEnv?: Readonly<Record<string, string>>;
   readonly versionOf: (bin: string) => string | undefined;
   /** What portcullis needs it for, for doctor and setup. */
   readonly neededFor: string;
@@ -73,6 +78,7 @@ function gatorVersion(bin: string): string | undefined {
 
 const GATEKEEPER = 'github.com/open-policy-agent/gatekeeper/v3';
 const REGAL = 'github.com/open-policy-agent/regal';
+const HELM = 'helm.sh/helm/v4';
 
 export const TOOL_SPECS: Readonly<Record<ToolName, ToolSpec>> = {
   opa: {
@@ -83,6 +89,8 @@ export const TOOL_SPECS: Readonly<Record<ToolName, ToolSpec>> = {
     bareVersion: true,
     // The opa_wasm tag gives the agent its Wasm runtime, which portcullis bundles need.
     buildFlags: () => ['-tags', 'opa_wasm'],
+    // Static, exactly as the Dockerfile builds it, so the image build reuses Go's build cache.
+    buildEnv: { CGO_ENABLED: '0' },
     versionOf: versionLine,
     neededFor: 'build, check --policies and review compile Rego with it',
   },
@@ -105,6 +113,27 @@ export const TOOL_SPECS: Readonly<Record<ToolName, ToolSpec>> = {
     buildFlags: (pin) => ['-ldflags', `-X ${REGAL}/pkg/version.Version=${pin}`],
     versionOf: versionLine,
     neededFor: 'optional: review lints policy changes with it, and reports lint as unavailable without it',
+  },
+  helm: {
+    name: 'helm',
+    envVar: 'HELM_BIN',
+    module: HELM,
+    pkg: `${HELM}/cmd/helm`,
+    bareVersion: false,
+    // Stamped the way Helm's release builds are, so `helm version` names the pin.
+    buildFlags: (pin) => ['-ldflags', `-X ${HELM}/internal/version.version=${pin}`],
+    versionOf: (bin) => output(bin, ['version', '--template', '{{.Version}}'])?.trim() || undefined,
+    neededFor: 'development: the chart tests lint and render deploy/helm/portcullis with it',
+  },
+  oras: {
+    name: 'oras',
+    envVar: 'ORAS_BIN',
+    module: 'oras.land/oras',
+    pkg: 'oras.land/oras/cmd/oras',
+    bareVersion: true,
+    buildFlags: () => [],
+    versionOf: versionLine,
+    neededFor: 'development: bench:oci compares push and pull with it',
   },
 };
 
@@ -217,7 +246,7 @@ export function findPinnedTool(
 
 /** The search order in words, for one tool or (without a name) for all, for errors, `--help` and doctor. */
 export function describeSearchOrder(name?: ToolName, tools?: ToolEnvironment): string {
-  const variable = name ? `$${TOOL_SPECS[name].envVar}` : TOOL_NAMES.map((n) => `$${TOOL_SPECS[n].envVar}`).join(' / ');
+  const variable = name ? `$${TOOL_SPECS[name].envVar}` : PACKAGE_TOOLS.map((n) => `$${TOOL_SPECS[n].envVar}`).join(' / ');
   const cache = tools ? join(tools.userCacheDir, 'tools') : '$XDG_CACHE_HOME/portcullis/tools (default ~/.cache/portcullis/tools)';
   return `${variable}, .tools/bin in a portcullis checkout, ${cache}, then PATH; each only when its version equals the pin`;
 }
@@ -225,5 +254,6 @@ export function describeSearchOrder(name?: ToolName, tools?: ToolEnvironment): s
 /** The command that installs a missing tool, wherever portcullis is installed. */
 export function setupHint(name: ToolName): string {
   const pin = pinnedToolVersion(name);
-  return `run "npx portcullis setup ${name}" (needs Go ${requiredGoVersion(name)} or later; builds ${name} ${pin} from its pinned Go module), or set ${TOOL_SPECS[name].envVar} to the path of a ${name} binary of version ${pin}`;
+  const command = (PACKAGE_TOOLS as readonly ToolName[]).includes(name) ? `npx portcullis setup ${name}` : `node scripts/setup-tools.mjs ${name}`;
+  return `run "${command}" (needs Go ${requiredGoVersion(name)} or later; builds ${name} ${pin} from its pinned Go module), or set ${TOOL_SPECS[name].envVar} to the path of a ${name} binary of version ${pin}`;
 }

@@ -15,6 +15,8 @@ import { ServerMetrics } from './metrics.js';
 import { withNotModified } from './not-modified.js';
 import { BundleRegistry } from './registry.js';
 import { OciBundleSource } from './oci-source.js';
+import { syncBundles } from './replicas.js';
+import { openChangeFeed } from '../store/index.js';
 
 export interface ServerOptions {
   /** Sent to registries by an OCI bundle source. */
@@ -64,7 +66,21 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     logger.warn({ source: origin }, source ? 'no bundles to serve yet; push them to the repository' : 'no bundles to serve yet; run portcullis build');
   const waiters = new LongPollWaiters();
   const fleet = await startFleet(config, logger);
-  const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store) };
+  // Replicas sharing one PostgreSQL hear of each other's bundle publishes and scan uploads.
+  const feed = await openChangeFeed(config.store, logger).catch(async (err: unknown) => {
+    registry.stop();
+    await source?.stop();
+    await fleet.close();
+    throw err;
+  });
+  const stopSync = feed
+    ? syncBundles(registry, feed, {
+        generated: config.fleet ? [config.fleet.discovery.bundle] : [],
+        logger,
+        ...(source ? { refresh: () => source.refresh() } : {}),
+      })
+    : () => undefined;
+  const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store, feed && { feed, logger }) };
   const metrics = new ServerMetrics(registry, waiters);
   const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes });
   const koa = app.callback();
@@ -77,17 +93,21 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     // Nothing may keep the process alive after a failed start: the folder watcher, the source and the store go too.
     registry.stop();
     await source?.stop();
+    stopSync();
+    await feed?.close();
     await fleet.close();
     throw new AppError('LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${messageOf(err)}`, { cause: err });
   }
   const url = urlOf(server, config.tls ? 'https' : 'http');
   logger.info({ url, bundles: origin, state: config.stateDir }, 'listening');
-  const stop = async () => {
+  const closeAll = async () => {
+    stopSync();
     await source?.stop();
     await close(server, registry, waiters);
+    await feed?.close();
     await fleet.close();
   };
-  return { url, registry, close: stop };
+  return { url, registry, close: closeAll };
 }
 
 /** Loads the configured keys once, at start; key errors name the key id and file, never the material. */

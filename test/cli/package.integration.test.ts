@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { findPinnedTool, TOOL_NAMES, TOOL_SPECS, toolEnvironment } from '../../src/compile/index.js';
+import { findPinnedTool, PACKAGE_TOOLS, TOOL_SPECS, toolEnvironment } from '../../src/compile/index.js';
 import { sha256Hex } from '../../src/core/index.js';
 import { REAL_FIXTURES, REAL_REPORTS } from '../helpers/fixtures.js';
 import { buildWithOpa } from '../helpers/opa.js';
@@ -45,14 +45,14 @@ const explain = (r: SpawnSyncReturns<string>) => `exit ${r.status}\n--- stdout\n
 
 /** The environment without the parent npm's variables, which would leak into the npm we start. */
 function baseEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && !TOOL_NAMES.some((n) => k === TOOL_SPECS[n].envVar)));
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && !PACKAGE_TOOLS.some((n) => k === TOOL_SPECS[n].envVar)));
 }
 
 /** A machine without opa and Go: PATH without any folder that holds them, no tool variables, an empty per-user cache. */
 function withoutTools(cache = join(work, 'empty-cache')): NodeJS.ProcessEnv {
   const path = (process.env['PATH'] ?? '')
     .split(delimiter)
-    .filter((dir) => dir && !['go', ...TOOL_NAMES].some((tool) => existsSync(join(dir, tool))))
+    .filter((dir) => dir && !['go', ...PACKAGE_TOOLS].some((tool) => existsSync(join(dir, tool))))
     .join(delimiter);
   return { ...baseEnv(), PATH: path, XDG_CACHE_HOME: cache };
 }
@@ -105,7 +105,7 @@ function scratchApp(dir: string, tgz: string): void {
 /** The env of the pack: the pinned tools this machine has, named by their variables, so the copy needs no .tools of its own. */
 function packEnv(): NodeJS.ProcessEnv {
   const env = baseEnv();
-  for (const name of TOOL_NAMES) {
+  for (const name of PACKAGE_TOOLS) {
     const found = findPinnedTool(name, toolEnvironment(process.env));
     if (found) env[TOOL_SPECS[name].envVar] = found.path;
   }
@@ -163,7 +163,7 @@ describe('the packed package', { timeout: 20 * 60_000 }, () => {
       'schemas/policy-settings.schema.json',
       'gatekeeper/rego/lib_images.rego',
       'tools/opa/capabilities.json',
-      ...TOOL_NAMES.flatMap((t) => [`tools/${t}/go.mod`, `tools/${t}/go.sum`, `tools/${t}/tools.go`]),
+      ...PACKAGE_TOOLS.flatMap((t) => [`tools/${t}/go.mod`, `tools/${t}/go.sum`, `tools/${t}/tools.go`]),
     ];
     for (const file of required) assert.ok(entries.includes(`package/${file}`), `${file} is not in the tarball`);
     assert.ok(

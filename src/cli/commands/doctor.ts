@@ -4,10 +4,11 @@ import {
   pinnedToolVersion,
   setupHint,
   toolCandidates,
-  TOOL_NAMES,
+  PACKAGE_TOOLS,
   TOOL_SPECS,
   type ToolCandidate,
   type ToolEnvironment,
+  type PackageTool,
   type ToolName,
 } from '../../compile/index.js';
 import { EXIT } from '../../core/index.js';
@@ -57,7 +58,7 @@ function toolReport(name: ToolName, tools: ToolEnvironment): ToolReport {
  */
 export async function doctor(options: DoctorOptions): Promise<number> {
   const config = await loadConfig(undefined);
-  const tools = Object.fromEntries(TOOL_NAMES.map((name) => [name, toolReport(name, config.tools)])) as Record<ToolName, ToolReport>;
+  const tools = Object.fromEntries(PACKAGE_TOOLS.map((name) => [name, toolReport(name, config.tools)])) as Record<PackageTool, ToolReport>;
   const bundle = findDefaultBundle(config) ?? null;
   const report = {
     ...tools,
@@ -70,7 +71,7 @@ export async function doctor(options: DoctorOptions): Promise<number> {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     process.stdout.write(`${formatText(tools, report, config)}\n`);
-    for (const name of TOOL_NAMES) {
+    for (const name of PACKAGE_TOOLS) {
       const fix = tools[name].fix;
       if (fix) process.stderr.write(`portcullis: ${name} ${tools[name].pinned} is missing; ${tools[name].neededFor}. To install it: ${fix}\n`);
     }
@@ -79,12 +80,12 @@ export async function doctor(options: DoctorOptions): Promise<number> {
 }
 
 function formatText(
-  tools: Record<ToolName, ToolReport>,
+  tools: Record<PackageTool, ToolReport>,
   report: { defaultBundle: { path: string | null; fix: string | null }; userCacheDir: string; stateDir: string },
   config: Config,
 ): string {
   const lines: string[] = [];
-  for (const name of TOOL_NAMES) {
+  for (const name of PACKAGE_TOOLS) {
     const t = tools[name];
     const found = t.path ? `${t.path} (${t.source})` : 'MISSING';
     lines.push(`${name.padEnd(15)} ${t.pinned.padEnd(9)} ${found}`);

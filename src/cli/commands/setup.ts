@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/index.js';
-import { buildPinnedTool, findPinnedTool, pinnedToolVersion, TOOL_NAMES, userToolPath, type ToolName } from '../../compile/index.js';
+import { buildPinnedTool, findPinnedTool, pinnedToolVersion, PACKAGE_TOOLS, userToolPath, type ToolName } from '../../compile/index.js';
 import { AppError, EXIT } from '../../core/index.js';
 
 /**
@@ -29,7 +29,7 @@ export async function setup(names: readonly string[]): Promise<number> {
 }
 
 function toolName(name: string): ToolName {
-  const known = TOOL_NAMES.find((n) => n === name);
-  if (!known) throw new AppError('USAGE', `unknown tool '${name}': expected ${TOOL_NAMES.join(', ')}`);
+  const known = PACKAGE_TOOLS.find((n) => n === name);
+  if (!known) throw new AppError('USAGE', `unknown tool '${name}': expected ${PACKAGE_TOOLS.join(', ')}`);
   return known;
 }
