@@ -12,3 +12,4 @@ export type { ClientConfig } from './client.js';
 export type { KubernetesConfig, KubernetesFile } from './kubernetes.js';
 export { ENVIRONMENT_VARIABLES, readEnvironment } from './environment.js';
 export type { Environment, EnvironmentVariable } from './environment.js';
+export type { OciSourceConfig, OciSourceFile } from './oci-source.js';

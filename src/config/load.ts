@@ -2,12 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { AppError, compileSchema, EVALUATION_LIMITS, MAX_JSON_DEPTH, parseYamlStrict, REQUEST_LIMITS, SERVER_TIMEOUTS } from '../core/index.js';
 import type { ReadLimits } from '../bundle/index.js';
+import { toolEnvironment, type ToolEnvironment } from '../compile/index.js';
 import type { EvaluationLimits } from '../evaluate/index.js';
 import type { KeySource } from '../sign/index.js';
 import { DEFAULTS } from './defaults.js';
 import { readEnvironment } from './environment.js';
 import { fleetConfig, type FleetConfig } from './fleet.js';
 import { kubernetesConfig, type KubernetesConfig } from './kubernetes.js';
+import { ociSourceConfig, type OciSourceConfig } from './oci-source.js';
 import { configFileSchema, type ConfigFile, type KeyFile, type TimeoutsFile } from './schema.js';
 import { storeAuthConfig, type StoreAuthConfig } from './store-auth.js';
 
@@ -29,6 +31,8 @@ export interface SigningPolicy {
 export interface Config extends StoreAuthConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly bundlesDir: string;
+  /** Set when bundles come from an OCI repository (`bundles.source: oci://...`) instead of bundlesDir. */
+  readonly ociSource: OciSourceConfig | undefined;
   readonly definitionsDir: string;
   readonly stateDir: string;
   readonly logLevel: string;
@@ -41,10 +45,8 @@ export interface Config extends StoreAuthConfig {
   readonly requests: { readonly maxBodyBytes: number; readonly maxDepth: number };
   /** How long a client may take, in milliseconds. */
   readonly timeouts: { readonly headersMs: number; readonly requestMs: number; readonly idleMs: number; readonly keepAliveMs: number };
-  /** From $OPA_BIN: an opa binary to prefer when its version matches the pin. */
-  readonly opaBin: string | undefined;
-  /** From $REGAL_BIN: a Regal binary to prefer for review. */
-  readonly regalBin: string | undefined;
+  /** Where the pinned opa, gator and Regal are looked for: $OPA_BIN, $GATOR_BIN, $REGAL_BIN, the per-user cache ($XDG_CACHE_HOME), PATH. */
+  readonly tools: ToolEnvironment;
   /** Verification keys by id; empty means bundles are published without signature checks. */
   readonly keys: ReadonlyMap<string, KeyConfig>;
   readonly signing: SigningPolicy;
@@ -81,9 +83,17 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
   const tls = parsed.server?.tls;
   const signing = signingConfig(parsed, base, env, file ?? 'configuration');
   const storeAuth = storeAuthConfig({ ...parsed, ...(tls ? { tls } : {}), maxJsonDepth: maxDepth }, base, stateDir, env);
+  if (parsed.bundles?.source !== undefined && parsed.bundles.dir !== undefined) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `${file ?? 'configuration'}: bundles.dir and bundles.source are exclusive: serve takes bundles from a folder or from an OCI repository`,
+    );
+  }
   return Object.freeze({
     listen,
     bundlesDir: overrides.bundlesDir ? resolve(overrides.bundlesDir) : resolve(base, parsed.bundles?.dir ?? DEFAULTS.bundlesDir),
+    // --dir picks the folder over a configured OCI source.
+    ociSource: overrides.bundlesDir ? undefined : ociSourceConfig(parsed.bundles?.source, parsed.bundles?.oci, base, vars, env),
     definitionsDir: resolve(base, DEFAULTS.definitionsDir),
     stateDir,
     logLevel: vars.PORTCULLIS_LOG_LEVEL ?? parsed.log?.level ?? DEFAULTS.logLevel,
@@ -101,8 +111,7 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
     }),
     requests: Object.freeze({ maxBodyBytes: limits.max_request_bytes ?? REQUEST_LIMITS.maxBodyBytes, maxDepth }),
     timeouts: timeoutsConfig(parsed.server?.timeouts ?? {}),
-    opaBin: vars.OPA_BIN,
-    regalBin: vars.REGAL_BIN,
+    tools: toolEnvironment(vars),
     fleet: fleetConfig(parsed.fleet, base),
     kubernetes: kubernetesConfig(parsed, base),
     ...signing,

@@ -47,6 +47,19 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, ExitCode>> = {
   LISTEN_FAILED: EXIT.INTERNAL,
   GIT_REF_INVALID: EXIT.USAGE,
   CORPUS_EMPTY: EXIT.USAGE,
+  REPORT_UNSUPPORTED: EXIT.USAGE,
+  REPORT_EMPTY: EXIT.USAGE,
+  INPUT_INCOMPLETE: EXIT.USAGE,
+  // Registry problems the user can fix: the reference, the credentials, the artifact named, the CA to trust.
+  REFERENCE_INVALID: EXIT.USAGE,
+  REGISTRY_AUTH_FAILED: EXIT.USAGE,
+  REGISTRY_NOT_FOUND: EXIT.USAGE,
+  REGISTRY_ARTIFACT_INVALID: EXIT.USAGE,
+  REGISTRY_TLS_FAILED: EXIT.USAGE,
+  // The registry's own failures.
+  REGISTRY_DIGEST_MISMATCH: EXIT.INTERNAL,
+  REGISTRY_UNAVAILABLE: EXIT.INTERNAL,
+  REGISTRY_FAILED: EXIT.INTERNAL,
 };
 
 export function exitCodeFor(code: ErrorCode): ExitCode {

@@ -7,7 +7,7 @@ export type { JsonValue } from './json-number.js';
 export { parseJsonPreserving } from './json-parse.js';
 export { canonicalJson, canonicalJsonBytes, compareUtf8 } from './canonical-json.js';
 export { sha256Hex } from './digest.js';
-export { packageRoot } from './package-root.js';
+export { packageRoot, toolInfo } from './package-root.js';
 export { AJV_OPTIONS, compileSchema, declaredSchemas, PRECOMPILED_DIR, schemaKey } from './schema.js';
 export type { DeclaredSchema, SchemaOptions, SchemaSource, Validator } from './schema.js';
 export { parseYamlStrict } from './yaml.js';
@@ -16,3 +16,6 @@ export { assertJsonText, findJsonTextProblem, findLoneSurrogate } from './json-g
 export type { JsonTextProblem } from './json-guard.js';
 export { BUNDLE_LIMITS, EVALUATION_LIMITS, INGEST_LIMITS, INPUT_LIMITS, MAX_JSON_DEPTH, QUERY_LIMITS, REQUEST_LIMITS, SERVER_TIMEOUTS } from './limits.js';
 export { startModuleWorker } from './worker.js';
+export { SEVERITIES, SEVERITY_RANK } from './severity.js';
+export type { Severity } from './severity.js';
+export { closest } from './closest.js';

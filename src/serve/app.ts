@@ -18,6 +18,7 @@ import { checkRoutes } from './routes/check.js';
 import { dataRoutes } from './routes/data.js';
 import { kubernetesRoutes, type KubernetesDependencies } from './routes/gatekeeper.js';
 import { healthRoutes } from './routes/health.js';
+import { ociRoutes } from './routes/oci.js';
 
 /** The limits the server applies to bundles, request bodies and evaluation: the configuration's, else the defaults. */
 export interface ServeLimits {
@@ -91,6 +92,7 @@ export function createApp(deps: AppDependencies): Koa {
     ...(fleet ? fleetRoutes({ ...fleet, onStored: (kind, count) => metrics.ingested.inc({ kind }, count) }) : []),
     healthRoutes(deps.registry, metrics),
     bundleRoutes({ registry: deps.registry, waiters, metrics, maxWaitSeconds: deps.maxLongPollSeconds ?? DEFAULTS.maxLongPollSeconds }),
+    ociRoutes(deps.registry),
     dataRoutes(evaluation),
     checkRoutes(evaluation),
     ...(deps.kubernetes ? kubernetesRoutes({ ...deps.kubernetes, registry: deps.registry, evaluator, logger: deps.logger, body }) : []),

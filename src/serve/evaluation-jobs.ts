@@ -1,5 +1,5 @@
-import { checkRequestFromBody, DECISION_ENTRYPOINT, runCheck, targetOf, toolInfo, type LoadedRevision } from '../check/index.js';
-import { AppError, type JsonValue } from '../core/index.js';
+import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, runCheck, type LoadedRevision } from '../check/index.js';
+import { AppError, toolInfo, type JsonValue } from '../core/index.js';
 import { normalizeEntrypoint } from '../evaluate/index.js';
 import { decideReport, reportUploadOf, type StoredScan } from '../gatekeeper/index.js';
 import { getOutputFormat, toJsonReport, type ReportContext } from '../report/index.js';
@@ -63,12 +63,15 @@ function checkJob(job: Extract<EvaluationJob, { kind: 'check' }>, bundle: JobBun
   const body = parseJsonBody(job.body, { maxDepth, invalid: 'REQUEST_INVALID' });
   if (body === undefined) throw new AppError('REQUEST_INVALID', 'request body is empty; send the inputs as a JSON object');
   const request = checkRequestFromBody(body, new Date(job.now));
-  const { input, decision } = runCheck(decisionPolicy(bundle), request);
+  const result = runCheck(decisionPolicy(bundle), request, checkOptionsFromBody(body));
+  const decision = result.decision;
   const context: ReportContext = {
-    target: targetOf(input, 'request'),
+    target: result.target,
     artifacts: [...(request.reports ?? []), request.dockerfile, request.manifest].flatMap((f) => (f ? [f.path] : [])),
-    now: input.now,
+    now: result.results[0]?.input.now ?? job.now,
     tool: toolInfo(),
+    ...(result.results.length > 1 ? { images: result.results.map((r) => ({ target: r.target, decision: r.decision })) } : {}),
+    inputWarnings: result.inputWarnings,
   };
   // The JSON report as Koa would have serialised the object: compact.
   const text = output.name === 'json' ? JSON.stringify(toJsonReport(decision, context)) : output.format(decision, context);

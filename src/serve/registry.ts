@@ -33,7 +33,8 @@ export interface BundleState {
 }
 
 export interface RegistryOptions {
-  readonly dir: string;
+  /** The folder to scan; absent when another source (an OCI repository) offers the bundles. */
+  readonly dir?: string;
   readonly limits: ReadLimits;
   /** The heap and input limits the server evaluates with: a bundle whose module and data do not load under them is refused. */
   readonly evaluation?: EvaluationLimits;
@@ -97,13 +98,15 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
   }
 
   start(): void {
+    if (this.options.dir === undefined) return;
+    const dir = this.options.dir;
     this.timer = setInterval(() => void this.refresh(), this.options.rescanIntervalMs);
     this.timer.unref();
     try {
-      this.watcher = watch(this.options.dir, () => void this.refresh());
+      this.watcher = watch(dir, () => void this.refresh());
       this.watcher.on('error', () => this.watcher?.close());
     } catch {
-      this.options.logger.warn({ dir: this.options.dir }, 'bundle folder cannot be watched yet; rescanning periodically');
+      this.options.logger.warn({ dir }, 'bundle folder cannot be watched yet; rescanning periodically');
     }
   }
 
@@ -125,8 +128,29 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
     } while (this.again);
   }
 
+  /**
+   * Publishes bundle bytes another source fetched (an OCI repository),
+   * through the same checks as a file: a bundle that fails keeps the last
+   * good revision in service and records why. True when the bytes are served.
+   */
+  async offer(name: string, bytes: Uint8Array, origin: string): Promise<boolean> {
+    return this.publishOrRecord(name, bytes, { origin });
+  }
+
+  /** Records that a source could not fetch a bundle; the last good revision stays in service. */
+  recordError(name: string, message: string): void {
+    this.errors.set(name, { message, at: new Date() });
+  }
+
+  /** The source reached the bundle again and it is unchanged: the recorded failure is over. */
+  clearError(name: string): void {
+    this.errors.delete(name);
+  }
+
   private async scan(): Promise<void> {
-    const names = await this.list();
+    if (this.options.dir === undefined) return;
+    const dir = this.options.dir;
+    const names = await this.list(dir);
     // Only a missing folder means "no bundles"; any other failure keeps what is served.
     if (names === undefined) return;
     const present = new Set<string>();
@@ -134,7 +158,7 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
       const name = file.slice(0, -SUFFIX.length);
       if (this.generated.has(name)) continue;
       present.add(name);
-      await this.consider(name, join(this.options.dir, file));
+      await this.consider(name, join(dir, file));
     }
     for (const name of [...this.bundles.keys()].filter((n) => !present.has(n) && !this.generated.has(n))) {
       this.bundles.delete(name);
@@ -145,12 +169,12 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
   }
 
   /** The folder's entries; [] when it does not exist; undefined (and an error logged) when it cannot be read. */
-  private async list(): Promise<string[] | undefined> {
+  private async list(dir: string): Promise<string[] | undefined> {
     try {
-      return await readdir(this.options.dir);
+      return await readdir(dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      this.options.logger.error({ dir: this.options.dir, err }, 'bundle folder cannot be listed; the bundles published so far stay in service');
+      this.options.logger.error({ dir, err }, 'bundle folder cannot be listed; the bundles published so far stay in service');
       return undefined;
     }
   }
@@ -161,13 +185,25 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
     const identity = `${info.ino}:${info.size}:${info.mtimeMs}`;
     if (this.seen.get(name) === identity) return;
     this.seen.set(name, identity);
+    const bytes = await readFile(path).catch((err: unknown) => err);
+    if (bytes instanceof Buffer) await this.publishOrRecord(name, new Uint8Array(bytes), { file: path });
+    else this.reject(name, bytes, { file: path });
+  }
+
+  private async publishOrRecord(name: string, bytes: Uint8Array, where: Readonly<Record<string, string>>): Promise<boolean> {
     try {
-      await this.publish(name, new Uint8Array(await readFile(path)));
+      await this.publish(name, bytes);
+      return true;
     } catch (err) {
-      this.errors.set(name, { message: messageOf(err), at: new Date() });
-      const current = this.bundles.get(name)?.revision;
-      this.options.logger.error({ bundle: name, file: path, err, serving: current ?? null }, 'bundle rejected; last good revision stays in service');
+      this.reject(name, err, where);
+      return false;
     }
+  }
+
+  private reject(name: string, err: unknown, where: Readonly<Record<string, string>>): void {
+    this.errors.set(name, { message: messageOf(err), at: new Date() });
+    const current = this.bundles.get(name)?.revision;
+    this.options.logger.error({ bundle: name, ...where, err, serving: current ?? null }, 'bundle rejected; last good revision stays in service');
   }
 
   private deltaFrom(previous: PublishedBundle | undefined, next: LoadedBundle): PublishedBundle['delta'] {
@@ -179,7 +215,7 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
   private async publish(name: string, bytes: Uint8Array): Promise<void> {
     const etag = `"${sha256Hex(bytes)}"`;
     if (this.bundles.get(name)?.etag === etag) {
-      // The file is back to the revision in service: whatever was wrong with the file in between is over.
+      // The bytes in service were offered again: whatever failed before is over.
       this.errors.delete(name);
       return;
     }

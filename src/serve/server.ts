@@ -14,6 +14,14 @@ import { LongPollWaiters } from './long-poll.js';
 import { ServerMetrics } from './metrics.js';
 import { withNotModified } from './not-modified.js';
 import { BundleRegistry } from './registry.js';
+import { OciBundleSource } from './oci-source.js';
+import { syncBundles } from './replicas.js';
+import { openChangeFeed } from '../store/index.js';
+
+export interface ServerOptions {
+  /** Sent to registries by an OCI bundle source. */
+  readonly userAgent?: string;
+}
 
 export interface RunningServer {
   readonly url: string;
@@ -26,13 +34,14 @@ export function createLogger(level: string): Logger {
 }
 
 /**
- * Builds every resource (store, evaluation workers, the bundle registry with
- * its first scan, the app, the listener), then starts watching the bundle
- * folder. Whatever fails along the way, everything built so far is closed
- * again through the one cleanup list, so a failed start exits instead of
- * hanging on a watcher, a timer or a database pool.
+ * Builds every resource (store and change feed, evaluation workers, the
+ * bundle registry and its source with their first scan, the app, the
+ * listener), then starts watching the bundle source. Whatever fails along
+ * the way, everything built so far is closed again through the one cleanup
+ * list, so a failed start exits instead of hanging on a watcher, a timer or a
+ * database pool; close() runs the same list.
  */
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel), options: ServerOptions = {}): Promise<RunningServer> {
   const cleanup: Array<() => unknown> = [];
   const closeAll = async (): Promise<void> => {
     for (const close of cleanup.splice(0).reverse()) await close();
@@ -43,11 +52,14 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const verification = await verificationFor(config);
     const fleet = await startFleet(config, logger);
     cleanup.push(() => fleet.close());
+    // Replicas sharing one PostgreSQL hear of each other's bundle publishes and scan uploads.
+    const feed = await openChangeFeed(config.store, logger);
+    if (feed) cleanup.push(() => feed.close());
     const limits = { bundle: config.limits, evaluation: config.evaluation, requests: config.requests };
     const evaluator = createEvaluator(limits);
     cleanup.push(() => evaluator.close());
     const registry = new BundleRegistry({
-      dir: config.bundlesDir,
+      ...(config.ociSource ? {} : { dir: config.bundlesDir }),
       limits: config.limits,
       evaluation: config.evaluation,
       logger,
@@ -57,11 +69,28 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     });
     cleanup.push(() => registry.stop());
     if (verification) logger.info({ keys: [...verification.keys.keys()], required: verification.required }, 'bundle signatures are verified before publishing');
-    await registry.refresh();
+    const source = config.ociSource
+      ? await OciBundleSource.create({
+          config: config.ociSource,
+          registry,
+          logger,
+          maxBytes: config.limits.maxArchiveBytes,
+          userAgent: options.userAgent ?? 'portcullis',
+        })
+      : undefined;
+    if (source) cleanup.push(() => source.stop());
+    // The first poll finishes before the server listens, so agents are not answered 404 while it runs.
+    await (source ? source.refresh() : registry.refresh());
     if (config.fleet) await registry.publishGenerated(config.fleet.discovery.bundle, await discoveryBundle(config, config.fleet, logger));
-    if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
+    const origin = source ? source.description : config.bundlesDir;
+    if (registry.states().length === 0)
+      logger.warn({ source: origin }, source ? 'no bundles to serve yet; push them to the repository' : 'no bundles to serve yet; run portcullis build');
+    if (feed) {
+      const generated = config.fleet ? [config.fleet.discovery.bundle] : [];
+      cleanup.push(syncBundles(registry, feed, { generated, logger, ...(source ? { refresh: () => source.refresh() } : {}) }));
+    }
     const waiters = new LongPollWaiters();
-    const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store) };
+    const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store, feed && { feed, logger }) };
     const metrics = new ServerMetrics(registry, waiters);
     const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes, limits, evaluator });
     const koa = app.callback();
@@ -71,8 +100,9 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     await listen(server, config.listen);
     cleanup.push(() => close(server, waiters));
     registry.start();
+    source?.start();
     const url = urlOf(server, config.tls ? 'https' : 'http');
-    logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
+    logger.info({ url, bundles: origin, state: config.stateDir }, 'listening');
     return { url, registry, close: closeAll };
   } catch (err) {
     await closeAll();

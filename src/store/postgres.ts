@@ -21,6 +21,18 @@ const ROW_BYTES =
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
+/**
+ * jsonb arrives as text, as SQLite's JSON columns do, so rows.ts parses both
+ * alike: parsed by the driver, a JSON string value ("r1") would be
+ * indistinguishable from JSON text and parsed a second time.
+ */
+const JSONB_OID: number = pg.types.builtins.JSONB;
+
+function jsonbAsText(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === JSONB_OID) return (value) => value;
+  return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
+}
+
 /** Any number; it only has to be the same for every portcullis process sharing one database. */
 const MIGRATION_LOCK = 0x706f7274;
 
@@ -32,7 +44,7 @@ export class PostgresStore implements Store {
 
   static async open(url: string): Promise<PostgresStore> {
     // A server that cannot be reached fails the start within seconds instead of after the system's TCP timeout.
-    const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, types: { getTypeParser: jsonbAsText } });
     // An idle client's network error would otherwise crash the process; the next query reports it instead.
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool);

@@ -13,9 +13,11 @@ describe('error codes', () => {
     );
     assert.equal(exitCodeFor('COMPILE_FAILED'), EXIT.USAGE, 'a policy that does not compile is the user input');
     for (const code of codes) assert.notEqual(exitCodeFor(code), EXIT.OK, code);
-    // Client mistakes are never a 5xx, and server faults never exit 2.
+    // Client mistakes are never a 5xx, and server faults never exit 2, except the server's own configuration and an
+    // upstream registry the user of push and pull can fix (credentials, reference, artifact, CA) while serve answers 502.
+    const userFixable = ['CONFIG_INVALID', 'KEY_INVALID', 'REGISTRY_AUTH_FAILED', 'REGISTRY_NOT_FOUND', 'REGISTRY_ARTIFACT_INVALID', 'REGISTRY_TLS_FAILED'];
     for (const code of codes) {
-      if (HTTP_STATUS[code] >= 500 && !['CONFIG_INVALID', 'KEY_INVALID'].includes(code)) assert.equal(exitCodeFor(code), EXIT.INTERNAL, code);
+      if (HTTP_STATUS[code] >= 500 && !userFixable.includes(code)) assert.equal(exitCodeFor(code), EXIT.INTERNAL, code);
     }
   });
 

@@ -169,6 +169,8 @@ describe('hardened serve: limits, methods and aborted clients', () => {
       ['PURGE', '/bundles/policy', /GET/],
       ['MKCOL', DENY, /POST/],
       ['PATCH', '/health', /GET/],
+      ['DELETE', '/v2/', /GET/],
+      ['PUT', '/v2/bundles/policy/manifests/latest', /GET/],
     ];
     for (const [method, path, allow] of cases) {
       const res = await fetch(`${app.url}${path}`, { method });
@@ -230,6 +232,14 @@ describe('hardened serve: auth by path variants', () => {
       '/bundles/%2e%2e/other',
       '/bundles/other/',
       '/bundles/other.tar.gz',
+      // The OCI distribution API over the same bundles.
+      '/v2/bundles/other/manifests/latest',
+      '/V2/bundles/other/manifests/latest',
+      '/v2/BUNDLES/other/manifests/latest',
+      '/v2/bundles/%6Fther/manifests/latest',
+      '//v2//bundles/other/manifests/latest/',
+      '/v2/bundles/tiny/../other/manifests/latest',
+      '/v2/bundles/other/tags/list',
     ];
     for (const path of variants) {
       const res = await get(path);
@@ -237,7 +247,9 @@ describe('hardened serve: auth by path variants', () => {
       assert.ok(res.status >= 400 && res.status < 500, `${path}: ${res.status}`);
     }
     // Equivalent spellings of what the token does cover are served, so normalising is not refusing.
-    for (const path of ['/bundles/%74iny', '//bundles/tiny', '/bundles/tiny/']) assert.equal((await get(path)).status, 200, path);
+    for (const path of ['/bundles/%74iny', '//bundles/tiny', '/bundles/tiny/', '/v2/', '/v2/bundles/%74iny/manifests/latest', '/v2/bundles/tiny/tags/list/']) {
+      assert.equal((await get(path)).status, 200, path);
+    }
   });
 });
 

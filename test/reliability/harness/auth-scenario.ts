@@ -51,8 +51,12 @@ interface Route {
   readonly body?: string;
 }
 
-/** Every route, and spellings of the token-scoped ones that must not change what is allowed. */
-const ROUTES: readonly Route[] = [
+/**
+ * Every route, and spellings of the token-scoped ones that must not change
+ * what is allowed; `policyLayer` is the digest of image-policy's bytes, asked
+ * for through image-scan's repository on /v2/.
+ */
+const routes = (policyLayer: string): readonly Route[] => [
   { method: 'GET', path: '/health' },
   { method: 'GET', path: '/ready' },
   { method: 'GET', path: '/metrics' },
@@ -76,6 +80,15 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: `/v1/reports/${DIGEST}` },
   { method: 'POST', path: '/v1/gatekeeper/provider', body: '{}' },
   { method: 'GET', path: '/v1/gatekeeper/manifests.yaml' },
+  { method: 'GET', path: '/v2/' },
+  { method: 'GET', path: '/v2/bundles/image-scan/manifests/latest' },
+  { method: 'GET', path: '/v2/bundles/image-policy/manifests/latest' },
+  { method: 'GET', path: '/V2/bundles/image-scan/manifests/latest' },
+  { method: 'GET', path: '/v2/bundles/%69mage-scan/manifests/latest' },
+  { method: 'GET', path: '//v2//bundles/image-scan/manifests/latest/' },
+  { method: 'GET', path: `/v2/bundles/image-policy/blobs/${policyLayer}` },
+  { method: 'GET', path: `/v2/bundles/image-scan/blobs/${policyLayer}` },
+  { method: 'GET', path: '/v2/bundles/image-scan/tags/list' },
 ];
 
 /** Tokens by name: the scopes and bundles each was minted with, or what it is instead. */
@@ -106,8 +119,10 @@ function allowed(route: Route, token: (typeof TOKENS)[string], cert: (typeof CER
   if (mtls && cert !== 'valid') return false;
   if (['/health', '/ready', '/v1/admission', '/v1/gatekeeper/provider'].includes(path)) return true;
   if (typeof token === 'string') return false;
-  const bundle = /^\/bundles\/([a-z-]+)(\.tar\.gz)?$/.exec(path)?.[1];
+  const bundle = /^\/bundles\/([a-z-]+)(\.tar\.gz)?$/.exec(path)?.[1] ?? /^\/v2\/bundles\/([a-z-]+)\//.exec(path)?.[1];
   if (bundle !== undefined) return token.scopes.includes('bundles') && (token.bundles.includes('*') || token.bundles.includes(bundle));
+  // The OCI API's version check: any token that may download bundles.
+  if (path === '/v2') return token.scopes.includes('bundles');
   if (path === '/status' || path.startsWith('/status/')) return token.scopes.includes('status');
   if (path === '/logs' || path.startsWith('/logs/')) return token.scopes.includes('logs');
   return token.scopes.includes('admin');
@@ -120,11 +135,12 @@ function call(
   authorization: string | undefined,
   tls: { ca: Buffer; cert?: Buffer; key?: Buffer },
 ): Promise<{ status: number | string; etag?: string }> {
+  // What names the bytes of a 200: the ETag of /bundles/, the Docker-Content-Digest of /v2/.
   return new Promise((resolve) => {
     const headers: Record<string, string> = { 'Content-Type': 'application/json', ...(authorization === undefined ? {} : { Authorization: authorization }) };
     const req = request(`${url}${route.path}`, { method: route.method, headers, agent: false, ...tls }, (res) => {
       res.resume();
-      const etag = res.headers.etag;
+      const etag = res.headers.etag ?? (res.headers['docker-content-digest'] as string | undefined);
       res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.statusCode === 200 && etag ? { etag } : {}) }));
     });
     req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? 'error' }));
@@ -141,8 +157,10 @@ function call(
  */
 export async function authMatrixScenario(): Promise<Figure[]> {
   const { dir, files } = await builtBundles();
-  // Which bundle a 200 sent, by its ETag: a bundle the token may not download is a bypass whatever the path looked like.
-  const bundleByEtag = new Map(Object.entries(files).map(([name, bytes]) => [`"${createHash('sha256').update(bytes).digest('hex')}"`, name]));
+  // Which bundle a 200 sent, by its ETag or Docker-Content-Digest: a bundle the token may not download is a bypass whatever the path looked like.
+  const digests = Object.entries(files).map(([name, bytes]) => [name, createHash('sha256').update(bytes).digest('hex')] as const);
+  const bundleByEtag = new Map<string, string>(digests.flatMap(([name, hex]) => [[`"${hex}"`, name] as const, [`sha256:${hex}`, name] as const]));
+  const policyLayer = `sha256:${digests.find(([name]) => name === 'image-policy')?.[1] ?? ''}`;
   const certs = join(dir, 'certs');
   await certificates(certs);
   const config = join(dir, 'portcullis.yaml');
@@ -187,7 +205,7 @@ export async function authMatrixScenario(): Promise<Figure[]> {
     let cells = 0;
     const bypasses: string[] = [];
     const denials: string[] = [];
-    for (const route of ROUTES) {
+    for (const route of routes(policyLayer)) {
       for (const [tokenName, spec] of Object.entries(TOKENS)) {
         for (const cert of CERTS) {
           const { status, etag } = await call(server.url, route, tokens[tokenName], { ca, ...clients[cert] });
