@@ -10,3 +10,4 @@ export type { StoreAuthConfig, StoreSettings } from './store-auth.js';
 export { clientConfig } from './client.js';
 export type { ClientConfig } from './client.js';
 export type { KubernetesConfig, KubernetesFile } from './kubernetes.js';
+export type { InventoryConfig, InventoryFile } from './inventory.js';

@@ -5,6 +5,7 @@ import type { ReadLimits } from '../bundle/index.js';
 import type { KeySource } from '../sign/index.js';
 import { DEFAULTS } from './defaults.js';
 import { fleetConfig, type FleetConfig } from './fleet.js';
+import { inventoryConfig, type InventoryConfig } from './inventory.js';
 import { kubernetesConfig, type KubernetesConfig } from './kubernetes.js';
 import { configFileSchema, type ConfigFile, type KeyFile } from './schema.js';
 import { storeAuthConfig, type StoreAuthConfig } from './store-auth.js';
@@ -45,6 +46,8 @@ export interface Config extends StoreAuthConfig {
   readonly fleet: FleetConfig | undefined;
   /** The admission webhook, the Gatekeeper provider and the generated Gatekeeper manifests. */
   readonly kubernetes: KubernetesConfig;
+  /** The runtime inventory, its re-evaluation and change webhook. */
+  readonly inventory: InventoryConfig;
 }
 
 export interface ConfigOverrides {
@@ -82,6 +85,7 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
     opaBin: env['OPA_BIN'] || undefined,
     fleet: fleetConfig(parsed.fleet, base),
     kubernetes: kubernetesConfig(parsed, base),
+    inventory: inventoryConfig(parsed.inventory, base, env),
     ...signing,
     deltas: parsed.bundles?.deltas ?? !signing.signing.required,
     ...storeAuth,

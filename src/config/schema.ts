@@ -1,10 +1,12 @@
 import { fleetSchema, type FleetFile } from './fleet.js';
+import { inventorySchema, type InventoryFile } from './inventory.js';
 import { admissionSchema, gatekeeperSchema, type KubernetesFile } from './kubernetes.js';
 import { authSchema, ingestSchema, storeSchema, tlsSchema, type AuthFile, type IngestFile, type StoreFile, type TlsFile } from './store-auth.js';
 
 /** The YAML configuration file of `portcullis serve`, documented in README.md. */
 export interface ConfigFile extends KubernetesFile {
   readonly fleet?: FleetFile;
+  readonly inventory?: InventoryFile;
   readonly server?: { readonly listen?: string; readonly tls?: TlsFile };
   readonly store?: StoreFile;
   readonly auth?: AuthFile;
@@ -56,6 +58,7 @@ export const configFileSchema = {
   additionalProperties: false,
   properties: {
     fleet: fleetSchema,
+    inventory: inventorySchema,
     admission: admissionSchema,
     gatekeeper: gatekeeperSchema,
     server: {

@@ -11,3 +11,4 @@ export { AJV_OPTIONS, compileSchema, declaredSchemas, PRECOMPILED_DIR, schemaKey
 export type { SchemaSource, Validator } from './schema.js';
 export { parseYamlStrict } from './yaml.js';
 export { yaml } from './lazy.js';
+export { startModuleWorker } from './worker.js';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { AppError } from '../core/index.js';
+import type { Worker } from 'node:worker_threads';
+import { AppError, startModuleWorker } from '../core/index.js';
 import type { ReplayPart } from './compare.js';
 import { loadPair, replayCases, type ReplaySetup } from './evaluator.js';
 import type { ReplayCase } from './model.js';
@@ -58,9 +58,5 @@ async function runPool(setup: ReplaySetup, batches: readonly ReplayCase[][], thr
 
 /** Starts the worker module next to this one: worker.js when built, worker.ts when run from sources under tsx. */
 function startWorker(setup: ReplaySetup): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
-  // Node 20 does not carry --import hooks into workers, so the worker registers tsx itself before loading the source.
-  const source = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
-  const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${source}); });`;
-  return new Worker(code, { eval: true, workerData: setup });
+  return startModuleWorker(import.meta.url, 'worker', setup);
 }

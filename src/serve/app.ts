@@ -13,6 +13,8 @@ import { dataRoutes, DEFAULT_MAX_REQUEST_BYTES } from './routes/data.js';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from '../bundle/index.js';
 import { PolicyCache } from '../check/index.js';
 import { kubernetesRoutes, type KubernetesDependencies } from './routes/gatekeeper.js';
+import type { RunningInventory } from './inventory-server.js';
+import { inventoryRoutes } from './routes/inventory.js';
 
 export interface AppDependencies {
   /** Status and decision-log ingestion, fleet queries and token auth; absent in bundle-only tests. */
@@ -29,6 +31,8 @@ export interface AppDependencies {
   readonly readLimits?: ReadLimits;
   /** Admission webhook, scan reports and the Gatekeeper provider; absent in bundle-only tests. */
   readonly kubernetes?: KubernetesDependencies;
+  /** The runtime inventory and its findings API; absent in tests of other parts. */
+  readonly inventory?: RunningInventory;
 }
 
 export function createApp(deps: AppDependencies): Koa {
@@ -53,8 +57,13 @@ export function createApp(deps: AppDependencies): Koa {
   };
   deps.registry.on('withdrawn', (name: string) => evaluation.cache.forget(name));
   app.use(dataRoutes(evaluation));
-  const kubernetes = deps.kubernetes ? kubernetesRoutes({ ...deps.kubernetes, registry: deps.registry, cache: evaluation.cache, logger: deps.logger }) : [];
-  for (const router of [healthRoutes(deps.registry, metrics), bundles, checkRoutes(evaluation), ...kubernetes]) {
+  const hooks = deps.inventory ? { inventory: deps.inventory.hooks } : {};
+  const kubernetes = deps.kubernetes
+    ? kubernetesRoutes({ ...deps.kubernetes, ...hooks, registry: deps.registry, cache: evaluation.cache, logger: deps.logger })
+    : [];
+  // Before the Kubernetes routes: GET /v1/reports/kubernetes must not be taken for /v1/reports/<digest>.
+  const inventory = deps.inventory ? [inventoryRoutes(deps.inventory)] : [];
+  for (const router of [healthRoutes(deps.registry, metrics), bundles, checkRoutes(evaluation), ...inventory, ...kubernetes]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -9,6 +9,7 @@ import { createApp } from './app.js';
 import { discoveryBundle } from './discovery.js';
 import { startFleet } from './fleet-server.js';
 import { StoreScanResults } from './scan-results.js';
+import { startInventory } from './inventory-server.js';
 import { createListener, loadTls } from './listener.js';
 import { LongPollWaiters } from './long-poll.js';
 import { ServerMetrics } from './metrics.js';
@@ -47,7 +48,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const fleet = await startFleet(config, logger);
   const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store) };
   const metrics = new ServerMetrics(registry, waiters);
-  const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes });
+  const inventory = await startInventory(config, fleet.deps.store, registry, metrics, logger);
+  const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes, inventory });
   const koa = app.callback();
   const handler = withNotModified((req, res) => void koa(req, res), { registry, metrics, ...(fleet.deps.authRequired ? { tokens: fleet.deps.store } : {}) });
   // Koa's handler settles its own errors; the listener only needs it started.
@@ -57,12 +59,20 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   } catch (err) {
     // Nothing may keep the process alive after a failed start: the folder watcher and the store go too.
     registry.stop();
+    await inventory.close();
     await fleet.close();
     throw new AppError('LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${messageOf(err)}`, { cause: err });
   }
   const url = urlOf(server, config.tls ? 'https' : 'http');
   logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
-  return { url, registry, close: () => close(server, registry, waiters).then(() => fleet.close()) };
+  return {
+    url,
+    registry,
+    close: () =>
+      close(server, registry, waiters)
+        .then(() => inventory.close())
+        .then(() => fleet.close()),
+  };
 }
 
 /** Loads the configured keys once, at start; key errors name the key id and file, never the material. */

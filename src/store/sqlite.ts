@@ -3,8 +3,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { canonicalJson } from '../core/index.js';
 import { decisionFilter } from './decision-filter.js';
+import { SqlInventory } from './inventory-store.js';
+import type { InventoryStore } from './inventory-types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { encodeCursor, toAgent, toDecision, toScan, toToken, type AgentRow, type DecisionRow, type ScanRow, type TokenRow } from './rows.js';
+import { SqliteRunner } from './sql-runner.js';
 import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
 
 const optionalJson = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
@@ -17,6 +20,7 @@ const optionalJson = (value: unknown): string | null => (value === undefined ? n
  */
 export class SqliteStore implements Store {
   readonly driver = 'sqlite' as const;
+  readonly inventory: InventoryStore;
   private readonly db: Database.Database;
   private readonly insertDecision: Database.Statement;
   private readonly upsertAgent: Database.Statement;
@@ -29,6 +33,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.inventory = new SqlInventory(new SqliteRunner(this.db));
     this.insertDecision = this.db.prepare(
       `INSERT INTO decisions (decision_id, agent_id, ts, received_at, path, revision, bundles, labels, input, result, rest, auth)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

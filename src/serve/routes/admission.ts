@@ -13,6 +13,7 @@ import {
 } from '../../gatekeeper/index.js';
 import { requireClientCert } from '../client-cert.js';
 import { readJsonBody } from './data.js';
+import type { InventoryHooks } from './gatekeeper.js';
 
 export interface AdmissionRouteOptions {
   readonly scans: ScanResults;
@@ -24,6 +25,7 @@ export interface AdmissionRouteOptions {
   /** AdmissionReviews are small; scan reports can be tens of MiB. */
   readonly maxReviewBytes: number;
   readonly maxReportBytes: number;
+  readonly inventory?: InventoryHooks;
 }
 
 /**
@@ -40,7 +42,8 @@ export function admissionRoutes(options: AdmissionRouteOptions): Router {
     requireClientCert(ctx, options.requireClientCert);
     const body = await readJsonBody(ctx, options.maxReviewBytes);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await reviewAdmission(body, {
+    const inventory = options.inventory;
+    const answer = await reviewAdmission(body, {
       scans: options.scans,
       policy: options.policy,
       namespaceLabels: options.namespaceLabels,
@@ -48,12 +51,17 @@ export function admissionRoutes(options: AdmissionRouteOptions): Router {
       cache,
       onDecision: (record) => options.logger.info({ admission: record }, record.allowed ? 'admitted' : 'denied'),
       onError: (err) => options.logger.error({ err: messageOf(err) }, 'admission review could not be evaluated'),
+      ...(inventory ? { metadata: inventory.metadata, now: inventory.clock } : {}),
     });
+    // What an allowed review starts or stops (deletions included) goes into the inventory, off the request path.
+    if ((answer['response'] as { allowed?: boolean } | undefined)?.allowed === true) inventory?.admitted(body);
+    ctx.body = answer;
   });
   router.post('/v1/reports', async (ctx) => {
     requireClientCert(ctx, options.requireClientCert);
     const upload = reportUploadOf(await readJsonBody(ctx, options.maxReportBytes));
-    const scan = await storeReport(upload, await options.policy(), options.scans, new Date());
+    const scan = await storeReport(upload, await options.policy(), options.scans, options.inventory?.clock() ?? new Date());
+    options.inventory?.scanStored(scan.digest);
     ctx.status = 201;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { digest: scan.digest, image: scan.image, stored_at: scan.storedAt, decision: scan.decision };

@@ -3,7 +3,17 @@ import type { Logger } from 'pino';
 import { DECISION_ENTRYPOINT, type DecisionPolicy, type PolicyCache } from '../../check/index.js';
 import type { KubernetesConfig } from '../../config/index.js';
 import { AppError } from '../../core/index.js';
-import { generateManifests, manifestsYaml, readPolicySettings, resolveGatekeeperOptions, type ScanResults } from '../../gatekeeper/index.js';
+import {
+  generateManifests,
+  manifestsYaml,
+  readPolicySettings,
+  resolveGatekeeperOptions,
+  storedVerdicts,
+  type ScanResults,
+  type VerdictLookup,
+} from '../../gatekeeper/index.js';
+import type { ClusterMetadata } from '../../inputs/index.js';
+import { decisionPolicyOf } from '../../inventory/index.js';
 import type { BundleRegistry } from '../registry.js';
 import { admissionRoutes } from './admission.js';
 import { bundleFor, DEFAULT_MAX_REQUEST_BYTES } from './data.js';
@@ -12,6 +22,18 @@ import { DEFAULT_PROVIDER_MAX_BYTES, providerRoutes } from './provider.js';
 export interface KubernetesDependencies {
   readonly config: KubernetesConfig;
   readonly scans: ScanResults;
+  /** The runtime inventory, when the server keeps one: current verdicts, namespace metadata, what was admitted. */
+  readonly inventory?: InventoryHooks;
+}
+
+export interface InventoryHooks {
+  readonly verdicts: VerdictLookup;
+  readonly metadata: (namespace: string | null) => Promise<ClusterMetadata>;
+  /** Told of every allowed review, to record what it starts or stops; never awaited. */
+  readonly admitted: (review: unknown) => void;
+  /** Told of every stored scan, so what runs the digest is decided again. */
+  readonly scanStored: (digest: string) => void;
+  readonly clock: () => Date;
 }
 
 export interface KubernetesRouteOptions extends KubernetesDependencies {
@@ -29,13 +51,19 @@ export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
       scans: options.scans,
       policy,
       namespaceLabels: async (ns) => (ns === null ? {} : (config.namespaceLabels[ns] ?? {})),
+      ...(options.inventory ? { inventory: options.inventory } : {}),
       admission: { unscanned: config.unscanned, failurePolicy: config.failurePolicy, environmentLabel: config.environmentLabel },
       logger: options.logger,
       requireClientCert: config.requireClientCert,
       maxReviewBytes: 8 * 1024 * 1024,
       maxReportBytes: DEFAULT_MAX_REQUEST_BYTES,
     }),
-    providerRoutes({ scans: options.scans, logger: options.logger, maxBodyBytes: DEFAULT_PROVIDER_MAX_BYTES, requireClientCert: config.requireClientCert }),
+    providerRoutes({
+      verdicts: options.inventory?.verdicts ?? storedVerdicts(options.scans),
+      logger: options.logger,
+      maxBodyBytes: DEFAULT_PROVIDER_MAX_BYTES,
+      requireClientCert: config.requireClientCert,
+    }),
     manifestRoutes(config),
   ];
 }
@@ -57,8 +85,5 @@ export function manifestRoutes(config: KubernetesConfig): Router {
 export async function servedDecisionPolicy(registry: BundleRegistry, cache: PolicyCache): Promise<DecisionPolicy> {
   const bundle = bundleFor(registry, DECISION_ENTRYPOINT);
   if (!bundle) throw new AppError('BUNDLE_NOT_FOUND', `no published bundle provides ${DECISION_ENTRYPOINT}`);
-  const { policy } = await cache.get(bundle);
-  if (!policy?.entrypoints.has(DECISION_ENTRYPOINT))
-    throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `bundle '${bundle.name}' has no Wasm entrypoint ${DECISION_ENTRYPOINT}`);
-  return policy;
+  return decisionPolicyOf(cache, bundle);
 }

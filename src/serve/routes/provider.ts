@@ -2,12 +2,13 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { isAppError, messageOf } from '../../core/index.js';
 import { requireClientCert } from '../client-cert.js';
-import { answerKeys, parseProviderRequest, providerResponse, type ScanResults } from '../../gatekeeper/index.js';
+import { answerKeys, parseProviderRequest, providerResponse, type VerdictLookup } from '../../gatekeeper/index.js';
 import { HTTP_STATUS } from '../errors.js';
 import { readJsonBody } from './data.js';
 
 export interface ProviderRouteOptions {
-  readonly scans: ScanResults;
+  /** The current verdict per (namespace, digest) from the inventory, or the stored scan verdicts without one. */
+  readonly verdicts: VerdictLookup;
   readonly logger: Logger;
   /** Largest ProviderRequest body; 100 image references are a few KiB. */
   readonly maxBodyBytes: number;
@@ -30,7 +31,7 @@ export function providerRoutes(options: ProviderRouteOptions): Router {
     try {
       requireClientCert(ctx, options.requireClientCert);
       const keys = parseProviderRequest(await readJsonBody(ctx, options.maxBodyBytes));
-      ctx.body = await answerKeys(keys, options.scans);
+      ctx.body = await answerKeys(keys, options.verdicts);
     } catch (err) {
       const status = isAppError(err) ? HTTP_STATUS[err.code] : 500;
       if (status >= 500) options.logger.error({ err: messageOf(err), path: ctx.path }, 'provider request failed');

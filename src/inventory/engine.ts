@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { messageOf } from '../core/index.js';
+import type { ClusterMetadata } from '../inputs/index.js';
+import type { ClaimedUnit, Enforcement, InventoryStore, Store } from '../store/index.js';
+import { contextOf, namespaceMetadata, type ContextOptions } from './context.js';
+import type { UnitOutcome, UnitTask } from './evaluate.js';
+import { planFindings } from './findings.js';
+import type { ServedRevision } from './policy.js';
+import type { Evaluator } from './pool.js';
+
+/** The current time; injectable, so tests can move it past CVE-age thresholds and exception expiries. */
+export type Clock = () => Date;
+
+export interface InventorySettings {
+  /** The cluster admission reviews come from. */
+  readonly admissionCluster: string;
+  readonly context: ContextOptions;
+  /** Mode of the finding for a running container whose digest is unknown. */
+  readonly unresolvedDigest: Enforcement;
+  /** Mode of the finding for a running digest without a stored scan (admission.unscanned). */
+  readonly unscanned: Enforcement;
+  /** Everything is re-decided this often, so CVE ages and exception expiries take effect (default one hour). */
+  readonly tickIntervalMs: number;
+  /** How often the clock is looked at for a due tick. */
+  readonly tickCheckMs: number;
+  /** How often work queued by other processes sharing the store is looked for. */
+  readonly pollMs: number;
+  /** Units claimed and evaluated per round. */
+  readonly batchSize: number;
+  /** How long a claim holds before another process may take the unit over. */
+  readonly leaseMs: number;
+  /** Whether deny-level changes are queued for a webhook. */
+  readonly eventsEnabled: boolean;
+}
+
+/** Told of what the engine does, for the server's metrics. */
+export interface EngineObserver {
+  unitEvaluated?(ms: number): void;
+  passCompleted?(seconds: number, units: number): void;
+  eventsQueued?(): void;
+}
+
+export interface EngineDependencies {
+  readonly store: Store;
+  /** The served image-scan revision, or undefined when none is published. */
+  readonly revision: () => ServedRevision | undefined;
+  readonly evaluator: Evaluator;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly settings: InventorySettings;
+  readonly observer?: EngineObserver;
+}
+
+const PRIORITY = { scheduled: 0, inventory: 1, scan: 2 } as const;
+
+/**
+ * Keeps the current findings current. Work is a queue in the store (dirty
+ * evaluation units), so it survives restarts and is shared by every server
+ * on one database: each claims units (SKIP LOCKED on PostgreSQL), evaluates
+ * them on worker threads and writes only what changed. Triggers: a new
+ * revision of the served policy, a new scan, an inventory change, and the
+ * clock.
+ */
+export class InventoryEngine {
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly inventory: InventoryStore;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private pass: { started: number; units: number } | undefined;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: EngineDependencies) {
+    this.inventory = deps.store.inventory;
+  }
+
+  get settings(): InventorySettings {
+    return this.deps.settings;
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  get store(): Store {
+    return this.deps.store;
+  }
+
+  /** Brings contexts in line with the configuration, then works through what is pending and watches the clock. */
+  async start(): Promise<void> {
+    await this.reconcileContexts();
+    this.running = true;
+    this.loop = this.work();
+    this.ticker = setInterval(
+      () => void this.tick().catch((err: unknown) => this.deps.logger.error({ err: messageOf(err) }, 'inventory tick failed')),
+      this.settings.tickCheckMs,
+    );
+    this.ticker.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.ticker);
+    this.wake();
+    await this.loop;
+    await this.inventory.releaseClaims(this.owner).catch(() => undefined);
+  }
+
+  /** A new revision of the served policy (or its settings): everything is decided again. */
+  revisionPublished(): void {
+    this.wake();
+  }
+
+  /** A new scan of a digest: the units that run it are decided again, before anything else. */
+  async scanStored(digests: readonly string[]): Promise<void> {
+    await this.inventory.markDirty({ digests }, PRIORITY.scan);
+    this.wake();
+  }
+
+  /** The inventory changed (an import): new units wait. */
+  inventoryChanged(): void {
+    this.wake();
+  }
+
+  /** Resolves once nothing is pending here; for tests and benchmarks. */
+  idle(): Promise<void> {
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** The metadata a namespace is evaluated with, as admission and the provider need it. */
+  async metadataFor(cluster: string, namespace: string | null): Promise<ClusterMetadata> {
+    if (namespace === null)
+      return {
+        namespace: null,
+        namespace_labels: {},
+        environment: this.settings.context.clusters[cluster]?.environment ?? null,
+        cluster,
+        labels: this.settings.context.clusters[cluster]?.labels ?? {},
+      };
+    const labels = await this.inventory.namespaceLabels(cluster);
+    return namespaceMetadata(cluster, namespace, labels.get(namespace), this.settings.context);
+  }
+
+  /** Decides tasks now with the served revision, for answers that cannot wait for the queue (the provider). */
+  async evaluateNow(revision: ServedRevision, tasks: readonly UnitTask[]): Promise<UnitOutcome[]> {
+    return this.deps.evaluator.evaluate(revision, tasks, { unscanned: this.settings.unscanned });
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  private async work(): Promise<void> {
+    while (this.running) {
+      let worked = false;
+      try {
+        worked = await this.step();
+      } catch (err) {
+        this.deps.logger.error({ err: messageOf(err) }, 'inventory evaluation failed; retrying');
+      }
+      if (!worked) {
+        this.finishPass();
+        await this.sleep(this.settings.pollMs);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || !this.running) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        this.woken = false;
+        done();
+      };
+    });
+  }
+
+  /** One round: adopt a new revision if there is one, claim a batch, decide it, write the results. */
+  private async step(): Promise<boolean> {
+    const revision = this.deps.revision();
+    if (!revision) return false;
+    if (!(await this.adopt(revision))) return false;
+    const units = await this.inventory.claimUnits(this.owner, this.settings.batchSize, this.settings.leaseMs, this.deps.clock());
+    if (units.length === 0) return false;
+    this.pass ??= { started: performance.now(), units: 0 };
+    const texts = await this.inventory.scanInputs(units.flatMap((u) => (u.scanSeq === null ? [] : [u.scanSeq])));
+    const now = this.deps.clock();
+    const tasks = units.map((u) => taskOf(u, texts, now));
+    const outcomes = await this.deps.evaluator.evaluate(revision, tasks, { unscanned: this.settings.unscanned });
+    const byId = new Map(outcomes.map((o) => [o.unitId, o]));
+    let events = false;
+    for (const unit of units) {
+      const outcome = byId.get(unit.id);
+      if (!outcome) continue;
+      this.deps.observer?.unitEvaluated?.(outcome.ms);
+      const stored = await this.inventory.completeUnit(
+        this.owner,
+        unit,
+        {
+          decision: outcome.decision,
+          summary: outcome.summary,
+          violations: outcome.violations,
+          warnings: outcome.warnings,
+          findings: outcome.findings,
+          hash: outcome.hash,
+          revisionEtag: revision.etag,
+          revision: revision.revision,
+          evaluatedAt: now,
+          scanSeq: unit.scanSeq,
+        },
+        planFindings,
+        this.settings.eventsEnabled,
+      );
+      if (!stored) this.deps.logger.warn({ unit: unit.id }, 'inventory unit claim expired before its result was written; another server decides it');
+      events ||= stored && this.settings.eventsEnabled;
+    }
+    this.pass.units += units.length;
+    if (events) this.deps.observer?.eventsQueued?.();
+    return true;
+  }
+
+  private finishPass(): void {
+    if (this.pass) {
+      this.deps.observer?.passCompleted?.((performance.now() - this.pass.started) / 1000, this.pass.units);
+      this.deps.logger.info({ units: this.pass.units, seconds: Number(((performance.now() - this.pass.started) / 1000).toFixed(3)) }, 'inventory re-evaluated');
+      this.pass = undefined;
+    }
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * The store records which revision everything is decided under. A server
+   * that serves another one makes it current and queues every unit; a
+   * server that lost that race (CAS) reads it again next round.
+   */
+  private async adopt(revision: ServedRevision): Promise<boolean> {
+    const current = await this.inventory.getState('revision_etag');
+    if (current === revision.etag) return true;
+    if (!(await this.inventory.compareAndSetState('revision_etag', current, revision.etag))) return false;
+    const units = await this.inventory.markDirty({ all: true }, PRIORITY.scheduled);
+    this.deps.logger.info({ revision: revision.revision, etag: revision.etag, units }, 'new image policy revision; re-evaluating the inventory');
+    return true;
+  }
+
+  /** Every tick interval (by the injectable clock), one server queues everything again. */
+  private async tick(): Promise<void> {
+    const now = this.deps.clock().getTime();
+    const last = await this.inventory.getState('last_tick_at');
+    if (last === undefined) {
+      await this.inventory.compareAndSetState('last_tick_at', undefined, String(now));
+      return;
+    }
+    if (now - Number(last) < this.settings.tickIntervalMs) return;
+    if (!(await this.inventory.compareAndSetState('last_tick_at', last, String(now)))) return;
+    const units = await this.inventory.markDirty({ all: true }, PRIORITY.scheduled);
+    this.deps.logger.info({ units }, 'scheduled re-evaluation of the inventory');
+    this.wake();
+  }
+
+  /** Namespaces whose metadata the configuration changed since the last start move to their new contexts. */
+  private async reconcileContexts(): Promise<void> {
+    const byCluster = new Map<string, string[]>();
+    for (const { cluster, name } of await this.inventory.namespaces()) byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), name]);
+    for (const [cluster, names] of byCluster) {
+      const contexts = new Map<string, ReturnType<typeof contextOf>>();
+      for (const name of names) contexts.set(name, contextOf(await this.metadataFor(cluster, name)));
+      const moved = await this.inventory.updateContexts(cluster, contexts, this.deps.clock(), this.deps.revision()?.revision ?? '', planFindings);
+      if (moved > 0) this.deps.logger.info({ cluster, containers: moved }, 'namespace metadata changed; containers moved to their new evaluation contexts');
+    }
+  }
+}
+
+function taskOf(unit: ClaimedUnit, texts: ReadonlyMap<number, string>, now: Date): UnitTask {
+  const text = unit.scanSeq === null ? undefined : texts.get(unit.scanSeq);
+  return {
+    unitId: unit.id,
+    digest: unit.digest,
+    ...(text === undefined ? {} : { scanText: text }),
+    metadata: unit.metadata as unknown as ClusterMetadata,
+    now: now.toISOString(),
+  };
+}

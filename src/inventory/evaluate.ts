@@ -1,0 +1,111 @@
+import { evaluateDecision, type DecisionPolicy } from '../check/index.js';
+import { isAppError, messageOf } from '../core/index.js';
+import { summaryOf } from '../gatekeeper/index.js';
+import { ageInDays, type ClusterMetadata, type NormalizedInput } from '../inputs/index.js';
+import type { Enforcement, FindingContent } from '../store/index.js';
+import { decisionFindings, findingsHash, unscannedFinding, withHash } from './findings.js';
+
+/** One evaluation: a digest's latest scan in one namespace context, at one time. */
+export interface UnitTask {
+  readonly unitId: number;
+  readonly digest: string;
+  /** The stored normalized input of the scan, as JSON text; absent when the digest has no scan. */
+  readonly scanText?: string;
+  readonly metadata: ClusterMetadata;
+  /** RFC 3339: CVE ages and exception expiry are decided at this time. */
+  readonly now: string;
+}
+
+export interface UnitOutcome {
+  readonly unitId: number;
+  readonly decision: 'allow' | 'deny' | 'unscanned';
+  readonly summary: string;
+  readonly violations: number;
+  readonly warnings: number;
+  readonly findings: readonly FindingContent[];
+  readonly hash: string;
+  readonly ms: number;
+}
+
+/** How the engine treats what the policy cannot see. */
+export interface EvaluationModes {
+  /** A running digest without a stored scan (admission.unscanned). */
+  readonly unscanned: Enforcement;
+}
+
+/**
+ * Decides one unit with the served image policy, exactly as `portcullis
+ * check --report <scan> --metadata <namespace>` would at `now`: the stored
+ * input gets the evaluation time (CVE ages are recounted from publication
+ * dates) and the namespace's metadata, and no workloads, since the decision
+ * is shared by every container that runs the digest there.
+ */
+export function evaluateUnit(policy: DecisionPolicy, task: UnitTask, modes: EvaluationModes): UnitOutcome {
+  const started = performance.now();
+  const done = (o: Omit<UnitOutcome, 'unitId' | 'hash' | 'ms'>): UnitOutcome => ({
+    ...o,
+    unitId: task.unitId,
+    hash: findingsHash(o.findings),
+    ms: performance.now() - started,
+  });
+  if (task.scanText === undefined) {
+    const finding = unscannedFinding(task.digest, modes.unscanned);
+    return done({
+      decision: 'unscanned',
+      summary: finding.message,
+      violations: modes.unscanned === 'deny' ? 1 : 0,
+      warnings: modes.unscanned === 'warn' ? 1 : 0,
+      findings: [finding],
+    });
+  }
+  try {
+    const stored = JSON.parse(task.scanText) as NormalizedInput;
+    const input = atTime(stored, task.now, task.metadata);
+    const decision = evaluateDecision(policy, input);
+    return done({
+      decision: decision.decision,
+      summary: summaryOf(decision),
+      violations: decision.violations.length,
+      warnings: decision.warnings.length,
+      findings: decisionFindings(decision, input),
+    });
+  } catch (err) {
+    // Fail closed, visibly: a unit the policy cannot decide is a deny-level finding, not a silent allow.
+    const why = isAppError(err) ? err.message : `internal error: ${messageOf(err)}`;
+    const finding = evaluationFailed(why);
+    return done({ decision: 'deny', summary: finding.message, violations: 1, warnings: 0, findings: [finding] });
+  }
+}
+
+/** The stored input as of `now`, in `metadata`'s namespace, without workloads. */
+export function atTime(stored: NormalizedInput, now: string, metadata: ClusterMetadata): NormalizedInput {
+  const date = new Date(now);
+  return {
+    ...stored,
+    now,
+    vulnerabilities: stored.vulnerabilities.map((v) => ({ ...v, age_days: ageInDays(v.published, date) })),
+    workloads: [],
+    metadata,
+  };
+}
+
+function evaluationFailed(why: string): FindingContent {
+  return withHash({
+    fingerprint: 'evaluation_failed',
+    rule: 'evaluation_failed',
+    enforcement: 'deny',
+    state: 'open',
+    severity: 'HIGH',
+    severityRank: 4,
+    vulnId: '',
+    package: '',
+    installedVersion: '',
+    fixedVersion: '',
+    fixable: false,
+    published: null,
+    score: null,
+    title: 'Image policy could not be evaluated',
+    message: `the image policy could not be evaluated for this image: ${why}`,
+    exception: null,
+  });
+}

@@ -1,0 +1,278 @@
+import type { ChangeEvent, CurrentFinding, Enforcement, EventFinding, FindingContent, FindingPlanner, FindingState } from './inventory-types.js';
+import { inList, str, JsonParam, listParam, num, optNum, recordset, sql, type Dialect, type Row, type Work } from './sql-runner.js';
+
+/** A live running container with what its findings need from it. */
+export interface TargetRow {
+  readonly id: number;
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly container: string;
+  readonly image: string;
+  readonly repository: string;
+  readonly digest: string | null;
+  readonly environment: string | null;
+}
+
+export const TARGET_COLUMNS =
+  'r.id, r.cluster, r.namespace, r.kind, r.name, r.container, r.image, r.repository, r.digest, r.synced_hash, r.unit_id, r.context_id, c.environment';
+
+export function toTarget(row: Row): TargetRow {
+  return {
+    id: num(row['id']),
+    cluster: str(row['cluster']),
+    namespace: str(row['namespace']),
+    kind: str(row['kind']),
+    name: str(row['name']),
+    container: str(row['container']),
+    image: str(row['image']),
+    repository: str(row['repository']),
+    digest: row['digest'] === null ? null : str(row['digest']),
+    environment: row['environment'] === null || row['environment'] === undefined ? null : str(row['environment']),
+  };
+}
+
+export interface FanOutOptions {
+  readonly at: number;
+  readonly revision: string;
+  readonly eventsEnabled: boolean;
+  readonly planner: FindingPlanner;
+}
+
+const CURRENT_COLUMNS =
+  'id, running_id, fingerprint, content_hash, state, enforcement, rule, severity, vuln_id, package, installed_version, fixed_version, message';
+
+function toCurrent(row: Row): CurrentFinding {
+  return {
+    id: num(row['id']),
+    fingerprint: str(row['fingerprint']),
+    contentHash: str(row['content_hash']),
+    state: str(row['state']) as FindingState,
+    enforcement: str(row['enforcement']) as Enforcement,
+    rule: str(row['rule']),
+    severity: str(row['severity']),
+    vulnId: str(row['vuln_id']),
+    package: str(row['package']),
+    installedVersion: str(row['installed_version']),
+    fixedVersion: str(row['fixed_version']),
+    message: str(row['message']),
+  };
+}
+
+/**
+ * Makes each target's live findings equal `next` (one list for all of them:
+ * the decision of their shared unit, or a container's own findings), writing
+ * only what differs, and queues the deny-level changes for the webhook.
+ */
+export function* fanOut(d: Dialect, targets: readonly TargetRow[], next: (t: TargetRow) => readonly FindingContent[], o: FanOutOptions): Work<number> {
+  if (targets.length === 0) return 0;
+  const rows: Row[] = yield sql(
+    `SELECT ${CURRENT_COLUMNS} FROM inv_findings WHERE ${inList(d, 'running_id')} AND state <> 'resolved'`,
+    listParam(
+      d,
+      targets.map((t) => t.id),
+    ),
+  );
+  const byTarget = new Map<number, CurrentFinding[]>();
+  for (const row of rows) {
+    const list = byTarget.get(num(row['running_id'])) ?? [];
+    list.push(toCurrent(row));
+    byTarget.set(num(row['running_id']), list);
+  }
+  const upserts: Record<string, unknown>[] = [];
+  const updates: Record<string, unknown>[] = [];
+  const resolves: number[] = [];
+  const events: ChangeEvent[] = [];
+  for (const target of targets) {
+    const plan = o.planner(byTarget.get(target.id) ?? [], next(target));
+    for (const f of plan.upserts) upserts.push(findingRecord(f, target, o));
+    for (const f of plan.updates) updates.push({ ...findingRecord(f, target, o), id: f.id });
+    for (const f of plan.resolves) resolves.push(f.id);
+    if (o.eventsEnabled && (plan.opened.length > 0 || plan.resolved.length > 0)) events.push(changeEvent(target, o.at, plan.opened, plan.resolved));
+  }
+  yield* writeUpserts(d, upserts);
+  yield* writeUpdates(d, updates);
+  yield* resolveFindings(d, resolves, o.at);
+  yield* queueEvents(d, events);
+  return upserts.length + updates.length + resolves.length;
+}
+
+export function changeEvent(
+  target: TargetRow,
+  at: number,
+  opened: readonly EventFinding[],
+  resolved: readonly (EventFinding & { readonly reason: string })[],
+): ChangeEvent {
+  return {
+    type: 'findings.changed',
+    occurred_at: new Date(at).toISOString(),
+    workload: {
+      cluster: target.cluster,
+      namespace: target.namespace,
+      kind: target.kind,
+      name: target.name,
+      container: target.container,
+      image: target.image,
+      digest: target.digest,
+    },
+    opened,
+    resolved,
+  };
+}
+
+const CONTENT_COLUMNS = [
+  ['fingerprint', 'text'],
+  ['content_hash', 'text'],
+  ['state', 'text'],
+  ['enforcement', 'text'],
+  ['rule', 'text'],
+  ['severity', 'text'],
+  ['severity_rank', 'int'],
+  ['vuln_id', 'text'],
+  ['package', 'text'],
+  ['installed_version', 'text'],
+  ['fixed_version', 'text'],
+  ['fixable', 'int'],
+  ['published', 'int'],
+  ['age_anchor', 'int'],
+  ['score', 'real'],
+  ['title', 'text'],
+  ['message', 'text'],
+  ['exception', 'text'],
+  ['environment', 'text'],
+  ['revision', 'text'],
+  ['last_seen', 'int'],
+] as const;
+
+const PLACE_COLUMNS = [
+  ['running_id', 'int'],
+  ['cluster', 'text'],
+  ['namespace', 'text'],
+  ['kind', 'text'],
+  ['workload', 'text'],
+  ['container', 'text'],
+  ['image', 'text'],
+  ['repository', 'text'],
+  ['digest', 'text'],
+  ['first_seen', 'int'],
+] as const;
+
+function findingRecord(f: FindingContent, t: TargetRow, o: FanOutOptions): Record<string, unknown> {
+  return {
+    fingerprint: f.fingerprint,
+    content_hash: f.contentHash,
+    state: f.state,
+    enforcement: f.enforcement,
+    rule: f.rule,
+    severity: f.severity,
+    severity_rank: f.severityRank,
+    vuln_id: f.vulnId,
+    package: f.package,
+    installed_version: f.installedVersion,
+    fixed_version: f.fixedVersion,
+    fixable: f.fixable ? 1 : 0,
+    published: f.published,
+    // Age counts from publication, or from when the finding was first seen when the scanner gives no date.
+    age_anchor: f.published ?? o.at,
+    score: f.score,
+    title: f.title,
+    message: f.message,
+    exception: f.exception ? JSON.stringify(f.exception) : null,
+    environment: t.environment ?? '',
+    revision: o.revision,
+    last_seen: o.at,
+    running_id: t.id,
+    cluster: t.cluster,
+    namespace: t.namespace,
+    kind: t.kind,
+    workload: t.name,
+    container: t.container,
+    image: t.image,
+    repository: t.repository,
+    digest: t.digest ?? '',
+    first_seen: o.at,
+  };
+}
+
+const BATCH = 2000;
+
+function* writeUpserts(d: Dialect, records: readonly Record<string, unknown>[]): Work<void> {
+  const columns = [...CONTENT_COLUMNS, ...PLACE_COLUMNS];
+  const names = columns.map(([c]) => c).join(', ');
+  // A finding that comes back after being resolved keeps its first_seen; its age anchor stays its own.
+  const refresh = CONTENT_COLUMNS.filter(([c]) => c !== 'age_anchor')
+    .map(([c]) => `${c} = excluded.${c}`)
+    .join(', ');
+  for (let i = 0; i < records.length; i += BATCH) {
+    yield sql(
+      `INSERT INTO inv_findings (${names}) SELECT ${names} FROM ${recordset(d, columns)} WHERE true
+       ON CONFLICT (running_id, fingerprint) DO UPDATE SET ${refresh}, resolved_at = NULL`,
+      new JsonParam(records.slice(i, i + BATCH)),
+    );
+  }
+}
+
+function* writeUpdates(d: Dialect, records: readonly Record<string, unknown>[]): Work<void> {
+  const columns = [['id', 'int'] as const, ...CONTENT_COLUMNS.filter(([c]) => c !== 'age_anchor')];
+  const set = columns
+    .filter(([c]) => c !== 'id')
+    .map(([c]) => `${c} = x.${c}`)
+    .join(', ');
+  for (let i = 0; i < records.length; i += BATCH) {
+    yield sql(`UPDATE inv_findings SET ${set} FROM ${recordset(d, columns)} WHERE inv_findings.id = x.id`, new JsonParam(records.slice(i, i + BATCH)));
+  }
+}
+
+export function* resolveFindings(d: Dialect, ids: readonly number[], at: number): Work<void> {
+  for (let i = 0; i < ids.length; i += BATCH) {
+    yield sql(
+      `UPDATE inv_findings SET state = 'resolved', resolved_at = ?, last_seen = ? WHERE ${inList(d, 'id')}`,
+      at,
+      at,
+      listParam(d, ids.slice(i, i + BATCH)),
+    );
+  }
+}
+
+/** Outbox times are wall-clock times, whatever clock decided the change: delivery is scheduled in real time. */
+export function* queueEvents(d: Dialect, events: readonly ChangeEvent[]): Work<void> {
+  const at = Date.now();
+  for (let i = 0; i < events.length; i += BATCH) {
+    const records = events.slice(i, i + BATCH).map((e) => ({ body: JSON.stringify(e) }));
+    yield sql(
+      `INSERT INTO inv_outbox (body, created_at, next_attempt_at) SELECT body, ?, ? FROM ${recordset(d, [['body', 'text']])}`,
+      at,
+      at,
+      new JsonParam(records),
+    );
+  }
+}
+
+/** The live findings of one container as content, to hand a unit's result to a container joining it. */
+export function* findingsOf(runningId: number): Work<FindingContent[]> {
+  const rows: Row[] = yield sql(
+    `SELECT fingerprint, content_hash, state, enforcement, rule, severity, severity_rank, vuln_id, package, installed_version, fixed_version,
+       fixable, published, score, title, message, exception FROM inv_findings WHERE running_id = ? AND state <> 'resolved'`,
+    runningId,
+  );
+  return rows.map((r): FindingContent => ({
+    fingerprint: str(r['fingerprint']),
+    contentHash: str(r['content_hash']),
+    state: str(r['state']) as 'open' | 'excepted',
+    enforcement: str(r['enforcement']) as Enforcement,
+    rule: str(r['rule']),
+    severity: str(r['severity']),
+    severityRank: num(r['severity_rank']),
+    vulnId: str(r['vuln_id']),
+    package: str(r['package']),
+    installedVersion: str(r['installed_version']),
+    fixedVersion: str(r['fixed_version']),
+    fixable: num(r['fixable']) === 1,
+    published: optNum(r['published']),
+    score: r['score'] === null ? null : Number(r['score']),
+    title: str(r['title']),
+    message: str(r['message']),
+    exception: r['exception'] === null ? null : (JSON.parse(str(r['exception'])) as { reason: string; expires: string }),
+  }));
+}
