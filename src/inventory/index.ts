@@ -13,7 +13,7 @@ export { evaluateUnit, atTime } from './evaluate.js';
 export type { EvaluationModes, UnitOutcome, UnitTask } from './evaluate.js';
 export { decisionPolicyOf } from './policy.js';
 export type { ServedRevision } from './policy.js';
-export { decisionFindings, fingerprintOf, findingsHash, planFindings, unresolvedDigestFinding, unscannedFinding } from './findings.js';
+export { decisionFindings, fingerprintOf, findingsHash, planFindings, unresolvedDigestFinding, unscannedFinding, withHash } from './findings.js';
 export { parseSnapshot, parseSnapshotDocument } from './snapshot.js';
 export type { ImportWarning, ParsedSnapshot, ReportItem, RunningItem } from './snapshot.js';
 export { assertClusterName, importInventory } from './ingest.js';

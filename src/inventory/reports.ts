@@ -48,9 +48,15 @@ export function kubernetesReports(findings: readonly FindingRecord[], options: R
   return [...byNamespace.values()].map((list) => report(list, options));
 }
 
+const RESULT_ORDER: Readonly<Record<string, number>> = { fail: 0, warn: 1, skip: 2 };
+const SEVERITY_ORDER: Readonly<Record<string, number>> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+
 function report(findings: readonly FindingRecord[], options: ReportOptions): KubernetesReport {
   const first = findings[0] as FindingRecord;
-  const results = findings.map(result);
+  // Failures first, worst first: what a cut at maxResults leaves out matters least.
+  const results = findings
+    .map(result)
+    .sort((a, b) => (RESULT_ORDER[a.result] ?? 3) - (RESULT_ORDER[b.result] ?? 3) || (SEVERITY_ORDER[a.severity] ?? 5) - (SEVERITY_ORDER[b.severity] ?? 5));
   const summary = { pass: 0, fail: count(results, 'fail'), warn: count(results, 'warn'), error: 0, skip: count(results, 'skip') };
   const truncated = results.length > options.maxResults;
   const api = API[options.format];
@@ -75,7 +81,7 @@ function count(results: readonly { readonly result: string }[], kind: string): n
   return results.filter((r) => r.result === kind).length;
 }
 
-function result(f: FindingRecord): Record<string, unknown> & { readonly result: string } {
+function result(f: FindingRecord): Record<string, unknown> & { readonly result: string; readonly severity: string } {
   const properties: Record<string, string> = {
     image: f.image,
     container: f.container,

@@ -176,20 +176,21 @@ class SnapshotReader {
     if (!hasStatus) this.warn('pod_without_status', 'pod has no container statuses; the digests it runs are taken from its spec only', path);
     const owner = podOwner(rec(item['metadata']), name);
     const spec = this.podSpec(item['spec'], `${path}.spec`);
-    const running = this.containers(spec, status, namespace, owner, 1, path);
+    const running = this.containers(spec, status, namespace, owner, 1, `${path}.spec`);
     this.pods.push({ running, owner: JSON.stringify([namespace, owner.kind, owner.name]) });
   }
 
   private template(item: Raw, kind: string, namespace: string, name: string, path: string): void {
     this.workloads += 1;
+    const specPath = `${path}.${(TEMPLATE_PATH[kind] ?? []).join('.')}`;
     const spec = this.podSpec(
       TEMPLATE_PATH[kind]?.reduce<unknown>((node, key) => rec(node)[key], item),
-      `${path}.${(TEMPLATE_PATH[kind] ?? []).join('.')}`,
+      specPath,
     );
     const replicas = replicasOf(kind, item);
     if (replicas === 0) return this.warn('not_running', `${kind} runs no replicas; skipped`, path);
     const owner = templateOwner(kind, name, rec(item['metadata']));
-    const running = this.containers(spec, {}, namespace, owner, replicas, path);
+    const running = this.containers(spec, {}, namespace, owner, replicas, specPath);
     this.templates.push({ running, owner: JSON.stringify([namespace, owner.kind, owner.name]) });
   }
 
