@@ -55,6 +55,14 @@ export interface EngineDependencies {
 
 const PRIORITY = { scheduled: 0, inventory: 1, scan: 2 } as const;
 
+/** The store's record of the revision everything is decided under. */
+const REVISION_KEY = 'revision';
+interface RecordedRevision {
+  readonly etag: string;
+  readonly revision: string;
+  readonly published_at: number;
+}
+
 /**
  * Keeps the current findings current. Work is a queue in the store (dirty
  * evaluation units), so it survives restarts and is shared by every server
@@ -73,6 +81,7 @@ export class InventoryEngine {
   private ticker: NodeJS.Timeout | undefined;
   private pass: { started: number; units: number } | undefined;
   private readonly idleWaiters: (() => void)[] = [];
+  private waitingOn: string | undefined;
 
   constructor(private readonly deps: EngineDependencies) {
     this.inventory = deps.store.inventory;
@@ -244,13 +253,26 @@ export class InventoryEngine {
 
   /**
    * The store records which revision everything is decided under. A server
-   * that serves another one makes it current and queues every unit; a
-   * server that lost that race (CAS) reads it again next round.
+   * whose revision was published (here) after the recorded one makes it
+   * current and queues every unit; one still serving an older revision
+   * waits, so a rolling update never flips the inventory back and forth.
+   * Between servers, compare-and-set decides who records it.
    */
   private async adopt(revision: ServedRevision): Promise<boolean> {
-    const current = await this.inventory.getState('revision_etag');
-    if (current === revision.etag) return true;
-    if (!(await this.inventory.compareAndSetState('revision_etag', current, revision.etag))) return false;
+    const raw = await this.inventory.getState(REVISION_KEY);
+    const current = raw === undefined ? undefined : (JSON.parse(raw) as RecordedRevision);
+    if (current?.etag === revision.etag) return true;
+    if (current && current.published_at >= revision.publishedAt) {
+      if (this.waitingOn !== current.etag)
+        this.deps.logger.warn(
+          { serving: revision.revision, current: current.revision },
+          'another server decides under a newer policy revision; waiting for it here',
+        );
+      this.waitingOn = current.etag;
+      return false;
+    }
+    const next: RecordedRevision = { etag: revision.etag, revision: revision.revision, published_at: revision.publishedAt };
+    if (!(await this.inventory.compareAndSetState(REVISION_KEY, raw, JSON.stringify(next)))) return false;
     const units = await this.inventory.markDirty({ all: true }, PRIORITY.scheduled);
     this.deps.logger.info({ revision: revision.revision, etag: revision.etag, units }, 'new image policy revision; re-evaluating the inventory');
     return true;

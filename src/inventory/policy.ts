@@ -4,6 +4,8 @@ import { AppError } from '../core/index.js';
 /** The served revision the engine evaluates with: the bundle's bytes, its ETag and manifest revision. */
 export interface ServedRevision extends BundleRevision {
   readonly revision: string;
+  /** When this server published it (wall clock): the newest publication wins among servers sharing a store. */
+  readonly publishedAt: number;
 }
 
 /** The bundle's Wasm policy with the decision entrypoint, loaded once per revision. */

@@ -34,7 +34,7 @@ export interface RunningInventory {
 /** The served bundle that provides the image policy's decision, as the inventory evaluates it. */
 export function servedRevision(registry: BundleRegistry): ServedRevision | undefined {
   const bundle = bundleFor(registry, DECISION_ENTRYPOINT);
-  return bundle && { name: bundle.name, etag: bundle.etag, bytes: bundle.bytes, revision: bundle.revision };
+  return bundle && { name: bundle.name, etag: bundle.etag, bytes: bundle.bytes, revision: bundle.revision, publishedAt: bundle.publishedAt.getTime() };
 }
 
 /**

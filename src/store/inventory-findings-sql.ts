@@ -102,7 +102,7 @@ const SORTS: Readonly<Record<SortField, { readonly column: string; readonly text
   package: { column: 'package', text: true, invert: false },
 };
 
-const COLUMNS = `f.id, f.state, f.enforcement, f.rule, f.severity, f.severity_rank, f.vuln_id, f.package, f.installed_version, f.fixed_version, f.fixable,
+const COLUMNS = `f.id, f.fingerprint, f.state, f.enforcement, f.rule, f.severity, f.severity_rank, f.vuln_id, f.package, f.installed_version, f.fixed_version, f.fixable,
   f.published, f.age_anchor, f.score, f.title, f.message, f.exception, f.cluster, f.namespace, f.environment, f.kind, f.workload, f.container, f.image,
   f.repository, f.digest, f.revision, f.first_seen, f.last_seen, f.resolved_at, u.evaluated_at`;
 
@@ -166,6 +166,7 @@ export function toFindingRecord(r: Row, now: Date): FindingRecord {
   const lastSeen = state === 'resolved' || r['evaluated_at'] === null || r['evaluated_at'] === undefined ? r['last_seen'] : r['evaluated_at'];
   return {
     id: num(r['id']),
+    fingerprint: str(r['fingerprint']),
     state,
     enforcement: str(r['enforcement']) as Enforcement,
     rule: str(r['rule']),

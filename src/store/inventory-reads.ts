@@ -179,7 +179,7 @@ export function* status(): Work<InventoryStatus> {
        (SELECT count(*) FROM inv_findings WHERE state = 'open') AS open_findings,
        (SELECT count(*) FROM inv_outbox WHERE delivered_at IS NULL AND dead_at IS NULL) AS outbox`,
   );
-  const state: Row[] = yield sql(`SELECT key, value FROM inv_state WHERE key IN ('revision_etag', 'last_tick_at')`);
+  const state: Row[] = yield sql(`SELECT key, value FROM inv_state WHERE key IN ('revision', 'last_tick_at')`);
   const value = (key: string) => state.find((s) => s['key'] === key)?.['value'];
   const c = counts[0] ?? {};
   const tick = value('last_tick_at');
@@ -194,10 +194,15 @@ export function* status(): Work<InventoryStatus> {
     units: num(c['units']),
     pending_units: num(c['pending']),
     open_findings: num(c['open_findings']),
-    revision_etag: orNull(value('revision_etag')),
+    ...revisionOf(value('revision')),
     last_tick_at: tick === undefined ? null : iso(tick),
     outbox_pending: num(c['outbox']),
   };
+}
+
+function revisionOf(raw: unknown): { revision_etag: string | null; revision: string | null } {
+  const recorded = raw === undefined ? {} : (JSON.parse(str(raw)) as { etag?: string; revision?: string });
+  return { revision_etag: recorded.etag ?? null, revision: recorded.revision ?? null };
 }
 
 export function* findingCounts(): Work<FindingCount[]> {

@@ -183,6 +183,8 @@ export interface Delivery {
 /** A finding as queries return it. */
 export interface FindingRecord {
   readonly id: number;
+  /** The finding's identity within its container, stable across revisions (change events carry it too). */
+  readonly fingerprint: string;
   readonly state: FindingState;
   readonly enforcement: Enforcement;
   readonly rule: string;
@@ -350,7 +352,9 @@ export interface InventoryStatus {
   readonly units: number;
   readonly pending_units: number;
   readonly open_findings: number;
+  /** The policy revision every unit is decided under (its ETag and manifest revision). */
   readonly revision_etag: string | null;
+  readonly revision: string | null;
   readonly last_tick_at: string | null;
   readonly outbox_pending: number;
 }

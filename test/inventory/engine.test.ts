@@ -89,7 +89,7 @@ const SNAPSHOT = list([
 describe('the inventory engine', () => {
   let store: Store;
   let now = T0;
-  let revision: ServedRevision = { name: 'image-scan', etag: '"e1"', bytes: new Uint8Array(), revision: 'r1' };
+  let revision: ServedRevision = { name: 'image-scan', etag: '"e1"', bytes: new Uint8Array(), revision: 'r1', publishedAt: 1 };
   const evaluator = new FakeEvaluator();
   let engine: InventoryEngine;
   const start = async () => {
@@ -151,7 +151,7 @@ describe('the inventory engine', () => {
 
   it('decides everything again under a new revision, and only once', async () => {
     const before_ = evaluator.calls.length;
-    revision = { ...revision, etag: '"e2"', revision: 'r2' };
+    revision = { ...revision, etag: '"e2"', revision: 'r2', publishedAt: 2 };
     engine.revisionPublished();
     await waitFor(async () => ((await open('tightened')).length === 4 ? true : undefined), 5000);
     await settled();
@@ -179,6 +179,17 @@ describe('the inventory engine', () => {
       ['prod-shop', 'deny'],
       ['prod-shop', 'deny'],
     ]);
+  });
+
+  it('never goes back to an older revision another server still serves', async () => {
+    const newer = revision;
+    const before_ = evaluator.calls.length;
+    revision = { ...revision, etag: '"e1"', revision: 'r1', publishedAt: 1 };
+    engine.revisionPublished();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await store.inventory.status()).revision, 'r2', 'the newer revision stays recorded');
+    assert.equal(evaluator.calls.length, before_, 'nothing decided under the older one');
+    revision = newer;
   });
 
   it('gives admission and the provider the namespace metadata the policy sees', async () => {

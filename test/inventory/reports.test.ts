@@ -29,6 +29,7 @@ async function crdValidator(format: ReportFormat) {
 function finding(i: number, over: Partial<FindingRecord> = {}): FindingRecord {
   return {
     id: i,
+    fingerprint: `fp${i}`,
     state: 'open',
     enforcement: 'deny',
     rule: 'vulnerability_severity',
