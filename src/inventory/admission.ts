@@ -58,6 +58,9 @@ export async function recordAdmission(deps: ImportDependencies, review: unknown)
   engine.inventoryChanged();
 }
 
+/** Keys of scans decided outside the queue: negative, so they never meet a stored scan's sequence number. */
+let nextScanKey = -1;
+
 /** What the provider answers for one image in one namespace. */
 export interface ImageVerdict {
   readonly decision: 'allow' | 'deny' | 'unscanned';
@@ -109,13 +112,18 @@ export async function currentVerdicts(
     }
   }
   if (missing.length > 0) {
-    const scans = new Map((await engine.store.latestScans([...new Set(missing.map((m) => m.digest))])).map((s) => [s.digest, s]));
+    // Scans are passed under keys of their own, never reused, since the evaluators keep parsed scans by key.
+    const texts = new Map<number, string>();
+    const keyOf = new Map<string, number>();
+    for (const scan of await engine.store.latestScans([...new Set(missing.map((m) => m.digest))])) {
+      const key = nextScanKey--;
+      texts.set(key, JSON.stringify(scan.input));
+      keyOf.set(scan.digest, key);
+    }
     const outcomes = await engine.evaluateNow(
       revision,
-      missing.map((m, i) => {
-        const scan = scans.get(m.digest);
-        return { unitId: i, digest: m.digest, ...(scan ? { scanText: JSON.stringify(scan.input) } : {}), metadata: m.metadata, now: now.toISOString() };
-      }),
+      missing.map((m, i) => ({ unitId: i, digest: m.digest, scanSeq: keyOf.get(m.digest) ?? null, metadata: m.metadata, now: now.toISOString() })),
+      texts,
     );
     for (const [i, m] of missing.entries()) {
       const o = outcomes.find((x) => x.unitId === i);

@@ -155,8 +155,8 @@ export class InventoryEngine {
   }
 
   /** Decides tasks now with the served revision, for answers that cannot wait for the queue (the provider). */
-  async evaluateNow(revision: ServedRevision, tasks: readonly UnitTask[]): Promise<UnitOutcome[]> {
-    return this.deps.evaluator.evaluate(revision, tasks, { unscanned: this.settings.unscanned });
+  async evaluateNow(revision: ServedRevision, tasks: readonly UnitTask[], scans: ReadonlyMap<number, string>): Promise<UnitOutcome[]> {
+    return this.deps.evaluator.evaluate(revision, tasks, { unscanned: this.settings.unscanned }, scans);
   }
 
   wake(): void {
@@ -164,19 +164,25 @@ export class InventoryEngine {
     this.wakeUp?.();
   }
 
+  /**
+   * Claims and evaluates the next batch while the previous one is written:
+   * the worker threads decide while the main thread (SQLite) or the database
+   * (PostgreSQL) stores, so neither waits for the other.
+   */
   private async work(): Promise<void> {
+    let next = this.fetch();
     while (this.running) {
-      let worked = false;
-      try {
-        worked = await this.step();
-      } catch (err) {
-        this.deps.logger.error({ err: messageOf(err) }, 'inventory evaluation failed; retrying');
-      }
-      if (!worked) {
+      const batch = await next;
+      if (!batch) {
         this.finishPass();
         await this.sleep(this.settings.pollMs);
+        next = this.fetch();
+        continue;
       }
+      next = this.running ? this.fetch() : Promise.resolve(undefined);
+      await this.write(batch).catch((err: unknown) => this.deps.logger.error({ err: messageOf(err) }, 'writing inventory results failed; retrying'));
     }
+    await next;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -198,18 +204,27 @@ export class InventoryEngine {
     });
   }
 
-  /** One round: adopt a new revision if there is one, claim a batch, decide it, write the results. */
-  private async step(): Promise<boolean> {
-    const revision = this.deps.revision();
-    if (!revision) return false;
-    if (!(await this.adopt(revision))) return false;
-    const units = await this.inventory.claimUnits(this.owner, this.settings.batchSize, this.settings.leaseMs, this.deps.clock());
-    if (units.length === 0) return false;
-    this.pass ??= { started: performance.now(), units: 0 };
-    const texts = await this.inventory.scanInputs(units.flatMap((u) => (u.scanSeq === null ? [] : [u.scanSeq])));
-    const now = this.deps.clock();
-    const tasks = units.map((u) => taskOf(u, texts, now));
-    const outcomes = await this.deps.evaluator.evaluate(revision, tasks, { unscanned: this.settings.unscanned });
+  /** Adopts a new revision if there is one, claims a batch and decides it; undefined when there is nothing to do. */
+  private async fetch(): Promise<Batch | undefined> {
+    try {
+      const revision = this.deps.revision();
+      if (!revision || !(await this.adopt(revision))) return undefined;
+      const units = await this.inventory.claimUnits(this.owner, this.settings.batchSize, this.settings.leaseMs, this.deps.clock());
+      if (units.length === 0) return undefined;
+      this.pass ??= { started: performance.now(), units: 0 };
+      const texts = await this.inventory.scanInputs([...new Set(units.flatMap((u) => (u.scanSeq === null ? [] : [u.scanSeq])))]);
+      const now = this.deps.clock();
+      const tasks = units.map((u) => taskOf(u, now));
+      const outcomes = await this.deps.evaluator.evaluate(revision, tasks, { unscanned: this.settings.unscanned }, texts);
+      return { revision, units, outcomes, now };
+    } catch (err) {
+      this.deps.logger.error({ err: messageOf(err) }, 'inventory evaluation failed; retrying');
+      await this.sleep(this.settings.pollMs);
+      return undefined;
+    }
+  }
+
+  private async write({ revision, units, outcomes, now }: Batch): Promise<void> {
     const byId = new Map(outcomes.map((o) => [o.unitId, o]));
     let events = false;
     for (const unit of units) {
@@ -237,9 +252,8 @@ export class InventoryEngine {
       if (!stored) this.deps.logger.warn({ unit: unit.id }, 'inventory unit claim expired before its result was written; another server decides it');
       events ||= stored && this.settings.eventsEnabled;
     }
-    this.pass.units += units.length;
+    if (this.pass) this.pass.units += units.length;
     if (events) this.deps.observer?.eventsQueued?.();
-    return true;
   }
 
   private finishPass(): void {
@@ -306,13 +320,13 @@ export class InventoryEngine {
   }
 }
 
-function taskOf(unit: ClaimedUnit, texts: ReadonlyMap<number, string>, now: Date): UnitTask {
-  const text = unit.scanSeq === null ? undefined : texts.get(unit.scanSeq);
-  return {
-    unitId: unit.id,
-    digest: unit.digest,
-    ...(text === undefined ? {} : { scanText: text }),
-    metadata: unit.metadata as unknown as ClusterMetadata,
-    now: now.toISOString(),
-  };
+interface Batch {
+  readonly revision: ServedRevision;
+  readonly units: readonly ClaimedUnit[];
+  readonly outcomes: readonly UnitOutcome[];
+  readonly now: Date;
+}
+
+function taskOf(unit: ClaimedUnit, now: Date): UnitTask {
+  return { unitId: unit.id, digest: unit.digest, scanSeq: unit.scanSeq, metadata: unit.metadata as unknown as ClusterMetadata, now: now.toISOString() };
 }

@@ -9,8 +9,8 @@ import { decisionFindings, findingsHash, unscannedFinding, withHash } from './fi
 export interface UnitTask {
   readonly unitId: number;
   readonly digest: string;
-  /** The stored normalized input of the scan, as JSON text; absent when the digest has no scan. */
-  readonly scanText?: string;
+  /** The digest's latest scan (its key in the batch's scans), or null when it has none. */
+  readonly scanSeq: number | null;
   readonly metadata: ClusterMetadata;
   /** RFC 3339: CVE ages and exception expiry are decided at this time. */
   readonly now: string;
@@ -40,7 +40,7 @@ export interface EvaluationModes {
  * dates) and the namespace's metadata, and no workloads, since the decision
  * is shared by every container that runs the digest there.
  */
-export function evaluateUnit(policy: DecisionPolicy, task: UnitTask, modes: EvaluationModes): UnitOutcome {
+export function evaluateUnit(policy: DecisionPolicy, task: UnitTask, modes: EvaluationModes, stored: NormalizedInput | undefined): UnitOutcome {
   const started = performance.now();
   const done = (o: Omit<UnitOutcome, 'unitId' | 'hash' | 'ms'>): UnitOutcome => ({
     ...o,
@@ -48,7 +48,7 @@ export function evaluateUnit(policy: DecisionPolicy, task: UnitTask, modes: Eval
     hash: findingsHash(o.findings),
     ms: performance.now() - started,
   });
-  if (task.scanText === undefined) {
+  if (stored === undefined) {
     const finding = unscannedFinding(task.digest, modes.unscanned);
     return done({
       decision: 'unscanned',
@@ -59,7 +59,6 @@ export function evaluateUnit(policy: DecisionPolicy, task: UnitTask, modes: Eval
     });
   }
   try {
-    const stored = JSON.parse(task.scanText) as NormalizedInput;
     const input = atTime(stored, task.now, task.metadata);
     const decision = evaluateDecision(policy, input);
     return done({
@@ -74,6 +73,30 @@ export function evaluateUnit(policy: DecisionPolicy, task: UnitTask, modes: Eval
     const why = isAppError(err) ? err.message : `internal error: ${messageOf(err)}`;
     const finding = evaluationFailed(why);
     return done({ decision: 'deny', summary: finding.message, violations: 1, warnings: 0, findings: [finding] });
+  }
+}
+
+/**
+ * Parsed scan inputs by sequence number, the most recent few: the units of
+ * one digest (one per namespace context) come in one batch, so a scan is
+ * parsed once, not once per namespace.
+ */
+export class ScanInputs {
+  private readonly parsed = new Map<number, NormalizedInput>();
+
+  constructor(private readonly capacity = 16) {}
+
+  /** The parsed input for `seq`, parsing `texts` as needed. */
+  get(seq: number | null, texts: ReadonlyMap<number, string>): NormalizedInput | undefined {
+    if (seq === null) return undefined;
+    const hit = this.parsed.get(seq);
+    if (hit) return hit;
+    const text = texts.get(seq);
+    if (text === undefined) return undefined;
+    const input = JSON.parse(text) as NormalizedInput;
+    this.parsed.set(seq, input);
+    if (this.parsed.size > this.capacity) this.parsed.delete(this.parsed.keys().next().value as number);
+    return input;
   }
 }
 

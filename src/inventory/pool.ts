@@ -2,27 +2,29 @@ import type { Worker } from 'node:worker_threads';
 import type { ReadLimits } from '../bundle/index.js';
 import { PolicyCache } from '../check/index.js';
 import { AppError, startModuleWorker } from '../core/index.js';
-import { evaluateUnit, type EvaluationModes, type UnitOutcome, type UnitTask } from './evaluate.js';
+import { evaluateUnit, ScanInputs, type EvaluationModes, type UnitOutcome, type UnitTask } from './evaluate.js';
 import { decisionPolicyOf, type ServedRevision } from './policy.js';
 import type { WorkerBatch } from './worker.js';
 
 /** Decides units with the served policy; off the request path in the server. */
 export interface Evaluator {
-  evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes): Promise<UnitOutcome[]>;
+  /** `scans` holds the inputs the tasks name by sequence number, as JSON text. */
+  evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes, scans: ReadonlyMap<number, string>): Promise<UnitOutcome[]>;
   close(): Promise<void>;
 }
 
 /** On the calling thread: for tests, tools and a server configured with no worker threads. */
 export class InlineEvaluator implements Evaluator {
   private readonly cache: PolicyCache;
+  private readonly inputs = new ScanInputs();
 
   constructor(limits: ReadLimits) {
     this.cache = new PolicyCache(limits);
   }
 
-  async evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes): Promise<UnitOutcome[]> {
+  async evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes, scans: ReadonlyMap<number, string>): Promise<UnitOutcome[]> {
     const policy = await decisionPolicyOf(this.cache, revision);
-    return tasks.map((t) => evaluateUnit(policy, t, modes));
+    return tasks.map((t) => evaluateUnit(policy, t, modes, this.inputs.get(t.scanSeq, scans)));
   }
 
   async close(): Promise<void> {}
@@ -50,15 +52,23 @@ export class WorkerPool implements Evaluator {
     this.slots = Array.from({ length: Math.max(1, threads) }, () => this.spawn());
   }
 
-  async evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes): Promise<UnitOutcome[]> {
+  async evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes, scans: ReadonlyMap<number, string>): Promise<UnitOutcome[]> {
     if (this.closed) throw new AppError('INTERNAL', 'the evaluation pool is closed');
-    const size = Math.ceil(tasks.length / this.slots.length);
-    const parts = this.slots.map((slot, i) => ({ part: tasks.slice(i * size, (i + 1) * size), slot }));
-    const results = await Promise.all(parts.filter((p) => p.part.length > 0).map((p) => this.send(p.slot, revision, p.part, modes)));
+    // Units of one scan go to one thread, which parses the scan once for all of them.
+    const ordered = [...tasks].sort((a, b) => (a.scanSeq ?? -1) - (b.scanSeq ?? -1));
+    const size = Math.ceil(ordered.length / this.slots.length);
+    const parts = this.slots.map((slot, i) => ({ part: ordered.slice(i * size, (i + 1) * size), slot }));
+    const results = await Promise.all(parts.filter((p) => p.part.length > 0).map((p) => this.send(p.slot, revision, p.part, modes, scans)));
     return results.flat();
   }
 
-  private send(slot: Slot, revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes): Promise<UnitOutcome[]> {
+  private send(
+    slot: Slot,
+    revision: ServedRevision,
+    tasks: readonly UnitTask[],
+    modes: EvaluationModes,
+    scans: ReadonlyMap<number, string>,
+  ): Promise<UnitOutcome[]> {
     const seq = ++this.seq;
     const first = slot.etag !== revision.etag;
     slot.etag = revision.etag;
@@ -66,6 +76,10 @@ export class WorkerPool implements Evaluator {
       seq,
       revision: first ? { name: revision.name, etag: revision.etag, bytes: revision.bytes } : { name: revision.name, etag: revision.etag },
       tasks,
+      scans: [...new Set(tasks.flatMap((t) => (t.scanSeq === null ? [] : [t.scanSeq])))].flatMap((seq) => {
+        const text = scans.get(seq);
+        return text === undefined ? [] : [[seq, text] as const];
+      }),
       modes,
     };
     return new Promise((resolve, reject) => {

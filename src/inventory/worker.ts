@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ReadLimits } from '../bundle/index.js';
 import { PolicyCache, type BundleRevision } from '../check/index.js';
 import { messageOf } from '../core/index.js';
-import { evaluateUnit, type EvaluationModes, type UnitTask } from './evaluate.js';
+import { evaluateUnit, ScanInputs, type EvaluationModes, type UnitTask } from './evaluate.js';
 import { decisionPolicyOf } from './policy.js';
 
 export interface WorkerBatch {
@@ -12,12 +12,15 @@ export interface WorkerBatch {
   /** Sent with the first batch of each revision; later batches name it by name and ETag. */
   readonly revision: BundleRevision | { readonly name: string; readonly etag: string };
   readonly tasks: readonly UnitTask[];
+  /** The scan inputs the tasks need, as JSON text, by sequence number. */
+  readonly scans: readonly (readonly [number, string])[];
   readonly modes: EvaluationModes;
 }
 
 const port = parentPort;
 if (port) {
   const cache = new PolicyCache(workerData as ReadLimits);
+  const inputs = new ScanInputs();
   let current: BundleRevision | undefined;
   port.on('message', (batch: WorkerBatch) => {
     if ('bytes' in batch.revision) current = batch.revision;
@@ -27,7 +30,10 @@ if (port) {
       return;
     }
     decisionPolicyOf(cache, revision)
-      .then((policy) => port.postMessage({ seq: batch.seq, outcomes: batch.tasks.map((t) => evaluateUnit(policy, t, batch.modes)) }))
+      .then((policy) => {
+        const texts = new Map(batch.scans);
+        port.postMessage({ seq: batch.seq, outcomes: batch.tasks.map((t) => evaluateUnit(policy, t, batch.modes, inputs.get(t.scanSeq, texts))) });
+      })
       .catch((err: unknown) => port.postMessage({ seq: batch.seq, error: messageOf(err) }));
   });
 }
