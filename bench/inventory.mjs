@@ -31,10 +31,12 @@ const arg = (name, fallback) => {
 const stores = arg('store', 'both') === 'both' ? ['sqlite', 'postgres'] : [arg('store', 'sqlite')];
 const naiveSamples = Number(arg('naive-samples', 20));
 const queries = Number(arg('queries', 200));
+// --keep leaves the work folder (stores, bundles, fleet) for a look afterwards.
+const keep = process.argv.includes('--keep');
 const NOW = '2026-11-01T00:00:00Z';
 
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-inventory-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+process.on('exit', () => (keep ? console.log(`kept ${work}`) : rmSync(work, { recursive: true, force: true })));
 const clock = join(work, 'clock');
 writeFileSync(clock, NOW);
 
@@ -95,6 +97,9 @@ async function settled(url, etag) {
   );
 }
 const servedEtag = async (url) => (await json(`${url}/v1/bundles`)).bundles.find((b) => b.name === 'image-scan').etag;
+function currentRss(pid) {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}
 function peakRss(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
@@ -106,7 +111,7 @@ async function startServer(store, env) {
   const storeYaml = store === 'sqlite' ? 'store: { driver: sqlite, path: bench.db }' : 'store: { driver: postgres, url_env: BENCH_PG_URL }';
   writeFileSync(
     config,
-    `bundles: { dir: ${served}, rescan_interval_ms: 200 }\nstate: { dir: ${state} }\n${storeYaml}\nlog: { level: warn }\ninventory:\n  cluster: bench\n  poll_interval_ms: 200\n`,
+    `bundles: { dir: ${served}, rescan_interval_ms: 200 }\nstate: { dir: ${state} }\n${storeYaml}\ninventory:\n  cluster: bench\n  poll_interval_ms: 200\n`,
   );
   const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--listen', '127.0.0.1:0'], {
     env: { ...process.env, ...env, PORTCULLIS_CLOCK_FILE: clock, PORTCULLIS_LOG_LEVEL: 'info' },
@@ -161,7 +166,7 @@ async function benchStore(store) {
     const initial = await settled(server.url, await servedEtag(server.url));
     const initialS = (performance.now() - t) / 1000;
     console.log(
-      `[${store}] ${fleet.reports.length} scans uploaded in ${uploadS.toFixed(1)} s; snapshot imported and ${initial.units} units decided in ${initialS.toFixed(1)} s; ${initial.open_findings} open findings`,
+      `[${store}] ${fleet.reports.length} scans uploaded in ${uploadS.toFixed(1)} s; snapshot imported and ${initial.units} units decided in ${initialS.toFixed(1)} s; ${initial.open_findings} open findings; server RSS ${currentRss(server.child.pid).toFixed(0)} MB`,
     );
     figures.openFindings = initial.open_findings;
 
@@ -181,6 +186,12 @@ async function benchStore(store) {
     // The pass timing the server itself measured, from the first claim to the last write.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     figures.serverPass = Number(/^portcullis_inventory_last_pass_seconds ([\d.e+-]+)/m.exec(metrics)?.[1] ?? NaN);
+    const pass = server
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('inventory re-evaluated'))
+      .pop();
+    if (pass) console.log(`[${store}] the server's last pass: ${pass}`);
     console.log(`[${store}] revision 2: ${after.open_findings - initial.open_findings} more open findings (${after.open_findings} in all)`);
 
     // 2. A new scan of a digest 50 workloads run, until its new finding is queryable everywhere it runs.
@@ -227,6 +238,7 @@ async function benchStore(store) {
     }
     figures.cveP95 = percentile(cveTimes, 95);
     figures.rss = peakRss(server.child.pid);
+    if (keep) writeFileSync(join(work, `serve-${store}.log`), server.output());
   } finally {
     server.child.kill('SIGTERM');
     await new Promise((r) => server.child.once('exit', r));

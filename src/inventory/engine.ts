@@ -9,6 +9,7 @@ import type { UnitOutcome, UnitTask } from './evaluate.js';
 import { planFindings } from './findings.js';
 import type { ServedRevision } from './policy.js';
 import type { Evaluator } from './pool.js';
+import { Waker } from './waker.js';
 
 /** The current time; injectable, so tests can move it past CVE-age thresholds and exception expiries. */
 export type Clock = () => Date;
@@ -76,10 +77,10 @@ export class InventoryEngine {
   private readonly inventory: InventoryStore;
   private running = false;
   private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
+  private readonly waker = new Waker();
   private ticker: NodeJS.Timeout | undefined;
-  private pass: { started: number; units: number } | undefined;
+  /** The pass in progress: when it started, units decided, time spent deciding (all threads) and writing. */
+  private pass: { started: number; units: number; evaluateMs: number; writeMs: number } | undefined;
   private readonly idleWaiters: (() => void)[] = [];
   private waitingOn: string | undefined;
 
@@ -160,8 +161,7 @@ export class InventoryEngine {
   }
 
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.waker.wake();
   }
 
   /**
@@ -186,22 +186,7 @@ export class InventoryEngine {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.woken || !this.running) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = undefined;
-        this.woken = false;
-        done();
-      };
-    });
+    return this.running ? this.waker.sleep(ms) : Promise.resolve();
   }
 
   /** Adopts a new revision if there is one, claims a batch and decides it; undefined when there is nothing to do. */
@@ -211,7 +196,7 @@ export class InventoryEngine {
       if (!revision || !(await this.adopt(revision))) return undefined;
       const units = await this.inventory.claimUnits(this.owner, this.settings.batchSize, this.settings.leaseMs, this.deps.clock());
       if (units.length === 0) return undefined;
-      this.pass ??= { started: performance.now(), units: 0 };
+      this.pass ??= { started: performance.now(), units: 0, evaluateMs: 0, writeMs: 0 };
       const texts = await this.inventory.scanInputs([...new Set(units.flatMap((u) => (u.scanSeq === null ? [] : [u.scanSeq])))]);
       const now = this.deps.clock();
       const tasks = units.map((u) => taskOf(u, now));
@@ -225,6 +210,7 @@ export class InventoryEngine {
   }
 
   private async write({ revision, units, outcomes, now }: Batch): Promise<void> {
+    const started = performance.now();
     const byId = new Map(outcomes.map((o) => [o.unitId, o]));
     let events = false;
     for (const unit of units) {
@@ -252,14 +238,23 @@ export class InventoryEngine {
       if (!stored) this.deps.logger.warn({ unit: unit.id }, 'inventory unit claim expired before its result was written; another server decides it');
       events ||= stored && this.settings.eventsEnabled;
     }
-    if (this.pass) this.pass.units += units.length;
+    if (this.pass) {
+      this.pass.units += units.length;
+      this.pass.evaluateMs += outcomes.reduce((sum, o) => sum + o.ms, 0);
+      this.pass.writeMs += performance.now() - started;
+    }
     if (events) this.deps.observer?.eventsQueued?.();
   }
 
   private finishPass(): void {
     if (this.pass) {
       this.deps.observer?.passCompleted?.((performance.now() - this.pass.started) / 1000, this.pass.units);
-      this.deps.logger.info({ units: this.pass.units, seconds: Number(((performance.now() - this.pass.started) / 1000).toFixed(3)) }, 'inventory re-evaluated');
+      const p = this.pass;
+      const seconds = (ms: number) => Number((ms / 1000).toFixed(3));
+      this.deps.logger.info(
+        { units: p.units, seconds: seconds(performance.now() - p.started), evaluate_seconds: seconds(p.evaluateMs), write_seconds: seconds(p.writeMs) },
+        'inventory re-evaluated',
+      );
       this.pass = undefined;
     }
     for (const resolve of this.idleWaiters.splice(0)) resolve();

@@ -3,7 +3,7 @@ import { isAppError, messageOf } from '../core/index.js';
 import { summaryOf } from '../gatekeeper/index.js';
 import { ageInDays, type ClusterMetadata, type NormalizedInput } from '../inputs/index.js';
 import type { Enforcement, FindingContent } from '../store/index.js';
-import { decisionFindings, findingsHash, unscannedFinding, withHash } from './findings.js';
+import { decisionFindings, findingsHash, ownFinding, unscannedFinding } from './findings.js';
 
 /** One evaluation: a digest's latest scan in one namespace context, at one time. */
 export interface UnitTask {
@@ -84,7 +84,7 @@ export function evaluateUnit(policy: DecisionPolicy, task: UnitTask, modes: Eval
 export class ScanInputs {
   private readonly parsed = new Map<number, NormalizedInput>();
 
-  constructor(private readonly capacity = 16) {}
+  constructor(private readonly capacity = 4) {}
 
   /** The parsed input for `seq`, parsing `texts` as needed. */
   get(seq: number | null, texts: ReadonlyMap<number, string>): NormalizedInput | undefined {
@@ -113,22 +113,11 @@ export function atTime(stored: NormalizedInput, now: string, metadata: ClusterMe
 }
 
 function evaluationFailed(why: string): FindingContent {
-  return withHash({
-    fingerprint: 'evaluation_failed',
-    rule: 'evaluation_failed',
-    enforcement: 'deny',
-    state: 'open',
-    severity: 'HIGH',
-    severityRank: 4,
-    vulnId: '',
-    package: '',
-    installedVersion: '',
-    fixedVersion: '',
-    fixable: false,
-    published: null,
-    score: null,
-    title: 'Image policy could not be evaluated',
-    message: `the image policy could not be evaluated for this image: ${why}`,
-    exception: null,
-  });
+  return ownFinding(
+    'evaluation_failed',
+    'evaluation_failed',
+    'Image policy could not be evaluated',
+    `the image policy could not be evaluated for this image: ${why}`,
+    'deny',
+  );
 }

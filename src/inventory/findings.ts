@@ -83,11 +83,11 @@ export function findingsHash(findings: readonly FindingContent[]): string {
   ).slice(0, 32);
 }
 
-/** A container whose digest is unknown cannot be proven to run what was scanned: a finding of its own. */
-export function unresolvedDigestFinding(image: string, why: string, enforcement: Enforcement): FindingContent {
+/** A finding portcullis itself reports about a running container (not a vulnerability, not from the policy). */
+export function ownFinding(rule: string, key: string, title: string, message: string, enforcement: Enforcement): FindingContent {
   return withHash({
-    fingerprint: fingerprintOf({ rule: 'unresolved_digest', message: image }),
-    rule: 'unresolved_digest',
+    fingerprint: fingerprintOf({ rule, message: key }),
+    rule,
     enforcement,
     state: 'open',
     severity: 'HIGH',
@@ -99,32 +99,21 @@ export function unresolvedDigestFinding(image: string, why: string, enforcement:
     fixable: false,
     published: null,
     score: null,
-    title: 'Running image digest unknown',
-    message: `the digest of the running image '${image}' is unknown (${why}), so it cannot be matched to a scan`,
+    title,
+    message,
     exception: null,
   });
 }
 
+/** A container whose digest is unknown cannot be proven to run what was scanned: a finding of its own. */
+export function unresolvedDigestFinding(image: string, why: string, enforcement: Enforcement): FindingContent {
+  const message = `the digest of the running image '${image}' is unknown (${why}), so it cannot be matched to a scan`;
+  return ownFinding('unresolved_digest', image, 'Running image digest unknown', message, enforcement);
+}
+
 /** A digest with no stored scan: nothing proves what it contains. Mode as admission's `unscanned`. */
 export function unscannedFinding(digest: string, enforcement: Enforcement): FindingContent {
-  return withHash({
-    fingerprint: fingerprintOf({ rule: 'unscanned', message: digest }),
-    rule: 'unscanned',
-    enforcement,
-    state: 'open',
-    severity: 'HIGH',
-    severityRank: rank('HIGH'),
-    vulnId: '',
-    package: '',
-    installedVersion: '',
-    fixedVersion: '',
-    fixable: false,
-    published: null,
-    score: null,
-    title: 'Running image has no scan',
-    message: `no scan result is stored for the running image ${digest}`,
-    exception: null,
-  });
+  return ownFinding('unscanned', digest, 'Running image has no scan', `no scan result is stored for the running image ${digest}`, enforcement);
 }
 
 const counts = (f: { readonly state: string; readonly enforcement: string }) => f.state === 'open' && f.enforcement === 'deny';

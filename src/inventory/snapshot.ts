@@ -1,20 +1,11 @@
 import { AppError } from '../core/index.js';
 import { parseImageRef } from '../inputs/index.js';
-import type { ContainerType } from '../store/index.js';
+import type { ContainerType, RunningSpec } from '../store/index.js';
 
 /** A running container (or workload template container) as read from a Kubernetes list. */
-export interface RunningItem {
-  readonly namespace: string;
-  readonly kind: string;
-  readonly name: string;
-  readonly container: string;
-  readonly containerType: ContainerType;
-  readonly image: string;
-  readonly repository: string;
-  readonly digest: string | null;
+export interface RunningItem extends Omit<RunningSpec, 'findings'> {
   /** Why the digest is unknown, when it is. */
   readonly unresolved: string | null;
-  readonly replicas: number;
 }
 
 /** A Trivy Operator VulnerabilityReport: a scan by digest and the container it was taken for. */

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { messageOf } from '../core/index.js';
 import type { InventoryStore, OutboxItem } from '../store/index.js';
+import { Waker } from './waker.js';
 
 export const SIGNATURE_HEADER = 'X-Portcullis-Signature';
 export const DELIVERY_HEADER = 'X-Portcullis-Delivery';
@@ -46,8 +47,7 @@ export function signBody(secret: Uint8Array, body: string): string {
 export class WebhookDeliverer {
   private running = false;
   private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
+  private readonly waker = new Waker();
 
   constructor(private readonly deps: DelivererDependencies) {}
 
@@ -63,8 +63,7 @@ export class WebhookDeliverer {
   }
 
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.waker.wake();
   }
 
   private async work(): Promise<void> {
@@ -82,22 +81,7 @@ export class WebhookDeliverer {
   }
 
   private sleep(): Promise<void> {
-    if (this.woken || !this.running) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, POLL_MS);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = undefined;
-        this.woken = false;
-        done();
-      };
-    });
+    return this.running ? this.waker.sleep(POLL_MS) : Promise.resolve();
   }
 
   private async deliver(item: OutboxItem): Promise<void> {

@@ -13,6 +13,8 @@ export interface TargetRow {
   readonly repository: string;
   readonly digest: string | null;
   readonly environment: string | null;
+  /** The hash of the result its findings were last made equal to; equal hashes, equal findings. */
+  readonly syncedHash: string | null;
 }
 
 export const TARGET_COLUMNS =
@@ -30,6 +32,7 @@ export function toTarget(row: Row): TargetRow {
     repository: str(row['repository']),
     digest: row['digest'] === null ? null : str(row['digest']),
     environment: row['environment'] === null || row['environment'] === undefined ? null : str(row['environment']),
+    syncedHash: row['synced_hash'] === null || row['synced_hash'] === undefined ? null : str(row['synced_hash']),
   };
 }
 
@@ -41,7 +44,7 @@ export interface FanOutOptions {
 }
 
 const CURRENT_COLUMNS =
-  'id, running_id, fingerprint, content_hash, state, enforcement, rule, severity, vuln_id, package, installed_version, fixed_version, message';
+  'id, running_id, fingerprint, content_hash, state, enforcement, rule, severity, vuln_id, package, installed_version, fixed_version, fixable, message';
 
 function toCurrent(row: Row): CurrentFinding {
   return {
@@ -56,46 +59,66 @@ function toCurrent(row: Row): CurrentFinding {
     package: str(row['package']),
     installedVersion: str(row['installed_version']),
     fixedVersion: str(row['fixed_version']),
+    fixable: num(row['fixable']) === 1,
     message: str(row['message']),
   };
 }
 
 /**
- * Makes each target's live findings equal `next` (one list for all of them:
- * the decision of their shared unit, or a container's own findings), writing
- * only what differs, and queues the deny-level changes for the webhook.
+ * Makes each target's live findings equal `next` (the decision of their
+ * shared unit, or a container's own findings), writing only what differs,
+ * and queues the deny-level changes for the webhook. Containers in the same
+ * state (synced to the same result, given the same list) have the same
+ * findings, so the difference is worked out once per such group and written
+ * to all of them.
  */
 export function* fanOut(d: Dialect, targets: readonly TargetRow[], next: (t: TargetRow) => readonly FindingContent[], o: FanOutOptions): Work<number> {
-  if (targets.length === 0) return 0;
-  const rows: Row[] = yield sql(
-    `SELECT ${CURRENT_COLUMNS} FROM inv_findings WHERE ${inList(d, 'running_id')} AND state <> 'resolved'`,
-    listParam(
-      d,
-      targets.map((t) => t.id),
-    ),
-  );
-  const byTarget = new Map<number, CurrentFinding[]>();
-  for (const row of rows) {
-    const list = byTarget.get(num(row['running_id'])) ?? [];
-    list.push(toCurrent(row));
-    byTarget.set(num(row['running_id']), list);
+  const lists = new Map<readonly FindingContent[], number>();
+  const groups = new Map<string, { readonly list: readonly FindingContent[]; readonly targets: TargetRow[] }>();
+  for (const target of targets) {
+    const list = next(target);
+    if (!lists.has(list)) lists.set(list, lists.size);
+    const key = `${lists.get(list)}\u0000${target.syncedHash ?? ''}`;
+    const group = groups.get(key) ?? { list, targets: [] };
+    group.targets.push(target);
+    groups.set(key, group);
   }
   const upserts: Record<string, unknown>[] = [];
-  const updates: Record<string, unknown>[] = [];
-  const resolves: number[] = [];
+  const updates: { light: Record<string, unknown>[]; full: Record<string, unknown>[] } = { light: [], full: [] };
   const events: ChangeEvent[] = [];
-  for (const target of targets) {
-    const plan = o.planner(byTarget.get(target.id) ?? [], next(target));
-    for (const f of plan.upserts) upserts.push(findingRecord(f, target, o));
-    for (const f of plan.updates) updates.push({ ...findingRecord(f, target, o), id: f.id });
-    for (const f of plan.resolves) resolves.push(f.id);
-    if (o.eventsEnabled && (plan.opened.length > 0 || plan.resolved.length > 0)) events.push(changeEvent(target, o.at, plan.opened, plan.resolved));
+  for (const { list, targets: members } of groups.values()) {
+    const first = members[0] as TargetRow;
+    const current = (yield sql(`SELECT ${CURRENT_COLUMNS} FROM inv_findings WHERE running_id = ? AND state <> 'resolved'`, first.id)).map(toCurrent);
+    const plan = o.planner(current, list);
+    const before = new Map(current.map((c) => [c.fingerprint, c]));
+    for (const target of members) {
+      for (const f of plan.upserts) upserts.push(findingRecord(f, target, o));
+      for (const f of plan.updates) (indexedUnchanged(before.get(f.fingerprint), f) ? updates.light : updates.full).push(findingRecord(f, target, o));
+      if (o.eventsEnabled && (plan.opened.length > 0 || plan.resolved.length > 0)) events.push(changeEvent(target, o.at, plan.opened, plan.resolved));
+    }
+    yield* resolveFingerprints(
+      d,
+      members.map((t) => t.id),
+      plan.resolves.map((c) => c.fingerprint),
+      o.at,
+    );
   }
   yield* writeUpserts(d, upserts);
-  yield* writeUpdates(d, updates);
-  yield* resolveFindings(d, resolves, o.at);
+  yield* writeUpdates(d, updates.light, LIGHT_COLUMNS);
+  yield* writeUpdates(d, updates.full, FULL_COLUMNS);
   yield* queueEvents(d, events);
-  return upserts.length + updates.length + resolves.length;
+  return upserts.length + updates.light.length + updates.full.length;
+}
+
+/** Whether an update leaves every indexed column as it is: then no index needs to change. */
+function indexedUnchanged(before: CurrentFinding | undefined, after: FindingContent): boolean {
+  return (
+    before !== undefined &&
+    before.state === after.state &&
+    before.enforcement === after.enforcement &&
+    before.severity === after.severity &&
+    before.fixable === after.fixable
+  );
 }
 
 export function changeEvent(
@@ -213,15 +236,31 @@ function* writeUpserts(d: Dialect, records: readonly Record<string, unknown>[]):
   }
 }
 
-function* writeUpdates(d: Dialect, records: readonly Record<string, unknown>[]): Work<void> {
-  const columns = [['id', 'int'] as const, ...CONTENT_COLUMNS.filter(([c]) => c !== 'age_anchor')];
-  const set = columns
-    .filter(([c]) => c !== 'id')
-    .map(([c]) => `${c} = x.${c}`)
-    .join(', ');
+/** Columns an update writes: all content, or (LIGHT) only what no index covers. */
+const FULL_COLUMNS = CONTENT_COLUMNS.filter(([c]) => c !== 'age_anchor' && c !== 'fingerprint');
+const LIGHT_COLUMNS = FULL_COLUMNS.filter(([c]) => !['state', 'enforcement', 'severity', 'severity_rank', 'fixable', 'vuln_id', 'environment'].includes(c));
+
+function* writeUpdates(d: Dialect, records: readonly Record<string, unknown>[], columns: readonly (readonly [string, 'text' | 'int' | 'real'])[]): Work<void> {
+  const keyed = [['running_id', 'int'] as const, ['fingerprint', 'text'] as const, ...columns];
+  const set = columns.map(([c]) => `${c} = x.${c}`).join(', ');
   for (let i = 0; i < records.length; i += BATCH) {
-    yield sql(`UPDATE inv_findings SET ${set} FROM ${recordset(d, columns)} WHERE inv_findings.id = x.id`, new JsonParam(records.slice(i, i + BATCH)));
+    yield sql(
+      `UPDATE inv_findings SET ${set} FROM ${recordset(d, keyed)} WHERE inv_findings.running_id = x.running_id AND inv_findings.fingerprint = x.fingerprint`,
+      new JsonParam(records.slice(i, i + BATCH)),
+    );
   }
+}
+
+/** Resolves these fingerprints in each of these containers. */
+function* resolveFingerprints(d: Dialect, runningIds: readonly number[], fingerprints: readonly string[], at: number): Work<void> {
+  if (fingerprints.length === 0) return;
+  yield sql(
+    `UPDATE inv_findings SET state = 'resolved', resolved_at = ?, last_seen = ? WHERE ${inList(d, 'running_id')} AND ${inList(d, 'fingerprint')} AND state <> 'resolved'`,
+    at,
+    at,
+    listParam(d, runningIds),
+    listParam(d, fingerprints),
+  );
 }
 
 export function* resolveFindings(d: Dialect, ids: readonly number[], at: number): Work<void> {

@@ -12,7 +12,7 @@ import type {
   GroupQuerySpec,
   SortField,
 } from './inventory-types.js';
-import { inList, str, listParam, num, sql, type Dialect, type Row, type Work } from './sql-runner.js';
+import { str, num, sql, type Dialect, type Row, type Work } from './sql-runner.js';
 
 const DAY_MS = 86_400_000;
 const SEVERITY_NAMES = ['UNKNOWN', 'NEGLIGIBLE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
@@ -51,8 +51,9 @@ export function filterClauses(d: Dialect, f: FindingFilter, now: Date): Where {
     w.params.push(value);
   };
   if (f.states !== undefined) {
-    w.clauses.push(inList(d, 'state'));
-    w.params.push(listParam(d, f.states));
+    // Spelled out rather than a list parameter: the planner then uses the indexes led by state, and their order.
+    w.clauses.push(f.states.length === 1 ? 'state = ?' : `state IN (${f.states.map(() => '?').join(', ')})`);
+    w.params.push(...f.states);
   }
   if (f.cluster !== undefined) glob(d, 'cluster', f.cluster, w);
   if (f.namespace !== undefined) glob(d, 'namespace', f.namespace, w);

@@ -20,9 +20,9 @@ const optIso = (ms: unknown): string | null => (ms === null || ms === undefined 
 const orNull = (value: unknown): string | null => (value === null || value === undefined || value === '' ? null : str(value));
 
 /** Everything known about one vulnerability id: where it runs, in which images and packages, and what fixes it. */
-export function* vulnerability(d: Dialect, id: string, states: readonly FindingState[], limit: number): Work<VulnerabilityView | undefined> {
-  const where = `vuln_id = ? AND ${inList(d, 'state')}`;
-  const params = [id, listParam(d, states)];
+export function* vulnerability(id: string, states: readonly FindingState[], limit: number): Work<VulnerabilityView | undefined> {
+  const where = `vuln_id = ? AND state IN (${states.map(() => '?').join(', ')})`;
+  const params = [id, ...states];
   const summary: Row[] = yield sql(
     `SELECT count(*) AS n, max(severity_rank) AS rank, max(score) AS score, min(first_seen) AS first_seen, min(published) AS published, max(title) AS title
      FROM inv_findings WHERE ${where}`,

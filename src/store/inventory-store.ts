@@ -93,7 +93,7 @@ export class SqlInventory implements InventoryStore {
   }
 
   vulnerability(id: string, states: readonly FindingState[], limit: number): Promise<VulnerabilityView | undefined> {
-    return this.db.read(() => reads.vulnerability(this.d, id, states, limit));
+    return this.db.read(() => reads.vulnerability(id, states, limit));
   }
 
   runningOf(

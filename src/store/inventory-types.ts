@@ -384,6 +384,7 @@ export interface CurrentFinding {
   readonly package: string;
   readonly installedVersion: string;
   readonly fixedVersion: string;
+  readonly fixable: boolean;
   readonly message: string;
 }
 

@@ -219,6 +219,7 @@ function inventorySchema(t: { readonly id: string; readonly big: string }): stri
      UNIQUE (running_id, fingerprint)
    );
    CREATE INDEX inv_findings_severity ON inv_findings (state, severity_rank, id);
+   CREATE INDEX inv_findings_filters ON inv_findings (state, severity_rank, fixable, age_anchor, namespace, enforcement, environment);
    CREATE INDEX inv_findings_namespace ON inv_findings (state, namespace, severity_rank, enforcement);
    CREATE INDEX inv_findings_vuln ON inv_findings (vuln_id, state);
    CREATE INDEX inv_findings_digest ON inv_findings (digest, state);

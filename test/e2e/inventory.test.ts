@@ -23,6 +23,7 @@ import {
   type Portcullis,
   type Project,
 } from './inventory-scenario.js';
+import { review } from '../gatekeeper/admission-fixture.js';
 
 // What runs where, and what it violates now, through one real `portcullis
 // serve` on SQLite: every step of the inventory's "must show".
@@ -110,6 +111,30 @@ describe('inventory end to end (SQLite, one server)', () => {
     assert.deepEqual(cve.fixed_versions, ['1.2.11-r4']);
   });
 
+  it("admits with the namespace's environment from the inventory, and records what it admits", async () => {
+    const admit = async (image: string) => {
+      const res = await fetch(`${server.url}/v1/admission`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(review({ kind: 'Deployment', namespace: 'lbc', containers: [image] })),
+      });
+      return ((await res.json()) as { response: { allowed: boolean; status?: { message: string } } }).response;
+    };
+    // lbc is production only through the label of the imported Namespace: nothing in the configuration says so.
+    const denied = await admit(`docker.io/bkimminich/juice-shop@${JUICE_SHOP}`);
+    assert.equal(denied.allowed, false);
+    assert.match(denied.status?.message ?? '', /environment 'prod'/);
+    assert.equal((await admit(`docker.io/library/ubuntu@${UBUNTU}`)).allowed, true);
+    const { waitFor } = await import('../helpers/processes.js');
+    const recorded = await waitFor(async () => {
+      const { workloads } = await getJson<{ workloads: { kind: string; name: string; source: string; digest: string }[] }>(
+        `${server.url}/v1/inventory/workloads?cluster=c1&namespace=lbc`,
+      );
+      return workloads.find((w) => w.source === 'admission');
+    }, 10_000);
+    assert.deepEqual([recorded.kind, recorded.name, recorded.digest], ['Deployment', 'shop', UBUNTU]);
+  });
+
   it('publishes a revision that tightens a threshold: new findings, no new scan', async () => {
     const before_ = await findings(server.url, 'namespace=prod-shop&severity_at_least=LOW&rule=vulnerability_age');
     assert.equal(before_.filter((f) => f.severity === 'LOW').length, 0);
@@ -130,8 +155,12 @@ describe('inventory end to end (SQLite, one server)', () => {
     await settled(server.url);
     const aged = await findings(server.url, 'namespace=lbc&id=CVE-2024-0553');
     assert.deepEqual(
-      aged.map((f) => [f.rule, f.enforcement]),
-      [['vulnerability_age', 'deny']],
+      aged.map((f) => [f.workload_kind, f.workload_name, f.rule, f.enforcement]).sort(),
+      [
+        ['Deployment', 'shop', 'vulnerability_age', 'deny'],
+        ['Pod', 'ubuntu', 'vulnerability_age', 'deny'],
+      ],
+      "both containers that run the image: the snapshot's pod and the Deployment admission recorded",
     );
     const cve = await getJson<{ images: { digest: string }[] }>(`${server.url}/v1/vulnerabilities/CVE-2024-0553`);
     assert.deepEqual(
@@ -145,7 +174,7 @@ describe('inventory end to end (SQLite, one server)', () => {
   it('removes a workload from the snapshot: its findings are resolved', async () => {
     const file = await writeSnapshot(p, 'pods-2.json', snapshot({ withDevTools: false }));
     const out = await cli(p, 'inventory', 'import', '--cluster', 'c1', file, '--server', server.url);
-    assert.match(out, /2 gone/);
+    assert.match(out, /3 gone/, 'the dev-tools pod (two containers) and the Deployment admission recorded in lbc');
     await settled(server.url);
     assert.deepEqual(await findings(server.url, 'namespace=dev-tools'), []);
     const resolved = await findings(server.url, 'namespace=dev-tools&state=resolved');

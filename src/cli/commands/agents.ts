@@ -7,7 +7,7 @@ import { AGENT_COLUMNS, HTTP_STATUS, toCsv, type Column } from '../../serve/inde
 import type { Agent } from '../../store/index.js';
 import { renderTable } from '../../report/index.js';
 
-export type OutputFormat = 'json' | 'csv' | 'table';
+export type OutputFormat = 'json' | 'ndjson' | 'csv' | 'table';
 
 export interface ClientOptions {
   readonly server?: string;
@@ -16,9 +16,9 @@ export interface ClientOptions {
   readonly output: string;
 }
 
-function outputFormat(value: string): OutputFormat {
-  if (value === 'json' || value === 'csv' || value === 'table') return value;
-  throw new AppError('USAGE', `--output must be json, csv or table, got '${value}'`);
+function outputFormat(value: string, allowed: readonly OutputFormat[]): OutputFormat {
+  if ((allowed as readonly string[]).includes(value)) return value as OutputFormat;
+  throw new AppError('USAGE', `--output must be ${allowed.join(', ')}, got '${value}'`);
 }
 
 /** A request body and its headers, for the commands that send something (inventory import). */
@@ -63,11 +63,20 @@ function parseBody(body: string): unknown {
   }
 }
 
-/** Prints rows as JSON (the server's document), CSV or a text table. */
-export function printRows<T>(format: string, document: unknown, rows: readonly T[], columns: readonly Column<T>[], tableHeaders: readonly string[]): void {
-  const output = outputFormat(format);
+/** Prints rows as JSON (the server's document), NDJSON (one row a line, where offered), CSV or a text table. */
+export function printRows<T>(
+  format: string,
+  document: unknown,
+  rows: readonly T[],
+  columns: readonly Column<T>[],
+  tableHeaders: readonly string[],
+  allowed: readonly OutputFormat[] = ['json', 'csv', 'table'],
+): void {
+  const output = outputFormat(format, allowed);
   if (output === 'json') {
     process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  } else if (output === 'ndjson') {
+    process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   } else if (output === 'csv') {
     process.stdout.write(toCsv(columns, rows));
   } else {

@@ -10,15 +10,12 @@ import {
   isGroupPage,
   parseFindingQuery,
   REPORT_FORMATS,
-  type FindingColumn,
   type ImportResult,
   type KubernetesReport,
 } from '../../inventory/index.js';
-import { renderTable } from '../../report/index.js';
-import { toCsv } from '../../serve/index.js';
-import type { FindingGroup, FindingPage, FindingRecord, GroupPage } from '../../store/index.js';
+import type { FindingPage, GroupPage } from '../../store/index.js';
 import { readInputFile } from '../io.js';
-import { getJson, type ClientOptions } from './agents.js';
+import { getJson, printRows, type ClientOptions } from './agents.js';
 
 /** Snapshots of large clusters are tens of MiB of JSON; they travel gzipped. */
 const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024;
@@ -85,14 +82,13 @@ export interface FindingsOptions extends Omit<ClientOptions, 'output'> {
   readonly all?: boolean;
 }
 
-const OUTPUTS = ['table', 'json', 'ndjson', 'csv'];
+const OUTPUTS = ['table', 'json', 'ndjson', 'csv'] as const;
 
 /**
  * `portcullis findings`: the query layer's filters as flags (checked here,
  * so a typo exits 2 before anything is sent), answered by GET /v1/findings.
  */
 export async function findings(options: FindingsOptions, env: NodeJS.ProcessEnv): Promise<number> {
-  if (!OUTPUTS.includes(options.output)) throw new AppError('USAGE', `--output must be one of ${OUTPUTS.join(', ')}, got '${options.output}'`);
   const raw: Record<string, string | undefined> = {
     cluster: options.cluster,
     namespace: options.namespace,
@@ -128,41 +124,23 @@ export async function findings(options: FindingsOptions, env: NodeJS.ProcessEnv)
   } while (options.all && page.next_cursor !== undefined);
   if (query.groupBy !== undefined) {
     const groups = pages.flatMap((p) => (isGroupPage(p) ? p.groups : []));
-    print(options.output, options.all ? { groups } : page, groups, groupColumns(query.groupBy, groups[0]), undefined);
+    const columns = groupColumns(query.groupBy, groups[0]);
+    printRows(
+      options.output,
+      options.all ? { groups } : page,
+      groups,
+      columns,
+      columns.map((c) => c.header),
+      OUTPUTS,
+    );
   } else {
     const rows = pages.flatMap((p) => (isGroupPage(p) ? [] : p.findings));
     const total = isGroupPage(page) ? rows.length : page.total;
-    print(options.output, options.all ? { findings: rows, total } : page, rows, FINDING_COLUMNS, FINDING_TABLE);
+    printRows(options.output, options.all ? { findings: rows, total } : page, rows, FINDING_COLUMNS, FINDING_TABLE, OUTPUTS);
     if (options.output === 'table') process.stderr.write(`${rows.length} of ${total} findings\n`);
   }
   if (!options.all && page.next_cursor !== undefined && options.output === 'table') process.stderr.write(`more: --cursor ${page.next_cursor} (or --all)\n`);
   return EXIT.OK;
-}
-
-function print<T extends FindingRecord | FindingGroup>(
-  format: string,
-  document: unknown,
-  rows: readonly T[],
-  columns: readonly FindingColumn<T>[],
-  table: readonly string[] | undefined,
-): void {
-  if (format === 'json') process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
-  else if (format === 'ndjson') process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
-  else if (format === 'csv') process.stdout.write(toCsv(columns, rows));
-  else {
-    const shown = table ? columns.filter((c) => table.includes(c.header)) : columns;
-    const cells = rows.map((r) => shown.map((c) => clip(c.cell(r))));
-    process.stdout.write(
-      `${renderTable(
-        shown.map((c) => c.header),
-        cells,
-      )}\n`,
-    );
-  }
-}
-
-function clip(value: string): string {
-  return value.length > 48 ? `${value.slice(0, 45)}...` : value;
 }
 
 export interface ReportsOptions extends Omit<ClientOptions, 'output'> {
