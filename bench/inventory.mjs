@@ -192,7 +192,9 @@ async function benchStore(store) {
       .filter((l) => l.includes('inventory re-evaluated'))
       .pop();
     if (pass) console.log(`[${store}] the server's last pass: ${pass}`);
-    console.log(`[${store}] revision 2: ${after.open_findings - initial.open_findings} more open findings (${after.open_findings} in all)`);
+    console.log(
+      `[${store}] revision 2: ${after.open_findings - initial.open_findings} more open findings (${after.open_findings} in all); server RSS ${currentRss(server.child.pid).toFixed(0)} MB, peak so far ${peakRss(server.child.pid).toFixed(0)} MB`,
+    );
 
     // 2. A new scan of a digest 50 workloads run, until its new finding is queryable everywhere it runs.
     const sidecarBase = fleet.bases.find((b) => b.file === 'trivy__alpine-310.json.golden');

@@ -30,6 +30,13 @@ export class InlineEvaluator implements Evaluator {
   async close(): Promise<void> {}
 }
 
+/**
+ * A worker's heap holds a few parsed scans and one batch's results: capped,
+ * so the collector keeps it small instead of letting it grow (the server's
+ * memory is one of the inventory's targets).
+ */
+const WORKER_HEAP = { maxOldGenerationSizeMb: 160 };
+
 interface Slot {
   worker: Worker;
   etag: string | undefined;
@@ -89,7 +96,7 @@ export class WorkerPool implements Evaluator {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: startModuleWorker(import.meta.url, 'worker', this.limits), etag: undefined, pending: new Map() };
+    const slot: Slot = { worker: startModuleWorker(import.meta.url, 'worker', this.limits, WORKER_HEAP), etag: undefined, pending: new Map() };
     slot.worker.on('message', (msg: { seq: number; outcomes?: UnitOutcome[]; error?: string }) => {
       const waiter = slot.pending.get(msg.seq);
       slot.pending.delete(msg.seq);

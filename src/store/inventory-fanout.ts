@@ -227,28 +227,45 @@ function* writeUpserts(d: Dialect, records: readonly Record<string, unknown>[]):
   const refresh = CONTENT_COLUMNS.filter(([c]) => c !== 'age_anchor')
     .map(([c]) => `${c} = excluded.${c}`)
     .join(', ');
-  for (let i = 0; i < records.length; i += BATCH) {
-    yield sql(
-      `INSERT INTO inv_findings (${names}) SELECT ${names} FROM ${recordset(d, columns)} WHERE true
-       ON CONFLICT (running_id, fingerprint) DO UPDATE SET ${refresh}, resolved_at = NULL`,
-      new JsonParam(records.slice(i, i + BATCH)),
-    );
+  const conflict = `ON CONFLICT (running_id, fingerprint) DO UPDATE SET ${refresh}, resolved_at = NULL`;
+  yield* bulk(
+    d,
+    records,
+    columns,
+    `INSERT INTO inv_findings (${names}) VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`,
+    (set) => `INSERT INTO inv_findings (${names}) SELECT ${names} FROM ${set} WHERE true ${conflict}`,
+  );
+}
+
+type Columns = readonly (readonly [string, 'text' | 'int' | 'real'])[];
+
+/**
+ * One statement per record in SQLite (a prepared statement in process is
+ * cheaper than extracting every column from JSON), one per batch of records
+ * in PostgreSQL (a round trip costs more than anything else there).
+ */
+function* bulk(d: Dialect, records: readonly Record<string, unknown>[], columns: Columns, perRecord: string, perSet: (set: string) => string): Work<void> {
+  if (d === 'sqlite') {
+    for (const r of records) yield sql(perRecord, ...columns.map(([c]) => r[c]));
+    return;
   }
+  for (let i = 0; i < records.length; i += BATCH) yield sql(perSet(recordset(d, columns)), new JsonParam(records.slice(i, i + BATCH)));
 }
 
 /** Columns an update writes: all content, or (LIGHT) only what no index covers. */
 const FULL_COLUMNS = CONTENT_COLUMNS.filter(([c]) => c !== 'age_anchor' && c !== 'fingerprint');
 const LIGHT_COLUMNS = FULL_COLUMNS.filter(([c]) => !['state', 'enforcement', 'severity', 'severity_rank', 'fixable', 'vuln_id', 'environment'].includes(c));
 
-function* writeUpdates(d: Dialect, records: readonly Record<string, unknown>[], columns: readonly (readonly [string, 'text' | 'int' | 'real'])[]): Work<void> {
-  const keyed = [['running_id', 'int'] as const, ['fingerprint', 'text'] as const, ...columns];
-  const set = columns.map(([c]) => `${c} = x.${c}`).join(', ');
-  for (let i = 0; i < records.length; i += BATCH) {
-    yield sql(
-      `UPDATE inv_findings SET ${set} FROM ${recordset(d, keyed)} WHERE inv_findings.running_id = x.running_id AND inv_findings.fingerprint = x.fingerprint`,
-      new JsonParam(records.slice(i, i + BATCH)),
-    );
-  }
+function* writeUpdates(d: Dialect, records: readonly Record<string, unknown>[], columns: Columns): Work<void> {
+  const keyed = [...columns, ['running_id', 'int'] as const, ['fingerprint', 'text'] as const];
+  yield* bulk(
+    d,
+    records,
+    keyed,
+    `UPDATE inv_findings SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE running_id = ? AND fingerprint = ?`,
+    (set) =>
+      `UPDATE inv_findings SET ${columns.map(([c]) => `${c} = x.${c}`).join(', ')} FROM ${set} WHERE inv_findings.running_id = x.running_id AND inv_findings.fingerprint = x.fingerprint`,
+  );
 }
 
 /** Resolves these fingerprints in each of these containers. */
