@@ -212,38 +212,37 @@ export class InventoryEngine {
   private async write({ revision, units, outcomes, now }: Batch): Promise<void> {
     const started = performance.now();
     const byId = new Map(outcomes.map((o) => [o.unitId, o]));
-    let events = false;
-    for (const unit of units) {
-      const outcome = byId.get(unit.id);
-      if (!outcome) continue;
-      this.deps.observer?.unitEvaluated?.(outcome.ms);
-      const stored = await this.inventory.completeUnit(
-        this.owner,
-        unit,
-        {
-          decision: outcome.decision,
-          summary: outcome.summary,
-          violations: outcome.violations,
-          warnings: outcome.warnings,
-          findings: outcome.findings,
-          hash: outcome.hash,
-          revisionEtag: revision.etag,
-          revision: revision.revision,
-          evaluatedAt: now,
-          scanSeq: unit.scanSeq,
-        },
-        planFindings,
-        this.settings.eventsEnabled,
+    const items = units.flatMap((unit) => {
+      const o = byId.get(unit.id);
+      if (!o) return [];
+      this.deps.observer?.unitEvaluated?.(o.ms);
+      const result = {
+        decision: o.decision,
+        summary: o.summary,
+        violations: o.violations,
+        warnings: o.warnings,
+        findings: o.findings,
+        hash: o.hash,
+        revisionEtag: revision.etag,
+        revision: revision.revision,
+        evaluatedAt: now,
+        scanSeq: unit.scanSeq,
+      };
+      return [{ unit, result }];
+    });
+    const stored = await this.inventory.completeUnits(this.owner, items, planFindings, this.settings.eventsEnabled);
+    if (stored.length < items.length) {
+      this.deps.logger.warn(
+        { units: items.length - stored.length },
+        'inventory unit claims expired before their results were written; another server decides them',
       );
-      if (!stored) this.deps.logger.warn({ unit: unit.id }, 'inventory unit claim expired before its result was written; another server decides it');
-      events ||= stored && this.settings.eventsEnabled;
     }
     if (this.pass) {
       this.pass.units += units.length;
       this.pass.evaluateMs += outcomes.reduce((sum, o) => sum + o.ms, 0);
       this.pass.writeMs += performance.now() - started;
     }
-    if (events) this.deps.observer?.eventsQueued?.();
+    if (stored.length > 0 && this.settings.eventsEnabled) this.deps.observer?.eventsQueued?.();
   }
 
   private finishPass(): void {
@@ -281,9 +280,9 @@ export class InventoryEngine {
       return false;
     }
     const next: RecordedRevision = { etag: revision.etag, revision: revision.revision, published_at: revision.publishedAt };
-    if (!(await this.inventory.compareAndSetState(REVISION_KEY, raw, JSON.stringify(next)))) return false;
-    const units = await this.inventory.markDirty({ all: true }, PRIORITY.scheduled);
-    this.deps.logger.info({ revision: revision.revision, etag: revision.etag, units }, 'new image policy revision; re-evaluating the inventory');
+    // Recorded and queued in one transaction: no one may see the new revision with nothing pending.
+    if (!(await this.inventory.compareAndSetState(REVISION_KEY, raw, JSON.stringify(next), PRIORITY.scheduled))) return false;
+    this.deps.logger.info({ revision: revision.revision, etag: revision.etag }, 'new image policy revision; re-evaluating the inventory');
     return true;
   }
 
@@ -296,9 +295,8 @@ export class InventoryEngine {
       return;
     }
     if (now - Number(last) < this.settings.tickIntervalMs) return;
-    if (!(await this.inventory.compareAndSetState('last_tick_at', last, String(now)))) return;
-    const units = await this.inventory.markDirty({ all: true }, PRIORITY.scheduled);
-    this.deps.logger.info({ units }, 'scheduled re-evaluation of the inventory');
+    if (!(await this.inventory.compareAndSetState('last_tick_at', last, String(now), PRIORITY.scheduled))) return;
+    this.deps.logger.info('scheduled re-evaluation of the inventory');
     this.wake();
   }
 

@@ -26,7 +26,7 @@ export class StoreScanResults implements ScanResults {
     const missing = keys.filter((k) => (this.recent.get(k)?.at ?? -Infinity) < now - FRESH_MS);
     if (missing.length > 0) {
       const found = new Map((await this.store.latestScans(missing)).map((r) => [r.digest, toStored(r)]));
-      for (const k of missing) this.recent.set(k, { scan: found.get(k), at: now });
+      for (const k of missing) this.remember(k, found.get(k), now);
     }
     const out = new Map<string, StoredScan>();
     for (const k of keys) {
@@ -39,7 +39,17 @@ export class StoreScanResults implements ScanResults {
   async put(scan: StoredScan): Promise<void> {
     const digest = scan.digest.toLowerCase();
     await this.store.putScan({ digest, image: scan.image, input: scan.input, decision: scan.decision, storedAt: new Date(scan.storedAt) });
-    this.recent.set(digest, { scan: { ...scan, digest }, at: Date.now() });
+    this.remember(digest, { ...scan, digest }, Date.now());
+  }
+
+  /** Keeps a read for FRESH_MS; older entries are dropped, so a stream of uploads does not pile up parsed scans in memory. */
+  private remember(digest: string, scan: StoredScan | undefined, now: number): void {
+    this.recent.delete(digest);
+    this.recent.set(digest, { scan, at: now });
+    for (const [key, entry] of this.recent) {
+      if (entry.at >= now - FRESH_MS) break;
+      this.recent.delete(key);
+    }
   }
 
   async history(digest: string): Promise<readonly StoredScan[]> {

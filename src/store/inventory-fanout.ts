@@ -70,7 +70,7 @@ function toCurrent(row: Row): CurrentFinding {
  * and queues the deny-level changes for the webhook. Containers in the same
  * state (synced to the same result, given the same list) have the same
  * findings, so the difference is worked out once per such group and written
- * to all of them.
+ * to all of them; a batch of any size is a handful of statements.
  */
 export function* fanOut(d: Dialect, targets: readonly TargetRow[], next: (t: TargetRow) => readonly FindingContent[], o: FanOutOptions): Work<number> {
   const lists = new Map<readonly FindingContent[], number>();
@@ -83,31 +83,34 @@ export function* fanOut(d: Dialect, targets: readonly TargetRow[], next: (t: Tar
     group.targets.push(target);
     groups.set(key, group);
   }
+  if (groups.size === 0) return 0;
+  const firsts = [...groups.values()].map((g) => (g.targets[0] as TargetRow).id);
+  const currentOf = new Map<number, CurrentFinding[]>();
+  for (const row of yield sql(`SELECT ${CURRENT_COLUMNS} FROM inv_findings WHERE ${inList(d, 'running_id')} AND state <> 'resolved'`, listParam(d, firsts))) {
+    const id = num(row['running_id']);
+    currentOf.set(id, [...(currentOf.get(id) ?? []), toCurrent(row)]);
+  }
   const upserts: Record<string, unknown>[] = [];
   const updates: { light: Record<string, unknown>[]; full: Record<string, unknown>[] } = { light: [], full: [] };
+  const resolves: Record<string, unknown>[] = [];
   const events: ChangeEvent[] = [];
   for (const { list, targets: members } of groups.values()) {
-    const first = members[0] as TargetRow;
-    const current = (yield sql(`SELECT ${CURRENT_COLUMNS} FROM inv_findings WHERE running_id = ? AND state <> 'resolved'`, first.id)).map(toCurrent);
+    const current = currentOf.get((members[0] as TargetRow).id) ?? [];
     const plan = o.planner(current, list);
     const before = new Map(current.map((c) => [c.fingerprint, c]));
     for (const target of members) {
       for (const f of plan.upserts) upserts.push(findingRecord(f, target, o));
       for (const f of plan.updates) (indexedUnchanged(before.get(f.fingerprint), f) ? updates.light : updates.full).push(findingRecord(f, target, o));
+      for (const c of plan.resolves) resolves.push({ running_id: target.id, fingerprint: c.fingerprint, resolved_at: o.at, last_seen: o.at });
       if (o.eventsEnabled && (plan.opened.length > 0 || plan.resolved.length > 0)) events.push(changeEvent(target, o.at, plan.opened, plan.resolved));
     }
-    yield* resolveFingerprints(
-      d,
-      members.map((t) => t.id),
-      plan.resolves.map((c) => c.fingerprint),
-      o.at,
-    );
   }
   yield* writeUpserts(d, upserts);
   yield* writeUpdates(d, updates.light, LIGHT_COLUMNS);
   yield* writeUpdates(d, updates.full, FULL_COLUMNS);
+  yield* resolveFingerprints(d, resolves);
   yield* queueEvents(d, events);
-  return upserts.length + updates.light.length + updates.full.length;
+  return upserts.length + updates.light.length + updates.full.length + resolves.length;
 }
 
 /** Whether an update leaves every indexed column as it is: then no index needs to change. */
@@ -237,14 +240,20 @@ function* writeUpserts(d: Dialect, records: readonly Record<string, unknown>[]):
   );
 }
 
-type Columns = readonly (readonly [string, 'text' | 'int' | 'real'])[];
+export type Columns = readonly (readonly [string, 'text' | 'int' | 'real'])[];
 
 /**
  * One statement per record in SQLite (a prepared statement in process is
  * cheaper than extracting every column from JSON), one per batch of records
  * in PostgreSQL (a round trip costs more than anything else there).
  */
-function* bulk(d: Dialect, records: readonly Record<string, unknown>[], columns: Columns, perRecord: string, perSet: (set: string) => string): Work<void> {
+export function* bulk(
+  d: Dialect,
+  records: readonly Record<string, unknown>[],
+  columns: Columns,
+  perRecord: string,
+  perSet: (set: string) => string,
+): Work<void> {
   if (d === 'sqlite') {
     for (const r of records) yield sql(perRecord, ...columns.map(([c]) => r[c]));
     return;
@@ -268,15 +277,22 @@ function* writeUpdates(d: Dialect, records: readonly Record<string, unknown>[], 
   );
 }
 
-/** Resolves these fingerprints in each of these containers. */
-function* resolveFingerprints(d: Dialect, runningIds: readonly number[], fingerprints: readonly string[], at: number): Work<void> {
-  if (fingerprints.length === 0) return;
-  yield sql(
-    `UPDATE inv_findings SET state = 'resolved', resolved_at = ?, last_seen = ? WHERE ${inList(d, 'running_id')} AND ${inList(d, 'fingerprint')} AND state <> 'resolved'`,
-    at,
-    at,
-    listParam(d, runningIds),
-    listParam(d, fingerprints),
+/** Resolves each (container, fingerprint) that is still live. */
+function* resolveFingerprints(d: Dialect, records: readonly Record<string, unknown>[]): Work<void> {
+  const columns = [
+    ['resolved_at', 'int'],
+    ['last_seen', 'int'],
+    ['running_id', 'int'],
+    ['fingerprint', 'text'],
+  ] as const;
+  yield* bulk(
+    d,
+    records,
+    columns,
+    `UPDATE inv_findings SET state = 'resolved', resolved_at = ?, last_seen = ? WHERE running_id = ? AND fingerprint = ? AND state <> 'resolved'`,
+    (set) =>
+      `UPDATE inv_findings SET state = 'resolved', resolved_at = x.resolved_at, last_seen = x.resolved_at FROM ${set}
+       WHERE inv_findings.running_id = x.running_id AND inv_findings.fingerprint = x.fingerprint AND inv_findings.state <> 'resolved'`,
   );
 }
 

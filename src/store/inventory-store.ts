@@ -22,7 +22,7 @@ import type {
   UnitResult,
   VulnerabilityView,
 } from './inventory-types.js';
-import { applyWrite, claimUnits, completeUnit, markDirty, updateContexts } from './inventory-writes.js';
+import { applyWrite, claimUnits, completeUnits, markDirty, updateContexts } from './inventory-writes.js';
 import { sql, type SqlRunner } from './sql-runner.js';
 
 /** The inventory over either driver: the statements are shared, the runner decides how they run. */
@@ -65,8 +65,17 @@ export class SqlInventory implements InventoryStore {
     return this.db.read(() => reads.scanInputs(this.d, seqs));
   }
 
-  completeUnit(owner: string, unit: ClaimedUnit, result: UnitResult, planner: FindingPlanner, eventsEnabled: boolean): Promise<boolean> {
-    return this.db.write(() => completeUnit(this.d, owner, unit, result, planner, eventsEnabled));
+  completeUnits(
+    owner: string,
+    items: readonly { readonly unit: ClaimedUnit; readonly result: UnitResult }[],
+    planner: FindingPlanner,
+    eventsEnabled: boolean,
+  ): Promise<number[]> {
+    return this.db.write(() => completeUnits(this.d, owner, items, planner, eventsEnabled));
+  }
+
+  async completeUnit(owner: string, unit: ClaimedUnit, result: UnitResult, planner: FindingPlanner, eventsEnabled: boolean): Promise<boolean> {
+    return (await this.completeUnits(owner, [{ unit, result }], planner, eventsEnabled)).length === 1;
   }
 
   async releaseClaims(owner: string): Promise<void> {
@@ -80,8 +89,13 @@ export class SqlInventory implements InventoryStore {
     return this.db.read(() => reads.getState(key));
   }
 
-  compareAndSetState(key: string, expected: string | undefined, value: string): Promise<boolean> {
-    return this.db.write(() => reads.compareAndSetState(key, expected, value));
+  compareAndSetState(key: string, expected: string | undefined, value: string, dirtyPriority?: number): Promise<boolean> {
+    const d = this.d;
+    return this.db.write(function* () {
+      const set = yield* reads.compareAndSetState(key, expected, value);
+      if (set && dirtyPriority !== undefined) yield* markDirty(d, { all: true }, dirtyPriority);
+      return set;
+    });
   }
 
   queryFindings(spec: FindingQuerySpec): Promise<FindingPage> {

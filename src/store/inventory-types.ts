@@ -415,10 +415,21 @@ export interface InventoryStore {
   scanInputs(seqs: readonly number[]): Promise<ReadonlyMap<number, string>>;
   /** Writes a unit's result and fans it out to its live containers; false when the claim was lost. */
   completeUnit(owner: string, unit: ClaimedUnit, result: UnitResult, planner: FindingPlanner, eventsEnabled: boolean): Promise<boolean>;
+  /** The same for a batch, in one transaction; the ids of the units written (claims lost are skipped). */
+  completeUnits(
+    owner: string,
+    items: readonly { readonly unit: ClaimedUnit; readonly result: UnitResult }[],
+    planner: FindingPlanner,
+    eventsEnabled: boolean,
+  ): Promise<number[]>;
   releaseClaims(owner: string): Promise<void>;
   getState(key: string): Promise<string | undefined>;
-  /** Sets a state value when it still holds `expected` (undefined: absent); false when another process got there first. */
-  compareAndSetState(key: string, expected: string | undefined, value: string): Promise<boolean>;
+  /**
+   * Sets a state value when it still holds `expected` (undefined: absent);
+   * false when another process got there first. With `dirtyPriority`, every
+   * unit is queued in the same transaction (a new revision, a tick).
+   */
+  compareAndSetState(key: string, expected: string | undefined, value: string, dirtyPriority?: number): Promise<boolean>;
   queryFindings(spec: FindingQuerySpec): Promise<FindingPage>;
   groupFindings(spec: GroupQuerySpec): Promise<GroupPage>;
   vulnerability(id: string, states: readonly FindingState[], limit: number): Promise<VulnerabilityView | undefined>;

@@ -1,10 +1,11 @@
-import { changeEvent, fanOut, findingsOf, queueEvents, resolveFindings, TARGET_COLUMNS, toTarget, type TargetRow } from './inventory-fanout.js';
+import { bulk, changeEvent, fanOut, findingsOf, queueEvents, resolveFindings, TARGET_COLUMNS, toTarget, type TargetRow } from './inventory-fanout.js';
 import type {
   ChangeEvent,
   ClaimedUnit,
   ContextSpec,
   CurrentFinding,
   EventFinding,
+  FindingContent,
   FindingPlanner,
   InventoryWrite,
   InventoryWriteResult,
@@ -461,51 +462,91 @@ export function* claimUnits(d: Dialect, owner: string, limit: number, leaseMs: n
     .sort((a, b) => a.id - b.id);
 }
 
-/** Writes a unit's result and syncs its live containers; false when another process took the claim over. */
-export function* completeUnit(
+/**
+ * Writes a batch of units' results in one transaction and syncs their live
+ * containers; units whose claim another process took over are left alone.
+ * Returns the ids of the units written. The results of one batch share their
+ * evaluation time and revision.
+ */
+export function* completeUnits(
   d: Dialect,
   owner: string,
-  unit: ClaimedUnit,
-  result: UnitResult,
+  items: readonly { readonly unit: ClaimedUnit; readonly result: UnitResult }[],
   planner: FindingPlanner,
   eventsEnabled: boolean,
-): Work<boolean> {
+): Work<number[]> {
+  const first = items[0];
+  if (!first) return [];
   const lock = d === 'postgres' ? ' FOR UPDATE' : '';
-  const held: Row[] = yield sql(`SELECT claimed_by FROM inv_units WHERE id = ?${lock}`, unit.id);
-  if (held[0]?.['claimed_by'] !== owner) return false;
+  const held: Row[] = yield sql(
+    `SELECT id, claimed_by FROM inv_units WHERE ${inList(d, 'id')}${lock}`,
+    listParam(
+      d,
+      items.map((i) => i.unit.id),
+    ),
+  );
+  const mine = new Set(held.filter((h) => h['claimed_by'] === owner).map((h) => num(h['id'])));
+  const owned = items.filter((i) => mine.has(i.unit.id));
+  if (owned.length === 0) return [];
+  const resultOf = new Map(owned.map((i) => [i.unit.id, i.result]));
   const rows: Row[] = yield sql(
-    `SELECT ${TARGET_COLUMNS} FROM inv_running r JOIN inv_contexts c ON c.id = r.context_id WHERE r.unit_id = ? AND r.gone_at IS NULL ORDER BY r.id${
+    `SELECT ${TARGET_COLUMNS} FROM inv_running r JOIN inv_contexts c ON c.id = r.context_id WHERE ${inList(d, 'r.unit_id')} AND r.gone_at IS NULL ORDER BY r.id${
       d === 'postgres' ? ' FOR UPDATE OF r' : ''
     }`,
-    unit.id,
+    listParam(d, [...mine]),
   );
-  const stale = rows.filter((r) => r['synced_hash'] !== result.hash).map(toTarget);
-  const at = result.evaluatedAt.getTime();
-  yield* fanOut(d, stale, () => result.findings, { at, revision: result.revision, eventsEnabled, planner });
-  if (stale.length > 0) {
-    yield sql(
-      `UPDATE inv_running SET synced_hash = ? WHERE ${inList(d, 'id')}`,
-      result.hash,
-      listParam(
-        d,
-        stale.map((t) => t.id),
-      ),
-    );
-  }
-  yield sql(
-    `UPDATE inv_units SET dirty = CASE WHEN dirty_gen = ? THEN 0 ELSE 1 END, claimed_by = NULL, claim_until = NULL, revision_etag = ?, revision = ?,
-       evaluated_at = ?, scan_seq = ?, decision = ?, summary = ?, violations = ?, warnings = ?, hash = ?, evaluations = evaluations + 1 WHERE id = ?`,
-    unit.generation,
-    result.revisionEtag,
-    result.revision,
-    at,
-    result.scanSeq,
-    result.decision,
-    result.summary,
-    result.violations,
-    result.warnings,
-    result.hash,
-    unit.id,
+  const stale = rows.filter((r) => r['synced_hash'] !== resultOf.get(num(r['unit_id']))?.hash);
+  const unitOf = new Map(stale.map((r) => [num(r['id']), num(r['unit_id'])]));
+  const targets = stale.map(toTarget);
+  const none: readonly FindingContent[] = [];
+  const at = first.result.evaluatedAt.getTime();
+  yield* fanOut(d, targets, (t) => resultOf.get(unitOf.get(t.id) ?? -1)?.findings ?? none, { at, revision: first.result.revision, eventsEnabled, planner });
+  yield* bulk(
+    d,
+    targets.map((t) => ({ synced_hash: resultOf.get(unitOf.get(t.id) ?? -1)?.hash ?? null, id: t.id })),
+    [
+      ['synced_hash', 'text'],
+      ['id', 'int'],
+    ],
+    'UPDATE inv_running SET synced_hash = ? WHERE id = ?',
+    (set) => `UPDATE inv_running SET synced_hash = x.synced_hash FROM ${set} WHERE inv_running.id = x.id`,
   );
-  return true;
+  const columns = [
+    ['generation', 'int'],
+    ['revision_etag', 'text'],
+    ['revision', 'text'],
+    ['evaluated_at', 'int'],
+    ['scan_seq', 'int'],
+    ['decision', 'text'],
+    ['summary', 'text'],
+    ['violations', 'int'],
+    ['warnings', 'int'],
+    ['hash', 'text'],
+    ['id', 'int'],
+  ] as const;
+  // The same assignments twice: parameters in the order of `columns` (SQLite), columns of the record set (PostgreSQL).
+  const set = (v: (column: string) => string) =>
+    `dirty = CASE WHEN dirty_gen = ${v('generation')} THEN 0 ELSE 1 END, claimed_by = NULL, claim_until = NULL, ` +
+    `${['revision_etag', 'revision', 'evaluated_at', 'scan_seq', 'decision', 'summary', 'violations', 'warnings', 'hash'].map((c) => `${c} = ${v(c)}`).join(', ')}, ` +
+    'evaluations = evaluations + 1';
+  yield* bulk(
+    d,
+    owned.map(({ unit, result }) => ({
+      generation: unit.generation,
+      revision_etag: result.revisionEtag,
+      revision: result.revision,
+      evaluated_at: result.evaluatedAt.getTime(),
+      scan_seq: result.scanSeq,
+      decision: result.decision,
+      summary: result.summary,
+      violations: result.violations,
+      warnings: result.warnings,
+      hash: result.hash,
+      id: unit.id,
+    })),
+    columns,
+    `UPDATE inv_units SET ${set(() => '?')} WHERE id = ?`,
+    (recordsetSql) => `UPDATE inv_units SET ${set((c) => `x.${c}`)} FROM ${recordsetSql} WHERE inv_units.id = x.id`,
+  );
+  return owned.map((i) => i.unit.id);
 }
