@@ -207,6 +207,7 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--limit <n>', 'per page (default 100, at most 1000)')
     .option('--cursor <cursor>', 'continue after a previous page')
     .option('--all', 'follow every page')
+    .option('--exact-total', 'count every match (by default the total stops at 10,000)')
     .action((opts: OptionsOf<typeof import('./commands/inventory.js').findings, 0>) =>
       run(async () => (await import('./commands/inventory.js')).findings(opts, process.env)),
     );

@@ -24,6 +24,8 @@ export interface FindingQuery {
   readonly cursor?: string;
   /** Counts per group instead of findings. */
   readonly groupBy?: GroupField;
+  /** Count every match, however many (otherwise the total stops at 10,000). */
+  readonly exactTotal?: boolean;
 }
 
 export interface PageLimits {
@@ -57,7 +59,7 @@ export const FILTER_PARAMETERS = {
   state: 'open (default), resolved, excepted, all, or a comma-separated list',
 } as const;
 
-const PAGE_PARAMETERS = ['group_by', 'sort', 'order', 'limit', 'cursor'] as const;
+const PAGE_PARAMETERS = ['group_by', 'sort', 'order', 'limit', 'cursor', 'exact_total'] as const;
 const DEFAULT_ORDER: Readonly<Record<SortField, 'asc' | 'desc'>> = {
   severity: 'desc',
   age: 'desc',
@@ -93,6 +95,7 @@ export function parseFindingQuery(params: Params, limits: PageLimits = DEFAULT_P
   const sort = choice(one('sort'), SORT_FIELDS, 'sort') ?? 'severity';
   const groupBy = choice(one('group_by'), GROUP_FIELDS, 'group_by');
   const cursor = one('cursor');
+  const exactTotal = bool(one('exact_total'), 'exact_total');
   const filter = compact<FindingFilter>({
     cluster: text('cluster'),
     namespace: text('namespace'),
@@ -118,6 +121,7 @@ export function parseFindingQuery(params: Params, limits: PageLimits = DEFAULT_P
     limit: limit(one('limit'), limits),
     ...(cursor === undefined ? {} : { cursor }),
     ...(groupBy === undefined ? {} : { groupBy }),
+    ...(exactTotal ? { exactTotal } : {}),
   };
 }
 
@@ -149,6 +153,7 @@ export function findingQueryParams(q: FindingQuery): URLSearchParams {
   set('order', q.order);
   set('limit', String(q.limit));
   set('cursor', q.cursor);
+  set('exact_total', q.exactTotal ? 'true' : undefined);
   return p;
 }
 
@@ -156,7 +161,7 @@ export function findingQueryParams(q: FindingQuery): URLSearchParams {
 export async function runFindingQuery(store: InventoryStore, q: FindingQuery, now: Date): Promise<FindingPage | GroupPage> {
   const page = { limit: q.limit, now, ...(q.cursor === undefined ? {} : { cursor: q.cursor }) };
   if (q.groupBy !== undefined) return store.groupFindings({ ...q.filter, ...page, groupBy: q.groupBy });
-  return store.queryFindings({ ...q.filter, ...page, sort: q.sort, order: q.order });
+  return store.queryFindings({ ...q.filter, ...page, sort: q.sort, order: q.order, ...(q.exactTotal ? { exactTotal: true } : {}) });
 }
 
 export const isGroupPage = (page: FindingPage | GroupPage): page is GroupPage => 'groups' in page;

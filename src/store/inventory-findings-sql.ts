@@ -15,6 +15,8 @@ import type {
 import { str, num, sql, type Dialect, type Row, type Work } from './sql-runner.js';
 
 const DAY_MS = 86_400_000;
+/** Totals are counted exactly up to this many findings. */
+export const TOTAL_CAP = 10_000;
 const SEVERITY_NAMES = ['UNKNOWN', 'NEGLIGIBLE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
 
 interface Where {
@@ -125,13 +127,18 @@ export function* queryFindings(d: Dialect, q: FindingQuerySpec): Work<FindingPag
     ...page.params,
     q.limit + 1,
   );
-  const total: Row[] = yield sql(`SELECT count(*) AS n FROM inv_findings ${whereOf(filter)}`, ...filter.params);
+  // Counting every match of a broad query costs more than the page: past TOTAL_CAP the total is a lower bound, unless asked for exactly.
+  const total: Row[] = q.exactTotal
+    ? yield sql(`SELECT count(*) AS n FROM inv_findings ${whereOf(filter)}`, ...filter.params)
+    : yield sql(`SELECT count(*) AS n FROM (SELECT 1 FROM inv_findings ${whereOf(filter)} LIMIT ?) capped`, ...filter.params, TOTAL_CAP + 1);
+  const counted = num(total[0]?.['n'] ?? 0);
   const shown = rows.slice(0, q.limit);
   const last = shown[shown.length - 1];
   const column = sort.column;
   return {
     findings: shown.map((r) => toFindingRecord(r, q.now)),
-    total: num(total[0]?.['n'] ?? 0),
+    total: Math.min(counted, q.exactTotal ? counted : TOTAL_CAP),
+    total_exact: q.exactTotal === true || counted <= TOTAL_CAP,
     ...(rows.length > q.limit && last ? { next_cursor: encodeFindingCursor(last[column], last['id']) } : {}),
   };
 }

@@ -4,102 +4,17 @@ import type {
   DeliveryRecord,
   Enforcement,
   FindingCount,
-  FindingState,
   InventorySource,
   InventoryStatus,
   OutboxItem,
   RunningRecord,
   UnitRecord,
-  VulnerabilityView,
 } from './inventory-types.js';
 import { inList, str, listParam, num, optNum, sql, type Dialect, type Row, type Work } from './sql-runner.js';
 
-const SEVERITY_NAMES = ['UNKNOWN', 'NEGLIGIBLE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
 const iso = (ms: unknown): string => new Date(num(ms)).toISOString();
 const optIso = (ms: unknown): string | null => (ms === null || ms === undefined ? null : iso(ms));
 const orNull = (value: unknown): string | null => (value === null || value === undefined || value === '' ? null : str(value));
-
-/** Everything known about one vulnerability id: where it runs, in which images and packages, and what fixes it. */
-export function* vulnerability(id: string, states: readonly FindingState[], limit: number): Work<VulnerabilityView | undefined> {
-  const where = `vuln_id = ? AND state IN (${states.map(() => '?').join(', ')})`;
-  const params = [id, ...states];
-  const summary: Row[] = yield sql(
-    `SELECT count(*) AS n, max(severity_rank) AS rank, max(score) AS score, min(first_seen) AS first_seen, min(published) AS published, max(title) AS title
-     FROM inv_findings WHERE ${where}`,
-    ...params,
-  );
-  const head = summary[0];
-  if (!head || num(head['n']) === 0) return undefined;
-  const packages: Row[] = yield sql(
-    `SELECT package, installed_version, fixed_version FROM inv_findings WHERE ${where} GROUP BY package, installed_version, fixed_version
-     ORDER BY package, installed_version, fixed_version LIMIT ?`,
-    ...params,
-    limit + 1,
-  );
-  const images: Row[] = yield sql(
-    `SELECT digest, repository, min(image) AS image, min(first_seen) AS first_seen, count(DISTINCT running_id) AS workloads,
-       count(DISTINCT cluster || '/' || namespace) AS namespaces FROM inv_findings WHERE ${where} GROUP BY digest, repository
-     ORDER BY workloads DESC, repository, digest LIMIT ?`,
-    ...params,
-    limit + 1,
-  );
-  const namespaces: Row[] = yield sql(
-    `SELECT cluster, namespace, environment, count(*) AS findings FROM inv_findings WHERE ${where} GROUP BY cluster, namespace, environment
-     ORDER BY cluster, namespace LIMIT ?`,
-    ...params,
-    limit + 1,
-  );
-  // One entry per container: deny wins over warn, open over excepted over resolved.
-  const workloads: Row[] = yield sql(
-    `SELECT cluster, namespace, kind, workload, container, digest, min(enforcement) AS enforcement,
-       max(CASE state WHEN 'open' THEN 2 WHEN 'excepted' THEN 1 ELSE 0 END) AS state_rank, min(first_seen) AS first_seen
-     FROM inv_findings WHERE ${where} GROUP BY cluster, namespace, kind, workload, container, digest
-     ORDER BY cluster, namespace, kind, workload, container, digest LIMIT ?`,
-    ...params,
-    limit + 1,
-  );
-  const fixed = new Set(packages.flatMap((p) => str(p['fixed_version'] ?? '').split(/,\s*/)).filter((v) => v !== ''));
-  return {
-    id,
-    title: orNull(head['title']),
-    severity: SEVERITY_NAMES[num(head['rank'])] ?? 'UNKNOWN',
-    max_cvss_score: optNum(head['score']),
-    published: optIso(head['published']),
-    first_seen: iso(head['first_seen']),
-    fixed_versions: [...fixed].sort(),
-    packages: packages.slice(0, limit).map((p) => ({
-      name: str(p['package']),
-      installed_version: str(p['installed_version']),
-      fixed_version: orNull(p['fixed_version']),
-    })),
-    images: images.slice(0, limit).map((i) => ({
-      digest: orNull(i['digest']),
-      repository: str(i['repository']),
-      image: str(i['image']),
-      first_seen: iso(i['first_seen']),
-      workloads: num(i['workloads']),
-      namespaces: num(i['namespaces']),
-    })),
-    namespaces: namespaces.slice(0, limit).map((n) => ({
-      cluster: str(n['cluster']),
-      namespace: str(n['namespace']),
-      environment: orNull(n['environment']),
-      findings: num(n['findings']),
-    })),
-    workloads: workloads.slice(0, limit).map((w) => ({
-      cluster: str(w['cluster']),
-      namespace: str(w['namespace']),
-      kind: str(w['kind']),
-      name: str(w['workload']),
-      container: str(w['container']),
-      digest: orNull(w['digest']),
-      enforcement: str(w['enforcement']) as Enforcement,
-      state: (['resolved', 'excepted', 'open'] as const)[num(w['state_rank'])] ?? 'resolved',
-      first_seen: iso(w['first_seen']),
-    })),
-    truncated: [packages, images, namespaces, workloads].some((list) => list.length > limit),
-  };
-}
 
 export function* runningOf(
   f: { readonly digest?: string; readonly cluster?: string; readonly namespace?: string; readonly live: boolean },

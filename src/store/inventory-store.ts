@@ -1,5 +1,6 @@
 import { groupFindings, queryFindings } from './inventory-findings-sql.js';
 import * as reads from './inventory-reads.js';
+import { vulnerability } from './inventory-vulnerability.js';
 import type {
   ClaimedUnit,
   ContextSpec,
@@ -107,7 +108,7 @@ export class SqlInventory implements InventoryStore {
   }
 
   vulnerability(id: string, states: readonly FindingState[], limit: number): Promise<VulnerabilityView | undefined> {
-    return this.db.read(() => reads.vulnerability(id, states, limit));
+    return this.db.read(() => vulnerability(id, states, limit));
   }
 
   runningOf(

@@ -248,11 +248,15 @@ export interface FindingQuerySpec extends FindingFilter {
   readonly cursor?: string;
   /** The time ages are counted to. */
   readonly now: Date;
+  /** Count every match; otherwise the total stops at 10,000 (total_exact false). */
+  readonly exactTotal?: boolean;
 }
 
 export interface FindingPage {
   readonly findings: readonly FindingRecord[];
+  /** Matches of the filters, at most 10,000 unless counted exactly. */
   readonly total: number;
+  readonly total_exact: boolean;
   readonly next_cursor?: string;
 }
 

@@ -26,7 +26,7 @@ export interface SqlRunner {
   readonly dialect: Dialect;
   /** Runs `work` as one transaction; PostgreSQL retries it on a deadlock or serialization failure. */
   write<T>(work: () => Work<T>): Promise<T>;
-  /** Runs `work` without a transaction of its own. */
+  /** Runs `work` as a consistent read: every statement sees the same committed state. */
   read<T>(work: () => Work<T>): Promise<T>;
 }
 
@@ -138,10 +138,17 @@ export class PostgresRunner implements SqlRunner {
     }
   }
 
+  /** In one read-only snapshot, so the statements of a read agree (a page and its total, status counts and state). */
   async read<T>(work: () => Work<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      return await this.drive(client, work());
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await this.drive(client, work());
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
     } finally {
       client.release();
     }

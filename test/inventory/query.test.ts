@@ -36,6 +36,7 @@ describe('the finding query', () => {
       order: 'asc',
       limit: '20',
       cursor: 'abc',
+      exact_total: 'true',
     };
     const q = parseFindingQuery(params);
     assert.deepEqual(parseFindingQuery(Object.fromEntries(findingQueryParams(q))), q);

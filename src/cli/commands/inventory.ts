@@ -80,6 +80,7 @@ export interface FindingsOptions extends Omit<ClientOptions, 'output'> {
   readonly limit?: string;
   readonly cursor?: string;
   readonly all?: boolean;
+  readonly exactTotal?: boolean;
 }
 
 const OUTPUTS = ['table', 'json', 'ndjson', 'csv'] as const;
@@ -111,6 +112,7 @@ export async function findings(options: FindingsOptions, env: NodeJS.ProcessEnv)
     order: options.order,
     limit: options.limit,
     cursor: options.cursor,
+    exact_total: options.exactTotal ? 'true' : undefined,
   };
   const query = parseFindingQuery(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   const config = clientConfig(options, env);
@@ -135,8 +137,15 @@ export async function findings(options: FindingsOptions, env: NodeJS.ProcessEnv)
     );
   } else {
     const rows = pages.flatMap((p) => (isGroupPage(p) ? [] : p.findings));
-    const total = isGroupPage(page) ? rows.length : page.total;
-    printRows(options.output, options.all ? { findings: rows, total } : page, rows, FINDING_COLUMNS, FINDING_TABLE, OUTPUTS);
+    const total = isGroupPage(page) ? `${rows.length}` : `${page.total}${page.total_exact ? '' : '+'}`;
+    printRows(
+      options.output,
+      options.all ? { findings: rows, total: isGroupPage(page) ? rows.length : page.total } : page,
+      rows,
+      FINDING_COLUMNS,
+      FINDING_TABLE,
+      OUTPUTS,
+    );
     if (options.output === 'table') process.stderr.write(`${rows.length} of ${total} findings\n`);
   }
   if (!options.all && page.next_cursor !== undefined && options.output === 'table') process.stderr.write(`more: --cursor ${page.next_cursor} (or --all)\n`);
