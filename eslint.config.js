@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 import { plugin as portcullis } from './scripts/eslint/architecture.mjs';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tools/', '.portcullis/', 'coverage/', 'test/fixtures/real/'] },
+  { ignores: ['dist/', 'node_modules/', '.tools/', '.portcullis/', 'coverage/', 'test/fixtures/real/', 'test/fixtures/upstream/'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { fileURLToPath } from 'node:url';
-import { opaPath } from '../scripts/opa-path.mjs';
+import { pinnedToolPath } from '../scripts/go-tool.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin/portcullis.js');
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 9;
-const opa = opaPath();
+const opa = pinnedToolPath('opa');
 
 function time(fn) {
   const start = process.hrtime.bigint();

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { opaPath } from '../scripts/opa-path.mjs';
+import { pinnedToolPath } from '../scripts/go-tool.mjs';
 import { loadBundle } from '../dist/src/bundle/index.js';
 import { evaluateDecision, loadCheckPolicy } from '../dist/src/check/index.js';
 import { normalizeFiles } from '../dist/src/inputs/index.js';
@@ -36,7 +36,7 @@ const report = arg('report', join(ROOT, 'test/fixtures/real/reports/secureCodeBo
 const runs = Number(arg('runs', 15));
 const connections = Number(arg('connections', 16));
 const seconds = Number(arg('seconds', 5));
-const opa = opaPath();
+const opa = pinnedToolPath('opa');
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-check-'));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -19,7 +19,7 @@ const count = Number(process.argv[process.argv.indexOf('--inputs') + 1]) || 10_0
 const dist = (p) => import(join(ROOT, 'dist/src', p));
 const { normalizeFiles } = await dist('inputs/index.js');
 const { replay, summarize } = await dist('review/index.js');
-const { buildBundles, compilerIdentity, OpaCompiler, resolveToolchain } = await dist('compile/index.js');
+const { buildBundles, compilerIdentity, OpaCompiler, resolveToolchain, toolEnvironment } = await dist('compile/index.js');
 
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-review-'));
 const repo = join(work, 'repo');
@@ -108,7 +108,7 @@ const pooled = review();
 const single = review(0);
 
 // The replay alone, with the bundles built once.
-const toolchain = resolveToolchain(process.env.OPA_BIN);
+const toolchain = resolveToolchain(toolEnvironment(process.env));
 async function bundleOf(ref) {
   git('checkout', '-q', ref);
   const [built] = await buildBundles({

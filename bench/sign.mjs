@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { opaPath } from '../scripts/opa-path.mjs';
+import { pinnedToolPath } from '../scripts/go-tool.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin/portcullis.js');
@@ -57,7 +57,7 @@ if (process.argv[2] === '--worker') {
 const runs = Number(arg('--runs', '5'));
 const targetMb = Number(arg('--mb', '50'));
 const alg = 'RS256';
-const opa = opaPath();
+const opa = pinnedToolPath('opa');
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-sign-'));
 const dir = join(work, 'bundle');
 

@@ -5,7 +5,9 @@ let main;
 try {
   ({ main } = await import('../dist/src/cli/main.js'));
 } catch (err) {
-  process.stderr.write(`portcullis: cannot load the compiled CLI (run npm install or npm run build): ${err?.message ?? err}\n`);
+  process.stderr.write(
+    `portcullis: cannot load the compiled CLI (reinstall the package; in a checkout of portcullis, run npm install): ${err?.message ?? err}\n`,
+  );
   process.exit(3);
 }
 await main(process.argv);

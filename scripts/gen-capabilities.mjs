@@ -6,7 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { opaPath, TOOLS_DIR } from './opa-path.mjs';
+import { fileURLToPath } from 'node:url';
+import { pinnedToolPath } from './go-tool.mjs';
+
+const TOOLS_DIR = fileURLToPath(new URL('../tools/opa/', import.meta.url));
 
 // Unification and assignment, which the Wasm planner compiles itself.
 const PLANNER_BUILTINS = ['eq', 'assign'];
@@ -23,7 +26,7 @@ const native = nativeIdentifiers(readFileSync(join(moduleDir, 'internal/compiler
   return name;
 });
 const allowed = new Set([...native, ...SDK_BUILTINS, ...HOST_BUILTINS]);
-const current = JSON.parse(execFileSync(opaPath(), ['capabilities', '--current'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+const current = JSON.parse(execFileSync(pinnedToolPath('opa'), ['capabilities', '--current'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
 current.builtins = current.builtins.filter((b) => allowed.has(b.name) || PLANNER_BUILTINS.includes(b.name));
 const missing = [...allowed].filter((n) => !current.builtins.some((b) => b.name === n));
 if (missing.length > 0) throw new Error(`builtins not known to opa: ${missing.join(', ')}`);

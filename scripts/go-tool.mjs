@@ -1,74 +1,55 @@
-// Find-or-build for the Go tools the project pins (opa, gator, Regal): the
-// binary named by the tool's environment variable or on PATH when its version
-// matches the pin, else the project build in .tools/bin, else a build from the
-// tool's Go module under tools/ (go.mod and go.sum pin the release and its
-// checksums). Never a download of a prebuilt binary.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+// The repository's side of the one pinned-tool lookup (src/compile/tools.ts,
+// run from dist/: `prepare` compiles it before any setup script runs). opa,
+// gator and Regal are each the first binary whose version equals the pin in
+// tools/<name>/go.mod: $OPA_BIN|$GATOR_BIN|$REGAL_BIN, .tools/bin, the
+// per-user cache of `portcullis setup`, then PATH. Never a prebuilt download.
+import {
+  buildPinnedTool,
+  findPinnedTool,
+  goVersion,
+  pinnedToolVersion,
+  projectToolPath,
+  setupHint,
+  toolCandidates,
+  toolEnvironment,
+  TOOL_SPECS,
+} from '../dist/src/compile/index.js';
 
-/** The first candidate whose version equals the pin, described for the install log; warns about mismatches. */
-function findPinned(spec) {
-  for (const [label, bin] of [
-    [spec.envVar, process.env[spec.envVar]],
-    ['PATH', spec.name],
-    ['project', spec.local],
-  ]) {
-    if (!bin) continue;
-    const version = spec.versionOf(bin);
-    if (version === spec.pin) return `${bin} (${label}, ${version})`;
-    if (version && label !== 'project') console.warn(`portcullis: ignoring ${bin} from ${label}: version ${version}, pinned ${spec.pin}`);
-  }
-  return undefined;
-}
-
-/** The pinned binary for tests and scripts: $<envVar>, the project build, or one on PATH, whichever matches the pin first. */
-export function pinnedBinary({ name, envVar, local, pin, versionOf, setupScript }) {
-  for (const candidate of [process.env[envVar], local, name]) {
-    if (candidate && (candidate === name || existsSync(candidate)) && versionOf(candidate) === pin) return candidate;
-  }
-  throw new Error(`no ${name} ${pin} found; run npm run ${setupScript}`);
-}
-
-function haveGo() {
-  try {
-    execFileSync('go', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+/** The pinned binary for scripts, benchmarks and tests; throws with the command that installs it. */
+export function pinnedToolPath(name) {
+  const found = findPinnedTool(name, toolEnvironment(process.env));
+  if (!found) throw new Error(`no ${name} ${pinnedToolVersion(name)} found: ${setupHint(name)}`);
+  return found.path;
 }
 
 /**
- * Finds or builds the pinned tool and returns the exit code for the install.
- * Without Go it says loudly what is missing and exits 0, so `npm install`
- * still completes; the commands or tests that need the tool then fail naming
- * the fix. A failed build fails the install only for a `required` tool.
+ * `npm install` in a checkout: finds the pinned tool or builds it from its Go
+ * module into the project's .tools/bin, and returns the exit code. Without Go
+ * it says loudly what is missing and returns 0, so the install completes and
+ * the commands or tests that need the tool fail naming the fix; a failed
+ * build fails the install only for a `required` tool.
  */
-export function setupGoTool(spec) {
-  const existing = findPinned(spec);
-  if (existing) {
-    console.log(`portcullis: using ${spec.name} ${existing}`);
+export function setupProjectTool(name, { required }) {
+  const tools = toolEnvironment(process.env);
+  const pin = pinnedToolVersion(name);
+  const found = findPinnedTool(name, tools);
+  if (found) {
+    console.log(`portcullis: using ${name} ${pin}: ${found.path} (${found.source})`);
     return 0;
   }
-  if (!haveGo()) {
-    console.error(`portcullis: ${spec.name} ${spec.pin} is not installed and Go is not available to build it.\n  ${spec.missingHint}`);
+  for (const c of toolCandidates(name, tools)) console.warn(`portcullis: ignoring ${c.path} (${c.source}): version ${c.version ?? 'unknown'}, pinned ${pin}`);
+  if (!goVersion()) {
+    console.error(`portcullis: ${name} ${pin} is not installed and Go is not available to build it (${TOOL_SPECS[name].neededFor}).\n  ${setupHint(name)}`);
     return 0;
   }
-  console.log(`portcullis: building ${spec.name} ${spec.pin} from ${spec.toolsLabel} (first time only, ${spec.duration})...`);
-  mkdirSync(dirname(spec.local), { recursive: true });
+  console.log(`portcullis: building ${name} ${pin} from tools/${name} into .tools/bin (first time only; later builds reuse Go's caches)...`);
   const started = Date.now();
   try {
-    execFileSync('go', ['build', '-trimpath', ...spec.buildFlags, '-o', spec.local, spec.pkg], { cwd: spec.toolsDir, stdio: 'inherit' });
+    buildPinnedTool(name, projectToolPath(name));
   } catch (err) {
-    console.error(`portcullis: building ${spec.name} ${spec.pin} failed (${err.message}). ${spec.missingHint}`);
-    return spec.required ? 1 : 0;
+    console.error(`portcullis: ${err.message}`);
+    return required ? 1 : 0;
   }
-  const built = spec.versionOf(spec.local);
-  if (built !== spec.pin) {
-    console.error(`portcullis: built ${spec.name} reports version ${built ?? 'unknown'}, expected ${spec.pin}`);
-    return 1;
-  }
-  console.log(`portcullis: ${spec.name} ${spec.pin} ready at ${spec.local} (${Math.round((Date.now() - started) / 1000)} s)`);
+  console.log(`portcullis: ${name} ${pin} ready at ${projectToolPath(name)} (${Math.round((Date.now() - started) / 1000)} s)`);
   return 0;
 }

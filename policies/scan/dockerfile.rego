@@ -2,7 +2,9 @@
 # title: Dockerfile mistakes
 # description: >-
 #   Dockerfile instructions that put unverified or sensitive content into the
-#   image: ADD from a URL, and copying keys, .ssh or .env files.
+#   image or weaken it at run time, as hadolint flags them: ADD from a URL or
+#   for plain files, copying keys, .ssh or .env files, downloads piped into a
+#   shell, sudo, and shell-form entrypoints.
 # custom:
 #   practice: Keep credentials and keys out of images
 #   severity: HIGH
@@ -11,7 +13,7 @@ package portcullis.scan.dockerfile
 import data.portcullis.scan.config
 import data.portcullis.scan.images
 
-findings := add_from_url | sensitive_file_copy
+findings := (((add_from_url | add_instead_of_copy) | sensitive_file_copy) | pipe_to_shell) | (sudo_in_run | shell_form_entrypoint)
 
 # METADATA
 # title: ADD from a URL
@@ -66,4 +68,94 @@ sensitive_file_copy contains config.finding("sensitive_file_copy", {
 	some copy in input.dockerfile.copies
 	sources := sensitive_sources(copy)
 	count(sources) > 0
+}
+
+# Local tar archives are the one thing ADD does that COPY does not (it unpacks them).
+archive_suffixes := [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst"]
+
+local_plain_file(source) if {
+	not regex.match(`^[a-zA-Z][a-zA-Z0-9+.-]*://`, source)
+	not startswith(source, "git@")
+	every suffix in archive_suffixes {
+		not endswith(lower(source), suffix)
+	}
+}
+
+# METADATA
+# title: ADD for plain files
+# description: >-
+#   ADD copies local files that are not tar archives; COPY does the same
+#   without ADD's implicit unpacking and downloading (hadolint DL3020).
+# custom:
+#   practice: Use COPY for local files; keep ADD for archives
+#   severity: LOW
+add_instead_of_copy contains config.finding("add_instead_of_copy", {
+	"message": concat("", ["ADD at line ", format_int(add.line, 10), " copies ", concat(", ", plain), ": use COPY"]),
+	"location": images.location(add.line),
+	"image": images.built,
+}) if {
+	config.enabled("add_instead_of_copy")
+	some add in input.dockerfile.copies
+	add.instruction == "ADD"
+	plain := [s | some s in add.sources; local_plain_file(s)]
+	count(plain) > 0
+}
+
+# METADATA
+# title: Download piped into a shell
+# description: >-
+#   A RUN command pipes what curl or wget downloads straight into a shell, so
+#   unverified code runs at build time and shapes the image; download, verify a
+#   checksum or signature, then run.
+# custom:
+#   practice: Fetch remote files with verified downloads, not ADD
+#   severity: HIGH
+pipe_to_shell contains config.finding("pipe_to_shell", {
+	"message": concat("", ["RUN at line ", format_int(run.line, 10), " pipes a download into a shell without verifying it"]),
+	"location": images.location(run.line),
+	"image": images.built,
+}) if {
+	config.enabled("pipe_to_shell")
+	some run in input.dockerfile.runs
+	regex.match(`(?i)\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+(-\S+\s+)*)?(\S*/)?(ba|da|z|k)?sh\b`, run.command)
+}
+
+# METADATA
+# title: sudo in RUN
+# description: >-
+#   A RUN command uses sudo, which behaves unpredictably in builds and leaves a
+#   setuid tool in the image; switch USER instead (hadolint DL3004).
+# custom:
+#   practice: Keep unneeded tools out of runtime images
+#   severity: MEDIUM
+sudo_in_run contains config.finding("sudo_in_run", {
+	"message": concat("", ["RUN at line ", format_int(run.line, 10), " uses sudo"]),
+	"location": images.location(run.line),
+	"image": images.built,
+}) if {
+	config.enabled("sudo_in_run")
+	some run in input.dockerfile.runs
+	regex.match(`(^|[\s;&|(])sudo\s`, run.command)
+}
+
+# METADATA
+# title: Shell-form CMD or ENTRYPOINT
+# description: >-
+#   The final stage's CMD or ENTRYPOINT is in shell form: the process runs
+#   under /bin/sh -c, which must exist in the image and does not pass signals
+#   on, so the container is killed instead of stopping cleanly (hadolint
+#   DL3025). Use the JSON array form.
+# custom:
+#   practice: Build images that stop cleanly and need no shell
+#   severity: LOW
+shell_form_entrypoint contains config.finding("shell_form_entrypoint", {
+	"message": concat("", [i.instruction, " at line ", format_int(i.line, 10), " is in shell form; use the JSON array form"]),
+	"location": images.location(i.line),
+	"image": images.built,
+}) if {
+	config.enabled("shell_form_entrypoint")
+	some i in input.dockerfile.instructions
+	i.instruction in {"CMD", "ENTRYPOINT"}
+	i.stage == input.dockerfile.final_stage
+	i.json == false
 }

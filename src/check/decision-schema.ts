@@ -1,8 +1,7 @@
-import { compileSchema } from '../core/index.js';
+import { compileSchema, SEVERITIES } from '../core/index.js';
 import type { Decision } from '../report/index.js';
 
 const str = { type: 'string' } as const;
-const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'];
 
 const finding = {
   type: 'object',
@@ -10,7 +9,7 @@ const finding = {
   properties: {
     rule: { type: 'string', minLength: 1 },
     message: str,
-    severity: { enum: SEVERITIES },
+    severity: { enum: [...SEVERITIES] },
     enforcement: { enum: ['deny', 'warn'] },
     title: str,
     practice: str,

@@ -1,5 +1,6 @@
 import { compileSchema } from '../core/index.js';
 import type { InputFile, NormalizeRequest, ReportFile } from '../inputs/index.js';
+import type { CheckOptions } from './run.js';
 
 /** A file given inline: its text or parsed JSON, with an optional name (used in errors and locations) and report format. */
 export interface InlineFile {
@@ -19,6 +20,10 @@ export interface CheckRequestBody {
   readonly now?: string;
   /** Report format for every report without its own (`auto` detects). */
   readonly format?: string;
+  /** As `check --strict`: a report entry that could not be fully read fails the request (422 INPUT_INCOMPLETE). */
+  readonly strict?: boolean;
+  /** As `check --allow-empty`. */
+  readonly allow_empty?: boolean;
 }
 
 const WRAPPER_KEYS = new Set(['name', 'format', 'content']);
@@ -46,6 +51,8 @@ export const checkRequestSchema = {
     metadata: { type: ['string', 'object'], ...wrapper },
     now: { type: 'string', minLength: 1, maxLength: 64 },
     format: { type: 'string', minLength: 1, maxLength: 64 },
+    strict: { type: 'boolean' },
+    allow_empty: { type: 'boolean' },
   },
 } as const;
 
@@ -70,7 +77,13 @@ export function checkRequestFromBody(body: unknown, defaultNow: Date): Normalize
     manifest: optional(checked.manifest, 'manifest'),
     metadata: optional(checked.metadata, 'metadata'),
     now: checked.now ?? defaultNow,
+    allowEmpty: checked.allow_empty === true,
   };
+}
+
+/** The check options a request body asks for (validated by checkRequestFromBody first). */
+export function checkOptionsFromBody(body: unknown): CheckOptions {
+  return { strict: (body as CheckRequestBody).strict === true };
 }
 
 function optional(value: Inline | undefined, name: string): InputFile | undefined {

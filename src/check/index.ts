@@ -2,14 +2,14 @@
 // normalized (src/inputs), evaluated by the image policy's decision rule, out
 // as the decision model every report format renders (src/report).
 
-export { DECISION_ENTRYPOINT, evaluateDecision, runCheck, runCheckFiles, targetOf } from './run.js';
-export type { CheckResult, DecisionPolicy } from './run.js';
+export { DECISION_ENTRYPOINT, evaluateDecision, runCheck, runCheckFiles, targetOf, worstOf } from './run.js';
+export type { CheckOptions, CheckResult, DecisionPolicy, ImageResult } from './run.js';
 export { assertDecision, decisionSchema } from './decision-schema.js';
 export { SETTINGS_PATH, withSettings } from './settings.js';
-export { buildPoliciesBundle, loadCheckPolicy } from './policy.js';
+export { buildPoliciesBundle, defaultSettings, loadCheckPolicy } from './policy.js';
 export type { BuildPoliciesOptions, SettingsOverride } from './policy.js';
 export { PolicyCache } from './cache.js';
 export type { BundleRevision, LoadedRevision } from './cache.js';
-export { checkRequestFromBody, checkRequestSchema } from './http-request.js';
+export { checkOptionsFromBody, checkRequestFromBody, checkRequestSchema } from './http-request.js';
 export type { CheckRequestBody, InlineFile } from './http-request.js';
-export { toolInfo } from './tool.js';
+export { ruleHelpFromBundle } from './rule-help.js';

@@ -1,11 +1,12 @@
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { loadBundle, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
-import { AppError } from '../core/index.js';
+import type { ToolEnvironment } from '../compile/index.js';
+import { AppError, packageRoot, parseYamlStrict } from '../core/index.js';
 import { WasmPolicy } from '../evaluate/index.js';
 import { DECISION_ENTRYPOINT } from './run.js';
-import { withSettings } from './settings.js';
+import { SETTINGS_PATH, withSettings } from './settings.js';
 
 export interface SettingsOverride {
   /** Parsed settings document, merged into `data.portcullis.scan.settings`. */
@@ -30,8 +31,27 @@ export interface BuildPoliciesOptions {
   readonly dir: string;
   /** Content-addressed build cache, shared with `portcullis build`: an unchanged folder is not recompiled. */
   readonly cacheDir: string;
-  readonly opaBin: string | undefined;
+  readonly tools: ToolEnvironment;
   readonly limits: ReadLimits;
+}
+
+/**
+ * Errors of the scratch project name the user's files instead: the copy is
+ * gone when they read the message. opa names modules relative to the project
+ * (policies/x.rego); the generated definition stands for --policies itself.
+ */
+function inUserFolder(err: unknown, work: string, dir: string): unknown {
+  if (!(err instanceof AppError)) return err;
+  const userDir = dir.replace(/\/+$/, '') || '.';
+  const swap = (text: string) =>
+    text
+      .split(join(work, 'bundles', 'check.yaml'))
+      .join(`--policies ${userDir}`)
+      .split(join(work, 'policies'))
+      .join(userDir)
+      .replace(/(^|[\s(])policies\//gm, `$1${userDir}/`);
+  const details = err.details.map((d) => ({ ...d, message: swap(d.message), ...(d.file === undefined ? {} : { file: swap(d.file) }) }));
+  return new AppError(err.code, swap(err.message), { cause: err, details });
 }
 
 /**
@@ -62,11 +82,34 @@ export async function buildPoliciesBundle(options: BuildPoliciesOptions): Promis
       outDir: join(work, 'out'),
       cacheDir: options.cacheDir,
       compilerId: compilerIdentity(),
-      compiler: () => new OpaCompiler(resolveToolchain(options.opaBin)),
+      compiler: () => new OpaCompiler(resolveToolchain(options.tools)),
+    }).catch((err: unknown) => {
+      throw inUserFolder(err, work, options.dir);
     });
     if (!result) throw new AppError('INTERNAL', 'the policy build produced no bundle');
     return loadBundle(new Uint8Array(await readFile(result.path)), options.limits);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The bundle definition whose settings are the shipped default: the one `check` uses when no --bundle is given. */
+const DEFAULT_DEFINITION = 'bundles/image-scan.yaml';
+
+/**
+ * The shipped default settings: the data file that bundles/image-scan.yaml
+ * mounts at data.portcullis.scan.settings (examples/policy/settings.yaml), read
+ * from the package, so `--policies` without `--data` decides exactly as the
+ * shipped bundle would rather than with empty settings that allow almost
+ * everything. `source` names the file relative to the package.
+ */
+export async function defaultSettings(): Promise<SettingsOverride> {
+  const { loadDefinition } = await import('../compile/index.js');
+  const definition = await loadDefinition(join(packageRoot(), DEFAULT_DEFINITION));
+  const path = SETTINGS_PATH.join('/');
+  const entry = definition.data?.find((d) => d.path === path);
+  if (!entry) throw new AppError('DEFINITION_INVALID', `${DEFAULT_DEFINITION} mounts no data at ${path}`);
+  const file = resolve(dirname(definition.file), entry.file);
+  const source = relative(packageRoot(), file);
+  return { value: parseYamlStrict(await readFile(file, 'utf8'), source, 'DEFINITION_INVALID'), source };
 }

@@ -1,8 +1,8 @@
 import type { JsonValue } from '../core/index.js';
 import type { Decision as Evaluation } from '../evaluate/index.js';
 import { AppError } from '../core/index.js';
-import { normalize, normalizeFiles, parseNow, type NormalizedInput, type NormalizeFilesRequest, type NormalizeRequest } from '../inputs/index.js';
-import type { Decision } from '../report/index.js';
+import { normalizeByImage, normalizeFilesByImage, parseNow, type NormalizedInput, type NormalizeFilesRequest, type NormalizeRequest } from '../inputs/index.js';
+import { warningCodes, type Decision, type ImageDecision, type InputWarnings } from '../report/index.js';
 import { assertDecision } from './decision-schema.js';
 
 /** The policy library's decision rule: `data.portcullis.scan.decision`. */
@@ -13,9 +13,23 @@ export interface DecisionPolicy {
   evaluate(entrypoint: string, input: JsonValue | undefined, options?: { readonly now?: Date }): Evaluation;
 }
 
-export interface CheckResult {
+export interface CheckOptions {
+  /** Any entry a parser could not fully read fails the check (INPUT_INCOMPLETE) instead of being reported. */
+  readonly strict?: boolean;
+}
+
+export interface ImageResult extends ImageDecision {
   readonly input: NormalizedInput;
+}
+
+export interface CheckResult {
+  /** One per scanned image (reports of one image are merged). */
+  readonly results: readonly ImageResult[];
+  /** Overall: deny when any image is denied; every image's findings, each once. */
   readonly decision: Decision;
+  /** The image, or "N images: a, b" */
+  readonly target: string;
+  readonly inputWarnings: readonly InputWarnings[];
 }
 
 /** Evaluates the decision rule on a normalized input, with `time.now_ns()` fixed to the input's `now`. */
@@ -27,16 +41,54 @@ export function evaluateDecision(policy: DecisionPolicy, input: NormalizedInput,
   return assertDecision(result.result, `the decision of ${entrypoint}`);
 }
 
-/** The check use case on in-memory inputs (the HTTP API): normalize, then decide. */
-export function runCheck(policy: DecisionPolicy, request: NormalizeRequest): CheckResult {
-  const input = normalize(request);
-  return { input, decision: evaluateDecision(policy, input) };
+/** The check use case on in-memory inputs (the HTTP API): normalize per image, then decide each. */
+export function runCheck(policy: DecisionPolicy, request: NormalizeRequest, options: CheckOptions = {}): CheckResult {
+  return decideAll(policy, normalizeByImage(request), options, 'request');
 }
 
-/** The check use case on files (the CLI): read and normalize them, then decide. */
-export async function runCheckFiles(policy: DecisionPolicy, request: NormalizeFilesRequest): Promise<CheckResult> {
-  const input = await normalizeFiles(request);
-  return { input, decision: evaluateDecision(policy, input) };
+/** The check use case on files (the CLI): read and normalize them per image, then decide each. */
+export async function runCheckFiles(policy: DecisionPolicy, request: NormalizeFilesRequest, options: CheckOptions = {}): Promise<CheckResult> {
+  return decideAll(policy, await normalizeFilesByImage(request), options, 'input');
+}
+
+function decideAll(policy: DecisionPolicy, inputs: readonly NormalizedInput[], options: CheckOptions, fallback: string): CheckResult {
+  const inputWarnings = inputs.flatMap((input) => input.reports.map((r) => ({ file: r.file, format: r.format, warnings: r.warnings })));
+  if (options.strict) assertComplete(inputWarnings);
+  const results = inputs.map((input) => ({ input, target: targetOf(input, fallback), decision: evaluateDecision(policy, input) }));
+  const target = results.length === 1 ? (results[0]?.target ?? fallback) : `${results.length} images: ${results.map((r) => r.target).join(', ')}`;
+  return { results, decision: worstOf(results.map((r) => r.decision)), target, inputWarnings };
+}
+
+/** `--strict`: a gate that must not decide on a partly read report. */
+function assertComplete(list: readonly InputWarnings[]): void {
+  const incomplete = list.filter((r) => r.warnings.length > 0);
+  if (incomplete.length === 0) return;
+  const lines = incomplete.map((r) => `  ${r.file}: ${warningCodes(r.warnings)}`);
+  const total = incomplete.reduce((n, r) => n + r.warnings.length, 0);
+  throw new AppError('INPUT_INCOMPLETE', `--strict: ${total} report entries could not be fully read:\n${lines.join('\n')}`, {
+    details: incomplete.flatMap((r) => r.warnings.map((w) => ({ file: r.file, path: w.path, message: `${w.code}: ${w.message}` }))),
+  });
+}
+
+/** deny when any is; the findings and exceptions of all, each once (context inputs give the same finding for every image). */
+export function worstOf(decisions: readonly Decision[]): Decision {
+  if (decisions.length === 1 && decisions[0]) return decisions[0];
+  const unique = <T>(lists: readonly (readonly T[])[]): T[] => {
+    const seen = new Set<string>();
+    return lists.flat().filter((item) => {
+      const key = JSON.stringify(item);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  };
+  return {
+    decision: decisions.some((d) => d.decision === 'deny') ? 'deny' : 'allow',
+    violations: unique(decisions.map((d) => d.violations)),
+    warnings: unique(decisions.map((d) => d.warnings)),
+    exceptions: unique(decisions.map((d) => d.exceptions)),
+    expired_exceptions: unique(decisions.map((d) => d.expired_exceptions)),
+  };
 }
 
 /** What a report names as the checked target: the image reference, else the first report file. */

@@ -7,7 +7,9 @@ export async function readInputFile(path: string, maxBytes: number): Promise<Buf
     path === '-'
       ? await readStdin(maxBytes)
       : await readFile(path).catch((err: unknown) => {
-          throw new AppError('FILE_NOT_FOUND', `${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EISDIR') throw new AppError('INPUT_INVALID', `${path}: is a directory, not a file`, { cause: err });
+          throw new AppError('FILE_NOT_FOUND', `${path} cannot be read: ${code ?? 'error'}`, { cause: err });
         });
   if (bytes.byteLength > maxBytes) throw new AppError('INPUT_TOO_LARGE', `${path === '-' ? 'standard input' : path} is larger than ${maxBytes} bytes`);
   return bytes;

@@ -1,9 +1,19 @@
 import { Command, CommanderError, Option } from 'commander';
-import { toolInfo } from '../check/index.js';
-import { EXIT, exitCodeFor, isAppError, messageOf } from '../core/index.js';
+import { EXIT, exitCodeFor, isAppError, messageOf, toolInfo } from '../core/index.js';
 import { formats } from '../report/index.js';
+import { registryOptions } from './registry.js';
 
 type Action = () => Promise<number>;
+
+/** The one search order of the pinned tools, as in src/compile/tools.ts (kept here so --help loads nothing). */
+const TOOLS_HELP = `
+Each pinned tool is the first of these whose version equals the pin (tools/<name>/go.mod):
+  1. $OPA_BIN, $GATOR_BIN or $REGAL_BIN
+  2. .tools/bin/<name> of a portcullis checkout (built by npm install there)
+  3. the per-user cache: $XDG_CACHE_HOME/portcullis/tools/<name>/<version>/<name>,
+     default ~/.cache/portcullis/tools/...; portcullis setup installs here
+  4. <name> on PATH
+`;
 /** The options parameter of a command's implementation: commander hands options over untyped. */
 type OptionsOf<F extends (...args: never[]) => unknown, I extends number> = Parameters<F>[I];
 
@@ -17,25 +27,44 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
 
   program
     .command('doctor')
-    .description('Show the opa toolchain (path, version, pin), Node version and state directory')
+    .description(
+      'Show the pinned tools (opa, gator, Regal: path, version, pin, the command that installs a missing one), the default bundle of check, Node and the state directory; exit 0 when the pinned opa is found, 3 when it is missing',
+    )
     .option('--json', 'print the report as JSON')
+    .addHelpText('after', TOOLS_HELP)
     .action((opts: OptionsOf<typeof import('./commands/doctor.js').doctor, 0>) => run(async () => (await import('./commands/doctor.js')).doctor(opts)));
 
   program
-    .command('build')
-    .description('Compile bundle definitions (bundles/*.yaml) to Wasm with opa and write <out>/<name>.tar.gz')
-    .option('--bundles <dir>', 'folder of bundle definitions', 'bundles')
-    .option('--out <dir>', 'output folder for built bundles', 'dist/bundles')
-    .option('--json', 'print the results as JSON instead of a table')
-    .action((opts: OptionsOf<typeof import('./commands/build.js').build, 0>) => run(async () => (await import('./commands/build.js')).build(opts)));
+    .command('setup')
+    .description(
+      'Install the pinned opa, gator or Regal: one already found at the pinned version is kept, otherwise it is built with Go from its pinned module (shipped in tools/<name>/) into the per-user cache; never a prebuilt download. Exit 0 ready, 3 no Go or a failed build',
+    )
+    .argument('<tool...>', 'opa (build, check --policies, review), regal (review lint), gator (testing Gatekeeper manifests)')
+    .addHelpText('after', TOOLS_HELP)
+    .action((names: string[]) => run(async () => (await import('./commands/setup.js')).setup(names)));
+
+  registryOptions(
+    program
+      .command('build')
+      .description('Compile bundle definitions (bundles/*.yaml) to Wasm with opa and write <out>/<name>.tar.gz')
+      .option('--bundles <dir>', 'folder of bundle definitions', 'bundles')
+      .option('--out <dir>', 'output folder for built bundles', 'dist/bundles')
+      .option('--json', 'print the results as JSON instead of a table')
+      .option('--push <ref-prefix>', 'then push each bundle to an OCI registry as <ref-prefix>:<bundle name>, e.g. registry.example.com/policies')
+      .option('--source <url>', 'with --push: the org.opencontainers.image.source annotation (default: the GitHub or GitLab CI repository)'),
+  ).action((opts: OptionsOf<typeof import('./commands/build.js').build, 0>) =>
+    run(async () => (await import('./commands/build.js')).build(opts, process.env, userAgent())),
+  );
 
   program
     .command('serve')
     .description('Serve built bundles to OPA agents over HTTP (ETag/304), reloading rebuilt bundles without restart')
     .option('--config <file>', 'YAML configuration file (default: embedded defaults)')
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8480; port 0 picks a free port)')
-    .option('--dir <dir>', 'folder of built bundles to serve (default dist/bundles)')
-    .action((opts: OptionsOf<typeof import('./commands/serve.js').serve, 0>) => run(async () => (await import('./commands/serve.js')).serve(opts)));
+    .option('--dir <dir>', 'folder of built bundles to serve (default dist/bundles; overrides an oci:// bundles.source)')
+    .action((opts: OptionsOf<typeof import('./commands/serve.js').serve, 0>) =>
+      run(async () => (await import('./commands/serve.js')).serve(opts, userAgent())),
+    );
 
   program
     .command('eval')
@@ -64,20 +93,30 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
       run(async () => (await import('./commands/sign.js')).sign(bundle, opts, process.env)),
     );
 
-  program
-    .command('verify')
-    .description('Verify a bundle signature exactly as an OPA agent would; exit 0 valid, 1 invalid (with the reason), 2 usage error')
-    .argument('<bundle>', 'bundle archive (.tar.gz)')
-    .requiredOption('--alg <alg>', `algorithm the key is trusted for (never taken from the token): ${algorithms}`)
-    .option('--key <file>', 'PEM public key, certificate or private key (RS*, PS*, ES*)')
-    .option('--secret-file <file>', 'file holding the HMAC secret (HS*)')
-    .option('--secret-env <var>', 'environment variable holding the HMAC secret (HS*)')
-    .option('--kid <id>', "the key's id; the token must name it (kid header or keyid claim). Without it the key is pinned, as with opa run --verification-key")
-    .option('--scope <scope>', 'expected scope')
-    .option('--exclude <glob>', 'files not to verify, Go filepath.Match syntax (repeatable)', collect)
-    .action((bundle: string, opts: OptionsOf<typeof import('./commands/verify.js').verify, 1>) =>
-      run(async () => (await import('./commands/verify.js')).verify(bundle, opts, process.env)),
-    );
+  /** The key flags of verify, shared with pull: `--alg` is required where verifying is the point of the command. */
+  const verificationOptions = (command: Command, algRequired: boolean) => {
+    const alg = `algorithm the key is trusted for (never taken from the token): ${algorithms}`;
+    return (algRequired ? command.requiredOption('--alg <alg>', alg) : command.option('--alg <alg>', alg))
+      .option('--key <file>', 'PEM public key, certificate or private key (RS*, PS*, ES*)')
+      .option('--secret-file <file>', 'file holding the HMAC secret (HS*)')
+      .option('--secret-env <var>', 'environment variable holding the HMAC secret (HS*)')
+      .option(
+        '--kid <id>',
+        "the key's id; the token must name it (kid header or keyid claim). Without it the key is pinned, as with opa run --verification-key",
+      )
+      .option('--scope <scope>', 'expected scope')
+      .option('--exclude <glob>', 'files not to verify, Go filepath.Match syntax (repeatable)', collect);
+  };
+
+  verificationOptions(
+    program
+      .command('verify')
+      .description('Verify a bundle signature exactly as an OPA agent would; exit 0 valid, 1 invalid (with the reason), 2 usage error')
+      .argument('<bundle>', 'bundle archive (.tar.gz)'),
+    true,
+  ).action((bundle: string, opts: OptionsOf<typeof import('./commands/verify.js').verify, 1>) =>
+    run(async () => (await import('./commands/verify.js')).verify(bundle, opts, process.env)),
+  );
 
   const keys = program.command('keys').description('Manage bundle signing keys');
   keys
@@ -88,25 +127,65 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--kid <id>', 'key id (default: derived from the public key)')
     .action((opts: OptionsOf<typeof import('./commands/keys.js').keysGenerate, 0>) => run(async () => (await import('./commands/keys.js')).keysGenerate(opts)));
 
+  registryOptions(
+    program
+      .command('push')
+      .description(
+        'Push a bundle to an OCI registry as OPA agents load it (services.<name>.type: oci): the archive unchanged as the one tar+gzip layer; prints the manifest digest; exit 2 for a wrong reference, login or bundle, 3 when the registry fails',
+      )
+      .argument('<bundle>', 'bundle archive (.tar.gz); no tag moves unless it reads as an agent would load it')
+      .argument('<ref...>', 'host[:port]/repository[:tag] (default tag latest); several tags at once, each moved only after every blob is in place')
+      .option('--source <url>', 'org.opencontainers.image.source annotation (default: the GitHub or GitLab CI repository)')
+      .option('--json', 'print the result as JSON'),
+  ).action((bundle: string, refs: string[], opts: OptionsOf<typeof import('./commands/push.js').push, 2>) =>
+    run(async () => (await import('./commands/push.js')).push(bundle, refs, opts, process.env, userAgent())),
+  );
+
+  verificationOptions(
+    registryOptions(
+      program
+        .command('pull')
+        .description(
+          'Pull a bundle from an OCI registry as an OPA agent does (image indexes followed, every digest checked), verify its signature when --alg is given, then write it; exit 1 for an invalid signature, 2 for a wrong reference, login or artifact, 3 when the registry fails',
+        )
+        .argument('<ref>', 'host[:port]/repository[:tag][@digest] (default tag latest)')
+        .option('-o, --output <file>', "where to write the bundle, '-' for standard output (default: the layer's title, else bundle.tar.gz)")
+        .option('--json', 'print the result as JSON'),
+    ),
+    false,
+  ).action((ref: string, opts: OptionsOf<typeof import('./commands/pull.js').pull, 1>) =>
+    run(async () => (await import('./commands/pull.js')).pull(ref, opts, process.env, userAgent())),
+  );
+
   const outputs = formats.map((f) => `${f.name} (${f.description})`).join('; ');
   program
     .command('check')
     .description(
       'Check scan reports, a Dockerfile and deployment context against the image policy; exit 0 allow, 1 deny, 2 input or usage error, 3 internal error',
     )
-    .option('--report <file>', 'scan report: Trivy, Grype, Trivy Operator VulnerabilityReport or CycloneDX JSON (repeatable)', collect)
+    .option(
+      '--report <file>',
+      "scan report (repeatable; reports of different images are decided per image): Trivy JSON (image, fs, k8s), Grype JSON, Trivy Operator reports, CycloneDX JSON or XML with vulnerabilities, or Trivy's or Grype's SARIF",
+      collect,
+    )
     .option('--format <format>', 'report format of every --report instead of detecting it (see docs/input-format.md)')
     .option('--dockerfile <file>', "the image's Dockerfile; findings point at its lines")
     .option('--manifest <file>', 'Kubernetes manifest or AdmissionReview that deploys the image (YAML or JSON)')
     .option('--metadata <file>', 'cluster metadata: namespace, labels, environment, cluster (YAML or JSON)')
-    .option('--bundle <file>', `policy bundle (default: dist/bundles/image-scan.tar.gz, built by portcullis build)`)
-    .option('--policies <dir>', 'compile this folder of Rego policies with opa instead of using a bundle')
-    .option('--data <file>', "settings (YAML or JSON) merged over the bundle's data.portcullis.scan.settings")
+    .option('--bundle <file>', 'policy bundle (default: dist/bundles/image-scan.tar.gz if built here, else the image-scan bundle shipped in the package)')
+    .option('--policies <dir>', 'compile this folder of Rego policies with the pinned opa instead of using a bundle (see portcullis setup opa)')
+    .option(
+      '--data <file>',
+      "settings (YAML or JSON) merged over the bundle's data.portcullis.scan.settings; with --policies the settings themselves (default: the image-scan bundle's)",
+    )
     .addOption(new Option('-o, --output <format>', `output format: ${outputs}`).choices(formats.map((f) => f.name)).default('table'))
     .addOption(new Option('--fail-on <level>', 'deny: exit 1 on violations; warn: also on warnings').choices(['deny', 'warn']).default('deny'))
     .option('--now <rfc3339>', 'evaluation time for CVE ages and exception expiry (default: the current time)')
+    .option('--strict', 'exit 2 when any report entry could not be fully read (no severity, no id, unknown status, unreadable fix) instead of warning')
+    .option('--allow-empty', 'accept a report that names no scanned target and holds no finding (by default exit 2: it was not understood)')
+    .option('--sarif-base <dir>', 'folder SARIF and annotation file paths are relative to (default: the working directory)')
     .action((opts: OptionsOf<typeof import('./commands/check.js').check, 0>) =>
-      run(async () => (await import('./commands/check.js')).check(opts, packageVersion())),
+      run(async () => (await import('./commands/check.js')).check(opts, packageVersion(), process.env)),
     );
 
   program
@@ -301,6 +380,12 @@ function report(err: unknown): number {
     const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
     return ok ? EXIT.OK : EXIT.USAGE;
   }
+  const directory = directoryGivenAsFile(err);
+  if (directory !== undefined) {
+    const said = err instanceof Error && err.message.includes('is a directory');
+    process.stderr.write(`portcullis: ${said ? err.message : `${directory}: is a directory, not a file`}\n`);
+    return EXIT.USAGE;
+  }
   if (isAppError(err)) {
     process.stderr.write(`portcullis: ${err.message}\n`);
     return exitCodeFor(err.code);
@@ -309,6 +394,24 @@ function report(err: unknown): number {
   return EXIT.INTERNAL;
 }
 
+/**
+ * An EISDIR anywhere in the cause chain (every command's file options end up
+ * here when given a folder): the path when Node names it, else the message
+ * of the error that wrapped it, which names the option and file.
+ */
+function directoryGivenAsFile(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth += 1) {
+    const errno = e as NodeJS.ErrnoException;
+    if (errno.code === 'EISDIR')
+      return errno.path ?? (err instanceof Error ? err.message.replace(/:?\s*(cannot be read\b.*|EISDIR.*)$/s, '') : 'a file option');
+  }
+  return undefined;
+}
+
 function packageVersion(): string {
   return toolInfo().version;
+}
+
+function userAgent(): string {
+  return `portcullis/${packageVersion()}`;
 }

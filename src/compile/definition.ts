@@ -117,7 +117,8 @@ export async function loadDefinitions(dir: string): Promise<LoadedDefinition[]> 
   return definitions;
 }
 
-async function loadDefinition(file: string): Promise<LoadedDefinition> {
+/** Reads and validates one definition file. */
+export async function loadDefinition(file: string): Promise<LoadedDefinition> {
   const text = await readFile(file, 'utf8');
   const definition = assertDefinition(parseYamlStrict(text, file, 'DEFINITION_INVALID'), file);
   return { ...definition, file, base: dirname(dirname(file)) };

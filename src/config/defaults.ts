@@ -8,6 +8,8 @@ export const DEFAULTS = {
   logLevel: 'info',
   /** How often the bundle folder is rescanned in case a file-system event was missed. */
   rescanIntervalMs: 2000,
+  /** How often an OCI bundle source is polled (one HEAD per tag; a layer is fetched only when its digest changes). */
+  ociPollIntervalSeconds: 30,
   /** Longest a long-poll request is held, whatever `wait=` the agent asks for. */
   maxLongPollSeconds: 300,
   maxBundleBytes: 256 * 1024 * 1024,

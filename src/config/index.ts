@@ -11,3 +11,4 @@ export { clientConfig } from './client.js';
 export type { ClientConfig } from './client.js';
 export type { KubernetesConfig, KubernetesFile } from './kubernetes.js';
 export type { InventoryConfig, InventoryFile } from './inventory.js';
+export type { OciSourceConfig, OciSourceFile } from './oci-source.js';

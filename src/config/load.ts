@@ -2,11 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { AppError, compileSchema, parseYamlStrict } from '../core/index.js';
 import type { ReadLimits } from '../bundle/index.js';
+import { toolEnvironment, type ToolEnvironment } from '../compile/index.js';
 import type { KeySource } from '../sign/index.js';
 import { DEFAULTS } from './defaults.js';
 import { fleetConfig, type FleetConfig } from './fleet.js';
 import { inventoryConfig, type InventoryConfig } from './inventory.js';
 import { kubernetesConfig, type KubernetesConfig } from './kubernetes.js';
+import { ociSourceConfig, type OciSourceConfig } from './oci-source.js';
 import { configFileSchema, type ConfigFile, type KeyFile } from './schema.js';
 import { storeAuthConfig, type StoreAuthConfig } from './store-auth.js';
 
@@ -28,13 +30,15 @@ export interface SigningPolicy {
 export interface Config extends StoreAuthConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly bundlesDir: string;
+  /** Set when bundles come from an OCI repository (`bundles.source: oci://...`) instead of bundlesDir. */
+  readonly ociSource: OciSourceConfig | undefined;
   readonly definitionsDir: string;
   readonly stateDir: string;
   readonly logLevel: string;
   readonly rescanIntervalMs: number;
   readonly limits: ReadLimits;
-  /** From $OPA_BIN: an opa binary to prefer when its version matches the pin. */
-  readonly opaBin: string | undefined;
+  /** Where the pinned opa, gator and Regal are looked for: $OPA_BIN, $GATOR_BIN, $REGAL_BIN, the per-user cache ($XDG_CACHE_HOME), PATH. */
+  readonly tools: ToolEnvironment;
   /** Verification keys by id; empty means bundles are published without signature checks. */
   readonly keys: ReadonlyMap<string, KeyConfig>;
   readonly signing: SigningPolicy;
@@ -68,9 +72,17 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
   const tls = parsed.server?.tls;
   const signing = signingConfig(parsed, base, env, file ?? 'configuration');
   const storeAuth = storeAuthConfig({ ...parsed, ...(tls ? { tls } : {}) }, base, stateDir, env);
+  if (parsed.bundles?.source !== undefined && parsed.bundles.dir !== undefined) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `${file ?? 'configuration'}: bundles.dir and bundles.source are exclusive: serve takes bundles from a folder or from an OCI repository`,
+    );
+  }
   return Object.freeze({
     listen,
     bundlesDir: overrides.bundlesDir ? resolve(overrides.bundlesDir) : resolve(base, parsed.bundles?.dir ?? DEFAULTS.bundlesDir),
+    // --dir picks the folder over a configured OCI source.
+    ociSource: overrides.bundlesDir ? undefined : ociSourceConfig(parsed.bundles?.source, parsed.bundles?.oci, base, env),
     definitionsDir: resolve(base, DEFAULTS.definitionsDir),
     stateDir,
     logLevel: parsed.log?.level ?? env['PORTCULLIS_LOG_LEVEL'] ?? DEFAULTS.logLevel,
@@ -82,7 +94,7 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
       maxRatio: limits.max_compression_ratio ?? DEFAULTS.maxCompressionRatio,
       maxEntries: limits.max_entries ?? DEFAULTS.maxEntries,
     }),
-    opaBin: env['OPA_BIN'] || undefined,
+    tools: toolEnvironment(env),
     fleet: fleetConfig(parsed.fleet, base),
     kubernetes: kubernetesConfig(parsed, base),
     inventory: inventoryConfig(parsed.inventory, base, env),

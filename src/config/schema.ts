@@ -1,5 +1,6 @@
 import { fleetSchema, type FleetFile } from './fleet.js';
 import { inventorySchema, type InventoryFile } from './inventory.js';
+import { ociSourceSchema, sourceSchema, type OciSourceFile } from './oci-source.js';
 import { admissionSchema, gatekeeperSchema, type KubernetesFile } from './kubernetes.js';
 import { authSchema, ingestSchema, storeSchema, tlsSchema, type AuthFile, type IngestFile, type StoreFile, type TlsFile } from './store-auth.js';
 
@@ -17,6 +18,9 @@ export interface ConfigFile extends KubernetesFile {
     readonly signing?: SigningPolicyFile;
     /** Serve delta bundles for data-only changes; default: on unless signatures are required (OPA does not verify deltas). */
     readonly deltas?: boolean;
+    /** `oci://host[:port]/repository`: take the bundles from an OCI repository (one tag per bundle) instead of the folder. */
+    readonly source?: string;
+    readonly oci?: OciSourceFile;
   };
   /** Trusted verification keys by key id, as OPA's `keys` block; several ids at once allow rotation. */
   readonly keys?: Readonly<Record<string, KeyFile>>;
@@ -76,6 +80,8 @@ export const configFileSchema = {
         dir: { type: 'string', minLength: 1 },
         rescan_interval_ms: { type: 'integer', minimum: 100 },
         deltas: { type: 'boolean' },
+        source: sourceSchema,
+        oci: ociSourceSchema,
         signing: {
           type: 'object',
           additionalProperties: false,

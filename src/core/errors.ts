@@ -32,7 +32,18 @@ export type ErrorCode =
   | 'NOT_READY'
   | 'LISTEN_FAILED'
   | 'GIT_REF_INVALID'
-  | 'CORPUS_EMPTY';
+  | 'CORPUS_EMPTY'
+  | 'REPORT_UNSUPPORTED'
+  | 'REPORT_EMPTY'
+  | 'INPUT_INCOMPLETE'
+  | 'REFERENCE_INVALID'
+  | 'REGISTRY_AUTH_FAILED'
+  | 'REGISTRY_NOT_FOUND'
+  | 'REGISTRY_ARTIFACT_INVALID'
+  | 'REGISTRY_TLS_FAILED'
+  | 'REGISTRY_DIGEST_MISMATCH'
+  | 'REGISTRY_UNAVAILABLE'
+  | 'REGISTRY_FAILED';
 
 /** One offending location inside an input: a file, a JSON path or a line. */
 export interface ErrorDetail {

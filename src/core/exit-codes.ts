@@ -24,6 +24,15 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TOKEN_NOT_FOUND',
   'GIT_REF_INVALID',
   'CORPUS_EMPTY',
+  'REPORT_UNSUPPORTED',
+  'REPORT_EMPTY',
+  'INPUT_INCOMPLETE',
+  // Registry problems the user can fix: the reference, the credentials, the artifact named, the CA to trust.
+  'REFERENCE_INVALID',
+  'REGISTRY_AUTH_FAILED',
+  'REGISTRY_NOT_FOUND',
+  'REGISTRY_ARTIFACT_INVALID',
+  'REGISTRY_TLS_FAILED',
 ]);
 
 const FAIL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['COMPILE_FAILED', 'SIGNATURE_INVALID']);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,4 +15,12 @@ export function packageRoot(): string {
   }
   cached = dir;
   return dir;
+}
+
+let tool: { readonly name: string; readonly version: string } | undefined;
+
+/** The tool reports name themselves with: portcullis and the installed package's version. */
+export function toolInfo(): { readonly name: string; readonly version: string } {
+  tool ??= { name: 'portcullis', version: (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version };
+  return tool;
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Ajv, ErrorObject, Options, Schema, ValidateFunction } from 'ajv';
+import { closest } from './closest.js';
 import { AppError, type ErrorCode, type ErrorDetail } from './errors.js';
 import { packageRoot } from './package-root.js';
 
@@ -69,14 +70,31 @@ export function compileSchema<T>(source: SchemaSource, code: ErrorCode): Validat
   return (value, label) => {
     validate ??= precompiled(read()) ?? compiled(read());
     if (validate(value)) return value as T;
-    const details = (validate.errors ?? []).map((e) => toDetail(e, label));
+    const details = (validate.errors ?? []).map((e) => toDetail(e, label, read()));
     const lines = details.map((d) => `  ${d.path || '/'}: ${d.message}`).join('\n');
     throw new AppError(code, `${label} is invalid:\n${lines}`, { details });
   };
 }
 
-function toDetail(error: ErrorObject, file: string): ErrorDetail {
-  const extra = error.keyword === 'additionalProperties' ? ` '${String(error.params['additionalProperty'])}'` : '';
+function toDetail(error: ErrorObject, file: string, schema: Schema): ErrorDetail {
+  const extra = error.keyword === 'additionalProperties' ? unknownKey(String(error.params['additionalProperty']), error.schemaPath, schema) : '';
   const allowed = error.keyword === 'enum' ? ` (${(error.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')})` : '';
   return { file, path: error.instancePath, message: `${error.message ?? 'is invalid'}${extra}${allowed}` };
+}
+
+/** " 'polices' (did you mean 'policies'?)": the closest key the schema object at the error allows. */
+function unknownKey(key: string, schemaPath: string, schema: Schema): string {
+  const parent = schemaPath
+    .replace(/^#\//, '')
+    .split('/')
+    .slice(0, -1)
+    .reduce<unknown>(
+      (node, segment) =>
+        node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[segment.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined,
+      schema,
+    );
+  const properties = parent !== null && typeof parent === 'object' ? (parent as { properties?: unknown }).properties : undefined;
+  const known = properties !== null && typeof properties === 'object' ? Object.keys(properties) : [];
+  const hint = closest(key, known);
+  return ` '${key}'${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`;
 }

@@ -1,16 +1,10 @@
-import type { PackageClass, Severity, VulnerabilityStatus } from './types.js';
+import { SEVERITY_RANK, type Severity } from '../core/index.js';
+import type { PackageClass, VulnerabilityStatus } from './types.js';
 
 // Facts computed here rather than in Rego: the wasm runtime lacks time and
 // semver builtins, and a rule reading `fix_available` or `age_days` stays one line.
 
-export const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
-  UNKNOWN: 0,
-  NEGLIGIBLE: 1,
-  LOW: 2,
-  MEDIUM: 3,
-  HIGH: 4,
-  CRITICAL: 5,
-};
+export { SEVERITY_RANK };
 
 const SEVERITY_ALIASES: Readonly<Record<string, Severity>> = {
   NONE: 'NEGLIGIBLE',
@@ -52,13 +46,26 @@ const STATUS_ALIASES: Readonly<Record<string, VulnerabilityStatus>> = {
   'under-investigation': 'under_investigation',
 };
 
-/** Maps every scanner's vocabulary onto Trivy's; with no status given, a listed fix means `fixed`. */
-export function normalizeStatus(raw: unknown, fixedVersions: readonly string[]): VulnerabilityStatus {
+function knownStatus(raw: unknown): VulnerabilityStatus | null {
   const text = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
   if (STATUSES.has(text)) return text as VulnerabilityStatus;
-  const alias = STATUS_ALIASES[text];
-  if (alias) return alias;
-  return fixedVersions.length > 0 ? 'fixed' : 'affected';
+  return STATUS_ALIASES[text] ?? null;
+}
+
+/** Maps every scanner's vocabulary onto Trivy's; with no status (or one we do not know), a listed fix means `fixed`. */
+export function normalizeStatus(raw: unknown, fixedVersions: readonly string[]): VulnerabilityStatus {
+  return knownStatus(raw) ?? (fixedVersions.length > 0 ? 'fixed' : 'affected');
+}
+
+/** A status the scanner wrote that is none of the known words (absent and empty are fine: they mean "not said"). */
+export function isUnknownStatus(raw: unknown): boolean {
+  return typeof raw === 'string' && raw.trim() !== '' && knownStatus(raw) === null;
+}
+
+/** No severity, or a word that is none of the known ones; a scanner's own "unknown" is read fully. */
+export function isMissingSeverity(raw: unknown): boolean {
+  if (normalizeSeverity(raw) !== 'UNKNOWN') return false;
+  return !(typeof raw === 'string' && raw.trim().toUpperCase() === 'UNKNOWN') && raw !== 0;
 }
 
 const NO_FIX_STATUSES: ReadonlySet<VulnerabilityStatus> = new Set(['not_affected', 'will_not_fix', 'fix_deferred', 'end_of_life']);

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { AppError } from '../core/index.js';
-import { normalize, type InputFile, type NormalizeRequest } from './normalize.js';
+import { normalize, normalizeByImage, type InputFile, type NormalizeRequest } from './normalize.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from './read.js';
 import type { NormalizedInput } from './types.js';
 
@@ -16,23 +16,37 @@ export interface NormalizeFilesRequest {
   readonly metadata?: string | undefined;
   readonly now: Date | string;
   readonly limits?: Partial<InputLimits>;
+  readonly allowEmpty?: boolean;
 }
 
 /** The file-reading edge of `normalize`: reads each path (refusing oversized files before reading them). */
 export async function normalizeFiles(request: NormalizeFilesRequest): Promise<NormalizedInput> {
+  return normalize(await readRequest(request));
+}
+
+/** The file-reading edge of `normalizeByImage`: one input per scanned image. */
+export async function normalizeFilesByImage(request: NormalizeFilesRequest): Promise<NormalizedInput[]> {
+  return normalizeByImage(await readRequest(request));
+}
+
+async function readRequest(request: NormalizeFilesRequest): Promise<NormalizeRequest> {
   const limits: InputLimits = { ...DEFAULT_INPUT_LIMITS, ...request.limits };
   const read = (path: string): Promise<InputFile> => readInput(path, limits.maxBytes);
   const optional = async (path: string | undefined): Promise<InputFile | undefined> => (path === undefined ? undefined : read(path));
   const reports = await Promise.all((request.reports ?? []).map(async (r) => ({ ...(await read(r.path)), format: r.format })));
-  const normalizeRequest: NormalizeRequest = {
+  return {
     reports,
     dockerfile: await optional(request.dockerfile),
     manifest: await optional(request.manifest),
     metadata: await optional(request.metadata),
     now: request.now,
     limits,
+    ...(request.allowEmpty === undefined ? {} : { allowEmpty: request.allowEmpty }),
   };
-  return normalize(normalizeRequest);
+}
+
+function isDirectory(path: string, cause?: unknown): AppError {
+  return new AppError('INPUT_INVALID', `${path}: is a directory, not a file`, { cause, details: [{ file: path, message: 'is a directory' }] });
 }
 
 async function readInput(path: string, maxBytes: number): Promise<InputFile> {
@@ -42,10 +56,13 @@ async function readInput(path: string, maxBytes: number): Promise<InputFile> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new AppError('FILE_NOT_FOUND', `${path}: no such file`, { cause: err, details: [{ file: path, message: 'no such file' }] });
+    if (code === 'EISDIR') throw isDirectory(path, err);
     throw new AppError('INPUT_INVALID', `${path}: cannot be read (${code ?? 'error'})`, { cause: err, details: [{ file: path, message: 'cannot be read' }] });
   }
   try {
-    const { size } = await handle.stat();
+    const stats = await handle.stat();
+    if (stats.isDirectory()) throw isDirectory(path);
+    const { size } = stats;
     if (size > maxBytes) {
       throw new AppError('INPUT_TOO_LARGE', `${path}: ${size} bytes exceeds the limit of ${maxBytes} bytes`, {
         details: [{ file: path, message: `larger than ${maxBytes} bytes` }],

@@ -59,9 +59,13 @@ export function finishVulnerability(d: VulnerabilityDraft, now: Date): Vulnerabi
   };
 }
 
-/** Identity for de-duplication: paths count for libraries (one package can sit in many places), not for OS packages. */
+/**
+ * Identity for de-duplication: the same package at the same place. For
+ * libraries the place is the file they were found in, or the scanned target
+ * (lockfile) when the report names no file; OS packages have one place per image.
+ */
 export function vulnerabilityKey(v: Vulnerability): string {
-  const path = v.package.class === 'library' ? (v.package.path ?? '').replace(/^\/+/, '') : '';
+  const path = v.package.class === 'library' ? (v.package.path ?? v.target ?? '').replace(/^\/+/, '') : '';
   const resource = v.resource ? `${v.resource.kind}/${v.resource.namespace}/${v.resource.name}` : '';
   return JSON.stringify([v.id, v.package.name, v.installed_version, path, resource]);
 }

@@ -62,6 +62,7 @@ export function buildImageFacts(drafts: readonly ImageDraft[], dockerfileBase: I
     created: config?.created ?? null,
     labels,
     base_image: baseFromLabels(labels) ?? dockerfileBase,
-    size_bytes: first(drafts, (d) => d.sizeBytes),
+    // A size no image has (negative, fractional, beyond 2^53) is no fact: policies format it as an integer.
+    size_bytes: first(drafts, (d) => (Number.isSafeInteger(d.sizeBytes) && (d.sizeBytes as number) >= 0 ? d.sizeBytes : null)),
   };
 }

@@ -1,9 +1,9 @@
 // Scan reports, Dockerfiles, Kubernetes objects and cluster metadata in; one
 // normalized input (docs/input-format.md) out. The only module other domains import.
 
-export { normalize, parseReport, parseNow } from './normalize.js';
+export { normalize, normalizeByImage, parseReport, parseNow } from './normalize.js';
 export type { InputFile, NormalizeRequest, ReportFile } from './normalize.js';
-export { normalizeFiles } from './files.js';
+export { normalizeFiles, normalizeFilesByImage } from './files.js';
 export type { NormalizeFilesRequest, ReportPath } from './files.js';
 export { REPORT_FORMATS, assertReportFormat, detectReportFormat } from './formats/index.js';
 export type { ParsedReport, ReportFormat } from './formats/index.js';

@@ -108,7 +108,11 @@ function escapePointer(key: string): string {
 
 /** Parses a file that must hold exactly one document. */
 export function parseSingleDocument(bytes: Uint8Array, file: string, limits: InputLimits): unknown {
-  const docs = parseDocuments(decodeText(bytes, file, limits), file, limits);
+  return parseSingleText(decodeText(bytes, file, limits), file, limits);
+}
+
+export function parseSingleText(text: string, file: string, limits: InputLimits): unknown {
+  const docs = parseDocuments(text, file, limits);
   if (docs.length !== 1) {
     throw new AppError('INPUT_INVALID', `${file}: expected one document, found ${docs.length}`, {
       details: [{ file, message: `expected one document, found ${docs.length}` }],

@@ -3,10 +3,12 @@
 // Absent facts are null (never missing keys), lists are [] when empty, so
 // Rego rules can compare without `object.get` guards.
 
+import type { Severity } from '../core/index.js';
 import type { DockerfileFacts } from './dockerfile-types.js';
+import type { ReportFormat } from './formats/report.js';
 import type { Workload } from './workload-types.js';
 
-export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
+export type { Severity };
 
 export type VulnerabilityStatus = 'unknown' | 'not_affected' | 'affected' | 'fixed' | 'under_investigation' | 'will_not_fix' | 'fix_deferred' | 'end_of_life';
 
@@ -117,15 +119,33 @@ export interface Secret {
   readonly match: string | null;
 }
 
+/**
+ * Why a parser could not read an entry fully. Every output shows them, and
+ * `check --strict` fails on any (docs/input-format.md lists what each means).
+ */
+export type ReportWarningCode =
+  | 'VULNERABILITY_WITHOUT_ID'
+  | 'MISCONFIGURATION_WITHOUT_ID'
+  | 'SECRET_WITHOUT_RULE'
+  | 'AFFECTED_COMPONENT_UNKNOWN'
+  | 'SEVERITY_MISSING'
+  | 'STATUS_UNKNOWN'
+  | 'FIX_UNREADABLE'
+  | 'IMAGE_CONFIG_UNREADABLE'
+  | 'RESOURCE_NOT_SCANNED'
+  | 'SUMMARY_MISMATCH'
+  | 'REPORT_KIND_SKIPPED'
+  | 'SARIF_RESULT_SKIPPED';
+
 export interface ReportWarning {
-  readonly code: string;
+  readonly code: ReportWarningCode;
   readonly message: string;
   readonly path: string;
 }
 
 export interface ReportSummary {
   readonly file: string;
-  readonly format: string;
+  readonly format: ReportFormat;
   readonly format_version: string | null;
   readonly scanner: { readonly name: string; readonly version: string | null };
   readonly created: string | null;

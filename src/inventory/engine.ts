@@ -41,6 +41,8 @@ export interface EngineObserver {
   unitEvaluated?(ms: number): void;
   passCompleted?(seconds: number, units: number): void;
   eventsQueued?(): void;
+  /** Units were queued here (a scan, an import, an admitted workload, a tick, a new revision): other servers sharing the store may help. */
+  workQueued?(): void;
 }
 
 export interface EngineDependencies {
@@ -127,13 +129,18 @@ export class InventoryEngine {
 
   /** A new scan of a digest: the units that run it are decided again, before anything else. */
   async scanStored(digests: readonly string[]): Promise<void> {
-    await this.inventory.markDirty({ digests }, PRIORITY.scan);
-    this.wake();
+    if ((await this.inventory.markDirty({ digests }, PRIORITY.scan)) > 0) this.queued();
   }
 
-  /** The inventory changed (an import): new units wait. */
+  /** The inventory changed (an import, an admitted workload): new units wait. */
   inventoryChanged(): void {
+    this.queued();
+  }
+
+  /** Work was queued in the store: this server starts on it, and the others sharing the store are told. */
+  private queued(): void {
     this.wake();
+    this.deps.observer?.workQueued?.();
   }
 
   /** Resolves once nothing is pending here; for tests and benchmarks. */
@@ -283,6 +290,7 @@ export class InventoryEngine {
     // Recorded and queued in one transaction: no one may see the new revision with nothing pending.
     if (!(await this.inventory.compareAndSetState(REVISION_KEY, raw, JSON.stringify(next), PRIORITY.scheduled))) return false;
     this.deps.logger.info({ revision: revision.revision, etag: revision.etag }, 'new image policy revision; re-evaluating the inventory');
+    this.deps.observer?.workQueued?.();
     return true;
   }
 
@@ -297,7 +305,7 @@ export class InventoryEngine {
     if (now - Number(last) < this.settings.tickIntervalMs) return;
     if (!(await this.inventory.compareAndSetState('last_tick_at', last, String(now), PRIORITY.scheduled))) return;
     this.deps.logger.info('scheduled re-evaluation of the inventory');
-    this.wake();
+    this.queued();
   }
 
   /** Namespaces whose metadata the configuration changed since the last start move to their new contexts. */

@@ -34,6 +34,8 @@ export interface ImportDependencies {
   readonly revision: () => ServedRevision | undefined;
   /** The served policy, to decide operator reports as POST /v1/reports does; throws when none is published. */
   readonly policy: () => Promise<DecisionPolicy>;
+  /** Told of the digests an import stored scans for, so no cached read of an older scan is used (here or on other servers). */
+  readonly scansStored?: (digests: readonly string[]) => Promise<void>;
 }
 
 const CLUSTER_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
@@ -87,7 +89,11 @@ export async function importInventory(
     revision: deps.revision()?.revision ?? '',
   };
   const result = await inventory.applyWrite(write, planFindings, deps.engine.settings.eventsEnabled);
-  if (scans.length > 0) await deps.engine.scanStored([...new Set(scans.map((s) => s.digest))]);
+  if (scans.length > 0 && !result.duplicate) {
+    const digests = [...new Set(scans.map((s) => s.digest))];
+    await deps.scansStored?.(digests);
+    await deps.engine.scanStored(digests);
+  }
   deps.engine.inventoryChanged();
   return summary(options.cluster, kind, parsed, result, scans.length);
 }

@@ -1,9 +1,11 @@
+import { SEVERITIES } from '../core/index.js';
+import type { InputWarnings, ReportContext } from './context.js';
 import type { Decision, ExceptionRecord, Finding, Severity } from './model.js';
 
 // Ordering and grouping shared by every format, so all of them list the worst first
 // and a decision renders the same way whatever order the policy produced its sets in.
 
-export const SEVERITY_ORDER: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'];
+export const SEVERITY_ORDER: readonly Severity[] = SEVERITIES;
 
 export function severityRank(severity: Severity): number {
   const index = SEVERITY_ORDER.indexOf(severity);
@@ -108,4 +110,42 @@ export function subjectOf(f: Finding): string {
   }
   if (f.location) return f.location.line === undefined ? f.location.file : `${f.location.file}:${f.location.line}`;
   return f.image ?? '';
+}
+
+/** "3 SEVERITY_MISSING, 1 FIX_UNREADABLE", the most frequent first. */
+export function warningCodes(warnings: InputWarnings['warnings']): string {
+  const counts = new Map<string, number>();
+  for (const w of warnings) counts.set(w.code, (counts.get(w.code) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))
+    .map(([code, n]) => `${n} ${code}`)
+    .join(', ');
+}
+
+/** The reports some entries of which were not fully read. */
+export function incompleteReports(context: ReportContext): InputWarnings[] {
+  return (context.inputWarnings ?? []).filter((r) => r.warnings.length > 0);
+}
+
+/** "2 report entries not fully read" or '' */
+export function inputWarningsLine(context: ReportContext): string {
+  const total = incompleteReports(context).reduce((n, r) => n + r.warnings.length, 0);
+  return total === 0 ? '' : `${plural(total, 'report entry', 'report entries')} not fully read`;
+}
+
+/** One line: the verdict and every count, the same at the end of each human-readable format. */
+export function verdictLine(decision: Decision, context: ReportContext): string {
+  const extra = inputWarningsLine(context);
+  return `${decision.decision.toUpperCase()} ${context.target}: ${countsLine(decision)}${extra === '' ? '' : `; ${extra}`}`;
+}
+
+/** How a file is printed: relative to the working directory when the caller says so. */
+export function displayPath(file: string, context: ReportContext): string {
+  return context.paths?.[file] ?? file;
+}
+
+/** The file a finding is about: its location, else the report of its image, else the first scanned file. */
+export function findingFile(f: Finding, context: ReportContext): string | undefined {
+  const image = context.images?.find((i) => i.target === f.image);
+  return f.location?.file ?? image?.reports?.[0] ?? context.artifacts[0];
 }

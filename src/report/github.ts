@@ -1,31 +1,53 @@
 import type { ReportContext } from './context.js';
-import { countsLine, sortExceptions, sortFindings } from './findings.js';
+import { countsLine, displayPath, findingFile, incompleteReports, plural, sortExceptions, sortFindings, verdictLine, warningCodes } from './findings.js';
 import type { Decision, Finding } from './model.js';
 
+/** GitHub shows at most 10 error and 10 warning annotations per step; the rest would be dropped silently. */
+export const GITHUB_ANNOTATIONS_PER_LEVEL = 10;
+
 /**
- * `--output github`: GitHub Actions workflow commands. Each finding becomes an
- * `::error` (violation) or `::warning` annotation on the Dockerfile line, or
- * on the scanned report when the finding has no line; everything sits in one
- * collapsible log group.
+ * `--output github`: GitHub Actions workflow commands. Findings become
+ * `::error` (violation) or `::warning` annotations on the Dockerfile line, or
+ * on the scanned report when the finding has no line, the worst first and at
+ * most as many as GitHub shows; one line counts the rest. Reports that could
+ * not be fully read come first among the warnings, one annotation each. The
+ * full list sits in one collapsible log group.
  */
 export function formatGithub(decision: Decision, context: ReportContext): string {
-  const lines = [
-    `::group::${data(`portcullis ${decision.decision}: ${context.target} (${countsLine(decision)})`)}`,
-    ...sortFindings(decision.violations).map((f) => annotation('error', f, context)),
+  const errors = sortFindings(decision.violations).map((f) => annotation('error', f, context));
+  const warnings = [
+    ...incompleteReports(context).map(
+      (r) =>
+        `::warning file=${property(displayPath(r.file, context))},title=${property(`portcullis: ${plural(r.warnings.length, 'entry', 'entries')} not fully read`)}::${data(warningCodes(r.warnings))}`,
+    ),
     ...sortFindings(decision.warnings).map((f) => annotation('warning', f, context)),
-    ...sortExceptions(decision.exceptions).map((e) => data(`exception applied to ${e.rule}${e.id ? ` ${e.id}` : ''}: ${e.reason} (expires ${e.expires})`)),
     ...sortExceptions(decision.expired_exceptions).map(
       (e) =>
         `::warning title=${property('expired exception')}::${data(`exception for ${e.rule}${e.id ? ` ${e.id}` : ''} expired on ${e.expires}: ${e.reason}`)}`,
     ),
+  ];
+  const cap = GITHUB_ANNOTATIONS_PER_LEVEL;
+  const hidden = Math.max(0, errors.length - cap) + Math.max(0, warnings.length - cap);
+  const lines = [
+    ...errors.slice(0, cap),
+    ...warnings.slice(0, cap),
+    ...(hidden === 0
+      ? []
+      : [data(`portcullis: ${hidden} more annotations not shown (GitHub shows ${cap} errors and ${cap} warnings per step); all are listed below`)]),
+    `::group::${data(`portcullis ${decision.decision}: ${context.target} (${countsLine(decision)})`)}`,
+    ...sortFindings(decision.violations).map((f) => data(`error ${f.rule} (${f.severity}): ${f.message}`)),
+    ...sortFindings(decision.warnings).map((f) => data(`warning ${f.rule} (${f.severity}): ${f.message}`)),
+    ...sortExceptions(decision.exceptions).map((e) => data(`exception applied to ${e.rule}${e.id ? ` ${e.id}` : ''}: ${e.reason} (expires ${e.expires})`)),
+    ...incompleteReports(context).flatMap((r) => r.warnings.map((w) => data(`input ${displayPath(r.file, context)} ${w.path}: ${w.code}: ${w.message}`))),
     '::endgroup::',
-    data(`portcullis: ${decision.decision.toUpperCase()} ${context.target}: ${countsLine(decision)}`),
+    data(`portcullis: ${verdictLine(decision, context)}`),
   ];
   return `${lines.join('\n')}\n`;
 }
 
 function annotation(command: 'error' | 'warning', f: Finding, context: ReportContext): string {
-  const file = f.location?.file ?? context.artifacts[0];
+  const raw = findingFile(f, context);
+  const file = raw === undefined ? undefined : displayPath(raw, context);
   const props = [
     ...(file === undefined ? [] : [`file=${property(file)}`]),
     ...(f.location?.line === undefined ? [] : [`line=${f.location.line}`]),

@@ -10,13 +10,14 @@ import { formatSarif } from './sarif.js';
 import { formatTable } from './table.js';
 import { AppError } from '../core/index.js';
 
-export type { Decision, ExceptionRecord, Finding, FindingLocation, Severity, Enforcement } from './model.js';
-export type { Formatter, ReportContext } from './context.js';
+export type { AppliedException, Decision, ExceptionRecord, ExpiredException, Finding, FindingLocation, Severity, Enforcement } from './model.js';
+export { findingKey } from './context.js';
+export type { Formatter, ImageDecision, InputWarnings, ReportContext, RuleHelp } from './context.js';
 export { toJsonReport, jsonFinding, JSON_FORMAT_VERSION } from './json.js';
-export type { JsonFinding, JsonReport, JsonException } from './json.js';
+export type { JsonDecision, JsonException, JsonFinding, JsonInputWarnings, JsonReport, JsonSummary } from './json.js';
 export { SARIF_SCHEMA_URI } from './sarif.js';
 export { humanBytes, renderTable } from './text-table.js';
-export { compareFindings, groupByRule, sortFindings, SEVERITY_ORDER } from './findings.js';
+export { compareFindings, groupByRule, sortFindings, SEVERITY_ORDER, warningCodes } from './findings.js';
 
 export interface OutputFormat {
   readonly name: string;

@@ -1,4 +1,4 @@
-import type { ReportContext } from './context.js';
+import type { InputWarnings, ReportContext } from './context.js';
 import { countBySeverity, sortExceptions, sortFindings } from './findings.js';
 import type { Decision, ExceptionRecord, Finding, Severity } from './model.js';
 
@@ -40,33 +40,69 @@ export interface JsonException {
   readonly finding: JsonFinding | null;
 }
 
-export interface JsonReport {
-  readonly format_version: number;
+export interface JsonSummary {
+  readonly violations: number;
+  readonly warnings: number;
+  readonly exceptions: number;
+  readonly expired_exceptions: number;
+  readonly violations_by_severity: Readonly<Partial<Record<Severity, number>>>;
+  readonly warnings_by_severity: Readonly<Partial<Record<Severity, number>>>;
+}
+
+/** The lists of one decision, as the envelope and each image carry them. */
+export interface JsonDecision {
   readonly decision: 'allow' | 'deny';
   readonly target: string;
-  readonly checked_at: string | null;
-  readonly tool: { readonly name: string; readonly version: string };
-  readonly summary: {
-    readonly violations: number;
-    readonly warnings: number;
-    readonly exceptions: number;
-    readonly expired_exceptions: number;
-    readonly violations_by_severity: Readonly<Partial<Record<Severity, number>>>;
-    readonly warnings_by_severity: Readonly<Partial<Record<Severity, number>>>;
-  };
+  readonly summary: JsonSummary;
   readonly violations: readonly JsonFinding[];
   readonly warnings: readonly JsonFinding[];
   readonly exceptions: readonly JsonException[];
   readonly expired_exceptions: readonly JsonException[];
 }
 
+/** Entries of one report that a parser skipped or could not fully read. */
+export interface JsonInputWarnings {
+  readonly file: string;
+  readonly format: string;
+  readonly count: number;
+  readonly by_code: Readonly<Record<string, number>>;
+  readonly warnings: readonly { readonly code: string; readonly message: string; readonly path: string }[];
+}
+
+export interface JsonReport extends JsonDecision {
+  readonly format_version: number;
+  readonly checked_at: string | null;
+  readonly tool: { readonly name: string; readonly version: string };
+  readonly summary: JsonSummary & { readonly images: number; readonly input_warnings: number };
+  /** Each image's own decision (one entry when one image was checked); the fields above are the overall, worst decision. */
+  readonly images: readonly JsonDecision[];
+  readonly input_warnings: readonly JsonInputWarnings[];
+}
+
 export function toJsonReport(decision: Decision, context: ReportContext): JsonReport {
+  const overall = jsonDecision(decision, context.target);
+  const images = (context.images ?? [{ target: context.target, decision }]).map((i) => jsonDecision(i.decision, i.target));
+  const inputWarnings = (context.inputWarnings ?? []).filter((r) => r.warnings.length > 0).map(jsonInputWarnings);
   return {
     format_version: JSON_FORMAT_VERSION,
-    decision: decision.decision,
-    target: context.target,
+    decision: overall.decision,
+    target: overall.target,
     checked_at: context.now ?? null,
     tool: { name: context.tool.name, version: context.tool.version },
+    summary: { ...overall.summary, images: images.length, input_warnings: inputWarnings.reduce((n, r) => n + r.count, 0) },
+    violations: overall.violations,
+    warnings: overall.warnings,
+    exceptions: overall.exceptions,
+    expired_exceptions: overall.expired_exceptions,
+    images,
+    input_warnings: inputWarnings,
+  };
+}
+
+function jsonDecision(decision: Decision, target: string): JsonDecision {
+  return {
+    decision: decision.decision,
+    target,
     summary: {
       violations: decision.violations.length,
       warnings: decision.warnings.length,
@@ -79,6 +115,18 @@ export function toJsonReport(decision: Decision, context: ReportContext): JsonRe
     warnings: sortFindings(decision.warnings).map(jsonFinding),
     exceptions: sortExceptions(decision.exceptions).map(jsonException),
     expired_exceptions: sortExceptions(decision.expired_exceptions).map(jsonException),
+  };
+}
+
+function jsonInputWarnings(r: InputWarnings): JsonInputWarnings {
+  const byCode: Record<string, number> = {};
+  for (const w of r.warnings) byCode[w.code] = (byCode[w.code] ?? 0) + 1;
+  return {
+    file: r.file,
+    format: r.format,
+    count: r.warnings.length,
+    by_code: byCode,
+    warnings: r.warnings.map((w) => ({ code: w.code, message: w.message, path: w.path })),
   };
 }
 

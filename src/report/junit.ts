@@ -1,13 +1,14 @@
-import type { ReportContext } from './context.js';
-import { countsLine, sortExceptions, sortFindings } from './findings.js';
+import type { InputWarnings, ReportContext } from './context.js';
+import { countsLine, displayPath, incompleteReports, plural, sortExceptions, sortFindings, warningCodes } from './findings.js';
 import type { Decision, ExceptionRecord, Finding } from './model.js';
 
 interface Case {
   readonly rule: string;
   readonly name: string;
-  readonly kind: 'failure' | 'warning' | 'skipped' | 'passed';
+  readonly kind: 'failure' | 'warning' | 'skipped' | 'passed' | 'input';
   readonly finding?: Finding;
   readonly exception?: ExceptionRecord;
+  readonly input?: InputWarnings;
 }
 
 /**
@@ -15,6 +16,9 @@ interface Case {
  * per target (the image a finding is about, else the checked target), one
  * testcase per finding; violations are failures, warnings pass with the
  * warning in system-out, and excepted findings are skipped with the reason.
+ * Reports that could not be fully read are a passing case each in the
+ * checked target's suite, with every unread entry in system-out. Valid
+ * against Jenkins' junit-10.xsd (test/fixtures/junit).
  */
 export function formatJunit(decision: Decision, context: ReportContext): string {
   const suites = suitesOf(decision, context);
@@ -22,7 +26,7 @@ export function formatJunit(decision: Decision, context: ReportContext): string 
   const count = (cases: readonly Case[], kind: Case['kind']) => cases.filter((c) => c.kind === kind).length;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${attr(context.tool.name)}" tests="${all.length}" failures="${count(all, 'failure')}" errors="0" skipped="${count(all, 'skipped')}">`,
+    `<testsuites name="${attr(context.tool.name)}" tests="${all.length}" failures="${count(all, 'failure')}" errors="0">`,
   ];
   for (const [target, cases] of suites) {
     lines.push(
@@ -58,6 +62,14 @@ function suitesOf(decision: Decision, context: ReportContext): Map<string, Case[
   for (const c of cases) suites.get(c.finding?.image ?? context.target)?.push(c);
   const main = suites.get(context.target) as Case[];
   if (main.length === 0) main.push({ rule: 'decision', name: `${decision.decision}: ${countsLine(decision)}`, kind: 'passed' });
+  for (const r of incompleteReports(context)) {
+    main.push({
+      rule: 'input',
+      name: `${displayPath(r.file, context)}: ${plural(r.warnings.length, 'entry', 'entries')} not fully read`,
+      kind: 'input',
+      input: r,
+    });
+  }
   return suites;
 }
 
@@ -81,6 +93,10 @@ function testcase(c: Case): string {
       return `${open}>\n      <failure message="${attr(f?.message ?? '')}" type="${attr(f?.severity ?? '')}">${text(details(f))}</failure>\n    </testcase>`;
     case 'warning':
       return `${open}>\n      <system-out>${text(`WARN: ${f?.message ?? ''}\n${details(f)}`)}</system-out>\n    </testcase>`;
+    case 'input': {
+      const lines = (c.input?.warnings ?? []).map((w) => `${w.code} ${w.path}: ${w.message}`);
+      return `${open}>\n      <system-out>${text([warningCodes(c.input?.warnings ?? []), ...lines].join('\n'))}</system-out>\n    </testcase>`;
+    }
     case 'skipped': {
       const e = c.exception as ExceptionRecord;
       return `${open}>\n      <skipped message="${attr(`exception: ${e.reason} (expires ${e.expires})`)}"/>\n    </testcase>`;

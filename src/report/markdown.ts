@@ -1,5 +1,5 @@
 import type { ReportContext } from './context.js';
-import { groupByRule, severitySummary, sortExceptions, sortFindings, subjectOf } from './findings.js';
+import { countsLine, displayPath, groupByRule, incompleteReports, severitySummary, sortExceptions, sortFindings, subjectOf, warningCodes } from './findings.js';
 import type { Decision, ExceptionRecord, Finding } from './model.js';
 
 /** Rows per details table: a PR comment is limited to 65,536 characters. */
@@ -16,6 +16,8 @@ export function formatMarkdown(decision: Decision, context: ReportContext): stri
   const blocks = [
     `### portcullis: ${verdict} for \`${code(context.target)}\``,
     summaryTable(decision),
+    imagesTable(context),
+    inputWarnings(context),
     rulesTable(decision),
     findingsDetails('Violations', decision.violations),
     findingsDetails('Warnings', decision.warnings),
@@ -35,6 +37,30 @@ function summaryTable(d: Decision): string {
     `| Exceptions applied | ${d.exceptions.length} |`,
     `| Expired exceptions | ${d.expired_exceptions.length} |`,
   ].join('\n');
+}
+
+function imagesTable(context: ReportContext): string {
+  if (!context.images || context.images.length < 2) return '';
+  const rows = context.images.map((i) => `| \`${code(i.target)}\` | ${i.decision.decision} | ${cell(countsLine(i.decision))} |`);
+  return ['| Image | Decision | Counts |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** Reports whose entries were not all read: shown before the findings, since the decision may miss what they hold. */
+function inputWarnings(context: ReportContext): string {
+  const reports = incompleteReports(context);
+  if (reports.length === 0) return '';
+  const head = `> [!WARNING]\n> ${reports.length === 1 ? 'A report was' : `${reports.length} reports were`} not fully read: the decision cannot cover what was skipped (\`--strict\` fails instead).`;
+  const rows = reports.map(
+    (r) => `| \`${code(displayPath(r.file, context))}\` | ${cell(r.format)} | ${r.warnings.length} | ${cell(warningCodes(r.warnings))} |`,
+  );
+  const entries = reports.flatMap((r) =>
+    r.warnings.map((w) => `| \`${code(displayPath(r.file, context))}\` | \`${code(w.path)}\` | ${w.code} | ${cell(w.message)} |`),
+  );
+  return [
+    head,
+    ['| Report | Format | Entries | Codes |', '|---|---|---:|---|', ...rows].join('\n'),
+    details(`Entries not fully read (${entries.length})`, ['| Report | Path | Code | Message |', '|---|---|---|---|'], entries),
+  ].join('\n\n');
 }
 
 function rulesTable(d: Decision): string {

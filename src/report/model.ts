@@ -2,9 +2,11 @@
 // every output format renders. Field names are API: `--output json` prints
 // this shape, documented in docs/decision-format.md.
 
-export type Enforcement = 'deny' | 'warn' | 'off';
+import type { Severity } from '../core/index.js';
 
-export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
+export type { Severity };
+
+export type Enforcement = 'deny' | 'warn' | 'off';
 
 /** Where a finding points, when it is about a file (a Dockerfile line, a manifest). */
 export interface FindingLocation {
@@ -32,8 +34,8 @@ export interface Finding {
   readonly location?: FindingLocation;
 }
 
-/** An exception that suppressed a finding, or one that no longer applies because it expired. */
-export interface ExceptionRecord {
+/** An exception as written in the settings: what it covers, why, until when. */
+export interface ExpiredException {
   readonly rule: string;
   readonly reason: string;
   readonly expires: string;
@@ -41,16 +43,22 @@ export interface ExceptionRecord {
   readonly package?: string;
   readonly image?: string;
   readonly namespace?: string;
-  /** What it suppressed (for applied exceptions). */
-  readonly finding?: Finding;
 }
+
+/** An exception that suppressed a finding in this evaluation, with the finding. */
+export interface AppliedException extends ExpiredException {
+  readonly finding: Finding;
+}
+
+/** Either kind, for code that renders both. */
+export type ExceptionRecord = ExpiredException & { readonly finding?: Finding };
 
 export interface Decision {
   readonly decision: 'allow' | 'deny';
   readonly violations: readonly Finding[];
   readonly warnings: readonly Finding[];
   /** Exceptions that suppressed findings in this evaluation. */
-  readonly exceptions: readonly ExceptionRecord[];
+  readonly exceptions: readonly AppliedException[];
   /** Exceptions past their expiry date: they no longer apply and are reported so they get renewed or removed. */
-  readonly expired_exceptions: readonly ExceptionRecord[];
+  readonly expired_exceptions: readonly ExpiredException[];
 }

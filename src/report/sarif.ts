@@ -1,6 +1,6 @@
 import { sha256Hex } from '../core/index.js';
-import type { ReportContext } from './context.js';
-import { compareFindings, severityRank, sortExceptions, sortFindings } from './findings.js';
+import { findingKey, type ReportContext, type RuleHelp } from './context.js';
+import { compareFindings, displayPath, findingFile, incompleteReports, severityRank, sortExceptions, sortFindings } from './findings.js';
 import type { Decision, ExceptionRecord, Finding, Severity } from './model.js';
 
 /** The schema SARIF consumers (GitHub code scanning among them) resolve; 2.1.0 is the only version they accept. */
@@ -36,7 +36,10 @@ export function formatSarif(decision: Decision, context: ReportContext): string 
     ...sortFindings(decision.warnings).map((finding) => ({ finding })),
     ...sortExceptions(decision.exceptions).flatMap((exception) => (exception.finding ? [{ finding: exception.finding, exception }] : [])),
   ];
-  const rules = ruleDescriptors(entries.map((e) => e.finding));
+  const rules = ruleDescriptors(
+    entries.map((e) => e.finding),
+    context.rules ?? {},
+  );
   const ruleIndex = new Map(rules.map((r, i) => [r.id, i]));
   const log = {
     $schema: SARIF_SCHEMA_URI,
@@ -46,7 +49,11 @@ export function formatSarif(decision: Decision, context: ReportContext): string 
         tool: { driver: { name: context.tool.name, version: context.tool.version, rules } },
         invocations: [invocation(decision, context)],
         results: entries.map((e) => result(e, ruleIndex.get(e.finding.rule) ?? 0, context)),
-        properties: { decision: decision.decision, target: context.target },
+        properties: {
+          decision: decision.decision,
+          target: context.target,
+          ...(context.images ? { images: context.images.map((i) => ({ target: i.target, decision: i.decision.decision })) } : {}),
+        },
       },
     ],
   };
@@ -57,18 +64,27 @@ function levelOf(f: Finding): Level {
   return f.enforcement === 'deny' ? 'error' : 'warning';
 }
 
-/** One reportingDescriptor per rule, in order of first appearance (worst first). */
-function ruleDescriptors(findings: readonly Finding[]) {
+/**
+ * One reportingDescriptor per rule, in order of first appearance (worst
+ * first), each with the short and full description and help that code
+ * scanning shows: from the rule's `# METADATA` when known, else from its findings.
+ */
+function ruleDescriptors(findings: readonly Finding[], docs: Readonly<Record<string, RuleHelp>>) {
   const byRule = new Map<string, Finding[]>();
   for (const f of [...findings].sort(compareFindings)) byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f]);
   return [...byRule.entries()].map(([id, list]) => {
     const worst = [...list].sort((a, b) => severityRank(a.severity) - severityRank(b.severity))[0] as Finding;
-    const title = list.find((f) => f.title !== undefined)?.title;
-    const practice = list.find((f) => f.practice !== undefined)?.practice;
+    const doc = docs[id];
+    const title = doc?.title ?? list.find((f) => f.title !== undefined)?.title ?? id;
+    const practice = doc?.practice ?? list.find((f) => f.practice !== undefined)?.practice ?? null;
+    const full = doc?.description ?? practice ?? title;
+    const extra = practice === null ? [] : [['Practice', practice]];
+    const help = (bold: boolean) => [full, ...[...extra, ['Rule', id]].map(([k, v]) => (bold ? `**${k}:** ${v}` : `${k}: ${v}`))].join('\n\n');
     return {
       id,
-      shortDescription: { text: title ?? id },
-      ...(practice === undefined ? {} : { fullDescription: { text: practice } }),
+      shortDescription: { text: title },
+      fullDescription: { text: full },
+      help: { text: help(false), markdown: help(true) },
       defaultConfiguration: { level: list.some((f) => f.enforcement === 'deny') ? 'error' : 'warning' },
       properties: {
         tags: ['security', 'container-image', ...(list.some((f) => f.package !== undefined) ? ['vulnerability'] : [])],
@@ -92,18 +108,26 @@ function result(entry: Entry, ruleIndex: number, context: ReportContext) {
     properties: {
       severity: f.severity,
       enforcement: f.enforcement,
-      ...optional({ id: f.id, package: f.package, installed_version: f.installed_version, fixed_version: f.fixed_version, image: f.image }),
+      ...optional({
+        id: f.id,
+        package: f.package,
+        installed_version: f.installed_version,
+        fixed_version: f.fixed_version,
+        image: f.image,
+        path_in_image: f.package === undefined ? undefined : context.packagePaths?.[findingKey(f.image, f.id, f.package, f.installed_version)],
+      }),
     },
   };
 }
 
 /**
  * The Dockerfile (or manifest) line when the finding has one; otherwise the
- * scanned artifact at line 1, as Trivy does, since code scanning places every
- * alert on a line.
+ * report file of the finding's image at line 1, as Trivy does, since code
+ * scanning places every alert on a line (the path inside the image is a
+ * property, not a location: it is no file of the repository).
  */
 function location(f: Finding, context: ReportContext) {
-  const file = f.location?.file ?? context.artifacts[0] ?? context.target;
+  const file = displayPath(findingFile(f, context) ?? context.target, context);
   const line = f.location ? f.location.line : 1;
   return {
     physicalLocation: {
@@ -114,16 +138,30 @@ function location(f: Finding, context: ReportContext) {
   };
 }
 
-/** Expired exceptions become configuration notifications: nothing they cover is suppressed any more. */
+/**
+ * Expired exceptions become configuration notifications: nothing they cover
+ * is suppressed any more. Report entries that could not be fully read become
+ * execution notifications on their report file, with the JSON path.
+ */
 function invocation(decision: Decision, context: ReportContext) {
   const notifications = sortExceptions(decision.expired_exceptions).map((e) => ({
     level: 'warning',
     message: { text: `exception for ${[e.rule, e.id, e.package, e.image].filter(Boolean).join(' ')} expired on ${e.expires}: ${e.reason}` },
     descriptor: { id: e.rule },
   }));
+  const execution = incompleteReports(context).flatMap((r) =>
+    r.warnings.map((w) => ({
+      level: 'warning',
+      message: { text: `${w.code}: ${w.message}` },
+      locations: [{ physicalLocation: { artifactLocation: { uri: toUri(displayPath(r.file, context)) } } }],
+      descriptor: { id: w.code },
+      properties: { format: r.format, path: w.path },
+    })),
+  );
   return {
     executionSuccessful: true,
     ...(context.now === undefined ? {} : { endTimeUtc: context.now }),
+    ...(execution.length > 0 ? { toolExecutionNotifications: execution } : {}),
     ...(notifications.length > 0 ? { toolConfigurationNotifications: notifications } : {}),
   };
 }

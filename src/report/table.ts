@@ -1,6 +1,18 @@
 import { renderTable } from './text-table.js';
 import type { ReportContext } from './context.js';
-import { countsLine, groupByRule, plural, severitySummary, sortExceptions, subjectOf, type RuleGroup } from './findings.js';
+import {
+  countsLine,
+  displayPath,
+  groupByRule,
+  incompleteReports,
+  plural,
+  severitySummary,
+  sortExceptions,
+  subjectOf,
+  verdictLine,
+  warningCodes,
+  type RuleGroup,
+} from './findings.js';
 import type { Decision, ExceptionRecord, Finding } from './model.js';
 
 /** Optional columns, shown for a rule group only when one of its findings has a value. */
@@ -12,19 +24,45 @@ const COLUMNS: readonly { header: string; value: (f: Finding) => string | undefi
   { header: 'LOCATION', value: (f) => (f.location ? (f.location.line === undefined ? f.location.file : `${f.location.file}:${f.location.line}`) : undefined) },
 ];
 
+/** Input warnings listed one by one per report; the rest are counted. */
+const WARNINGS_SHOWN = 10;
+
 /**
  * `--output table`, for a person at a terminal: the verdict and counts first,
- * then the findings grouped by rule, the worst rule first, then exceptions.
+ * then each image's verdict when there were several, the findings grouped by
+ * rule (worst rule first), exceptions, the report entries that could not be
+ * fully read, and last a one-line verdict again, for logs read from the bottom.
  */
 export function formatTable(decision: Decision, context: ReportContext): string {
   const sections = [
     `${decision.decision.toUpperCase()}  ${context.target}\n${countsLine(decision)}`,
+    imagesSection(context),
     findingsSection('VIOLATIONS', decision.violations),
     findingsSection('WARNINGS', decision.warnings),
     exceptionsSection('EXCEPTIONS APPLIED', decision.exceptions),
     exceptionsSection('EXPIRED EXCEPTIONS (no longer applied: renew or remove them)', decision.expired_exceptions),
+    inputWarningsSection(context),
+    verdictLine(decision, context),
   ];
   return `${sections.filter((s) => s !== '').join('\n\n')}\n`;
+}
+
+function imagesSection(context: ReportContext): string {
+  if (!context.images || context.images.length < 2) return '';
+  const rows = context.images.map((i) => [i.decision.decision.toUpperCase(), i.target, countsLine(i.decision)]);
+  return `IMAGES (each decided on its own findings)\n${indent(renderTable(['DECISION', 'IMAGE', 'COUNTS'], rows))}`;
+}
+
+function inputWarningsSection(context: ReportContext): string {
+  const reports = incompleteReports(context);
+  if (reports.length === 0) return '';
+  const blocks = reports.map((r) => {
+    const rows = r.warnings.slice(0, WARNINGS_SHOWN).map((w) => [w.code, w.path, oneLine(w.message)]);
+    const more = r.warnings.length > rows.length ? `\n  … and ${r.warnings.length - rows.length} more (see --output json)` : '';
+    const head = `${displayPath(r.file, context)} (${r.format}): ${plural(r.warnings.length, 'entry', 'entries')} not fully read: ${warningCodes(r.warnings)}`;
+    return `${head}\n${indent(renderTable(['CODE', 'PATH', 'MESSAGE'], rows))}${more}`;
+  });
+  return ['INPUT WARNINGS (use --strict to fail on them)', ...blocks].join('\n\n');
 }
 
 function findingsSection(heading: string, findings: readonly Finding[]): string {

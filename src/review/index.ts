@@ -4,7 +4,7 @@
 
 export { runReview, failures, REVIEW_ENTRYPOINT } from './run.js';
 export type { ReviewOptions } from './run.js';
-export { resolveRegal, pinnedRegalVersion } from './regal.js';
+export { resolveRegal } from './regal.js';
 export { replay } from './replay.js';
 export type { ReplayOptions } from './replay.js';
 export type { ReplaySetup } from './evaluator.js';

@@ -1,37 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { compareUtf8, packageRoot } from '../core/index.js';
-import { runOpa } from '../compile/index.js';
+import { compareUtf8 } from '../core/index.js';
+import { describeSearchOrder, findPinnedTool, pinnedToolVersion, runOpa, setupHint, type ToolEnvironment } from '../compile/index.js';
 import type { CheckResult, Problem } from './model.js';
 
-/** The Regal release tools/regal/go.mod pins, or undefined when the file is missing (an installed package without it). */
-export function pinnedRegalVersion(): string | undefined {
-  try {
-    return /github\.com\/open-policy-agent\/regal (v\S+)/.exec(readFileSync(join(packageRoot(), 'tools/regal/go.mod'), 'utf8'))?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
-function regalVersion(bin: string): string | undefined {
-  try {
-    const out = execFileSync(bin, ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
-    return /^Version:\s+(\S+)/m.exec(out)?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
-/** The pinned regal from $REGAL_BIN, .tools/bin/regal or PATH, or why there is none (lint is then reported unavailable). */
-export function resolveRegal(regalBin: string | undefined): { readonly bin: string } | { readonly missing: string } {
-  const pin = pinnedRegalVersion();
-  if (!pin) return { missing: 'tools/regal/go.mod does not pin a Regal release' };
-  const local = join(packageRoot(), '.tools/bin/regal');
-  for (const candidate of [regalBin, existsSync(local) ? local : undefined, 'regal']) {
-    if (candidate && regalVersion(candidate) === pin) return { bin: candidate };
-  }
-  return { missing: `regal ${pin} was not found (checked $REGAL_BIN, .tools/bin/regal and PATH); run "npm run setup:regal" (needs Go) or set REGAL_BIN` };
+/** The pinned Regal (the one tool lookup: $REGAL_BIN, .tools/bin, the per-user cache, PATH), or why there is none (lint is then reported unavailable). */
+export function resolveRegal(tools: ToolEnvironment): { readonly bin: string } | { readonly missing: string } {
+  const found = findPinnedTool('regal', tools);
+  if (found) return { bin: found.path };
+  return { missing: `regal ${pinnedToolVersion('regal')} was not found (looked at ${describeSearchOrder('regal', tools)}): ${setupHint('regal')}` };
 }
 
 interface RegalViolation {

@@ -15,6 +15,7 @@ import { PolicyCache } from '../check/index.js';
 import { kubernetesRoutes, type KubernetesDependencies } from './routes/gatekeeper.js';
 import type { RunningInventory } from './inventory-server.js';
 import { inventoryRoutes } from './routes/inventory.js';
+import { ociRoutes } from './routes/oci.js';
 
 export interface AppDependencies {
   /** Status and decision-log ingestion, fleet queries and token auth; absent in bundle-only tests. */
@@ -63,7 +64,7 @@ export function createApp(deps: AppDependencies): Koa {
     : [];
   // Before the Kubernetes routes: GET /v1/reports/kubernetes must not be taken for /v1/reports/<digest>.
   const inventory = deps.inventory ? [inventoryRoutes(deps.inventory)] : [];
-  for (const router of [healthRoutes(deps.registry, metrics), bundles, checkRoutes(evaluation), ...inventory, ...kubernetes]) {
+  for (const router of [healthRoutes(deps.registry, metrics), bundles, ociRoutes(deps.registry), checkRoutes(evaluation), ...inventory, ...kubernetes]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -22,8 +22,10 @@ const OPEN_PATHS = new Set(['/health', '/ready', '/v1/admission', '/v1/gatekeepe
 /** Maps a path to the scope it needs; anything not an agent API is an admin API, so new routes are closed by default. */
 export function requirementFor(path: string): Requirement {
   if (OPEN_PATHS.has(path)) return { open: true };
-  const bundle = /^\/bundles\/(.+)$/.exec(path)?.[1];
+  const bundle = /^\/bundles\/(.+)$/.exec(path)?.[1] ?? /^\/v2\/bundles\/([^/]+)\//.exec(path)?.[1];
   if (bundle !== undefined) return { open: false, scope: 'bundles', bundle: bundleNameOf(bundle) };
+  // The OCI distribution API's version check, and anything else under it, is for agents that download bundles.
+  if (path === '/v2' || path.startsWith('/v2/')) return { open: false, scope: 'bundles' };
   if (path === '/status' || path.startsWith('/status/')) return { open: false, scope: 'status' };
   if (path === '/logs' || path.startsWith('/logs/')) return { open: false, scope: 'logs' };
   return { open: false, scope: 'admin' };

@@ -34,6 +34,18 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   LISTEN_FAILED: 500,
   GIT_REF_INVALID: 400,
   CORPUS_EMPTY: 422,
+  REPORT_UNSUPPORTED: 422,
+  REPORT_EMPTY: 422,
+  INPUT_INCOMPLETE: 422,
+  REFERENCE_INVALID: 400,
+  // Failures of an upstream registry (the OCI bundle source): a bad gateway, whoever is at fault.
+  REGISTRY_AUTH_FAILED: 502,
+  REGISTRY_NOT_FOUND: 502,
+  REGISTRY_ARTIFACT_INVALID: 502,
+  REGISTRY_TLS_FAILED: 502,
+  REGISTRY_DIGEST_MISMATCH: 502,
+  REGISTRY_UNAVAILABLE: 502,
+  REGISTRY_FAILED: 502,
 };
 
 /** Server-side states that are not failures: their message is safe and useful to show, and not worth an error log. */

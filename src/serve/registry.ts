@@ -32,7 +32,8 @@ export interface BundleState {
 }
 
 export interface RegistryOptions {
-  readonly dir: string;
+  /** The folder to scan; absent when another source (an OCI repository) offers the bundles. */
+  readonly dir?: string;
   readonly limits: ReadLimits;
   readonly logger: Logger;
   readonly rescanIntervalMs: number;
@@ -94,13 +95,15 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
   }
 
   start(): void {
+    if (this.options.dir === undefined) return;
+    const dir = this.options.dir;
     this.timer = setInterval(() => void this.refresh(), this.options.rescanIntervalMs);
     this.timer.unref();
     try {
-      this.watcher = watch(this.options.dir, () => void this.refresh());
+      this.watcher = watch(dir, () => void this.refresh());
       this.watcher.on('error', () => this.watcher?.close());
     } catch {
-      this.options.logger.warn({ dir: this.options.dir }, 'bundle folder cannot be watched yet; rescanning periodically');
+      this.options.logger.warn({ dir }, 'bundle folder cannot be watched yet; rescanning periodically');
     }
   }
 
@@ -122,14 +125,35 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
     } while (this.again);
   }
 
+  /**
+   * Publishes bundle bytes another source fetched (an OCI repository),
+   * through the same checks as a file: a bundle that fails keeps the last
+   * good revision in service and records why. True when the bytes are served.
+   */
+  async offer(name: string, bytes: Uint8Array, origin: string): Promise<boolean> {
+    return this.publishOrRecord(name, bytes, { origin });
+  }
+
+  /** Records that a source could not fetch a bundle; the last good revision stays in service. */
+  recordError(name: string, message: string): void {
+    this.errors.set(name, { message, at: new Date() });
+  }
+
+  /** The source reached the bundle again and it is unchanged: the recorded failure is over. */
+  clearError(name: string): void {
+    this.errors.delete(name);
+  }
+
   private async scan(): Promise<void> {
-    const names = await readdir(this.options.dir).catch(() => [] as string[]);
+    if (this.options.dir === undefined) return;
+    const dir = this.options.dir;
+    const names = await readdir(dir).catch(() => [] as string[]);
     const present = new Set<string>();
     for (const file of names.filter((n) => n.endsWith(SUFFIX) && !n.startsWith('.')).sort()) {
       const name = file.slice(0, -SUFFIX.length);
       if (this.generated.has(name)) continue;
       present.add(name);
-      await this.consider(name, join(this.options.dir, file));
+      await this.consider(name, join(dir, file));
     }
     for (const name of [...this.bundles.keys()].filter((n) => !present.has(n) && !this.generated.has(n))) {
       this.bundles.delete(name);
@@ -145,16 +169,28 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
     const identity = `${info.ino}:${info.size}:${info.mtimeMs}`;
     if (this.seen.get(name) === identity) return;
     this.seen.set(name, identity);
+    const bytes = await readFile(path).catch((err: unknown) => err);
+    if (bytes instanceof Buffer) await this.publishOrRecord(name, new Uint8Array(bytes), { file: path });
+    else this.reject(name, bytes, { file: path });
+  }
+
+  private async publishOrRecord(name: string, bytes: Uint8Array, where: Readonly<Record<string, string>>): Promise<boolean> {
     try {
-      await this.publish(name, new Uint8Array(await readFile(path)));
+      await this.publish(name, bytes);
+      return true;
     } catch (err) {
-      this.errors.set(name, { message: messageOf(err), at: new Date() });
-      const current = this.bundles.get(name)?.revision;
-      this.options.logger.error(
-        { bundle: name, file: path, err: messageOf(err), serving: current ?? null },
-        'bundle rejected; last good revision stays in service',
-      );
+      this.reject(name, err, where);
+      return false;
     }
+  }
+
+  private reject(name: string, err: unknown, where: Readonly<Record<string, string>>): void {
+    this.errors.set(name, { message: messageOf(err), at: new Date() });
+    const current = this.bundles.get(name)?.revision;
+    this.options.logger.error(
+      { bundle: name, ...where, err: messageOf(err), serving: current ?? null },
+      'bundle rejected; last good revision stays in service',
+    );
   }
 
   private deltaFrom(previous: PublishedBundle | undefined, next: LoadedBundle): PublishedBundle['delta'] {
@@ -165,7 +201,11 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
 
   private async publish(name: string, bytes: Uint8Array): Promise<void> {
     const etag = `"${sha256Hex(bytes)}"`;
-    if (this.bundles.get(name)?.etag === etag) return;
+    if (this.bundles.get(name)?.etag === etag) {
+      // The bytes in service were offered again: whatever failed before is over.
+      this.errors.delete(name);
+      return;
+    }
     const loaded = loadBundle(bytes, this.options.limits);
     // Verified before anything else can see it: agents must never be offered a bundle they would refuse.
     const signature = this.options.verification ? await verifyFiles(loaded.files, this.options.verification) : undefined;

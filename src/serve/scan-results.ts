@@ -1,20 +1,39 @@
+import type { Logger } from 'pino';
+import { messageOf } from '../core/index.js';
 import type { ScanResults, StoredScan } from '../gatekeeper/index.js';
-import type { ScanRecord, Store } from '../store/index.js';
+import type { ChangeFeed, ScanRecord, Store } from '../store/index.js';
 
 /** How long a read scan is reused: admission asks for the same digests many times a second. */
-const FRESH_MS = 5000;
+export const SCAN_READ_TTL_MS = 5000;
 const HISTORY = 20;
+
+export interface ScanSharing {
+  /** Replicas on one PostgreSQL tell each other which digests got a new scan. */
+  readonly feed: ChangeFeed;
+  readonly logger: Logger;
+}
 
 /**
  * Scan results in the server's store (SQLite or PostgreSQL), so they survive
  * restarts and are shared by replicas. Reads are kept for a few seconds,
  * since parsing a stored report costs more than deciding on it; an upload
- * through this process is visible at once.
+ * through this process is visible at once, and with a change feed an upload
+ * through another replica drops the digest from this cache as soon as the
+ * notice arrives (after a lost connection, the whole cache). Without notices a
+ * read is at most SCAN_READ_TTL_MS old.
  */
 export class StoreScanResults implements ScanResults {
   private readonly recent = new Map<string, { scan: StoredScan | undefined; at: number }>();
+  /** Bumped on every invalidation, so a read that overlapped one is not cached. */
+  private epoch = 0;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly sharing?: ScanSharing,
+  ) {
+    sharing?.feed.on('scans', (digest) => this.forget(digest));
+    sharing?.feed.onResync(() => this.forget());
+  }
 
   async get(digest: string): Promise<StoredScan | undefined> {
     return (await this.getMany([digest])).get(digest.toLowerCase());
@@ -23,14 +42,16 @@ export class StoreScanResults implements ScanResults {
   async getMany(digests: readonly string[]): Promise<ReadonlyMap<string, StoredScan>> {
     const now = Date.now();
     const keys = [...new Set(digests.map((d) => d.toLowerCase()))];
-    const missing = keys.filter((k) => (this.recent.get(k)?.at ?? -Infinity) < now - FRESH_MS);
+    const missing = keys.filter((k) => (this.recent.get(k)?.at ?? -Infinity) < now - SCAN_READ_TTL_MS);
+    const fetched = new Map<string, StoredScan>();
     if (missing.length > 0) {
-      const found = new Map((await this.store.latestScans(missing)).map((r) => [r.digest, toStored(r)]));
-      for (const k of missing) this.remember(k, found.get(k), now);
+      const epoch = this.epoch;
+      for (const r of await this.store.latestScans(missing)) fetched.set(r.digest, toStored(r));
+      if (epoch === this.epoch) for (const k of missing) this.remember(k, fetched.get(k), now);
     }
     const out = new Map<string, StoredScan>();
     for (const k of keys) {
-      const scan = this.recent.get(k)?.scan;
+      const scan = fetched.get(k) ?? this.recent.get(k)?.scan;
       if (scan) out.set(k, scan);
     }
     return out;
@@ -39,21 +60,42 @@ export class StoreScanResults implements ScanResults {
   async put(scan: StoredScan): Promise<void> {
     const digest = scan.digest.toLowerCase();
     await this.store.putScan({ digest, image: scan.image, input: scan.input, decision: scan.decision, storedAt: new Date(scan.storedAt) });
+    await this.storedElsewhere([digest]);
     this.remember(digest, { ...scan, digest }, Date.now());
   }
 
-  /** Keeps a read for FRESH_MS; older entries are dropped, so a stream of uploads does not pile up parsed scans in memory. */
+  /** Scans written to the store by another path (a Trivy Operator import): cached reads go, here and on the other replicas. */
+  async storedElsewhere(digests: readonly string[]): Promise<void> {
+    for (const digest of digests) this.forget(digest);
+    for (const digest of digests) {
+      await this.sharing?.feed.notify('scans', digest.toLowerCase()).catch((err: unknown) => {
+        this.sharing?.logger.warn(
+          { digest, err: messageOf(err) },
+          `could not tell the other replicas about a new scan; they use it within ${SCAN_READ_TTL_MS} ms`,
+        );
+      });
+    }
+  }
+
+  /** Keeps a read for SCAN_READ_TTL_MS; older entries are dropped, so a stream of uploads does not pile up parsed scans in memory. */
   private remember(digest: string, scan: StoredScan | undefined, now: number): void {
     this.recent.delete(digest);
     this.recent.set(digest, { scan, at: now });
     for (const [key, entry] of this.recent) {
-      if (entry.at >= now - FRESH_MS) break;
+      if (entry.at >= now - SCAN_READ_TTL_MS) break;
       this.recent.delete(key);
     }
   }
 
   async history(digest: string): Promise<readonly StoredScan[]> {
     return (await this.store.scanHistory(digest.toLowerCase(), HISTORY)).map(toStored);
+  }
+
+  /** Drops one digest, or everything, from the read cache. */
+  private forget(digest?: string): void {
+    this.epoch++;
+    if (digest === undefined) this.recent.clear();
+    else this.recent.delete(digest.toLowerCase());
   }
 }
 

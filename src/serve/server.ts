@@ -15,6 +15,14 @@ import { LongPollWaiters } from './long-poll.js';
 import { ServerMetrics } from './metrics.js';
 import { withNotModified } from './not-modified.js';
 import { BundleRegistry } from './registry.js';
+import { OciBundleSource } from './oci-source.js';
+import { syncBundles } from './replicas.js';
+import { openChangeFeed } from '../store/index.js';
+
+export interface ServerOptions {
+  /** Sent to registries by an OCI bundle source. */
+  readonly userAgent?: string;
+}
 
 export interface RunningServer {
   readonly url: string;
@@ -27,12 +35,12 @@ export function createLogger(level: string): Logger {
 }
 
 /** Loads the bundle folder, then listens; the folder keeps being watched for rebuilt bundles. */
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel), options: ServerOptions = {}): Promise<RunningServer> {
   await mkdir(config.stateDir, { recursive: true });
   const tls = await loadTls(config.tls);
   const verification = await verificationFor(config);
   const registry = new BundleRegistry({
-    dir: config.bundlesDir,
+    ...(config.ociSource ? {} : { dir: config.bundlesDir }),
     limits: config.limits,
     logger,
     rescanIntervalMs: config.rescanIntervalMs,
@@ -40,15 +48,51 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     ...(verification ? { verification } : {}),
   });
   if (verification) logger.info({ keys: [...verification.keys.keys()], required: verification.required }, 'bundle signatures are verified before publishing');
-  await registry.refresh();
+  const source = config.ociSource
+    ? await OciBundleSource.create({
+        config: config.ociSource,
+        registry,
+        logger,
+        maxBytes: config.limits.maxArchiveBytes,
+        userAgent: options.userAgent ?? 'portcullis',
+      })
+    : undefined;
+  // The first poll finishes before the server listens, so agents are not answered 404 while it runs.
+  await (source ? source.refresh() : registry.refresh());
   if (config.fleet) await registry.publishGenerated(config.fleet.discovery.bundle, await discoveryBundle(config, config.fleet, logger));
   registry.start();
-  if (registry.states().length === 0) logger.warn({ dir: config.bundlesDir }, 'no bundles to serve yet; run portcullis build');
+  source?.start();
+  const origin = source ? source.description : config.bundlesDir;
+  if (registry.states().length === 0)
+    logger.warn({ source: origin }, source ? 'no bundles to serve yet; push them to the repository' : 'no bundles to serve yet; run portcullis build');
   const waiters = new LongPollWaiters();
   const fleet = await startFleet(config, logger);
-  const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store) };
+  // Replicas sharing one PostgreSQL hear of each other's bundle publishes and scan uploads.
+  const feed = await openChangeFeed(config.store, logger).catch(async (err: unknown) => {
+    registry.stop();
+    await source?.stop();
+    await fleet.close();
+    throw err;
+  });
+  const stopSync = feed
+    ? syncBundles(registry, feed, {
+        generated: config.fleet ? [config.fleet.discovery.bundle] : [],
+        logger,
+        ...(source ? { refresh: () => source.refresh() } : {}),
+      })
+    : () => undefined;
+  const scans = new StoreScanResults(fleet.deps.store, feed && { feed, logger });
+  const kubernetes = { config: config.kubernetes, scans };
   const metrics = new ServerMetrics(registry, waiters);
-  const inventory = await startInventory(config, fleet.deps.store, registry, metrics, logger);
+  const store = fleet.deps.store;
+  const inventory = await startInventory(config, { store, registry, metrics, logger, scans, ...(feed ? { feed } : {}) }).catch(async (err: unknown) => {
+    registry.stop();
+    await source?.stop();
+    stopSync();
+    await feed?.close();
+    await fleet.close();
+    throw err;
+  });
   const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes, inventory });
   const koa = app.callback();
   const handler = withNotModified((req, res) => void koa(req, res), { registry, metrics, ...(fleet.deps.authRequired ? { tokens: fleet.deps.store } : {}) });
@@ -57,22 +101,26 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   try {
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   } catch (err) {
-    // Nothing may keep the process alive after a failed start: the folder watcher and the store go too.
+    // Nothing may keep the process alive after a failed start: the folder watcher, the source and the store go too.
     registry.stop();
     await inventory.close();
+    await source?.stop();
+    stopSync();
+    await feed?.close();
     await fleet.close();
     throw new AppError('LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${messageOf(err)}`, { cause: err });
   }
   const url = urlOf(server, config.tls ? 'https' : 'http');
-  logger.info({ url, bundles: config.bundlesDir, state: config.stateDir }, 'listening');
-  return {
-    url,
-    registry,
-    close: () =>
-      close(server, registry, waiters)
-        .then(() => inventory.close())
-        .then(() => fleet.close()),
+  logger.info({ url, bundles: origin, state: config.stateDir }, 'listening');
+  const closeAll = async () => {
+    stopSync();
+    await source?.stop();
+    await close(server, registry, waiters);
+    await inventory.close();
+    await feed?.close();
+    await fleet.close();
   };
+  return { url, registry, close: closeAll };
 }
 
 /** Loads the configured keys once, at start; key errors name the key id and file, never the material. */

@@ -35,6 +35,8 @@ export async function readKeyMaterial(
   try {
     return new Uint8Array(await readFile(path));
   } catch (err) {
-    throw new AppError('FILE_NOT_FOUND', `${label ?? `key file ${path}`} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? '; create a key pair with portcullis keys generate --alg <alg> --out <dir>' : '';
+    throw new AppError('FILE_NOT_FOUND', `${label ?? `key file ${path}`} cannot be read: ${code ?? 'error'}${hint}`, { cause: err });
   }
 }

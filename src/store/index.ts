@@ -1,4 +1,6 @@
 export { openStore } from './open.js';
+export { openChangeFeed } from './changes.js';
+export type { ChangeFeed, ChangeTopic } from './changes.js';
 export type { StoreConfig } from './open.js';
 export { startRetention } from './retention.js';
 export type { RetentionOptions } from './retention.js';

@@ -12,6 +12,18 @@ import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolic
 const jsonb = pgJson;
 const text = pgText;
 
+/**
+ * jsonb arrives as text, as SQLite's JSON columns do, so rows.ts parses both
+ * alike: parsed by the driver, a JSON string value ("r1") would be
+ * indistinguishable from JSON text and parsed a second time.
+ */
+const JSONB_OID: number = pg.types.builtins.JSONB;
+
+function jsonbAsText(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === JSONB_OID) return (value) => value;
+  return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
+}
+
 /** Any number; it only has to be the same for every portcullis process sharing one database. */
 const MIGRATION_LOCK = 0x706f7274;
 
@@ -25,7 +37,7 @@ export class PostgresStore implements Store {
   }
 
   static async open(url: string): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const pool = new pg.Pool({ connectionString: url, max: 10, types: { getTypeParser: jsonbAsText } });
     // An idle client's network error would otherwise crash the process; the next query reports it instead.
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool);

@@ -5,7 +5,7 @@ import { copyFile, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { buildFixtureBundle, FIXTURE_POLICIES, JUICE_SHOP, SHARED } from '../fixtures/check/bundle.js';
+import { buildFixtureBundle, FIXTURE_DIR, FIXTURE_POLICIES, JUICE_SHOP, SHARED } from '../fixtures/check/bundle.js';
 import { CLI, REPO } from '../helpers/processes.js';
 import { sarifErrors } from '../report/sarif-schema.js';
 
@@ -171,16 +171,23 @@ describe('portcullis check', () => {
     if (!existsSync(join(REPO, 'dist', 'bundles', 'image-scan.tar.gz'))) {
       const none = check(['--report', CLEAN], scratch);
       assert.equal(none.status, 2, none.stderr);
-      assert.match(none.stderr, /run portcullis build/);
+      assert.match(none.stderr, /run "npx portcullis build"/);
     }
   });
 
-  it('compiles --policies DIR with the real opa', () => {
-    const run = check(['--policies', FIXTURE_POLICIES, '--report', CLEAN, '--dockerfile', DOCKERFILE, '-o', 'json'], scratch);
+  it('compiles --policies DIR with the real opa, with the --data settings, else the shipped default settings', () => {
+    const args = ['--policies', FIXTURE_POLICIES, '--report', CLEAN, '--dockerfile', DOCKERFILE, '-o', 'json'];
+    const run = check([...args, '--data', join(FIXTURE_DIR, 'data', 'settings.yaml')], scratch);
     assert.equal(run.status, 1, run.stderr);
     assert.deepEqual(
       reportOf(run).violations.map((v: { rule: string }) => v.rule),
       ['run_as_root'],
+    );
+    assert.doesNotMatch(run.stderr, /default settings/);
+    const defaults = check(args, scratch);
+    assert.match(
+      defaults.stderr,
+      /^portcullis: --policies without --data: using the default settings of the image-scan bundle \(examples\/policy\/settings\.yaml/,
     );
   });
 

@@ -117,12 +117,15 @@ describe('portcullis CLI', () => {
   it('exits 3 with install instructions when no opa matches the pin', async () => {
     const install = await isolatedInstall();
     const project = await scratchProject();
-    const run = cli(['build', '--out', 'out'], { cwd: project, bin: join(install, 'bin/portcullis.js'), env: { PATH: '/nonexistent', OPA_BIN: '' } });
+    const env = { PATH: '/nonexistent', OPA_BIN: '', XDG_CACHE_HOME: join(install, 'empty-cache') };
+    const run = cli(['build', '--out', 'out'], { cwd: project, bin: join(install, 'bin/portcullis.js'), env });
     assert.equal(run.status, 3, run.stderr);
     assert.match(run.stderr, /opa \d+\.\d+\.\d+ is required but was not found/);
-    assert.match(run.stderr, /npm run setup:opa/);
-    const doctor = cli(['doctor'], { bin: join(install, 'bin/portcullis.js'), env: { PATH: '/nonexistent', OPA_BIN: '' } });
-    assert.equal(doctor.status, 3);
+    assert.match(run.stderr, /npx portcullis setup opa/);
+    const doctor = cli(['doctor'], { bin: join(install, 'bin/portcullis.js'), env });
+    assert.equal(doctor.status, 3, doctor.stderr);
+    assert.match(doctor.stdout, /^opa\s+\d+\.\d+\.\d+\s+MISSING$/m);
+    assert.match(doctor.stderr, /npx portcullis setup opa/);
   });
 });
 
@@ -130,8 +133,9 @@ describe('portcullis CLI', () => {
 async function isolatedInstall(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-install-'));
   for (const path of ['bin', 'dist', 'package.json']) await cp(join(REPO, path), join(dir, path), { recursive: true });
-  await mkdir(join(dir, 'tools/opa'), { recursive: true });
-  for (const file of ['go.mod', 'capabilities.json']) await writeFile(join(dir, 'tools/opa', file), await readFile(join(REPO, 'tools/opa', file)));
+  for (const tool of ['opa', 'gator', 'regal']) await mkdir(join(dir, 'tools', tool), { recursive: true });
+  for (const file of ['opa/go.mod', 'opa/capabilities.json', 'gator/go.mod', 'regal/go.mod'])
+    await writeFile(join(dir, 'tools', file), await readFile(join(REPO, 'tools', file)));
   await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   return dir;
 }

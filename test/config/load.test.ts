@@ -56,8 +56,16 @@ describe('loadConfig', () => {
 
   it('reads OPA_BIN and PORTCULLIS_STATE_DIR from the environment only here', async () => {
     const config = await loadConfig(undefined, {}, { OPA_BIN: '/opt/opa', PORTCULLIS_STATE_DIR: '/var/lib/portcullis' });
-    assert.equal(config.opaBin, '/opt/opa');
+    assert.equal(config.tools.bins.opa, '/opt/opa');
     assert.equal(config.stateDir, '/var/lib/portcullis');
+  });
+
+  it('reads the tool variables and the per-user cache (XDG_CACHE_HOME, else ~/.cache) from the environment', async () => {
+    const env = { GATOR_BIN: '/opt/gator', REGAL_BIN: '/opt/regal', XDG_CACHE_HOME: '/var/cache/u', HOME: '/home/u', PATH: '/usr/bin' };
+    const config = await loadConfig(undefined, {}, env);
+    assert.deepEqual(config.tools, { bins: { gator: '/opt/gator', regal: '/opt/regal' }, userCacheDir: '/var/cache/u/portcullis', path: '/usr/bin' });
+    const relative = await loadConfig(undefined, {}, { XDG_CACHE_HOME: 'cache', HOME: '/home/u' });
+    assert.equal(relative.tools.userCacheDir, '/home/u/.cache/portcullis', 'a relative XDG_CACHE_HOME is ignored, as the XDG spec says');
   });
 });
 
@@ -70,5 +78,45 @@ describe('parseListen', () => {
 
   it('rejects anything else', () => {
     for (const bad of ['8080', 'host:', 'host:99999', 'a b:1']) assert.throws(() => parseListen(bad), { code: 'USAGE' }, bad);
+  });
+});
+
+describe('bundles.source: an OCI repository instead of the folder', () => {
+  it('reads the tags per bundle, the polling interval, and the password from the variable password_env names', async () => {
+    const file = await configFile(
+      'bundles:\n  source: oci://registry.example.com/team/policies\n  oci:\n    tags: { image-policy: prod, image-scan: prod-scan }\n    poll_interval_seconds: 5\n    username: robot\n    password_env: REG_PASS\n    ca: ca.pem\n',
+    );
+    const config = await loadConfig(file, {}, { REG_PASS: 's3cret', HOME: '/home/u' });
+    const oci = config.ociSource;
+    assert.equal(oci?.repository, 'registry.example.com/team/policies');
+    assert.deepEqual(
+      [...(oci?.tags ?? [])],
+      [
+        ['image-policy', 'prod'],
+        ['image-scan', 'prod-scan'],
+      ],
+    );
+    assert.equal(oci?.pollIntervalMs, 5000);
+    assert.equal(oci?.password, 's3cret');
+    assert.equal(oci?.ca, join(file, '../ca.pem'));
+    assert.deepEqual(oci?.env, { DOCKER_CONFIG: undefined, HOME: '/home/u' });
+    const list = await loadConfig(await configFile('bundles:\n  source: oci://r.example.com/p\n  oci:\n    tags: [image-policy]\n'), {}, {});
+    assert.deepEqual([...(list.ociSource?.tags ?? [])], [['image-policy', 'image-policy']]);
+    assert.equal(list.ociSource?.pollIntervalMs, DEFAULTS.ociPollIntervalSeconds * 1000);
+    assert.equal((await loadConfig(file, { bundlesDir: '/srv/bundles' }, { REG_PASS: 'x' })).ociSource, undefined, '--dir picks the folder');
+  });
+
+  it('refuses what cannot work, naming it', async () => {
+    const cases: [string, RegExp][] = [
+      ['bundles:\n  source: oci://r.example.com/p\n', /needs bundles\.oci\.tags/],
+      ['bundles:\n  source: https://r.example.com/p\n  oci:\n    tags: [a]\n', /\/bundles\/source: must match pattern/],
+      ['bundles:\n  dir: built\n  source: oci://r.example.com/p\n  oci:\n    tags: [a]\n', /bundles\.dir and bundles\.source are exclusive/],
+      ['bundles:\n  oci:\n    tags: [a]\n', /bundles\.oci is set but bundles\.source/],
+      ['bundles:\n  source: oci://r.example.com/p\n  oci:\n    tags: [a]\n    password_env: MISSING\n    username: u\n', /MISSING is not set or empty/],
+      ['bundles:\n  source: oci://r.example.com/p\n  oci:\n    tags: { a: "bad tag" }\n', /\/bundles\/oci\/tags/],
+    ];
+    for (const [text, why] of cases) {
+      await assert.rejects(loadConfig(await configFile(text), {}, {}), (err: AppError) => err.code === 'CONFIG_INVALID' && why.test(err.message), text);
+    }
   });
 });

@@ -8,3 +8,5 @@ import { fileURLToPath } from 'node:url';
  */
 export const REAL_FIXTURES = fileURLToPath(new URL('../fixtures/real/', import.meta.url));
 export const REAL_REPORTS = join(REAL_FIXTURES, 'reports');
+/** Real report files of one variant each, unchanged from their upstream repositories (test/fixtures/upstream/SOURCES.md). */
+export const UPSTREAM_REPORTS = fileURLToPath(new URL('../fixtures/upstream/', import.meta.url));

@@ -2,14 +2,14 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBundle, type LoadedBundle } from '../../src/bundle/index.js';
-import { buildBundles, compilerIdentity, OpaCompiler, resolveToolchain, type BuildResult, type Toolchain } from '../../src/compile/index.js';
+import { buildBundles, compilerIdentity, OpaCompiler, resolveToolchain, toolEnvironment, type BuildResult, type Toolchain } from '../../src/compile/index.js';
 import { scratchProject } from './project.js';
 
 let cached: Toolchain | undefined;
 
 /** The pinned opa; the suite needs it and fails loudly rather than skipping when it is absent. */
 export function toolchain(): Toolchain {
-  cached ??= resolveToolchain(process.env['OPA_BIN']);
+  cached ??= resolveToolchain(toolEnvironment(process.env));
   return cached;
 }
 

@@ -51,7 +51,9 @@ describe('normalized counts equal counts taken from the raw reports', () => {
     assert.equal(input.vulnerabilities.length, 327);
     assert.deepEqual(severities(input), tally(matches.map((m) => String(m['vulnerability']['severity']).toUpperCase())));
     assert.deepEqual(tally(input.vulnerabilities.map((v) => v.package.class)), tally(matches.map((m) => (m['artifact']['type'] === 'deb' ? 'os' : 'library'))));
-    assert.equal(input.summary.vulnerabilities.fixable, 0, 'legacy Grype reports no fixes');
+    const fixedIn = matches.filter((m) => typeof m['vulnerability']['fixedInVersion'] === 'string' && m['vulnerability']['fixedInVersion'] !== '');
+    assert.equal(fixedIn.length, 28);
+    assert.equal(input.summary.vulnerabilities.fixable, fixedIn.length, 'legacy Grype names its one fix in vulnerability.fixedInVersion');
   });
 
   it('issue_9618 (Grype): fix states map onto statuses and the null severity is UNKNOWN', async () => {

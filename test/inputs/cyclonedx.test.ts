@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { AppError } from '../../src/core/index.js';
 import { detectReportFormat } from '../../src/inputs/index.js';
 import { normalizeReport } from './synthetic.js';
 
@@ -47,6 +48,42 @@ const jqueryVuln = {
 };
 
 describe('CycloneDX with vulnerabilities', () => {
+  it('refuses a BOM that names no image and whose vulnerabilities affect nothing it lists (REPORT_EMPTY)', () => {
+    const vuln = { ...jqueryVuln, affects: [{ ref: 'pkg:npm/missing@1' }] };
+    assert.throws(
+      () => normalizeReport({ ...bom('1.6', { components: [] }, [vuln]), components: [] }),
+      (err: unknown) => err instanceof AppError && err.code === 'REPORT_EMPTY' && /--allow-empty/.test(err.message),
+    );
+  });
+
+  it('VEX: the state decides; a will_not_fix response never turns not_affected into affected; an unknown state is affected and warned', () => {
+    const affects = [{ ref: 'pkg:npm/jquery@3.3.9' }];
+    const vulns = [
+      { id: 'CVE-1', ratings: [{ severity: 'high' }], analysis: { state: 'not_affected', response: ['will_not_fix', 'update'] }, affects },
+      { id: 'CVE-2', ratings: [{ severity: 'high' }], analysis: { state: 'in_triage', response: ['can_not_fix'] }, affects },
+      { id: 'CVE-3', ratings: [{ severity: 'high' }], analysis: { state: 'false_positive' }, affects },
+      { id: 'CVE-4', ratings: [{ severity: 'high' }], analysis: { state: 'resolved' }, affects },
+      { id: 'CVE-5', ratings: [{ severity: 'high' }], analysis: { state: 'mystery' }, affects },
+      { id: 'CVE-6', ratings: [{ severity: 'high' }], analysis: { state: 'exploitable', response: ['update'] }, affects },
+    ];
+    const input = normalizeReport(bom('1.5', { components: [] }, vulns, { type: 'container', name: 'shop:1' }));
+    assert.deepEqual(
+      input.vulnerabilities.map((v) => [v.id, v.status]),
+      [
+        ['CVE-1', 'not_affected'],
+        ['CVE-2', 'will_not_fix'],
+        ['CVE-3', 'not_affected'],
+        ['CVE-4', 'not_affected'],
+        ['CVE-5', 'affected'],
+        ['CVE-6', 'affected'],
+      ],
+    );
+    assert.deepEqual(
+      input.reports[0]?.warnings.map((w) => [w.code, w.path]),
+      [['STATUS_UNKNOWN', '/vulnerabilities/4/analysis/state']],
+    );
+  });
+
   it('1.4: tools as an array, lowercase severities, the own source rating wins', () => {
     const doc = bom('1.4', [{ vendor: 'anchore', name: 'grype', version: '0.70.0' }], [jqueryVuln]);
     assert.equal(detectReportFormat(doc), 'cyclonedx');
@@ -56,8 +93,12 @@ describe('CycloneDX with vulnerabilities', () => {
     assert.equal(input.reports[0]?.format_version, '1.4');
     assert.equal(v?.severity, 'MEDIUM', 'ghsa is the vulnerability source');
     assert.equal(v?.cvss_score, 6.1);
-    assert.deepEqual(v?.fixed_versions, ['3.4.0']);
-    assert.equal(v?.fix_available, true);
+    assert.deepEqual(v?.fixed_versions, [], 'recommendation is free text, never a version');
+    assert.equal(v?.fix_available, false);
+    assert.deepEqual(
+      input.reports[0]?.warnings.map((w) => [w.code, w.path]),
+      [['FIX_UNREADABLE', '/vulnerabilities/0/recommendation']],
+    );
     assert.equal(v?.package.class, 'library');
     assert.equal(v?.age_days, 2447);
   });
@@ -119,8 +160,8 @@ describe('CycloneDX with vulnerabilities', () => {
 
   it('1.7 is read the same way; an unknown affected ref is a warning, not a failure', () => {
     const vuln = { ...jqueryVuln, affects: [{ ref: 'pkg:npm/missing@1' }] };
-    const input = normalizeReport(bom('1.7', { components: [] }, [vuln]));
+    const input = normalizeReport(bom('1.7', { components: [] }, [vuln], { type: 'container', name: 'shop:1' }));
     assert.equal(input.vulnerabilities.length, 0);
-    assert.equal(input.reports[0]?.warnings[0]?.code, 'AFFECTED_COMPONENT_UNKNOWN');
+    assert.ok(input.reports[0]?.warnings.some((w) => w.code === 'AFFECTED_COMPONENT_UNKNOWN' && w.path === '/vulnerabilities/0/affects/0'));
   });
 });

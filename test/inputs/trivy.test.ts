@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { detectReportFormat } from '../../src/inputs/index.js';
-import { normalizeReport, trivyVuln } from './synthetic.js';
+import { AppError } from '../../src/core/index.js';
+import { normalizeReport, normalizeWith, reportFile, trivyVuln } from './synthetic.js';
 
 const DIGEST = 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
 
@@ -13,8 +14,13 @@ describe('Trivy JSON, SchemaVersion 2', () => {
     assert.equal(input.reports[0]?.format_version, '2');
   });
 
-  it('accepts empty Results and Vulnerabilities: null', () => {
-    assert.equal(normalizeReport({ SchemaVersion: 2, Results: [] }).vulnerabilities.length, 0);
+  it('accepts empty Results and Vulnerabilities: null; refuses a report that names nothing (REPORT_EMPTY) unless asked', () => {
+    assert.equal(normalizeReport({ SchemaVersion: 2, ArtifactName: '.', ArtifactType: 'filesystem', Results: [] }).vulnerabilities.length, 0);
+    assert.throws(
+      () => normalizeReport({ SchemaVersion: 2, Results: [] }),
+      (err: unknown) => err instanceof AppError && err.code === 'REPORT_EMPTY',
+    );
+    assert.equal(normalizeWith({ reports: [reportFile({ SchemaVersion: 2 })], allowEmpty: true }).vulnerabilities.length, 0);
     const input = normalizeReport({ SchemaVersion: 2, Results: [{ Target: 'x (alpine 3.19.0)', Class: 'os-pkgs', Type: 'alpine', Vulnerabilities: null }] });
     assert.equal(input.vulnerabilities.length, 0);
   });
@@ -171,7 +177,7 @@ describe('Trivy JSON before 0.19 (a top-level array)', () => {
   it('skips a stub entry without an ID and says where', () => {
     const input = normalizeReport(legacy);
     assert.deepEqual(input.reports[0]?.warnings, [
-      { code: 'VULNERABILITY_WITHOUT_ID', message: 'skipped a vulnerability entry without an ID, package or version', path: '/0/Vulnerabilities/1' },
+      { code: 'VULNERABILITY_WITHOUT_ID', message: 'skipped a vulnerability entry without an ID or package', path: '/0/Vulnerabilities/1' },
     ]);
   });
 

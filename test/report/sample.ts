@@ -10,6 +10,17 @@ export const SAMPLE_CONTEXT: ReportContext = {
   artifacts: ['reports/trivy.json', 'Dockerfile'],
   now: '2026-11-01T00:00:00.000Z',
   tool: { name: 'portcullis', version: '0.1.0' },
+  inputWarnings: [
+    {
+      file: 'reports/trivy.json',
+      format: 'trivy',
+      warnings: [
+        { code: 'SEVERITY_MISSING', message: 'no severity; counted as UNKNOWN', path: '/Results/1/Vulnerabilities/3' },
+        { code: 'STATUS_UNKNOWN', message: 'unrecognised status "wontfix"; counted as affected', path: '/Results/1/Vulnerabilities/9' },
+      ],
+    },
+    { file: 'Dockerfile', format: 'dockerfile', warnings: [] },
+  ],
 };
 
 export const SAMPLE: Decision = {

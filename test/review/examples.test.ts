@@ -6,14 +6,18 @@ import { parse } from 'yaml';
 import { REPO } from '../helpers/processes.js';
 
 // The CI examples are copied into other repositories as they are: they must parse and run both commands.
+// Their check steps are run against the packed package in test/cli/package.integration.test.ts.
 for (const file of ['github-actions.yml', 'gitlab-ci.yml']) {
   it(`examples/ci/${file} is valid YAML that checks images and reviews policy changes`, async () => {
     const text = await readFile(join(REPO, 'examples', 'ci', file), 'utf8');
     const doc = parse(text) as Record<string, unknown>;
     assert.equal(typeof doc, 'object');
-    assert.match(text, /npx portcullis check --report/);
-    assert.match(text, /npx portcullis review --base "/);
+    assert.match(text, /npm install --global "\$PORTCULLIS_PACKAGE"/);
+    assert.match(text, /portcullis check --report/);
+    assert.match(text, /portcullis setup opa regal/, 'review compiles Rego: it installs the pinned opa and Regal');
+    assert.match(text, /portcullis review --base "/);
     assert.match(text, /--output markdown > review\.md/);
+    assert.doesNotMatch(text, /npm ci|npx portcullis build|npm run /, 'a repository that is not portcullis has none of these');
   });
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isAppError } from '../../src/core/index.js';
+import { toolEnvironment } from '../../src/compile/index.js';
 import { normalizeFiles, type NormalizedInput } from '../../src/inputs/index.js';
 import { resolveRegal, runReview, type ReviewOptions, type ReviewResult } from '../../src/review/index.js';
 import { toolchain } from '../helpers/opa.js';
@@ -22,7 +23,7 @@ function options(head: string, extra: Partial<ReviewOptions> = {}): ReviewOption
     corpora: ['corpus/reports', 'corpus/generated'],
     now: NOW,
     toolchain,
-    regal: resolveRegal(process.env['REGAL_BIN']),
+    regal: resolveRegal(toolEnvironment(process.env)),
     cacheDir,
     ...extra,
   };
@@ -119,9 +120,9 @@ describe('portcullis review on a fixture repository', { timeout: 600_000 }, () =
   });
 
   it('reports the Regal violations a change adds, and only those', async () => {
-    const regal = resolveRegal(process.env['REGAL_BIN']);
+    const regal = resolveRegal(toolEnvironment(process.env));
     // npm install builds the pinned Regal; its absence is an install defect, not a reason to skip.
-    assert.ok(!('missing' in regal), `Regal is not built (run npm run setup:regal): ${'missing' in regal ? regal.missing : ''}`);
+    assert.ok(!('missing' in regal), `Regal is not built (run npx portcullis setup regal): ${'missing' in regal ? regal.missing : ''}`);
     const result = await runReview(options('lint'));
     const lint = result.checks.find((c) => c.name === 'lint');
     assert.equal(lint?.status, 'fail');

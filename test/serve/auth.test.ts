@@ -72,6 +72,16 @@ describe('bearer-token auth (auth.required: true)', () => {
     assert.equal((await post(`${app.url}/status`, JSON.stringify(statusUpdate('s')), { ...JSON_PLAIN, ...bearer(statusOnly) })).status, 200);
   });
 
+  it('guards the OCI distribution API like /bundles: a bundles token, per bundle', async () => {
+    const manifest = '/v2/bundles/tiny/manifests/latest';
+    assert.equal((await get(manifest)).status, 401);
+    assert.equal((await get(manifest, bearer(agentToken))).status, 200);
+    assert.equal((await get(manifest, bearer(tinyOnly))).status, 200);
+    assert.equal((await get('/v2/bundles/other/manifests/latest', bearer(tinyOnly))).status, 403);
+    assert.equal((await get(manifest, bearer(admin))).status, 403);
+    assert.equal((await get('/v2/', bearer(tinyOnly))).status, 200);
+  });
+
   it('lets an admin token query the fleet', async () => {
     assert.equal((await get('/v1/agents', bearer(admin))).status, 200);
     assert.equal((await get('/v1/decisions', bearer(admin))).status, 200);
@@ -95,6 +105,10 @@ describe('bearer-token auth (auth.required: true)', () => {
     assert.deepEqual(requirementFor('/v1/admission'), { open: true });
     assert.deepEqual(requirementFor('/v1/gatekeeper/provider'), { open: true });
     assert.deepEqual(requirementFor('/v1/reports'), { open: false, scope: 'admin' });
+    // The OCI distribution API is for agents: per bundle where a path names one.
+    assert.deepEqual(requirementFor('/v2/bundles/image-policy/manifests/latest'), { open: false, scope: 'bundles', bundle: 'image-policy' });
+    assert.deepEqual(requirementFor('/v2/bundles/a%2Fb/blobs/sha256:00'), { open: false, scope: 'bundles', bundle: 'a/b' });
+    assert.deepEqual(requirementFor('/v2/'), { open: false, scope: 'bundles' });
   });
 });
 

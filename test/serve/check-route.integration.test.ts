@@ -49,6 +49,45 @@ describe('POST /v1/check', () => {
     assert.match(res.headers['x-portcullis-bundle'] ?? '', /^image-scan@[0-9a-f]{16}$/);
   });
 
+  it('carries the input warnings and per-image decisions in its JSON; strict and allow_empty act as the CLI flags', async () => {
+    const nullSeverity = JSON.parse(await readFile(join(SHARED, 'reports/django-DefectDojo__anchore_grype__issue_9618.json'), 'utf8'));
+    const clean = JSON.parse(await readFile(join(SHARED, 'reports/secureCodeBox__juice-shop-v12.10.2-empty-results.json'), 'utf8'));
+    const res = await request(server)
+      .post('/v1/check')
+      .send({ reports: [{ name: 'grype.json', content: nullSeverity }, clean], now: NOW });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(
+      res.body.images.map((i: { target: string }) => i.target),
+      ['quay.io/cloudservices/xjoin-kafka-connect-strimzi:latest', 'bkimminich/juice-shop:v12.10.2'],
+    );
+    assert.deepEqual(
+      res.body.input_warnings.map((r: { file: string; by_code: unknown }) => [r.file, r.by_code]),
+      [['grype.json', { SEVERITY_MISSING: 1 }]],
+    );
+    const strict = await request(server)
+      .post('/v1/check')
+      .send({ reports: [nullSeverity], strict: true, now: NOW });
+    assert.equal(strict.status, 422);
+    assert.equal(strict.body.code, 'INPUT_INCOMPLETE');
+    const empty = { SchemaVersion: 2, Results: [] };
+    assert.equal(
+      (
+        await request(server)
+          .post('/v1/check')
+          .send({ reports: [empty], now: NOW })
+      ).body.code,
+      'REPORT_EMPTY',
+    );
+    assert.equal(
+      (
+        await request(server)
+          .post('/v1/check')
+          .send({ reports: [empty], allow_empty: true, now: NOW })
+      ).status,
+      200,
+    );
+  });
+
   it('gives the same decision as the CLI path for a report given as a string with a name', async () => {
     const text = JSON.stringify(juiceShop);
     const a = await request(server)

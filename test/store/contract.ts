@@ -125,6 +125,21 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
       assert.equal((await store.listAgents()).length, 3);
     });
 
+    it('returns results and inputs that are JSON strings or numbers as sent', async () => {
+      await store.recordDecisions(
+        [decision(70, { path: 'scalars/revision', input: 'plain text', result: 'r1' }), decision(71, { path: 'scalars/revision', input: 3, result: 42 })],
+        new Date(T0 + 3_600_000),
+      );
+      const found = (await store.queryDecisions(query({ path: 'scalars/revision' }))).decisions;
+      assert.deepEqual(
+        found.map((d) => [d['input'], d['result']]),
+        [
+          ['plain text', 'r1'],
+          [3, 42],
+        ],
+      );
+    });
+
     it('stores tokens hashed, verifies them and revokes them', async () => {
       const { token, record } = mintToken({ name: 'ci', agent: 'agent-1', bundles: ['image-policy'], scopes: ['bundles', 'status'] });
       await store.createToken(record);
@@ -175,7 +190,7 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
       await store.recordDecisions([decision(100), decision(101), decision(102)], now);
       await store.recordDecisions([decision(103)], new Date(now.getTime() + 1000));
       const olderThanAnHour = await store.prune({ maxAgeMs: 3_600_000 }, now);
-      assert.equal(olderThanAnHour, 11);
+      assert.equal(olderThanAnHour, 13);
       assert.equal(await store.prune({ maxDecisions: 2 }, now), 2);
       assert.deepEqual(await ids({}), ['d102', 'd103']);
     });

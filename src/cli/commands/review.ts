@@ -21,7 +21,7 @@ export interface ReviewCommandOptions {
 /** `portcullis review`: prints the review in the chosen format; exit 1 when --fail-on triggers. */
 export async function review(options: ReviewCommandOptions, version: string, env: NodeJS.ProcessEnv): Promise<number> {
   const config = await loadConfig(undefined);
-  const regal = resolveRegal(env['REGAL_BIN'] || undefined);
+  const regal = resolveRegal(config.tools);
   // Loud on purpose: a review without lint must not look like a clean lint.
   if ('missing' in regal) process.stderr.write(`portcullis: WARNING: Regal lint is unavailable: ${regal.missing}\n`);
   const token = options.token ?? env['PORTCULLIS_TOKEN'];
@@ -37,7 +37,7 @@ export async function review(options: ReviewCommandOptions, version: string, env
     ...(options.now === undefined ? {} : { now: checkedNow(options.now) }),
     ...(options.threads === undefined ? {} : { threads: threadCount(options.threads) }),
     failOn: options.failOn,
-    toolchain: () => resolveToolchain(config.opaBin),
+    toolchain: () => resolveToolchain(config.tools),
     regal,
     cacheDir: join(config.stateDir, 'cache'),
   });

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/index.js';
-import { startServer } from '../../serve/index.js';
+import { createLogger, startServer } from '../../serve/index.js';
 
 export interface ServeCommandOptions {
   readonly config?: string;
@@ -8,9 +8,9 @@ export interface ServeCommandOptions {
 }
 
 /** Runs until SIGINT or SIGTERM, then stops accepting and finishes requests in flight. */
-export async function serve(options: ServeCommandOptions): Promise<number> {
+export async function serve(options: ServeCommandOptions, userAgent = 'portcullis'): Promise<number> {
   const config = await loadConfig(options.config, { listen: options.listen, bundlesDir: options.dir });
-  const server = await startServer(config);
+  const server = await startServer(config, createLogger(config.logLevel), { userAgent });
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

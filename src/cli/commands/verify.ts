@@ -1,3 +1,4 @@
+import type { ReadLimits } from '../../bundle/index.js';
 import { loadConfig } from '../../config/index.js';
 import { AppError, EXIT, isAppError } from '../../core/index.js';
 import { loadVerificationKey, parseAlgorithm, readKeyMaterial, verifyBundle } from '../../sign/index.js';
@@ -19,9 +20,21 @@ const ARCHIVE_CODES = new Set(['BUNDLE_INVALID', 'BUNDLE_TOO_LARGE']);
  */
 export async function verify(bundlePath: string, options: VerifyCommandOptions, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const config = await loadConfig(undefined);
+  const bytes = await readInputFile(bundlePath, config.limits.maxArchiveBytes);
+  const summary = await checkSignature(bytes, options, env, config.limits);
+  process.stdout.write(`${bundlePath}: ${summary}\n`);
+  return EXIT.OK;
+}
+
+/** Checks a bundle's signature with the key the flags name; SIGNATURE_INVALID (exit 1) with OPA's reason when an agent would refuse it. */
+export async function checkSignature(
+  bytes: Uint8Array,
+  options: VerifyCommandOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  limits: ReadLimits,
+): Promise<string> {
   const algorithm = parseAlgorithm(options.alg, '--alg');
   const key = loadVerificationKey(await readKeyMaterial(keySourceFrom(options, algorithm), algorithm, env), algorithm, 'verification key');
-  const bytes = await readInputFile(bundlePath, config.limits.maxArchiveBytes);
   const keyId = options.kid ?? PINNED_KEY_ID;
   try {
     const result = await verifyBundle(
@@ -33,11 +46,10 @@ export async function verify(bundlePath: string, options: VerifyCommandOptions, 
         ...(options.scope === undefined ? {} : { scope: options.scope }),
         excludeFiles: options.exclude ?? [],
       },
-      config.limits,
+      limits,
     );
     const excluded = result.excluded > 0 ? `, ${result.excluded} excluded` : '';
-    process.stdout.write(`${bundlePath}: signature valid (key ${result.keyId ?? keyId}, ${result.verified} files${excluded})\n`);
-    return EXIT.OK;
+    return `signature valid (key ${result.keyId ?? keyId}, ${result.verified} files${excluded})`;
   } catch (err) {
     if (isAppError(err) && ARCHIVE_CODES.has(err.code)) throw new AppError('SIGNATURE_INVALID', err.message, { cause: err });
     throw err;

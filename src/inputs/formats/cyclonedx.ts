@@ -1,28 +1,38 @@
-import { normalizeSeverity, packageClass, SEVERITY_RANK, splitFixedVersions, toRfc3339 } from '../derive.js';
+import { normalizeSeverity, packageClass, SEVERITY_RANK, toRfc3339 } from '../derive.js';
 import type { VulnerabilityDraft } from '../finding.js';
-import type { PackageFacts, ReportWarning } from '../types.js';
+import type { PackageFacts } from '../types.js';
 import { cyclonedxImage } from './cyclonedx-image.js';
 import { emptyReport, type ParsedReport } from './report.js';
 import { list, numberOrNull, property, rec, records, text, texts, type Raw } from './values.js';
+import { Warnings } from './warnings.js';
 
-/** CycloneDX 1.4 to 1.7 with a `vulnerabilities` section, as Trivy and Grype write it. */
+/**
+ * CycloneDX 1.4 to 1.7 with a `vulnerabilities` section, as Trivy and Grype
+ * write it (XML documents arrive here converted to the JSON shape, see
+ * cyclonedx-xml.ts). A VEX `analysis.state` decides whether a vulnerability
+ * applies; `recommendation` is free text and never read as a version.
+ */
 export function parseCycloneDx(raw: unknown): ParsedReport {
   const bom = rec(raw);
   const metadata = rec(bom['metadata']);
   const components = flattenComponents(records(bom['components']));
   const byRef = new Map(components.map((c) => [text(c['bom-ref']) ?? text(c['purl']) ?? '', c]));
-  const warnings: ReportWarning[] = [];
+  const warnings = new Warnings();
   const vulnerabilities = records(bom['vulnerabilities']).flatMap((v, i) => vulnerabilityDrafts(v, byRef, `/vulnerabilities/${i}`, warnings));
   const tool = firstTool(metadata['tools']);
+  const subject = rec(metadata['component']);
+  const packages = components.map(packageOf).filter((p): p is PackageFacts => p !== null);
   return {
     ...emptyReport('cyclonedx', tool.name),
     formatVersion: text(bom['specVersion']),
     scanner: tool,
     created: toRfc3339(metadata['timestamp']),
-    image: cyclonedxImage(rec(metadata['component']), components),
+    image: cyclonedxImage(subject, components),
     vulnerabilities,
-    packages: components.map(packageOf).filter((p): p is PackageFacts => p !== null),
-    warnings,
+    packages,
+    // The BOM's subject and its components are what was scanned, even when no vulnerability was found.
+    targets: (text(subject['name']) === null ? 0 : 1) + packages.length,
+    warnings: warnings.list,
   };
 }
 
@@ -53,20 +63,34 @@ function packageOf(c: Raw): PackageFacts | null {
   };
 }
 
-function vulnerabilityDrafts(v: Raw, byRef: Map<string, Raw>, path: string, warnings: ReportWarning[]): VulnerabilityDraft[] {
+function vulnerabilityDrafts(v: Raw, byRef: Map<string, Raw>, path: string, warnings: Warnings): VulnerabilityDraft[] {
   const id = text(v['id']);
   if (id === null) {
-    warnings.push({ code: 'VULNERABILITY_WITHOUT_ID', message: 'skipped a vulnerability without an id', path });
+    warnings.add('VULNERABILITY_WITHOUT_ID', 'skipped a vulnerability without an id', path);
     return [];
   }
   const source = text(rec(v['source'])['name']);
   const ratings = records(v['ratings']);
   const fixedVersions = fixedFrom(v);
-  return records(v['affects']).flatMap((affect, j) => {
+  const analysis = rec(v['analysis']);
+  const status = statusOf(analysis);
+  const severity = severityOf(ratings, source);
+  if (severity === 'UNKNOWN' && !ratings.some((r) => text(r['severity'])?.toLowerCase() === 'unknown')) warnings.severity(null, `${path}/ratings`);
+  if (status === null && text(analysis['state']) !== null) warnings.status(analysis['state'], `${path}/analysis/state`);
+  if (fixedVersions.length === 0 && text(v['recommendation']) !== null && status !== 'not_affected') {
+    warnings.add(
+      'FIX_UNREADABLE',
+      'the fix is only given as recommendation text, which is never read as a version: fix availability unknown',
+      `${path}/recommendation`,
+    );
+  }
+  const affects = records(v['affects']);
+  if (affects.length === 0) warnings.add('AFFECTED_COMPONENT_UNKNOWN', `${id} affects no component`, path);
+  return affects.flatMap((affect, j) => {
     const component = byRef.get(text(affect['ref']) ?? '');
     const name = text(component?.['name']);
     if (!component || name === null) {
-      warnings.push({ code: 'AFFECTED_COMPONENT_UNKNOWN', message: `affects.ref ${String(affect['ref'])} names no component`, path: `${path}/affects/${j}` });
+      warnings.add('AFFECTED_COMPONENT_UNKNOWN', `affects.ref ${String(affect['ref'])} names no component`, `${path}/affects/${j}`);
       return [];
     }
     const purl = text(component['purl']);
@@ -85,8 +109,8 @@ function vulnerabilityDrafts(v: Raw, byRef: Map<string, Raw>, path: string, warn
         purl,
         path: property(component, 'aquasecurity:trivy:FilePath'),
         fixedVersions,
-        severity: severityOf(ratings, source),
-        status: statusOf(rec(v['analysis'])),
+        severity,
+        status,
         published: v['published'],
         cvssScore: scoreOf(ratings, source),
         dataSource: source,
@@ -97,19 +121,17 @@ function vulnerabilityDrafts(v: Raw, byRef: Map<string, Raw>, path: string, warn
   });
 }
 
-/** Trivy writes "Upgrade <pkg> to version <v>"; unaffected exact versions are fixes too. */
+/** Exact versions marked `unaffected` are the fixes; ranges and the free-text `recommendation` are not versions. */
 function fixedFrom(v: Raw): string[] {
-  const match = /to versions? (.+)$/i.exec(text(v['recommendation']) ?? '');
-  const fromText = splitFixedVersions(match?.[1]);
   const unaffected = records(v['affects'])
     .flatMap((a) => records(a['versions']))
     .filter((ver) => ver['status'] === 'unaffected')
     .flatMap((ver) => texts([ver['version']]));
-  return [...new Set([...fromText, ...unaffected])];
+  return [...new Set(unaffected)];
 }
 
 /** The rating of the vulnerability's own source, else the most severe one. */
-function severityOf(ratings: Raw[], source: string | null): string {
+function severityOf(ratings: Raw[], source: string | null): ReturnType<typeof normalizeSeverity> {
   const own = source === null ? undefined : ratings.find((r) => text(rec(r['source'])['name']) === source && text(r['severity']) !== null);
   if (own) return normalizeSeverity(own['severity']);
   const all = ratings.map((r) => normalizeSeverity(r['severity']));
@@ -125,6 +147,7 @@ function scoreOf(ratings: Raw[], source: string | null): number | null {
   return scores.length === 0 ? null : Math.max(...scores);
 }
 
+// VEX analysis states (CycloneDX 1.4+ `impactAnalysisState`).
 const VEX_STATE: Readonly<Record<string, string>> = {
   not_affected: 'not_affected',
   false_positive: 'not_affected',
@@ -134,8 +157,18 @@ const VEX_STATE: Readonly<Record<string, string>> = {
   in_triage: 'under_investigation',
 };
 
+/**
+ * The state decides whether the vulnerability applies. A response only
+ * refines a state under which it still applies (exploitable, in triage, or
+ * none given): "will not fix" never turns a not_affected into affected.
+ * Null when there is no analysis, or a state we do not know (warned).
+ */
 function statusOf(analysis: Raw): string | null {
+  const state = text(analysis['state']);
+  const mapped = state === null ? null : (VEX_STATE[state] ?? null);
+  if (state !== null && mapped === null) return null;
+  if (mapped === 'not_affected') return mapped;
   const responses = list(analysis['response']);
   if (responses.includes('will_not_fix') || responses.includes('can_not_fix')) return 'will_not_fix';
-  return VEX_STATE[text(analysis['state']) ?? ''] ?? null;
+  return mapped;
 }

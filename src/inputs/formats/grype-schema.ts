@@ -2,7 +2,8 @@ import { any, arr, num, obj, root, str, strMap, strOrNum, strs } from './shape.j
 
 const cvss = arr(obj({ version: str, metrics: obj({ baseScore: num }) }));
 
-const legacyCvss = obj({ baseScore: num });
+// Grype before about 0.13 wrote cvssV2/cvssV3 objects (and, earliest, cvss-v2 with base-score).
+const legacyCvss = obj({ baseScore: num, 'base-score': num });
 
 // The fields a match's vulnerability shares with its related vulnerabilities.
 const metadataFields = {
@@ -14,6 +15,8 @@ const metadataFields = {
   cvss,
   cvssV2: legacyCvss,
   cvssV3: legacyCvss,
+  'cvss-v2': legacyCvss,
+  'cvss-v3': legacyCvss,
 };
 
 const vulnerabilityMetadata = obj(metadataFields);
@@ -22,6 +25,9 @@ const match = obj({
   vulnerability: obj({
     ...metadataFields,
     fix: obj({ versions: strs, state: str }),
+    // Legacy: the one fixed version as a string.
+    fixedInVersion: str,
+    'fixed-in-version': str,
     urls: strs,
     links: strs,
   }),
@@ -34,7 +40,8 @@ const match = obj({
       type: str,
       purl: str,
       language: str,
-      locations: arr(obj({ path: str })),
+      // Locations are objects; very old syft wrote plain path strings.
+      locations: arr({ type: ['object', 'string', 'null'], properties: { path: str } }),
     },
     ['name'],
   ),

@@ -1,35 +1,59 @@
 import { toRfc3339 } from '../derive.js';
 import type { VulnerabilityDraft } from '../finding.js';
-import type { ReportWarning } from '../types.js';
 import { emptyReport, type ImageDraft, type ParsedReport } from './report.js';
 import { digestFor, firstImageRef } from './trivy.js';
-import { imageConfigDraft, numberOrNull, rec, records, stringMap, text, texts, type Raw } from './values.js';
+import { imageConfigDraft, list, numberOrNull, rec, records, stringMap, text, texts, type Raw } from './values.js';
+import { Warnings } from './warnings.js';
 
-/** Grype JSON, current (`fix`, `matchDetails[]`) and legacy 0.7 (no `fix`, `matchDetails` object). */
+/**
+ * Grype JSON (grype/presenter/models), current (`fix {versions, state}`,
+ * `matchDetails[]`) and legacy, up to about 0.12: no `fix`, the one fixed
+ * version in `vulnerability.fixedInVersion` (`fixed-in-version` earliest),
+ * `cvssV2`/`cvssV3` objects, `matchDetails` an object.
+ */
 export function parseGrype(raw: unknown): ParsedReport {
   const report = rec(raw);
   const matches = records(report['matches']);
   const descriptor = rec(report['descriptor']);
-  const warnings: ReportWarning[] = [];
+  const warnings = new Warnings();
   const vulnerabilities: VulnerabilityDraft[] = [];
   matches.forEach((m, i) => {
+    const where = `/matches/${i}`;
     const draft = matchDraft(m);
-    if (draft) vulnerabilities.push(draft);
-    else warnings.push({ code: 'VULNERABILITY_WITHOUT_ID', message: 'skipped a match without a vulnerability ID', path: `/matches/${i}` });
+    if (!draft) {
+      warnings.add('VULNERABILITY_WITHOUT_ID', 'skipped a match without a vulnerability ID or package name', where);
+      return;
+    }
+    const v = rec(m['vulnerability']);
+    warnings.severity(v['severity'], `${where}/vulnerability/severity`);
+    warnings.status(rec(v['fix'])['state'], `${where}/vulnerability/fix/state`);
+    vulnerabilities.push(draft);
   });
+  const image = grypeImage(report, warnings);
   return {
     ...emptyReport('grype', 'grype'),
     formatVersion: isLegacy(matches) ? 'legacy' : matches.length > 0 ? 'current' : null,
     scanner: { name: text(descriptor['name']) ?? 'grype', version: text(descriptor['version']) },
     created: toRfc3339(descriptor['timestamp']),
-    image: grypeImage(report, warnings),
+    image,
     vulnerabilities,
-    warnings,
+    targets: text(rec(report['source'])['type']) === null ? 0 : 1,
+    warnings: warnings.list,
   };
 }
 
 function isLegacy(matches: Raw[]): boolean {
-  return matches.some((m) => m['matchDetails'] !== undefined && !Array.isArray(m['matchDetails']));
+  return matches.some((m) => (m['matchDetails'] !== undefined && !Array.isArray(m['matchDetails'])) || legacyFix(rec(m['vulnerability'])) !== null);
+}
+
+function legacyFix(v: Raw): string | null {
+  return text(v['fixedInVersion']) ?? text(v['fixed-in-version']);
+}
+
+/** A location is `{path, layerID}`; the oldest syft wrote the path alone. */
+function firstLocation(artifact: Raw): string | null {
+  const first = list(artifact['locations'])[0];
+  return typeof first === 'string' ? text(first) : text(rec(first)['path']);
 }
 
 function matchDraft(m: Raw): VulnerabilityDraft | null {
@@ -40,7 +64,8 @@ function matchDraft(m: Raw): VulnerabilityDraft | null {
   if (id === null || name === null) return null;
   const fix = rec(v['fix']);
   const related = records(m['relatedVulnerabilities']);
-  const fixedVersions = texts(fix['versions']);
+  const legacy = legacyFix(v);
+  const fixedVersions = legacy === null ? texts(fix['versions']) : [legacy];
   return {
     id,
     aliases: related.map((r) => text(r['id'])).filter((a): a is string => a !== null),
@@ -49,7 +74,7 @@ function matchDraft(m: Raw): VulnerabilityDraft | null {
     installedVersion: text(artifact['version']) ?? '',
     packageType: text(artifact['type']),
     purl: text(artifact['purl']),
-    path: text(records(artifact['locations'])[0]?.['path']),
+    path: firstLocation(artifact),
     fixedVersions,
     severity: v['severity'],
     status: fix['state'],
@@ -67,10 +92,11 @@ function cvssScore(v: Raw): number | null {
     .map((c) => ({ version: Number.parseFloat(text(c['version']) ?? '0'), score: numberOrNull(rec(c['metrics'])['baseScore']) }))
     .filter((c): c is { version: number; score: number } => c.score !== null)
     .sort((a, b) => b.version - a.version);
-  return scored[0]?.score ?? numberOrNull(rec(v['cvssV3'])['baseScore']) ?? numberOrNull(rec(v['cvssV2'])['baseScore']);
+  const legacy = ['cvssV3', 'cvss-v3', 'cvssV2', 'cvss-v2'].map((key) => rec(v[key])).map((c) => numberOrNull(c['baseScore']) ?? numberOrNull(c['base-score']));
+  return scored[0]?.score ?? legacy.find((s) => s !== null) ?? null;
 }
 
-function grypeImage(report: Raw, warnings: ReportWarning[]): ImageDraft {
+function grypeImage(report: Raw, warnings: Warnings): ImageDraft {
   const source = rec(report['source']);
   const distro = rec(report['distro']);
   const os = { osFamily: text(distro['name']), osName: text(distro['version']) };
@@ -94,12 +120,12 @@ function grypeImage(report: Raw, warnings: ReportWarning[]): ImageDraft {
 }
 
 /** Syft stores the image config file base64-encoded; a broken one only costs the config facts. */
-function decodeConfig(encoded: string | null, warnings: ReportWarning[]): Raw | null {
+function decodeConfig(encoded: string | null, warnings: Warnings): Raw | null {
   if (encoded === null) return null;
   try {
     return rec(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')));
   } catch {
-    warnings.push({ code: 'IMAGE_CONFIG_UNREADABLE', message: 'source.target.config is not base64-encoded JSON', path: '/source/target/config' });
+    warnings.add('IMAGE_CONFIG_UNREADABLE', 'source.target.config is not base64-encoded JSON', '/source/target/config');
     return null;
   }
 }

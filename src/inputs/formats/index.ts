@@ -3,11 +3,11 @@ import { parseCycloneDx } from './cyclonedx.js';
 import { cyclonedxSchema } from './cyclonedx-schema.js';
 import { parseGrype } from './grype.js';
 import { grypeReportSchema } from './grype-schema.js';
-import { isOperatorReport, operatorListSchema, operatorReportSchema, parseOperator } from './operator.js';
+import { isOperatorReport, operatorArraySchema, operatorListSchema, operatorReportSchema, parseOperator } from './operator.js';
 import { REPORT_FORMATS, type ParsedReport, type ReportFormat } from './report.js';
 import { parseSarif, sarifSchema } from './sarif.js';
 import { parseTrivy } from './trivy.js';
-import { parseTrivyK8s } from './trivy-k8s.js';
+import { K8S_RESOURCE_LISTS, parseTrivyK8s } from './trivy-k8s.js';
 import { trivyK8sSchema, trivyLegacySchema, trivyReportSchema } from './trivy-schema.js';
 import { rec, text } from './values.js';
 
@@ -23,19 +23,23 @@ const check = {
   grype: compileSchema<unknown>(grypeReportSchema, 'INPUT_INVALID'),
   operator: compileSchema<unknown>(operatorReportSchema, 'INPUT_INVALID'),
   operatorList: compileSchema<unknown>(operatorListSchema, 'INPUT_INVALID'),
+  operatorArray: compileSchema<unknown>(operatorArraySchema, 'INPUT_INVALID'),
   cyclonedx: compileSchema<unknown>(cyclonedxSchema, 'INPUT_INVALID'),
   sarif: compileSchema<unknown>(sarifSchema, 'INPUT_INVALID'),
 };
 
 interface FormatHandler {
   readonly check: (raw: unknown) => Check;
-  readonly parse: (raw: unknown) => ParsedReport;
+  readonly parse: (raw: unknown, file: string) => ParsedReport;
 }
 
 const HANDLERS: Readonly<Record<ReportFormat, FormatHandler>> = {
   trivy: { check: (raw) => (raw === null || Array.isArray(raw) ? check.trivyLegacy : check.trivy), parse: parseTrivy },
   'trivy-k8s': { check: () => check.trivyK8s, parse: parseTrivyK8s },
-  'trivy-operator': { check: (raw) => (isOperatorReport(rec(raw)) ? check.operator : check.operatorList), parse: parseOperator },
+  'trivy-operator': {
+    check: (raw) => (Array.isArray(raw) ? check.operatorArray : isOperatorReport(rec(raw)) ? check.operator : check.operatorList),
+    parse: parseOperator,
+  },
   grype: { check: () => check.grype, parse: parseGrype },
   cyclonedx: { check: () => check.cyclonedx, parse: parseCycloneDx },
   sarif: { check: () => check.sarif, parse: parseSarif },
@@ -43,16 +47,24 @@ const HANDLERS: Readonly<Record<ReportFormat, FormatHandler>> = {
 
 /** Recognises a report by its shape, never by its file name. */
 export function detectReportFormat(raw: unknown): ReportFormat | null {
+  if (Array.isArray(raw) && raw.length > 0 && raw.every((r) => isOperatorReport(rec(r)))) return 'trivy-operator';
   if (raw === null || Array.isArray(raw)) return isLegacyTrivy(raw) ? 'trivy' : null;
   if (typeof raw !== 'object') return null;
   const doc = raw as Record<string, unknown>;
-  if ('ClusterName' in doc || (Array.isArray(doc['Resources']) && !('SchemaVersion' in doc))) return 'trivy-k8s';
+  if (isTrivyK8s(doc)) return 'trivy-k8s';
   if ('SchemaVersion' in doc || ('ArtifactName' in doc && 'Results' in doc)) return 'trivy';
   if (Array.isArray(doc['matches'])) return 'grype';
   if (isOperatorReport(doc) || isOperatorList(doc)) return 'trivy-operator';
   if (doc['bomFormat'] === 'CycloneDX') return 'cyclonedx';
   if (Array.isArray(doc['runs']) && typeof doc['version'] === 'string' && doc['version'].startsWith('2.')) return 'sarif';
   return null;
+}
+
+/** Any layout of `trivy k8s` (ClusterName, or lists of workloads without a SchemaVersion 2 image report's ArtifactName), or a compliance summary. */
+function isTrivyK8s(doc: Record<string, unknown>): boolean {
+  if ('ClusterName' in doc || Array.isArray(doc['SummaryControls'])) return true;
+  if ('ArtifactName' in doc || 'Results' in doc) return false;
+  return K8S_RESOURCE_LISTS.some((list) => Array.isArray(doc[list]) && (doc[list] as unknown[]).some((r) => rec(r)['Kind'] !== undefined));
 }
 
 function isLegacyTrivy(raw: unknown[] | null): boolean {
@@ -77,7 +89,7 @@ export function parseReportDocument(raw: unknown, file: string, format?: ReportF
   if (!chosen) throw unrecognised(raw, file);
   const handler = HANDLERS[chosen];
   handler.check(raw)(raw, `${file} (as ${chosen})`);
-  return handler.parse(raw);
+  return handler.parse(raw, file);
 }
 
 function unrecognised(raw: unknown, file: string): AppError {

@@ -40,6 +40,8 @@ export interface ParsedReport {
   readonly secrets: readonly SecretDraft[];
   /** Null when the report does not list the image's packages (only vulnerable ones). */
   readonly packages: readonly PackageFacts[] | null;
+  /** What the report says it scanned besides the image (Trivy targets, workloads, components): 0 with no image and no finding means it said nothing. */
+  readonly targets: number;
   readonly warnings: readonly ReportWarning[];
 }
 
@@ -54,6 +56,7 @@ export function emptyReport(format: ReportFormat, scanner: string): ParsedReport
     misconfigurations: [],
     secrets: [],
     packages: null,
+    targets: 0,
     warnings: [],
   };
 }

@@ -1,10 +1,14 @@
-import { splitFixedVersions } from '../derive.js';
+import { AppError } from '../../core/index.js';
+import { normalizeSeverity, splitFixedVersions } from '../derive.js';
 import type { MisconfigDraft, SecretDraft, VulnerabilityDraft } from '../finding.js';
-import type { ReportWarning } from '../types.js';
+import type { Severity } from '../types.js';
 import { emptyReport, type ParsedReport } from './report.js';
 import { arr, num, obj, root, str, strs } from './shape.js';
 import { digestFor, firstImageRef } from './trivy.js';
 import { rec, records, text, texts, type Raw } from './values.js';
+import { Warnings } from './warnings.js';
+
+const message = obj({ text: str });
 
 export const sarifSchema = root(
   obj(
@@ -12,8 +16,14 @@ export const sarifSchema = root(
       version: str,
       runs: arr(
         obj({
-          tool: obj({ driver: obj({ name: str, version: str, rules: arr(obj({ id: str, name: str })) }) }),
-          results: arr(obj({ ruleId: str, ruleIndex: num, level: str, message: obj({ text: str }) })),
+          tool: obj({
+            driver: obj({
+              name: str,
+              version: str,
+              rules: arr(obj({ id: str, name: str, shortDescription: message, help: message, properties: obj({ 'security-severity': str, tags: strs }) })),
+            }),
+          }),
+          results: arr(obj({ ruleId: str, ruleIndex: num, level: str, message })),
           properties: obj({ imageID: str, imageName: str, repoTags: strs, repoDigests: strs }),
         }),
       ),
@@ -22,40 +32,131 @@ export const sarifSchema = root(
   ),
 );
 
+type Dialect = 'trivy' | 'grype';
+
+const JSON_INSTEAD = "give the scanner's JSON report instead (trivy --format json, grype -o json)";
+
+/** Only SARIF whose results map onto findings without losing meaning: Trivy's and Grype's. */
+function dialectOf(driverName: string | null, file: string): Dialect {
+  const name = (driverName ?? '').toLowerCase();
+  if (name === 'trivy') return 'trivy';
+  if (name === 'grype' || name.startsWith('anchore container vulnerability report')) return 'grype';
+  throw new AppError(
+    'REPORT_UNSUPPORTED',
+    `${file}: SARIF from ${driverName ?? 'an unnamed tool'} cannot be read without losing meaning; only Trivy's and Grype's SARIF is accepted: ${JSON_INSTEAD}`,
+    {
+      details: [{ file, path: '/runs/0/tool/driver/name', message: 'SARIF from a tool portcullis cannot map' }],
+    },
+  );
+}
+
 /**
- * SARIF as Trivy writes it. SARIF is lossy: package and versions exist only
- * as "Key: value" lines of the message text, so that is what is read; results
- * without them are kept as warnings. Prefer the JSON report where there is one.
+ * SARIF as Trivy and Grype write it (one run). Package and versions exist
+ * only as "Key: value" lines of text (Trivy's result message, Grype's rule
+ * help), so that is what is read; the rule id is the vulnerability (Grype
+ * appends the package). A result without a severity anywhere makes the whole
+ * file unusable: a gate cannot rank it.
  */
-export function parseSarif(raw: unknown): ParsedReport {
+export function parseSarif(raw: unknown, file: string): ParsedReport {
   const log = rec(raw);
   const run = records(log['runs'])[0] ?? {};
   const driver = rec(rec(run['tool'])['driver']);
+  const dialect = dialectOf(text(driver['name']), file);
   const rules = records(driver['rules']);
-  const warnings: ReportWarning[] = [];
-  const vulnerabilities: VulnerabilityDraft[] = [];
-  const misconfigurations: MisconfigDraft[] = [];
-  const secrets: SecretDraft[] = [];
+  const warnings = new Warnings();
+  const found = { vulnerabilities: [] as VulnerabilityDraft[], misconfigurations: [] as MisconfigDraft[], secrets: [] as SecretDraft[] };
   records(run['results']).forEach((result, i) => {
-    const rule = rules[typeof result['ruleIndex'] === 'number' ? result['ruleIndex'] : -1] ?? rules.find((r) => r['id'] === result['ruleId']);
-    const kind = text(rule?.['name']) ?? '';
-    const fields = messageFields(text(rec(result['message'])['text']) ?? '');
-    const id = text(result['ruleId']);
-    if (id !== null && fields['package'] && /Vulnerability$/.test(kind)) vulnerabilities.push(vulnerabilityOf(id, kind, fields, result));
-    else if (id !== null && kind === 'Misconfiguration') misconfigurations.push(misconfigOf(id, fields, result));
-    else if (id !== null && kind === 'Secret') secrets.push(secretOf(id, fields, result));
-    else warnings.push({ code: 'SARIF_RESULT_SKIPPED', message: `result of rule ${id ?? '?'} carries no package facts`, path: `/runs/0/results/${i}` });
+    const path = `/runs/0/results/${i}`;
+    const index = typeof result['ruleIndex'] === 'number' ? result['ruleIndex'] : -1;
+    const rule = rules.find((r) => r['id'] === result['ruleId']) ?? rules[index] ?? {};
+    const entry = dialect === 'trivy' ? trivyEntry(result, rule) : grypeEntry(rule);
+    if (entry.severity === null) {
+      throw new AppError('REPORT_UNSUPPORTED', `${file}: result ${i} (${text(result['ruleId']) ?? 'no rule'}) has no severity; ${JSON_INSTEAD}`, {
+        details: [{ file, path, message: 'SARIF result without a severity' }],
+      });
+    }
+    addEntry(entry, result, found, warnings, path);
   });
+  const name = (text(driver['name']) ?? dialect).toLowerCase();
   return {
-    ...emptyReport('sarif', (text(driver['name']) ?? 'unknown').toLowerCase()),
+    ...emptyReport('sarif', name),
     formatVersion: text(log['version']),
-    scanner: { name: (text(driver['name']) ?? 'unknown').toLowerCase(), version: text(driver['version']) },
+    scanner: { name: dialect, version: text(driver['version']) },
     image: sarifImage(rec(run['properties'])),
-    vulnerabilities,
-    misconfigurations,
-    secrets,
-    warnings,
+    ...found,
+    targets: records(run['results']).length > 0 || text(rec(run['properties'])['imageName']) !== null ? 1 : 0,
+    warnings: warnings.list,
   };
+}
+
+interface Entry {
+  readonly kind: 'vulnerability' | 'misconfiguration' | 'secret' | 'other';
+  readonly id: string | null;
+  readonly severity: Severity | null;
+  readonly fields: Record<string, string>;
+  readonly packageClass?: 'os' | 'library';
+}
+
+/** Trivy: rule id is the CVE or check; rule name the kind; the result message holds the facts. */
+function trivyEntry(result: Raw, rule: Raw): Entry {
+  const fields = messageFields(text(rec(result['message'])['text']) ?? '');
+  const kind = text(rule['name']) ?? '';
+  const tags = texts(rec(rule['properties'])['tags']);
+  const severity = known(fields['severity']) ?? known(tags.find((t) => known(t) !== null)) ?? null;
+  const id = text(result['ruleId']) ?? text(rule['id']);
+  if (/Vulnerability$/.test(kind)) return { kind: 'vulnerability', id, severity, fields, packageClass: kind === 'OsPackageVulnerability' ? 'os' : 'library' };
+  if (kind === 'Misconfiguration') return { kind: 'misconfiguration', id, severity, fields };
+  if (kind === 'Secret') return { kind: 'secret', id, severity, fields };
+  return { kind: 'other', id, severity: severity ?? 'UNKNOWN', fields };
+}
+
+/** Grype: rule id is "<vulnerability>-<package>"; the rule's help text holds the facts. */
+function grypeEntry(rule: Raw): Entry {
+  const fields = messageFields(text(rec(rule['help'])['text']) ?? '');
+  const short = /^\S+ (\w+) vulnerability for /.exec(text(rec(rule['shortDescription'])['text']) ?? '')?.[1];
+  const severity = known(fields['severity']) ?? known(short) ?? null;
+  const renamed: Record<string, string> = { ...fields };
+  if (fields['version'] !== undefined) renamed['installed_version'] = fields['version'];
+  if (fields['fix_version'] !== undefined) renamed['fixed_version'] = fields['fix_version'];
+  return { kind: 'vulnerability', id: fields['vulnerability'] ?? null, severity, fields: renamed };
+}
+
+/** A scanner's severity word, or null when there is none we know ("unknown" is a known word). */
+function known(word: string | undefined): Severity | null {
+  if (word === undefined || word.trim() === '') return null;
+  const severity = normalizeSeverity(word);
+  return severity === 'UNKNOWN' && word.trim().toUpperCase() !== 'UNKNOWN' ? null : severity;
+}
+
+function addEntry(
+  entry: Entry,
+  result: Raw,
+  found: { vulnerabilities: VulnerabilityDraft[]; misconfigurations: MisconfigDraft[]; secrets: SecretDraft[] },
+  warnings: Warnings,
+  path: string,
+): void {
+  const f = entry.fields;
+  if (entry.kind === 'vulnerability' && entry.id !== null && f['package']) {
+    found.vulnerabilities.push({
+      id: entry.id,
+      packageName: f['package'],
+      installedVersion: f['installed_version'] ?? '',
+      ...(entry.packageClass === undefined ? {} : { packageClass: entry.packageClass }),
+      packageType: f['type'] ?? null,
+      fixedVersion: f['fixed_version'] || null,
+      fixedVersions: splitFixedVersions(f['fixed_version']),
+      severity: entry.severity,
+      primaryUrl: /\((https?:[^)]+)\)/.exec(f['link'] ?? '')?.[1] ?? null,
+      target: uri(result),
+    });
+  } else if (entry.kind === 'misconfiguration' && entry.id !== null) found.misconfigurations.push(misconfigOf(entry.id, entry.severity, f, result));
+  else if (entry.kind === 'secret' && entry.id !== null) found.secrets.push(secretOf(entry.id, entry.severity, f, result));
+  else
+    warnings.add(
+      'SARIF_RESULT_SKIPPED',
+      `result of rule ${text(result['ruleId']) ?? '?'} carries no ${entry.kind === 'other' ? 'finding portcullis decides on' : 'package facts'}`,
+      path,
+    );
 }
 
 /** "Installed Version: 1.2" → {installed_version: "1.2"}; "Vulnerability CVE-1" → {vulnerability: "CVE-1"}. */
@@ -76,21 +177,7 @@ function region(result: Raw): Raw {
   return rec(rec(rec(records(result['locations'])[0])['physicalLocation'])['region']);
 }
 
-function vulnerabilityOf(id: string, kind: string, f: Record<string, string>, result: Raw): VulnerabilityDraft {
-  return {
-    id,
-    packageName: f['package'] ?? '',
-    installedVersion: f['installed_version'] ?? '',
-    packageClass: kind === 'OsPackageVulnerability' ? 'os' : 'library',
-    fixedVersion: f['fixed_version'] ?? null,
-    fixedVersions: splitFixedVersions(f['fixed_version']),
-    severity: f['severity'],
-    primaryUrl: /\((https?:[^)]+)\)/.exec(f['link'] ?? '')?.[1] ?? null,
-    target: uri(result),
-  };
-}
-
-function misconfigOf(id: string, f: Record<string, string>, result: Raw): MisconfigDraft {
+function misconfigOf(id: string, severity: Severity | null, f: Record<string, string>, result: Raw): MisconfigDraft {
   const r = region(result);
   return {
     id,
@@ -99,7 +186,7 @@ function misconfigOf(id: string, f: Record<string, string>, result: Raw): Miscon
     title: null,
     message: f['message'] ?? null,
     resolution: null,
-    severity: f['severity'],
+    severity,
     status: 'FAIL',
     target: f['artifact'] ?? uri(result),
     start_line: typeof r['startLine'] === 'number' ? r['startLine'] : null,
@@ -108,13 +195,13 @@ function misconfigOf(id: string, f: Record<string, string>, result: Raw): Miscon
   };
 }
 
-function secretOf(id: string, f: Record<string, string>, result: Raw): SecretDraft {
+function secretOf(id: string, severity: Severity | null, f: Record<string, string>, result: Raw): SecretDraft {
   const r = region(result);
   return {
     rule_id: id,
     category: null,
     title: f['secret'] ?? null,
-    severity: f['severity'],
+    severity,
     target: f['artifact'] ?? uri(result),
     start_line: typeof r['startLine'] === 'number' ? r['startLine'] : null,
     end_line: typeof r['endLine'] === 'number' ? r['endLine'] : null,

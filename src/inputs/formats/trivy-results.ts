@@ -1,7 +1,8 @@
 import { packageClass, splitFixedVersions } from '../derive.js';
 import type { MisconfigDraft, SecretDraft, VulnerabilityDraft } from '../finding.js';
-import type { K8sResource, PackageFacts, ReportWarning } from '../types.js';
+import type { K8sResource, PackageFacts } from '../types.js';
 import { pickCvssScore, rec, records, text, texts, type Raw } from './values.js';
+import { Warnings } from './warnings.js';
 
 /** Findings of Trivy `Results[]`, shared by image, filesystem, legacy and k8s reports. */
 export interface TrivyFindings {
@@ -10,11 +11,13 @@ export interface TrivyFindings {
   secrets: SecretDraft[];
   packages: PackageFacts[];
   listsPackages: boolean;
-  warnings: ReportWarning[];
+  /** Targets (Results[].Target) read, so a report that names nothing else still has a subject. */
+  targets: number;
+  warnings: Warnings;
 }
 
 export function emptyFindings(): TrivyFindings {
-  return { vulnerabilities: [], misconfigurations: [], secrets: [], packages: [], listsPackages: false, warnings: [] };
+  return { vulnerabilities: [], misconfigurations: [], secrets: [], packages: [], listsPackages: false, targets: 0, warnings: new Warnings() };
 }
 
 export function collectResults(results: Raw[], base: string, into: TrivyFindings, resource: K8sResource | null = null): void {
@@ -23,23 +26,37 @@ export function collectResults(results: Raw[], base: string, into: TrivyFindings
     const target = text(result['Target']);
     const trivyClass = text(result['Class']);
     const type = text(result['Type']);
+    if (target !== null) into.targets += 1;
     records(result['Vulnerabilities']).forEach((v, j) => {
+      const where = `${path}/Vulnerabilities/${j}`;
       const draft = vulnerabilityDraft(v, { target, trivyClass, type, resource });
-      if (draft) into.vulnerabilities.push(draft);
-      else into.warnings.push(skipped(`${path}/Vulnerabilities/${j}`));
+      if (!draft) {
+        into.warnings.add('VULNERABILITY_WITHOUT_ID', 'skipped a vulnerability entry without an ID or package', where);
+        return;
+      }
+      into.warnings.severity(v['Severity'], where);
+      into.warnings.status(v['Status'], where);
+      into.vulnerabilities.push(draft);
     });
-    records(result['Misconfigurations']).forEach((m) => into.misconfigurations.push(misconfigDraft(m, target)));
-    records(result['Secrets']).forEach((s) => into.secrets.push(secretDraft(s, target)));
+    records(result['Misconfigurations']).forEach((m, j) => {
+      const where = `${path}/Misconfigurations/${j}`;
+      if (text(m['ID']) === null && text(m['AVDID']) === null)
+        into.warnings.add('MISCONFIGURATION_WITHOUT_ID', 'a misconfiguration without a check ID (kept as UNKNOWN)', where);
+      into.warnings.severity(m['Severity'], where);
+      into.misconfigurations.push(misconfigDraft(m, target));
+    });
+    records(result['Secrets']).forEach((s, j) => {
+      const where = `${path}/Secrets/${j}`;
+      if (text(s['RuleID']) === null) into.warnings.add('SECRET_WITHOUT_RULE', 'a secret without a rule ID (kept as unknown)', where);
+      into.warnings.severity(s['Severity'], where);
+      into.secrets.push(secretDraft(s, target));
+    });
     if (Array.isArray(result['Packages'])) into.listsPackages = true;
     records(result['Packages']).forEach((p) => {
       const facts = packageFacts(p, trivyClass, type);
       if (facts) into.packages.push(facts);
     });
   });
-}
-
-function skipped(path: string): ReportWarning {
-  return { code: 'VULNERABILITY_WITHOUT_ID', message: 'skipped a vulnerability entry without an ID, package or version', path };
 }
 
 interface ResultContext {
@@ -98,7 +115,7 @@ function misconfigDraft(m: Raw, target: string | null): MisconfigDraft {
 }
 
 /** trivy-checks v2 renamed DS002 to DS-0002 (and dropped AVD-DS-0002); every spelling is kept so rules match either. */
-function checkIdForms(id: string): string[] {
+export function checkIdForms(id: string): string[] {
   const match = /^(?:AVD-)?([A-Z]+)-?(\d+)$/.exec(id);
   if (!match?.[1] || !match[2]) return [];
   const number = Number(match[2]);

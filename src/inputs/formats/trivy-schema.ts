@@ -81,9 +81,15 @@ export const trivyReportSchema = root(
 
 export const trivyLegacySchema = { type: ['array', 'null'], items: trivyResultSchema };
 
+const k8sResources = arr(obj({ Namespace: str, Kind: str, Name: str, Metadata: any, Results: arr(trivyResultSchema), Error: str }));
+
 export const trivyK8sSchema = root(
   obj({
+    SchemaVersion: num,
     ClusterName: str,
-    Resources: arr(obj({ Namespace: str, Kind: str, Name: str, Metadata: any, Results: arr(trivyResultSchema), Error: str })),
+    Resources: k8sResources,
+    Vulnerabilities: k8sResources,
+    Misconfigurations: k8sResources,
+    Findings: k8sResources,
   }),
 );

@@ -1,4 +1,4 @@
-import { toRfc3339 } from '../derive.js';
+import { packageClass, toRfc3339 } from '../derive.js';
 import { parseImageRef, parseImageRefStrict, withDigest } from '../image-ref.js';
 import type { ImageRef } from '../types.js';
 import type { ImageDraft, ParsedReport } from './report.js';
@@ -12,11 +12,13 @@ export function parseTrivy(raw: unknown): ParsedReport {
   const findings = emptyFindings();
   collectResults(records(report['Results']), '/Results', findings);
   const version = numberOrNull(report['SchemaVersion']);
+  // The scanned artifact (an image, a folder, a repository) is a subject even when nothing was found in it.
+  if (text(report['ArtifactName']) !== null) findings.targets += 1;
   return fromFindings(findings, {
     formatVersion: version === null ? null : String(version),
     scannerVersion: text(rec(report['Trivy'])['Version']),
     created: toRfc3339(report['CreatedAt']),
-    image: trivyImage(report, findings),
+    image: trivyImage(report),
   });
 }
 
@@ -46,12 +48,28 @@ export function fromFindings(findings: TrivyFindings, header: ReportHeader): Par
     misconfigurations: findings.misconfigurations,
     secrets: findings.secrets,
     packages: findings.listsPackages ? findings.packages : null,
-    warnings: findings.warnings,
+    targets: findings.targets,
+    warnings: findings.warnings.list,
   };
 }
 
+/** "name:tag (alpine 3.7.1)": how Trivy names the OS result of an image. */
+const OS_TARGET = /\s\([a-z][\w.-]* [^()]+\)$/i;
+
+/**
+ * Targets of OS-package results, which name the image: Class os-pkgs, or in
+ * legacy reports (no Class) an OS package type or the " (os version)" suffix.
+ * Lockfiles and config files never name the image.
+ */
 export function osTargets(results: Raw[]): string[] {
-  return results.filter((r) => text(r['Class']) !== 'lang-pkgs').flatMap((r) => texts([r['Target']]));
+  return results
+    .filter((r) => {
+      const trivyClass = text(r['Class']);
+      if (trivyClass !== null) return trivyClass === 'os-pkgs';
+      const type = text(r['Type']);
+      return (type !== null && packageClass({ type }) === 'os') || OS_TARGET.test(text(r['Target']) ?? '');
+    })
+    .flatMap((r) => texts([r['Target']]));
 }
 
 export function firstImageRef(candidates: readonly (string | null)[]): ImageRef | null {
@@ -65,15 +83,14 @@ export function firstImageRef(candidates: readonly (string | null)[]): ImageRef 
 // Falls back in the order a human would: the name scanned, Trivy's resolved
 // reference, the tags, the digests, and last the OS result's target (which is
 // all there is when an image was scanned by ID and ArtifactName is "").
-function trivyImage(report: Raw, findings: TrivyFindings): ImageDraft {
+function trivyImage(report: Raw): ImageDraft {
   const type = text(report['ArtifactType']);
   const metadata = rec(report['Metadata']);
   const repoTags = texts(metadata['RepoTags']);
   const repoDigests = texts(metadata['RepoDigests']);
   const isImage = type === null || type === 'container_image' || type === 'vm';
   const candidates = [report['ArtifactName'], metadata['Reference'], ...repoTags, ...repoDigests].map(text);
-  const targets = findings.vulnerabilities.map((v) => v.target ?? null);
-  const ref = isImage ? firstImageRef([...candidates, ...osTargets(records(report['Results'])), ...targets]) : null;
+  const ref = isImage ? firstImageRef([...candidates, ...osTargets(records(report['Results']))]) : null;
   const os = rec(metadata['OS']);
   const configFile = rec(metadata['ImageConfig']);
   // Filesystem scans carry an all-zero ImageConfig; only a non-empty `config` describes an image.

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
-import { checkRequestFromBody, DECISION_ENTRYPOINT, runCheck, targetOf, toolInfo } from '../../check/index.js';
-import { AppError } from '../../core/index.js';
+import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, runCheck } from '../../check/index.js';
+import { AppError, toolInfo } from '../../core/index.js';
 import { getOutputFormat, toJsonReport, type ReportContext } from '../../report/index.js';
 import { bundleFor, readJsonBody, type EvaluationRouteOptions } from './data.js';
 
@@ -22,12 +22,15 @@ export function checkRoutes(options: EvaluationRouteOptions): Router {
     if (!bundle) throw new AppError('BUNDLE_NOT_FOUND', `no published bundle provides ${DECISION_ENTRYPOINT}`);
     const { policy } = await options.cache.get(bundle);
     if (!policy) throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `bundle '${bundle.name}' has no Wasm module to evaluate ${DECISION_ENTRYPOINT}`);
-    const { input, decision } = runCheck(policy, request);
+    const result = runCheck(policy, request, checkOptionsFromBody(body));
+    const decision = result.decision;
     const context: ReportContext = {
-      target: targetOf(input, 'request'),
+      target: result.target,
       artifacts: [...(request.reports ?? []), request.dockerfile, request.manifest].flatMap((f) => (f ? [f.path] : [])),
-      now: input.now,
+      now: result.results[0]?.input.now ?? new Date().toISOString(),
       tool: toolInfo(),
+      ...(result.results.length > 1 ? { images: result.results.map((r) => ({ target: r.target, decision: r.decision })) } : {}),
+      inputWarnings: result.inputWarnings,
     };
     ctx.set('Cache-Control', 'no-store');
     ctx.set('X-Portcullis-Bundle', `${bundle.name}@${bundle.revision}`);

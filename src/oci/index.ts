@@ -1,0 +1,18 @@
+export { ANNOTATIONS, MEDIA_TYPES } from './media-types.js';
+export { formatReference, isLoopback, isValidTag, parseReference } from './reference.js';
+export type { Reference } from './reference.js';
+export { RegistryClient } from './client.js';
+export type { ClientOptions, FetchedManifest } from './client.js';
+export { credentialLookup, defaultDockerConfig } from './credentials.js';
+export type { CredentialLookup, CredentialOptions, Credentials, FoundCredentials } from './credentials.js';
+export { bundleArtifact, parseManifestDocument } from './artifact.js';
+export type { ArtifactOptions, BundleArtifact, Descriptor, ManifestDocument } from './artifact.js';
+export { pushArtifact } from './push.js';
+export type { PushResult, PushTarget } from './push.js';
+export { fetchBundleLayer, MAX_INDEX_DEPTH, pullBundle, resolveBundle } from './pull.js';
+export type { PullOptions, PulledBundle, ResolvedBundle } from './pull.js';
+export { publishBundle } from './publish.js';
+export type { PublishedArtifact, PublishOptions, RegistryAccess } from './publish.js';
+export { digestOf } from './digest.js';
+export { parseChallenges } from './challenge.js';
+export type { Challenge } from './challenge.js';
