@@ -259,6 +259,24 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
       run(async () => (await import('./commands/inventory.js')).inventoryImport(file, opts, process.env)),
     );
 
+  client(inventory.command('vulnerability'), 'table | json')
+    .description('CVE-first (GET /v1/vulnerabilities/<id>): every image, namespace and workload a vulnerability affects, its fixed versions, when first seen')
+    .argument('<id>', 'vulnerability id, e.g. CVE-2021-44228')
+    .option('--state <state>', 'open,excepted (default), resolved, all, or a comma-separated list')
+    .option('--limit <n>', 'entries per list (default and at most 1000)')
+    .action((id: string, opts: OptionsOf<typeof import('./commands/inventory.js').vulnerability, 1>) =>
+      run(async () => (await import('./commands/inventory.js')).vulnerability(id, opts, process.env)),
+    );
+
+  client(inventory.command('image'), 'table | json')
+    .description(
+      'Image-first (GET /v1/images/<digest>): its scans over time (with input warnings), its evaluations per namespace, where it runs and ran, its findings',
+    )
+    .argument('<digest>', 'image digest, sha256:...')
+    .action((digest: string, opts: OptionsOf<typeof import('./commands/inventory.js').image, 1>) =>
+      run(async () => (await import('./commands/inventory.js')).image(digest, opts, process.env)),
+    );
+
   client(program.command('findings'), 'table | json | ndjson | csv')
     .description(
       "Current findings of running workloads (GET /v1/findings); filters combine with AND, e.g. --namespace 'prod*' --severity-at-least HIGH --age 30d --fixable",

@@ -35,6 +35,20 @@ export {
   runFindingQuery,
 } from './query.js';
 export type { FindingColumn, FindingQuery, PageLimits } from './query.js';
+export {
+  RUNNING_COLUMNS,
+  VULNERABILITY_LIMIT,
+  VULNERABILITY_WORKLOAD_COLUMNS,
+  assertDigest,
+  imageFacts,
+  imageView,
+  parseVulnerabilityQuery,
+  scanSummary,
+  vulnerabilityFacts,
+  vulnerabilityPath,
+  vulnerabilityView,
+} from './views.js';
+export type { ImageView, ScanSummary, VulnerabilityQuery } from './views.js';
 export { REPORT_FORMATS, REPORT_NAME, kubernetesReports, reportsFromStore } from './reports.js';
 export type { KubernetesReport, ReportFormat, ReportOptions } from './reports.js';
 export { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, WebhookDeliverer, signBody } from './webhook.js';

@@ -1,6 +1,6 @@
 import { evaluateDecision, type DecisionPolicy } from '../check/index.js';
 import { AppError, sha256Hex } from '../core/index.js';
-import { normalize } from '../inputs/index.js';
+import { normalize, type NormalizedInput } from '../inputs/index.js';
 import type { ContextSpec, InventorySource, InventoryWrite, InventoryWriteResult, RunningSpec, ScanWrite } from '../store/index.js';
 import { contextOf, namespaceMetadata } from './context.js';
 import type { InventoryEngine } from './engine.js';
@@ -75,6 +75,7 @@ export async function importInventory(
     );
   }
   const scans = parsed.reports.length > 0 ? await operatorScans(deps, parsed, options.source) : [];
+  const incomplete = incompleteScans(scans);
   const at = deps.engine.clock();
   const write: InventoryWrite = {
     cluster: options.cluster,
@@ -95,7 +96,33 @@ export async function importInventory(
     await deps.engine.scanStored(digests);
   }
   deps.engine.inventoryChanged();
-  return summary(options.cluster, kind, parsed, result, scans.length);
+  return summary(options.cluster, kind, { ...parsed, warnings: [...parsed.warnings, ...incomplete] }, result, scans.length);
+}
+
+/**
+ * Reports some entries of which the parser could not fully read (coded as
+ * in `check`'s input warnings): stored and decided on what was read, and
+ * said so here, since a decision is only as good as the parse under it.
+ */
+function incompleteScans(scans: readonly ScanWrite[]): ImportWarning[] {
+  const codes = new Map<string, number>();
+  const items: string[] = [];
+  for (const scan of scans) {
+    const warnings = ((scan.input as NormalizedInput).reports ?? []).flatMap((r) => r.warnings);
+    if (warnings.length === 0) continue;
+    items.push(scan.digest);
+    for (const w of warnings) codes.set(w.code, (codes.get(w.code) ?? 0) + 1);
+  }
+  if (items.length === 0) return [];
+  const list = [...codes].map(([code, n]) => `${n} ${code}`).join(', ');
+  return [
+    {
+      code: 'scan_incomplete',
+      message: `entries of these VulnerabilityReports could not be fully read (${list}); they are decided on what was read (GET /v1/images/<digest> lists them)`,
+      count: items.length,
+      items: items.slice(0, 10),
+    },
+  ];
 }
 
 function summary(cluster: string, kind: ImportResult['kind'], parsed: ParsedSnapshot, result: InventoryWriteResult, scans: number): ImportResult {

@@ -78,7 +78,8 @@ export async function startInventory(config: Config, deps: InventoryServerDepend
       unresolvedDigest: c.unresolvedDigest,
       unscanned: config.kubernetes.unscanned,
       tickIntervalMs: c.tickIntervalMs,
-      tickCheckMs: c.pollMs,
+      // The clock is looked at every second at least, however rarely the store is polled for work.
+      tickCheckMs: Math.min(c.pollMs, 1000),
       pollMs: c.pollMs,
       batchSize: Math.max(8, threads * 8),
       leaseMs: 120_000,

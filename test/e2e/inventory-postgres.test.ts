@@ -59,9 +59,12 @@ describe('inventory end to end (PostgreSQL, two servers sharing the work)', () =
     await db.connect();
     p = await project();
     hook = await receiver();
-    const config = join(p.dir, 'portcullis.yaml');
-    await writeFile(config, configYaml(p, 'store: { driver: postgres, url_env: TEST_PG_URL }', hook.url));
-    [a, b] = await Promise.all([serve(p, config, { TEST_PG_URL: url }), serve(p, config, { TEST_PG_URL: url })]);
+    const [configA, configB] = [join(p.dir, 'a.yaml'), join(p.dir, 'b.yaml')];
+    const store = 'store: { driver: postgres, url_env: TEST_PG_URL }';
+    await writeFile(configA, configYaml(p, store, hook.url));
+    // B polls the store once a minute: it hears of work A queues only through the change feed (LISTEN/NOTIFY).
+    await writeFile(configB, configYaml(p, store, hook.url, 60_000));
+    [a, b] = await Promise.all([serve(p, configA, { TEST_PG_URL: url }), serve(p, configB, { TEST_PG_URL: url })]);
   });
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
@@ -70,11 +73,14 @@ describe('inventory end to end (PostgreSQL, two servers sharing the work)', () =
     await database?.stop();
   });
 
-  it('imports through either server; the other sees the same inventory and findings', async () => {
-    await uploadJuiceShop(a.url);
+  it('imports through either server; the other sees the same inventory and findings, and is woken to share the work', async () => {
+    await uploadJuiceShop(b.url);
+    const bBefore = await evaluatedBy(b);
     const file = await writeSnapshot(p, 'pods.json', snapshot({ withDevTools: true, extraNamespaces: TEAMS }));
-    await cli(p, 'inventory', 'import', '--cluster', 'c1', '--new-cluster', file, '--server', b.url);
-    await cli(p, 'inventory', 'import', '--cluster', 'c1', await operatorReport(p), '--server', a.url);
+    await cli(p, 'inventory', 'import', '--cluster', 'c1', '--new-cluster', file, '--server', a.url);
+    await bothSettled();
+    assert.ok((await evaluatedBy(b)) > bBefore, 'B, which polls once a minute, decided units A queued: the change feed woke it');
+    await cli(p, 'inventory', 'import', '--cluster', 'c1', await operatorReport(p), '--server', b.url);
     await bothSettled();
     const fromA = await findings(a.url, 'namespace=prod-*&severity_at_least=HIGH');
     const fromB = await findings(b.url, 'namespace=prod-*&severity_at_least=HIGH');

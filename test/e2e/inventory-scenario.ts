@@ -114,14 +114,14 @@ export async function serve(p: Project, config: string, env: Record<string, stri
   return { ...child, url };
 }
 
-/** The serve configuration: fast polling for the tests, the webhook pointed at the receiver. */
-export function configYaml(p: Project, store: string, webhook: string): string {
+/** The serve configuration: fast polling for the tests (unless `pollMs` says otherwise), the webhook pointed at the receiver. */
+export function configYaml(p: Project, store: string, webhook: string, pollMs = 100): string {
   return `bundles: { dir: ${p.bundles}, rescan_interval_ms: 200 }
 state: { dir: ${join(p.dir, 'state')} }
 ${store}
 inventory:
   cluster: c1
-  poll_interval_ms: 100
+  poll_interval_ms: ${pollMs}
   workers: 1
   webhook: { url: ${webhook}, secret_env: WEBHOOK_SECRET, retry_base_seconds: 1 }
 `;

@@ -3,17 +3,25 @@ import { clientConfig } from '../../config/index.js';
 import { AppError, EXIT, yaml } from '../../core/index.js';
 import {
   assertClusterName,
+  assertDigest,
   FINDING_COLUMNS,
   FINDING_TABLE,
   findingQueryParams,
   groupColumns,
   isGroupPage,
   parseFindingQuery,
+  imageFacts,
+  parseVulnerabilityQuery,
   REPORT_FORMATS,
+  RUNNING_COLUMNS,
+  vulnerabilityFacts,
+  vulnerabilityPath,
+  VULNERABILITY_WORKLOAD_COLUMNS,
+  type ImageView,
   type ImportResult,
   type KubernetesReport,
 } from '../../inventory/index.js';
-import type { FindingPage, GroupPage } from '../../store/index.js';
+import type { FindingPage, GroupPage, VulnerabilityView } from '../../store/index.js';
 import { readInputFile } from '../io.js';
 import { getJson, printRows, type ClientOptions } from './agents.js';
 
@@ -173,4 +181,61 @@ export async function reports(options: ReportsOptions, env: NodeJS.ProcessEnv): 
   else process.stdout.write(list.items.map((item) => `---\n${yaml().stringify(item)}`).join(''));
   if (list.items.length === 0) process.stderr.write('no open findings in the selected namespaces; no reports\n');
   return EXIT.OK;
+}
+
+export interface VulnerabilityOptions extends ClientOptions {
+  readonly state?: string;
+  readonly limit?: string;
+}
+
+/** `portcullis inventory vulnerability <id>`: the CVE-first view (GET /v1/vulnerabilities/<id>). */
+export async function vulnerability(id: string, options: VulnerabilityOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  if (options.output !== 'table' && options.output !== 'json') throw new AppError('USAGE', `--output must be table or json, got '${options.output}'`);
+  const raw = { state: options.state, limit: options.limit };
+  const query = parseVulnerabilityQuery(id, Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  const view = await getJson<VulnerabilityView>(clientConfig(options, env), vulnerabilityPath(query));
+  if (options.output === 'json') {
+    process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    return EXIT.OK;
+  }
+  printFacts(vulnerabilityFacts(view));
+  printRows(
+    'table',
+    view,
+    view.workloads,
+    VULNERABILITY_WORKLOAD_COLUMNS,
+    VULNERABILITY_WORKLOAD_COLUMNS.map((c) => c.header),
+    ['table'],
+  );
+  return EXIT.OK;
+}
+
+/** `portcullis inventory image <digest>`: the image-first view (GET /v1/images/<digest>). */
+export async function image(digest: string, options: ClientOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  if (options.output !== 'table' && options.output !== 'json') throw new AppError('USAGE', `--output must be table or json, got '${options.output}'`);
+  const view = await getJson<ImageView>(clientConfig(options, env), `/v1/images/${assertDigest(digest)}`);
+  if (options.output === 'json') {
+    process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    return EXIT.OK;
+  }
+  printFacts(imageFacts(view));
+  const rows = [...view.running, ...view.gone];
+  printRows(
+    'table',
+    view,
+    rows,
+    RUNNING_COLUMNS,
+    RUNNING_COLUMNS.map((c) => c.header),
+    ['table'],
+  );
+  if (view.findings.findings.length > 0) {
+    process.stdout.write('\n');
+    printRows('table', view, view.findings.findings, FINDING_COLUMNS, FINDING_TABLE, ['table']);
+  }
+  return EXIT.OK;
+}
+
+function printFacts(facts: readonly [string, string][]): void {
+  const width = Math.max(...facts.map(([k]) => k.length));
+  process.stdout.write(`${facts.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n\n`);
 }

@@ -2,18 +2,20 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { AppError, yaml } from '../../core/index.js';
 import {
+  assertDigest,
   FINDING_COLUMNS,
-  FINDING_STATES,
   groupColumns,
+  imageView,
   importInventory,
   isGroupPage,
   parseFindingQuery,
+  parseVulnerabilityQuery,
   REPORT_FORMATS,
   reportsFromStore,
   runFindingQuery,
+  vulnerabilityView,
   type ReportFormat,
 } from '../../inventory/index.js';
-import type { FindingState, ScanRecord } from '../../store/index.js';
 import { toCsv } from '../fleet-rows.js';
 import { readJsonBody } from '../ingest/body.js';
 import type { RunningInventory } from '../inventory-server.js';
@@ -38,8 +40,6 @@ function flag(query: Query, name: string): boolean {
   if (value === 'true') return true;
   throw new AppError('REQUEST_INVALID', `'${name}' must be true or false`);
 }
-
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * The inventory API: `POST /v1/inventory` (snapshots), `GET /v1/inventory`
@@ -78,7 +78,7 @@ export function inventoryRoutes(inventory: RunningInventory): Router {
   router.get('/v1/inventory/workloads', async (ctx) => {
     onlyParams(ctx.query, ['cluster', 'namespace', 'digest', 'all', 'limit']);
     const digest = param(ctx.query, 'digest');
-    if (digest !== undefined && !DIGEST.test(digest)) throw new AppError('REQUEST_INVALID', "'digest' must be sha256:<64 hex digits>");
+    if (digest !== undefined) assertDigest(digest);
     const filter = { cluster: param(ctx.query, 'cluster'), namespace: param(ctx.query, 'namespace'), digest };
     const defined = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
     ctx.set('Cache-Control', 'no-store');
@@ -116,36 +116,16 @@ export function inventoryRoutes(inventory: RunningInventory): Router {
   });
 
   router.get('/v1/vulnerabilities/:id', async (ctx) => {
-    onlyParams(ctx.query, ['state', 'limit']);
-    const id = ctx.params['id'] ?? '';
-    if (id.length === 0 || id.length > 256) throw new AppError('REQUEST_INVALID', 'the vulnerability id must be 1 to 256 characters');
-    const view = await store.vulnerability(id, statesOf(param(ctx.query, 'state')), limitOf(ctx.query, 1000));
-    if (!view) throw new AppError('FILE_NOT_FOUND', `no running workload has a finding for ${id}`);
+    const view = await vulnerabilityView(engine.store, parseVulnerabilityQuery(ctx.params['id'] ?? '', ctx.query));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = view;
   });
 
   router.get('/v1/images/:digest', async (ctx) => {
     onlyParams(ctx.query, []);
-    const digest = ctx.params['digest'] ?? '';
-    if (!DIGEST.test(digest)) throw new AppError('REQUEST_INVALID', 'the digest must be sha256:<64 hex digits>');
-    const now = engine.clock();
-    const [scans, evaluations, running, findings] = await Promise.all([
-      engine.store.scanHistory(digest, 50),
-      store.unitsOf(digest),
-      store.runningOf({ digest, live: false }, 10_000),
-      store.queryFindings({ digest, states: ['open', 'excepted'], sort: 'severity', order: 'desc', limit: 100, now }),
-    ]);
-    if (scans.length === 0 && running.length === 0) throw new AppError('FILE_NOT_FOUND', `nothing is known about ${digest}: no scan, no running container`);
+    const view = await imageView(engine.store, ctx.params['digest'] ?? '', engine.clock());
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = {
-      digest,
-      scans: scans.map(scanSummary),
-      evaluations,
-      running: running.filter((r) => r.gone_at === null),
-      gone: running.filter((r) => r.gone_at !== null),
-      findings,
-    };
+    ctx.body = view;
   });
 
   router.get('/v1/reports/kubernetes', async (ctx) => {
@@ -176,32 +156,10 @@ export function inventoryRoutes(inventory: RunningInventory): Router {
   return router;
 }
 
-function statesOf(value: string | undefined): FindingState[] {
-  if (value === undefined) return ['open', 'excepted'];
-  if (value === 'all') return [...FINDING_STATES];
-  return value.split(',').map((s) => {
-    if (!(FINDING_STATES as readonly string[]).includes(s))
-      throw new AppError('REQUEST_INVALID', `'state' must be open, resolved, excepted or all, got '${s}'`);
-    return s as FindingState;
-  });
-}
-
 function limitOf(query: Query, max: number): number {
   const value = param(query, 'limit');
   if (value === undefined) return max;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > max) throw new AppError('REQUEST_INVALID', `'limit' must be an integer from 1 to ${max}`);
   return n;
-}
-
-/** A stored scan without its (large) input: who scanned what, when, and what was found. */
-function scanSummary(s: ScanRecord): Record<string, unknown> {
-  const input = s.input as { summary?: unknown; reports?: readonly { format?: string; scanner?: unknown; created?: string | null }[] };
-  return {
-    image: s.image,
-    stored_at: s.storedAt.toISOString(),
-    reports: (input.reports ?? []).map((r) => ({ format: r.format, scanner: r.scanner, created: r.created ?? null })),
-    vulnerabilities: input.summary ?? null,
-    decision: (s.decision as { decision?: string } | null)?.decision ?? null,
-  };
 }
