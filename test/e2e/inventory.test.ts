@@ -109,6 +109,11 @@ describe('inventory end to end (SQLite, one server)', () => {
     );
     assert.deepEqual(cve.namespaces.map((n) => n.namespace).sort(), ['dev-tools', 'prod-shop']);
     assert.deepEqual(cve.fixed_versions, ['1.2.11-r4']);
+    const table = await cli(p, 'inventory', 'vulnerability', 'CVE-2022-37434', '--server', server.url);
+    assert.match(table, /^fixed_versions +1\.2\.11-r4$/m, 'the CLI shows the same view');
+    assert.match(table, /deny +open +c1 +prod-shop +Deployment\/web +web /);
+    const shown = JSON.parse(await cli(p, 'inventory', 'image', JUICE_SHOP, '--server', server.url, '-o', 'json')) as typeof image;
+    assert.deepEqual(shown.running, image.running);
   });
 
   it("admits with the namespace's environment from the inventory, and records what it admits", async () => {
