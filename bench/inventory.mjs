@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { opaPath } from '../scripts/opa-path.mjs';
+import { pinnedToolPath } from '../scripts/go-tool.mjs';
 import { FLEET, generateFleet, varyReport } from './fleet-data.mjs';
 
 const run = promisify(execFile);
@@ -251,7 +251,7 @@ async function benchStore(store) {
 
 // --- The naive peer: opa eval, one image at a time ----------------------------------------------------------------
 async function naivePeer() {
-  const opa = opaPath();
+  const opa = pinnedToolPath('opa');
   const { normalize } = await import('../dist/src/inputs/index.js');
   const { namespaceMetadata, atTime } = await import('../dist/src/inventory/index.js');
   const bundle = await publish(settingsV2);
