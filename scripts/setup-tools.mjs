@@ -3,7 +3,7 @@
 // available, building each missing one from its Go module into .tools/bin
 // (see go-tool.mjs). opa is required: a failed build fails the install. gator
 // (the Gatekeeper tests) and Regal (review's lint) are optional.
-// Usage: node scripts/setup-tools.mjs [opa] [gator] [regal]
+// Usage: node scripts/setup-tools.mjs [opa] [gator] [regal] [helm] [oras]
 import { setupProjectTool } from './go-tool.mjs';
 
 const names = process.argv.slice(2);

@@ -12,7 +12,7 @@ digest := "sha256:00000000000000000000000000000000000000000000000000000000000000
 
 pod(images) := {"review": {"object": {
 	"kind": "Pod",
-	"metadata": {"name": "app"},
+	"metadata": {"name": "app", "namespace": "shop"},
 	"spec": {"containers": [{"name": sprintf("c%d", [i]), "image": image} | some i, image in images]},
 }}}
 
@@ -76,7 +76,23 @@ test_one_batched_call_with_every_image if {
 	[v] := [v | some v in portcullisscanverdict.violation] with input as pod(["a:1", "b:2", "c:3"])
 		with external_data as echo
 	v.details.image == "portcullis"
-	v.msg == "image 'portcullis' is denied by its scan: a:1,b:2,c:3"
+	v.msg == "image 'portcullis' is denied by its scan: shop|a:1,shop|b:2,shop|c:3"
+}
+
+test_keys_name_the_namespace_and_messages_the_image if {
+	[v] := [v | some v in portcullisscanverdict.violation] with input as pod(["registry.example.com/app:1.0"])
+		with external_data as denied
+	v.details.image == "registry.example.com/app:1.0"
+	v.msg == "image 'registry.example.com/app:1.0' is denied by its scan: CVE-2024-1 (CRITICAL) in openssl"
+}
+
+test_namespace_from_the_request_when_the_object_has_none if {
+	[v] := [v | some v in portcullisscanverdict.violation] with input as {"review": {
+		"namespace": "payments",
+		"object": {"kind": "Pod", "metadata": {"name": "x"}, "spec": {"containers": [{"name": "c", "image": "a:1"}]}},
+	}}
+		with external_data as echo
+	v.msg == "image 'portcullis' is denied by its scan: payments|a:1"
 }
 
 test_provider_name_parameter if {

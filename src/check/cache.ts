@@ -1,5 +1,4 @@
 import { loadBundle, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
-import { EVALUATION_LIMITS } from '../core/index.js';
 import { WasmPolicy, type EvaluationLimits } from '../evaluate/index.js';
 
 /** A published bundle revision, identified by its name and the ETag of its exact bytes. */
@@ -26,7 +25,7 @@ export class PolicyCache {
 
   constructor(
     private readonly limits: ReadLimits,
-    private readonly evaluation: EvaluationLimits = EVALUATION_LIMITS,
+    private readonly evaluation: EvaluationLimits,
   ) {}
 
   get(revision: BundleRevision): Promise<LoadedRevision> {

@@ -215,12 +215,12 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--client <cn>', 'also issue client.crt/client.key with this common name, for mTLS clients')
     .action((opts: OptionsOf<typeof import('./commands/certs.js').certs, 0>) => run(async () => (await import('./commands/certs.js')).certs(opts)));
 
-  const client = (command: Command) =>
+  const client = (command: Command, outputs = 'json | csv | table', output = 'table') =>
     command
       .option('--server <url>', 'portcullis server URL (default $PORTCULLIS_SERVER or http://127.0.0.1:8480)')
       .option('--token <token>', 'bearer token with the admin scope (default $PORTCULLIS_TOKEN)')
       .option('--ca <file>', 'CA certificate to trust for an https server')
-      .option('-o, --output <format>', 'json | csv | table', 'table');
+      .option('-o, --output <format>', outputs, output);
 
   client(program.command('agents'))
     .description('List the agents that report status: id, OPA version, active revision per bundle, last request, last error (queries GET /v1/agents)')
@@ -244,6 +244,79 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--all', 'follow every page')
     .action((opts: OptionsOf<typeof import('./commands/decisions.js').decisions, 0>) =>
       run(async () => (await import('./commands/decisions.js')).decisions(opts, process.env)),
+    );
+
+  const inventory = program.command('inventory').description('The runtime inventory: what runs where (served by portcullis serve)');
+  client(inventory.command('import'), 'table | json')
+    .description(
+      'Import what runs in one cluster (POST /v1/inventory): kubectl get namespaces,pods -A -o json, workload lists (Deployment, StatefulSet, DaemonSet, Job, CronJob) or kubectl get vulnerabilityreports -A -o json; a snapshot is complete for its cluster, what it misses is marked gone',
+    )
+    .argument('<file>', "the list as JSON, or '-' for standard input")
+    .option('--cluster <name>', 'the cluster the list is from', 'default')
+    .option('--new-cluster', 'register a cluster never seen before (an unknown name is refused otherwise, so a typo cannot duplicate a fleet)')
+    .option('--allow-empty', 'accept a list without any workload: nothing runs in the cluster')
+    .action((file: string, opts: OptionsOf<typeof import('./commands/inventory.js').inventoryImport, 1>) =>
+      run(async () => (await import('./commands/inventory.js')).inventoryImport(file, opts, process.env)),
+    );
+
+  client(inventory.command('vulnerability'), 'table | json')
+    .description('CVE-first (GET /v1/vulnerabilities/<id>): every image, namespace and workload a vulnerability affects, its fixed versions, when first seen')
+    .argument('<id>', 'vulnerability id, e.g. CVE-2021-44228')
+    .option('--state <state>', 'open,excepted (default), resolved, all, or a comma-separated list')
+    .option('--limit <n>', 'entries per list (default and at most 1000)')
+    .action((id: string, opts: OptionsOf<typeof import('./commands/inventory.js').vulnerability, 1>) =>
+      run(async () => (await import('./commands/inventory.js')).vulnerability(id, opts, process.env)),
+    );
+
+  client(inventory.command('image'), 'table | json')
+    .description(
+      'Image-first (GET /v1/images/<digest>): its scans over time (with input warnings), its evaluations per namespace, where it runs and ran, its findings',
+    )
+    .argument('<digest>', 'image digest, sha256:...')
+    .action((digest: string, opts: OptionsOf<typeof import('./commands/inventory.js').image, 1>) =>
+      run(async () => (await import('./commands/inventory.js')).image(digest, opts, process.env)),
+    );
+
+  client(program.command('findings'), 'table | json | ndjson | csv')
+    .description(
+      "Current findings of running workloads (GET /v1/findings); filters combine with AND, e.g. --namespace 'prod*' --severity-at-least HIGH --age 30d --fixable",
+    )
+    .option('--cluster <glob>', 'cluster name')
+    .option('--namespace <glob>', "namespace, e.g. 'prod*'")
+    .option('--environment <env>', "the namespace's environment, e.g. prod")
+    .option('--workload <glob>', "workload name, or Kind/name (e.g. 'Deployment/web*')")
+    .option('--repository <glob>', "image repository, e.g. 'docker.io/library/*'")
+    .option('--digest <digest>', 'image digest, sha256:...')
+    .option('--rule <rule>', 'policy rule, e.g. vulnerability_severity, unresolved_digest, unscanned')
+    .option('--severity-at-least <level>', 'CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE or UNKNOWN')
+    .option('--id <id>', 'vulnerability id, e.g. CVE-2021-44228')
+    .option('--package <glob>', 'package name')
+    .option('--fixable', 'only findings with a fixed version')
+    .option('--no-fixable', 'only findings without a fixed version')
+    .option('--age <days>', "at least this old, e.g. 30d (since the CVE's publication, else since first seen)")
+    .option('--first-seen-before <time>', 'first seen before this RFC 3339 time')
+    .option('--first-seen-after <time>', 'first seen after this RFC 3339 time')
+    .option('--enforcement <mode>', 'deny or warn')
+    .option('--state <state>', 'open (default), resolved, excepted, all, or a comma-separated list')
+    .option('--group-by <field>', 'count per cve, image, workload, namespace or package')
+    .option('--sort <field>', 'severity (default), age, first_seen, namespace, workload, image, vulnerability or package')
+    .option('--order <order>', 'asc or desc (default depends on --sort)')
+    .option('--limit <n>', 'per page (default 100, at most 1000)')
+    .option('--cursor <cursor>', 'continue after a previous page')
+    .option('--all', 'follow every page')
+    .option('--exact-total', 'count every match (by default the total stops at 10,000)')
+    .action((opts: OptionsOf<typeof import('./commands/inventory.js').findings, 0>) =>
+      run(async () => (await import('./commands/inventory.js')).findings(opts, process.env)),
+    );
+
+  client(program.command('reports'), 'yaml | json', 'yaml')
+    .description('Policy reports for existing dashboards (GET /v1/reports/kubernetes): one per namespace, for kubectl apply -f -')
+    .requiredOption('--format <format>', 'openreports (openreports.io/v1alpha1 Report) or policyreport (wgpolicyk8s.io/v1alpha2 PolicyReport)')
+    .option('--namespace <glob>', 'only these namespaces')
+    .option('--cluster <glob>', 'only this cluster')
+    .option('--max-results <n>', 'results per report (default from the server, 1000)')
+    .action((opts: OptionsOf<typeof import('./commands/inventory.js').reports, 0>) =>
+      run(async () => (await import('./commands/inventory.js')).reports(opts, process.env)),
     );
 
   const store = (command: Command) =>

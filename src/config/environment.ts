@@ -3,6 +3,7 @@
  * between a command-line flag and the configuration file: flag > environment
  * > file > default. Secrets a configuration or flag names (`keys.*.secret_env`,
  * `store.url_env`, `bundles.oci.password_env`, `bundles.oci.token_env`,
+ * `inventory.webhook.secret_env`,
  * `--secret-env`) are read from the environment the command is handed, by
  * the name given, and are not listed here.
  */
@@ -11,6 +12,7 @@ export const ENVIRONMENT_VARIABLES = {
   PORTCULLIS_LOG_LEVEL: 'log level of serve (log.level)',
   PORTCULLIS_SERVER: 'server URL of agents, decisions (--server wins)',
   PORTCULLIS_TOKEN: 'bearer token of agents, decisions and review --from-decisions (--token wins)',
+  PORTCULLIS_CLOCK_FILE: "a file serve reads the inventory's time from (tests and demonstrations)",
   PORTCULLIS_REGISTRY_USERNAME: 'registry user of push, pull and build --push (--username wins)',
   PORTCULLIS_REGISTRY_PASSWORD: 'registry password of push, pull and build --push (--password-stdin wins)',
   PORTCULLIS_REGISTRY_TOKEN: 'registry bearer token of push, pull and build --push',

@@ -12,4 +12,5 @@ export type { ClientConfig } from './client.js';
 export type { KubernetesConfig, KubernetesFile } from './kubernetes.js';
 export { ENVIRONMENT_VARIABLES, readEnvironment } from './environment.js';
 export type { Environment, EnvironmentVariable } from './environment.js';
+export type { InventoryConfig, InventoryFile } from './inventory.js';
 export type { OciSourceConfig, OciSourceFile } from './oci-source.js';

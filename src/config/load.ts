@@ -8,6 +8,7 @@ import type { KeySource } from '../sign/index.js';
 import { DEFAULTS } from './defaults.js';
 import { readEnvironment } from './environment.js';
 import { fleetConfig, type FleetConfig } from './fleet.js';
+import { inventoryConfig, type InventoryConfig } from './inventory.js';
 import { kubernetesConfig, type KubernetesConfig } from './kubernetes.js';
 import { ociSourceConfig, type OciSourceConfig } from './oci-source.js';
 import { configFileSchema, type ConfigFile, type KeyFile, type TimeoutsFile } from './schema.js';
@@ -58,6 +59,8 @@ export interface Config extends StoreAuthConfig {
   readonly fleet: FleetConfig | undefined;
   /** The admission webhook, the Gatekeeper provider and the generated Gatekeeper manifests. */
   readonly kubernetes: KubernetesConfig;
+  /** The runtime inventory, its re-evaluation and change webhook. */
+  readonly inventory: InventoryConfig;
 }
 
 export interface ConfigOverrides {
@@ -114,6 +117,7 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
     tools: toolEnvironment(vars),
     fleet: fleetConfig(parsed.fleet, base),
     kubernetes: kubernetesConfig(parsed, base),
+    inventory: inventoryConfig(parsed.inventory, base, vars, env),
     ...signing,
     deltas: parsed.bundles?.deltas ?? !signing.signing.required,
     ...storeAuth,

@@ -1,11 +1,13 @@
 import { fleetSchema, type FleetFile } from './fleet.js';
+import { inventorySchema, type InventoryFile } from './inventory.js';
 import { ociSourceSchema, sourceSchema, type OciSourceFile } from './oci-source.js';
 import { admissionSchema, gatekeeperSchema, type KubernetesFile } from './kubernetes.js';
 import { authSchema, ingestSchema, storeSchema, tlsSchema, type AuthFile, type IngestFile, type StoreFile, type TlsFile } from './store-auth.js';
 
-/** The YAML configuration file of `portcullis serve`, documented in README.md. */
+/** The YAML configuration file of `portcullis serve`, documented in docs/configuration.md. */
 export interface ConfigFile extends KubernetesFile {
   readonly fleet?: FleetFile;
+  readonly inventory?: InventoryFile;
   readonly server?: { readonly listen?: string; readonly tls?: TlsFile; readonly timeouts?: TimeoutsFile };
   readonly store?: StoreFile;
   readonly auth?: AuthFile;
@@ -72,6 +74,7 @@ export const configFileSchema = {
   additionalProperties: false,
   properties: {
     fleet: fleetSchema,
+    inventory: inventorySchema,
     admission: admissionSchema,
     gatekeeper: gatekeeperSchema,
     server: {

@@ -54,6 +54,10 @@ export const REQUEST_LIMITS = {
   maxReviewBytes: 8 * MiB,
   /** POST /v1/gatekeeper/provider: 100 image references are a few KiB. */
   maxProviderBytes: 1 * MiB,
+  /** POST /v1/inventory (after gzip): a snapshot of every workload of a large cluster (inventory.max_body_bytes). */
+  maxSnapshotBytes: 256 * MiB,
+  /** gzip ratio guard of POST /v1/inventory beyond the first MiB: Kubernetes lists repeat themselves. */
+  maxSnapshotRatio: 1000,
   /** Bodies larger than this are parsed and evaluated off the event loop. */
   offloadBytes: 256 * 1024,
 } as const;

@@ -38,6 +38,8 @@ export interface AdmissionDependencies {
   readonly onError?: (err: unknown) => void;
   /** Reuses recent decisions for identical questions; absent, every image is evaluated. */
   readonly cache?: DecisionCache;
+  /** The namespace's full metadata (environment, cluster), when the server keeps an inventory; else namespaceLabels is used. */
+  readonly metadata?: (namespace: string | null) => Promise<ClusterMetadata>;
 }
 
 /** A parsed AdmissionReview in, the AdmissionReview answer out; a malformed review throws a 4xx AppError. */
@@ -109,6 +111,7 @@ function emptyInput(): NormalizedInput {
 }
 
 async function metadataOf(namespace: string | null, deps: AdmissionDependencies): Promise<ClusterMetadata> {
+  if (deps.metadata) return deps.metadata(namespace);
   const labels = await deps.namespaceLabels(namespace);
   return { namespace, namespace_labels: labels, environment: labels[deps.options.environmentLabel] ?? null, cluster: null, labels: {} };
 }

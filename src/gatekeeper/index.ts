@@ -13,8 +13,17 @@ export { resolveGatekeeperOptions } from './options.js';
 export type { GatekeeperOptionInputs } from './options.js';
 export { MemoryScanResults } from './scans.js';
 export type { ScanResults, StoredScan } from './scans.js';
-export { MAX_PROVIDER_KEYS, PROVIDER_API_VERSION, answerKeys, parseProviderRequest, providerResponse, summaryOf, verdictOf } from './provider.js';
-export type { ProviderItem, ProviderResponse, ScanVerdict } from './provider.js';
+export {
+  MAX_PROVIDER_KEYS,
+  PROVIDER_API_VERSION,
+  answerKeys,
+  parseProviderRequest,
+  providerResponse,
+  storedVerdicts,
+  summaryOf,
+  verdictOf,
+} from './provider.js';
+export type { ProviderItem, ProviderResponse, ScanVerdict, VerdictKey, VerdictLookup } from './provider.js';
 export { issueCertificates, serviceDnsNames } from './certs.js';
 export type { CertificateRequest, IssuedCertificates } from './certs.js';
 export { DEFAULT_ADMISSION_OPTIONS, reviewAdmission } from './admission.js';

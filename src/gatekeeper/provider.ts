@@ -26,6 +26,31 @@ export interface ScanVerdict {
   readonly violations?: number;
   readonly warnings?: number;
   readonly scanned_at?: string;
+  /** Set when the verdict is the current one of a namespace: where, in which environment, under which revision, when. */
+  readonly namespace?: string | null;
+  readonly environment?: string | null;
+  readonly revision?: string;
+  readonly evaluated_at?: string;
+}
+
+/** One key as the template sends it: `<namespace>|<image>`, or a bare image reference. */
+export interface VerdictKey {
+  readonly digest: string;
+  readonly namespace: string | null;
+}
+
+/** Looks up a verdict for each key, in order. */
+export type VerdictLookup = (keys: readonly VerdictKey[]) => Promise<readonly ScanVerdict[]>;
+
+/** The verdict stored with each digest's latest scan: the fallback when the server keeps no inventory. */
+export function storedVerdicts(scans: ScanResults): VerdictLookup {
+  return async (keys) => {
+    const found = await scans.getMany(keys.map((k) => k.digest));
+    return keys.map((k) => {
+      const scan = found.get(k.digest);
+      return scan ? verdictOf(scan) : { decision: 'unscanned' as const, digest: k.digest, summary: `no scan result is stored for ${k.digest}` };
+    });
+  };
 }
 
 /** Gatekeeper batches every image of an object; far more than this is not a real request. */
@@ -53,16 +78,28 @@ export function parseProviderRequest(body: unknown): string[] {
 }
 
 /** One item per key, in order; keys that cannot be looked up get a per-key error, never a failed batch. */
-export async function answerKeys(keys: readonly string[], scans: ScanResults): Promise<ProviderResponse> {
-  const digests = keys.map(digestOf);
-  const found = await scans.getMany(digests.flatMap((d) => (typeof d === 'string' ? [d] : [])));
+export async function answerKeys(keys: readonly string[], lookup: VerdictLookup): Promise<ProviderResponse> {
+  const parsed = keys.map(keyOf);
+  const valid = parsed.flatMap((p) => ('error' in p ? [] : [p]));
+  const verdicts = await lookup(valid);
+  let next = 0;
   const items = keys.map((key, i): ProviderItem => {
-    const digest = digests[i];
-    if (typeof digest !== 'string') return { key, error: digest?.error ?? 'invalid key' };
-    const scan = found.get(digest);
-    return { key, value: scan ? verdictOf(scan) : { decision: 'unscanned', digest, summary: `no scan result is stored for ${digest}` } };
+    const p = parsed[i];
+    if (!p || 'error' in p) return { key, error: p?.error ?? 'invalid key' };
+    const value = verdicts[next++];
+    return value ? { key, value } : { key, error: 'no verdict' };
   });
   return providerResponse(items);
+}
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function keyOf(key: string): VerdictKey | { error: string } {
+  const bar = key.indexOf('|');
+  const namespace = bar === -1 ? null : key.slice(0, bar);
+  if (namespace !== null && namespace !== '' && !NAMESPACE.test(namespace)) return { error: `'${namespace}' is not a namespace name` };
+  const digest = digestOf(bar === -1 ? key : key.slice(bar + 1));
+  return typeof digest === 'string' ? { digest, namespace: namespace || null } : digest;
 }
 
 export function providerResponse(items: readonly ProviderItem[], systemError?: string): ProviderResponse {

@@ -51,7 +51,7 @@ export const TEMPLATES: readonly TemplateDefinition[] = [
     kind: 'PortcullisScanVerdict',
     rule: 'scan_verdict',
     title: 'Scan verdict from portcullis',
-    description: 'Asks the portcullis external-data provider for the stored scan verdict of every image, by digest.',
+    description: 'Asks the portcullis external-data provider for the current verdict of every image, by digest, in the namespace it is deployed to.',
     rego: 'scan_verdict',
     parameters: {
       provider: { type: 'string', description: 'Name of the Provider object.' },

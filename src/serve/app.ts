@@ -18,6 +18,8 @@ import { checkRoutes } from './routes/check.js';
 import { dataRoutes } from './routes/data.js';
 import { kubernetesRoutes, type KubernetesDependencies } from './routes/gatekeeper.js';
 import { healthRoutes } from './routes/health.js';
+import type { RunningInventory } from './inventory-server.js';
+import { inventoryRoutes } from './routes/inventory.js';
 import { ociRoutes } from './routes/oci.js';
 
 /** The limits the server applies to bundles, request bodies and evaluation: the configuration's, else the defaults. */
@@ -48,6 +50,8 @@ export interface AppDependencies {
   readonly evaluator?: Evaluator;
   /** Admission webhook, scan reports and the Gatekeeper provider; absent in bundle-only tests. */
   readonly kubernetes?: KubernetesDependencies;
+  /** The runtime inventory and its findings API; absent in tests of other parts. */
+  readonly inventory?: RunningInventory;
 }
 
 /** An evaluator for `limits`, with the default worker threads. */
@@ -88,6 +92,7 @@ export function createApp(deps: AppDependencies): Koa {
     invalid: 'REQUEST_INVALID',
   };
   const evaluation = { registry: deps.registry, evaluator, body };
+  const hooks = deps.inventory ? { inventory: deps.inventory.hooks } : {};
   const routers = [
     ...(fleet ? fleetRoutes({ ...fleet, onStored: (kind, count) => metrics.ingested.inc({ kind }, count) }) : []),
     healthRoutes(deps.registry, metrics),
@@ -95,7 +100,9 @@ export function createApp(deps: AppDependencies): Koa {
     ociRoutes(deps.registry),
     dataRoutes(evaluation),
     checkRoutes(evaluation),
-    ...(deps.kubernetes ? kubernetesRoutes({ ...deps.kubernetes, registry: deps.registry, evaluator, logger: deps.logger, body }) : []),
+    // Before the Kubernetes routes: GET /v1/reports/kubernetes must not be taken for /v1/reports/<digest>.
+    ...(deps.inventory ? [inventoryRoutes(deps.inventory, body)] : []),
+    ...(deps.kubernetes ? kubernetesRoutes({ ...deps.kubernetes, ...hooks, registry: deps.registry, evaluator, logger: deps.logger, body }) : []),
   ];
   app.use(methodNotAllowed(routers));
   for (const router of routers) app.use(router.routes());

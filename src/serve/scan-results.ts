@@ -62,20 +62,34 @@ export class StoreScanResults implements ScanResults {
   async put(scan: StoredScan): Promise<void> {
     const digest = scan.digest.toLowerCase();
     await this.store.putScan({ digest, image: scan.image, input: scan.input, decision: scan.decision, storedAt: new Date(scan.storedAt) });
-    this.forget(digest);
+    await this.storedElsewhere([digest]);
     this.remember(digest, { ...scan, digest }, Date.now());
-    await this.sharing?.feed.notify('scans', digest).catch((err: unknown) => {
-      this.sharing?.logger.warn(
-        { digest, err: messageOf(err) },
-        `could not tell the other replicas about a new scan; they use it within ${SCAN_READ_TTL_MS} ms`,
-      );
-    });
   }
 
-  /** Maps keep insertion order: past the cap, the oldest entries go first. */
+  /** Scans written to the store by another path (a Trivy Operator import): cached reads go, here and on the other replicas. */
+  async storedElsewhere(digests: readonly string[]): Promise<void> {
+    for (const digest of digests) this.forget(digest);
+    for (const digest of digests) {
+      await this.sharing?.feed.notify('scans', digest.toLowerCase()).catch((err: unknown) => {
+        this.sharing?.logger.warn(
+          { digest, err: messageOf(err) },
+          `could not tell the other replicas about a new scan; they use it within ${SCAN_READ_TTL_MS} ms`,
+        );
+      });
+    }
+  }
+
+  /**
+   * Keeps a read for SCAN_READ_TTL_MS and at most MAX_RECENT of them: maps keep
+   * insertion order, so expired entries, then past the cap the oldest, go from
+   * the front, and neither a stream of uploads nor of unknown digests piles up.
+   */
   private remember(digest: string, scan: StoredScan | undefined, at: number): void {
     this.recent.delete(digest);
-    while (this.recent.size >= MAX_RECENT) this.recent.delete(this.recent.keys().next().value as string);
+    for (const [key, entry] of this.recent) {
+      if (entry.at >= at - SCAN_READ_TTL_MS && this.recent.size < MAX_RECENT) break;
+      this.recent.delete(key);
+    }
     this.recent.set(digest, { scan, at });
   }
 

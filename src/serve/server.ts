@@ -9,6 +9,7 @@ import { createApp, createEvaluator } from './app.js';
 import { discoveryBundle } from './discovery.js';
 import { startFleet } from './fleet-server.js';
 import { StoreScanResults } from './scan-results.js';
+import { startInventory } from './inventory-server.js';
 import { createListener, loadTls } from './listener.js';
 import { LongPollWaiters } from './long-poll.js';
 import { ServerMetrics } from './metrics.js';
@@ -35,8 +36,8 @@ export function createLogger(level: string): Logger {
 
 /**
  * Builds every resource (store and change feed, evaluation workers, the
- * bundle registry and its source with their first scan, the app, the
- * listener), then starts watching the bundle source. Whatever fails along
+ * bundle registry and its source with their first scan, the inventory, the
+ * app, the listener), then starts watching the bundle source. Whatever fails along
  * the way, everything built so far is closed again through the one cleanup
  * list, so a failed start exits instead of hanging on a watcher, a timer or a
  * database pool; close() runs the same list.
@@ -90,9 +91,13 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       cleanup.push(syncBundles(registry, feed, { generated, logger, ...(source ? { refresh: () => source.refresh() } : {}) }));
     }
     const waiters = new LongPollWaiters();
-    const kubernetes = { config: config.kubernetes, scans: new StoreScanResults(fleet.deps.store, feed && { feed, logger }) };
+    const scans = new StoreScanResults(fleet.deps.store, feed && { feed, logger });
+    const kubernetes = { config: config.kubernetes, scans };
     const metrics = new ServerMetrics(registry, waiters);
-    const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes, limits, evaluator });
+    const store = fleet.deps.store;
+    const inventory = await startInventory(config, { store, registry, metrics, logger, scans, ...(feed ? { feed } : {}) });
+    cleanup.push(() => inventory.close());
+    const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes, inventory, limits, evaluator });
     const koa = app.callback();
     const handler = withNotModified((req, res) => void koa(req, res), { registry, metrics, ...(fleet.deps.authRequired ? { tokens: fleet.deps.store } : {}) });
     // Koa's handler settles its own errors; the listener only needs it started.

@@ -2,8 +2,11 @@ import type { Logger } from 'pino';
 import { wrapError } from '../core/index.js';
 import type { StoreConfig } from './open.js';
 
-/** What replicas tell each other: a bundle was published or withdrawn; a scan was stored. */
-export type ChangeTopic = 'bundles' | 'scans';
+/**
+ * What replicas tell each other: a bundle was published or withdrawn; a scan
+ * was stored; inventory work was queued (units to decide again).
+ */
+export type ChangeTopic = 'bundles' | 'scans' | 'inventory';
 
 /**
  * Notices between the processes that share one store (PostgreSQL

@@ -53,6 +53,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      stored_at INTEGER NOT NULL
    );
    CREATE INDEX scans_digest ON scans (digest, seq);`,
+  inventorySchema({ id: 'INTEGER PRIMARY KEY AUTOINCREMENT', big: 'INTEGER' }),
 ];
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -105,4 +106,149 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      stored_at BIGINT NOT NULL
    );
    CREATE INDEX scans_digest ON scans (digest, seq);`,
+  inventorySchema({ id: 'BIGSERIAL PRIMARY KEY', big: 'BIGINT' }),
 ];
+
+/**
+ * The inventory (runtime workloads, their evaluation units, current findings,
+ * the webhook outbox), the same in both dialects: JSON is kept as text and
+ * booleans as 0/1, so one implementation of the queries serves both. Part of
+ * the migration lists above: never edit it once released, add a new version.
+ */
+function inventorySchema(t: { readonly id: string; readonly big: string }): string {
+  return `CREATE TABLE inv_clusters (
+     name TEXT PRIMARY KEY,
+     first_seen ${t.big} NOT NULL,
+     last_snapshot_at ${t.big},
+     last_snapshot_hash TEXT
+   );
+   CREATE TABLE inv_namespaces (
+     cluster TEXT NOT NULL,
+     name TEXT NOT NULL,
+     labels TEXT NOT NULL,
+     updated_at ${t.big} NOT NULL,
+     PRIMARY KEY (cluster, name)
+   );
+   CREATE TABLE inv_contexts (
+     id ${t.id},
+     key TEXT NOT NULL UNIQUE,
+     environment TEXT,
+     metadata TEXT NOT NULL
+   );
+   CREATE TABLE inv_units (
+     id ${t.id},
+     digest TEXT NOT NULL,
+     context_id ${t.big} NOT NULL,
+     dirty INTEGER NOT NULL DEFAULT 1,
+     dirty_gen ${t.big} NOT NULL DEFAULT 1,
+     priority INTEGER NOT NULL DEFAULT 0,
+     claimed_by TEXT,
+     claim_until ${t.big},
+     revision_etag TEXT,
+     revision TEXT,
+     evaluated_at ${t.big},
+     scan_seq ${t.big},
+     decision TEXT,
+     summary TEXT,
+     violations INTEGER NOT NULL DEFAULT 0,
+     warnings INTEGER NOT NULL DEFAULT 0,
+     hash TEXT,
+     evaluations ${t.big} NOT NULL DEFAULT 0,
+     UNIQUE (digest, context_id)
+   );
+   CREATE INDEX inv_units_dirty ON inv_units (dirty, priority, id);
+   CREATE TABLE inv_running (
+     id ${t.id},
+     cluster TEXT NOT NULL,
+     namespace TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     container TEXT NOT NULL,
+     container_type TEXT NOT NULL,
+     image TEXT NOT NULL,
+     repository TEXT NOT NULL,
+     digest TEXT,
+     digest_key TEXT NOT NULL,
+     replicas INTEGER NOT NULL,
+     source TEXT NOT NULL,
+     context_id ${t.big} NOT NULL,
+     unit_id ${t.big},
+     synced_hash TEXT,
+     first_seen ${t.big} NOT NULL,
+     last_seen ${t.big} NOT NULL,
+     gone_at ${t.big},
+     UNIQUE (cluster, namespace, kind, name, container, digest_key)
+   );
+   CREATE INDEX inv_running_unit ON inv_running (unit_id, gone_at);
+   CREATE INDEX inv_running_digest ON inv_running (digest, gone_at);
+   CREATE INDEX inv_running_cluster ON inv_running (cluster, gone_at);
+   CREATE TABLE inv_findings (
+     id ${t.id},
+     running_id ${t.big} NOT NULL,
+     fingerprint TEXT NOT NULL,
+     content_hash TEXT NOT NULL,
+     state TEXT NOT NULL,
+     enforcement TEXT NOT NULL,
+     rule TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     severity_rank INTEGER NOT NULL,
+     vuln_id TEXT NOT NULL,
+     package TEXT NOT NULL,
+     installed_version TEXT NOT NULL,
+     fixed_version TEXT NOT NULL,
+     fixable INTEGER NOT NULL,
+     published ${t.big},
+     age_anchor ${t.big} NOT NULL,
+     score REAL,
+     title TEXT NOT NULL,
+     message TEXT NOT NULL,
+     exception TEXT,
+     cluster TEXT NOT NULL,
+     namespace TEXT NOT NULL,
+     environment TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     workload TEXT NOT NULL,
+     container TEXT NOT NULL,
+     image TEXT NOT NULL,
+     repository TEXT NOT NULL,
+     digest TEXT NOT NULL,
+     revision TEXT NOT NULL,
+     first_seen ${t.big} NOT NULL,
+     last_seen ${t.big} NOT NULL,
+     resolved_at ${t.big},
+     UNIQUE (running_id, fingerprint)
+   );
+   CREATE INDEX inv_findings_severity ON inv_findings (state, severity_rank, id);
+   CREATE INDEX inv_findings_filters ON inv_findings (state, severity_rank, fixable, age_anchor, namespace, enforcement, environment);
+   CREATE INDEX inv_findings_namespace ON inv_findings (state, namespace, severity_rank, enforcement);
+   CREATE INDEX inv_findings_vuln ON inv_findings (vuln_id, state);
+   CREATE INDEX inv_findings_digest ON inv_findings (digest, state);
+   CREATE INDEX inv_findings_first_seen ON inv_findings (state, first_seen);
+   CREATE INDEX inv_findings_age ON inv_findings (state, age_anchor);
+   CREATE TABLE inv_state (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   );
+   CREATE TABLE inv_outbox (
+     id ${t.id},
+     body TEXT NOT NULL,
+     created_at ${t.big} NOT NULL,
+     next_attempt_at ${t.big} NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     delivered_at ${t.big},
+     dead_at ${t.big},
+     claimed_by TEXT,
+     claim_until ${t.big}
+   );
+   CREATE INDEX inv_outbox_pending ON inv_outbox (delivered_at, dead_at, next_attempt_at);
+   CREATE TABLE inv_deliveries (
+     id ${t.id},
+     outbox_id ${t.big} NOT NULL,
+     attempt INTEGER NOT NULL,
+     at ${t.big} NOT NULL,
+     status INTEGER,
+     error TEXT,
+     duration_ms INTEGER NOT NULL
+   );
+   CREATE INDEX inv_deliveries_outbox ON inv_deliveries (outbox_id);`;
+}

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { messageOf } from '../core/index.js';
 import type { ChangeFeed, ChangeTopic } from './changes.js';
 
-const TOPICS: readonly ChangeTopic[] = ['bundles', 'scans'];
+const TOPICS: readonly ChangeTopic[] = ['bundles', 'scans', 'inventory'];
 const channelOf = (topic: ChangeTopic) => `portcullis_${topic}`;
 /** How the feed's connection shows in pg_stat_activity. */
 export const FEED_APPLICATION = 'portcullis change feed';

@@ -1,19 +1,17 @@
 import pg from 'pg';
 import { QUERY_LIMITS } from '../core/index.js';
 import { decisionFilter, pageCut, type RowSize } from './decision-filter.js';
+import { SqlInventory } from './inventory-store.js';
+import type { InventoryStore } from './inventory-types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { encodeCursor, toAgent, toDecision, toScan, toToken, type AgentRow, type DecisionRow, type ScanRow, type TokenRow } from './rows.js';
+import { pgJson, pgText, PostgresRunner } from './sql-runner.js';
 import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
 
-/**
- * jsonb cannot hold U+0000, which JSON allows; one such character would make
- * OPA resend the whole batch forever, so it is stored as U+FFFD instead.
- */
-function jsonb(value: unknown): string {
-  return JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd');
-}
-
-const text = (value: string) => value.replaceAll('\u0000', '\ufffd');
+// jsonb cannot hold U+0000, which JSON allows; one such character would make
+// OPA resend the whole batch forever, so it is stored as U+FFFD instead.
+const jsonb = pgJson;
+const text = pgText;
 
 /** Bytes of a decision row's stored JSON. */
 const ROW_BYTES =
@@ -39,8 +37,11 @@ const MIGRATION_LOCK = 0x706f7274;
 /** The shared store: several portcullis replicas can write to one PostgreSQL database. */
 export class PostgresStore implements Store {
   readonly driver = 'postgres' as const;
+  readonly inventory: InventoryStore;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(private readonly pool: pg.Pool) {
+    this.inventory = new SqlInventory(new PostgresRunner(pool));
+  }
 
   static async open(url: string): Promise<PostgresStore> {
     // A server that cannot be reached fails the start within seconds instead of after the system's TCP timeout.

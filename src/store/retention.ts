@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { messageOf } from '../core/index.js';
 import type { RetentionPolicy, Store } from './types.js';
 
 export interface RetentionOptions extends RetentionPolicy {
@@ -14,7 +13,7 @@ export function startRetention(store: Store, options: RetentionOptions, logger: 
       const deleted = await store.prune(options, new Date());
       if (deleted > 0) logger.info({ deleted }, 'old decisions pruned');
     } catch (err) {
-      logger.error({ err: messageOf(err) }, 'pruning decisions failed');
+      logger.error({ err }, 'pruning decisions failed');
     }
   };
   void run();

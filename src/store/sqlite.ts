@@ -3,8 +3,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { canonicalJson, QUERY_LIMITS } from '../core/index.js';
 import { decisionFilter, pageCut, type RowSize } from './decision-filter.js';
+import { SqlInventory } from './inventory-store.js';
+import type { InventoryStore } from './inventory-types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { encodeCursor, toAgent, toDecision, toScan, toToken, type AgentRow, type DecisionRow, type ScanRow, type TokenRow } from './rows.js';
+import { SqliteRunner } from './sql-runner.js';
 import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
 
 const optionalJson = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
@@ -21,6 +24,7 @@ const ROW_BYTES =
  */
 export class SqliteStore implements Store {
   readonly driver = 'sqlite' as const;
+  readonly inventory: InventoryStore;
   private readonly db: Database.Database;
   private readonly insertDecision: Database.Statement;
   private readonly upsertAgent: Database.Statement;
@@ -33,6 +37,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.inventory = new SqlInventory(new SqliteRunner(this.db));
     this.insertDecision = this.db.prepare(
       `INSERT INTO decisions (decision_id, agent_id, ts, received_at, path, revision, bundles, labels, input, result, rest, auth)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

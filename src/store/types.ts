@@ -1,3 +1,5 @@
+import type { InventoryStore } from './inventory-types.js';
+
 /** What the server keeps about one agent, from its latest status report. */
 export interface StatusRecord {
   readonly agentId: string;
@@ -141,6 +143,8 @@ export interface ScanRecord {
 
 export interface Store {
   readonly driver: 'sqlite' | 'postgres';
+  /** What runs where, its evaluations and current findings. */
+  readonly inventory: InventoryStore;
   putScan(scan: ScanRecord): Promise<void>;
   /** The newest scan of each digest that has one. */
   latestScans(digests: readonly string[]): Promise<ScanRecord[]>;

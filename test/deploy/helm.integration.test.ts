@@ -123,13 +123,43 @@ describe('the Helm chart', () => {
       if (scenario === 'values-oci.yaml' && !ociSupported) continue;
       const dir = await mkdtemp(join(tmpdir(), 'portcullis-chart-config-'));
       await writeFile(join(dir, 'config.yaml'), serveConfig(await rendered(scenario)));
-      const config = await loadConfig(join(dir, 'config.yaml'), {}, { PORTCULLIS_DATABASE_URL: 'postgres://portcullis@db.example.internal/portcullis' });
+      const config = await loadConfig(
+        join(dir, 'config.yaml'),
+        {},
+        {
+          PORTCULLIS_DATABASE_URL: 'postgres://portcullis@db.example.internal/portcullis',
+          PORTCULLIS_WEBHOOK_SECRET: 'from-a-secret',
+        },
+      );
       assert.equal(config.listen.port, 8443, scenario);
       assert.equal(config.stateDir, '/var/lib/portcullis', scenario);
       assert.equal(config.auth.required, true, scenario);
       assert.equal(config.kubernetes.failurePolicy, 'Fail', scenario);
       assert.equal(config.store.driver, scenario === 'values-ha-postgres.yaml' || scenario === 'values-oci.yaml' ? 'postgres' : 'sqlite', scenario);
+      assert.equal(config.inventory.workers, 2, `${scenario}: evaluation threads are bounded, not one per node core`);
     }
+  });
+
+  it('wires the runtime inventory: the cluster, its environment and the change webhook with its key from a Secret', async () => {
+    const ha = await rendered('values-ha-postgres.yaml');
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-chart-inventory-'));
+    await writeFile(join(dir, 'config.yaml'), serveConfig(ha));
+    const config = await loadConfig(
+      join(dir, 'config.yaml'),
+      {},
+      { PORTCULLIS_DATABASE_URL: 'postgres://db.example.internal/p', PORTCULLIS_WEBHOOK_SECRET: 'k' },
+    );
+    assert.equal(config.inventory.cluster, 'prod-eu');
+    assert.deepEqual(config.inventory.clusters['prod-eu'], { environment: 'prod', labels: { region: 'eu' } });
+    assert.equal(config.inventory.webhook?.url, 'https://hooks.example.internal/portcullis');
+    assert.deepEqual(Buffer.from(config.inventory.webhook?.secret ?? []).toString(), 'k');
+    assert.deepEqual(
+      (container(ha)['env'] as Doc[]).find((e) => e['name'] === 'PORTCULLIS_WEBHOOK_SECRET'),
+      { name: 'PORTCULLIS_WEBHOOK_SECRET', valueFrom: { secretKeyRef: { name: 'portcullis-webhook', key: 'secret' } } },
+    );
+    const withoutKey = await template('default', ['--set', 'inventory.webhook.url=https://hooks.example.internal/x']);
+    assert.notEqual(withoutKey.code, 0);
+    assert.match(withoutKey.stderr, /inventory.webhook.url needs inventory.webhook.secretName/);
   });
 
   it('keeps state, bundles and TLS material on separate mounts: no volume hides the bundles baked into the image', async () => {

@@ -36,7 +36,7 @@ describe('Gatekeeper manifest generation', () => {
       assert.match(target?.code[0]?.source.rego ?? '', new RegExp(`^package ${name(t)}$`, 'm'));
       assert.match(target?.code[0]?.source.libs[0] ?? '', /^package lib\.portcullis\.images$/m);
     }
-    assert.match(JSON.stringify(set.templates[3]), /external_data\(\{\\"provider\\": provider, \\"keys\\": refs\}\)/);
+    assert.match(JSON.stringify(set.templates[3]), /external_data\(\{\\"provider\\": provider, \\"keys\\": keys\}\)/);
   });
 
   it('maps rule modes to enforcementAction: deny, warn, and off to dryrun', () => {

@@ -41,7 +41,10 @@ export async function startTestServer(options: { bundles?: Record<string, Uint8A
   if (options.symlinkBundles) await symlink(folder, bundlesDir);
   for (const [name, bytes] of Object.entries(options.bundles ?? {})) await writeFile(join(folder, `${name}.tar.gz`), bytes);
   const file = join(dir, 'portcullis.yaml');
-  await writeFile(file, `state:\n  dir: state\nlog:\n  level: debug\n${options.yaml ?? ''}`);
+  // The inventory evaluates on the main thread unless a test configures it: worker threads would start with every server.
+  const yaml = options.yaml ?? '';
+  const inventory = /^inventory:/m.test(yaml) ? '' : 'inventory:\n  workers: 0\n';
+  await writeFile(file, `state:\n  dir: state\nlog:\n  level: debug\n${inventory}${yaml}`);
   const config = await loadConfig(file, { listen: '127.0.0.1:0', bundlesDir });
   const lines: LogLine[] = [];
   const sink = new Writable({

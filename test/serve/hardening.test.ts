@@ -45,6 +45,7 @@ function bodies(value: string): [path: string, body: string][] {
     ['/v1/gatekeeper/provider', `{"apiVersion":"externaldata.gatekeeper.sh/v1beta1","kind":"ProviderRequest","request":{"keys":[${value}]}}`],
     ['/status', `{"labels":{"id":"agent-1","x":${value}}}`],
     ['/logs', `[{"labels":{"id":"agent-1"},"timestamp":"2026-11-28T12:00:00Z","input":${value}}]`],
+    ['/v1/inventory?cluster=c1&new_cluster=true', `{"apiVersion":"v1","kind":"List","items":[${value}]}`],
   ];
 }
 
@@ -113,7 +114,8 @@ describe('hardened serve: hostile bodies', () => {
 describe('hardened serve: limits, methods and aborted clients', () => {
   let app: TestServer;
   before(async () => {
-    app = await startTestServer({ bundles: { policy: await goldenPolicyBundle() } });
+    // The snapshot limit is lowered so a chunked body past it stays small.
+    app = await startTestServer({ bundles: { policy: await goldenPolicyBundle() }, yaml: 'inventory:\n  workers: 0\n  max_body_bytes: 2097152\n' });
   });
   after(() => app.close());
 
@@ -154,6 +156,7 @@ describe('hardened serve: limits, methods and aborted clients', () => {
       ['/v1/reports', 66 * MiB],
       ['/v1/admission', 10 * MiB],
       ['/v1/gatekeeper/provider', 3 * MiB],
+      ['/v1/inventory?cluster=c1&new_cluster=true', 3 * MiB],
     ];
     const wrong: string[] = [];
     for (const [path, bytes] of cases) {
@@ -171,6 +174,9 @@ describe('hardened serve: limits, methods and aborted clients', () => {
       ['PATCH', '/health', /GET/],
       ['DELETE', '/v2/', /GET/],
       ['PUT', '/v2/bundles/policy/manifests/latest', /GET/],
+      ['DELETE', '/v1/inventory', /GET.*POST|POST.*GET/],
+      ['POST', '/v1/findings', /GET/],
+      ['PUT', '/v1/reports/kubernetes', /GET/],
     ];
     for (const [method, path, allow] of cases) {
       const res = await fetch(`${app.url}${path}`, { method });

@@ -10,6 +10,7 @@ import { startServer } from '../../src/serve/index.js';
 import { openStore } from '../../src/store/index.js';
 import { tinyBundle } from '../helpers/bundles.js';
 import { event, post, statusUpdate } from './fleet-app.js';
+import { inventoryContract } from './inventory-contract.js';
 import { storeContract } from './contract.js';
 import { createDatabase, startPostgres, type PostgresServer } from './postgres-server.js';
 
@@ -24,6 +25,7 @@ before(async () => {
 after(() => server?.stop());
 
 storeContract('PostgreSQL', async () => openStore({ driver: 'postgres', url: await freshUrl() }));
+inventoryContract('PostgreSQL', async () => openStore({ driver: 'postgres', url: await freshUrl() }));
 
 describe('PostgreSQL store database', () => {
   it('migrates once, also when two servers open it at the same time, and keeps data across reopen', async () => {

@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.js';
+import { inventoryContract } from './inventory-contract.js';
 import { storeContract } from './contract.js';
 
 const tempFile = async () => join(await mkdtemp(join(tmpdir(), 'portcullis-sqlite-')), 'state', 'portcullis.db');
 
 storeContract('SQLite', async () => openStore({ driver: 'sqlite', path: await tempFile() }));
+inventoryContract('SQLite', async () => openStore({ driver: 'sqlite', path: await tempFile() }));
 
 describe('SQLite store file', () => {
   it('is created in WAL mode, migrated once, and keeps data across reopen', async () => {
@@ -22,7 +24,7 @@ describe('SQLite store file', () => {
     await second.close();
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.pragma('user_version', { simple: true }), 2, 'both schema versions applied');
+    assert.equal(db.pragma('user_version', { simple: true }), 3, 'every schema version applied');
     db.close();
   });
 });

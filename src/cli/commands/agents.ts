@@ -7,7 +7,7 @@ import { AGENT_COLUMNS, HTTP_STATUS, toCsv, type Column } from '../../serve/inde
 import type { Agent } from '../../store/index.js';
 import { renderTable } from '../../report/index.js';
 
-export type OutputFormat = 'json' | 'csv' | 'table';
+export type OutputFormat = 'json' | 'ndjson' | 'csv' | 'table';
 
 export interface ClientOptions {
   readonly server?: string;
@@ -16,19 +16,29 @@ export interface ClientOptions {
   readonly output: string;
 }
 
-function outputFormat(value: string): OutputFormat {
-  if (value === 'json' || value === 'csv' || value === 'table') return value;
-  throw new AppError('USAGE', `--output must be json, csv or table, got '${value}'`);
+function outputFormat(value: string, allowed: readonly OutputFormat[]): OutputFormat {
+  if ((allowed as readonly string[]).includes(value)) return value as OutputFormat;
+  throw new AppError('USAGE', `--output must be ${allowed.join(', ')}, got '${value}'`);
 }
 
-/** GETs a JSON document from the server; a refusal keeps the server's error code so the exit code means the same thing. */
-export async function getJson<T>(config: ClientConfig, path: string): Promise<T> {
+/** A request body and its headers, for the commands that send something (inventory import). */
+export interface RequestBody {
+  readonly bytes: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** GETs (or with a body, POSTs) a JSON document; a refusal keeps the server's error code so the exit code means the same thing. */
+export async function getJson<T>(config: ClientConfig, path: string, send?: RequestBody): Promise<T> {
   const url = new URL(path, `${config.server}/`);
   const ca = config.ca === undefined ? undefined : await readFile(config.ca);
-  const headers: Record<string, string> = { Accept: 'application/json', ...(config.token ? { Authorization: `Bearer ${config.token}` } : {}) };
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    ...(config.token ? { Authorization: `Bearer ${config.token}` } : {}),
+    ...(send ? { ...send.headers, 'Content-Length': String(send.bytes.byteLength) } : {}),
+  };
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(url, { headers, ...(ca ? { ca } : {}) }, (res) => {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = request(url, { method: send ? 'POST' : 'GET', headers, ...(ca ? { ca } : {}) }, (res) => {
       let text = '';
       res
         .setEncoding('utf8')
@@ -36,7 +46,7 @@ export async function getJson<T>(config: ClientConfig, path: string): Promise<T>
         .on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
     req.on('error', (err) => reject(new AppError('SERVER_UNREACHABLE', `cannot reach ${config.server}: ${err.message}`, { cause: err })));
-    req.end();
+    req.end(send ? Buffer.from(send.bytes) : undefined);
   });
   const parsed = parseBody(body);
   if (status === 200) return parsed as T;
@@ -53,11 +63,20 @@ function parseBody(body: string): unknown {
   }
 }
 
-/** Prints rows as JSON (the server's document), CSV or a text table. */
-export function printRows<T>(format: string, document: unknown, rows: readonly T[], columns: readonly Column<T>[], tableHeaders: readonly string[]): void {
-  const output = outputFormat(format);
+/** Prints rows as JSON (the server's document), NDJSON (one row a line, where offered), CSV or a text table. */
+export function printRows<T>(
+  format: string,
+  document: unknown,
+  rows: readonly T[],
+  columns: readonly Column<T>[],
+  tableHeaders: readonly string[],
+  allowed: readonly OutputFormat[] = ['json', 'csv', 'table'],
+): void {
+  const output = outputFormat(format, allowed);
   if (output === 'json') {
     process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  } else if (output === 'ndjson') {
+    process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   } else if (output === 'csv') {
     process.stdout.write(toCsv(columns, rows));
   } else {

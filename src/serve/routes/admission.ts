@@ -6,6 +6,7 @@ import { AppError } from '../../core/index.js';
 import { DecisionCache, reviewAdmission, type AdmissionOptions, type NamespaceLabels, type ScanResults, type StoredScan } from '../../gatekeeper/index.js';
 import { readBody, readJsonBody, type BodyOptions } from '../body.js';
 import { requireClientCert } from '../client-cert.js';
+import type { InventoryHooks } from './gatekeeper.js';
 
 export interface AdmissionRouteOptions {
   readonly scans: ScanResults;
@@ -17,8 +18,9 @@ export interface AdmissionRouteOptions {
   /** AdmissionReviews are small; scan reports can be tens of MiB. */
   readonly reviewBody: BodyOptions;
   readonly reportBody: BodyOptions;
-  /** Normalizes and decides an uploaded report (a POST /v1/reports body), off the event loop when it is large. */
-  readonly decideReport: (body: Uint8Array) => Promise<StoredScan>;
+  /** Normalizes and decides an uploaded report (a POST /v1/reports body) as of `now`, off the event loop when it is large. */
+  readonly decideReport: (body: Uint8Array, now: Date) => Promise<StoredScan>;
+  readonly inventory?: InventoryHooks;
 }
 
 /**
@@ -35,7 +37,8 @@ export function admissionRoutes(options: AdmissionRouteOptions): Router {
     requireClientCert(ctx, options.requireClientCert);
     const body = await readJsonBody(ctx, options.reviewBody);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await reviewAdmission(body, {
+    const inventory = options.inventory;
+    const answer = await reviewAdmission(body, {
       scans: options.scans,
       policy: options.policy,
       namespaceLabels: options.namespaceLabels,
@@ -43,12 +46,17 @@ export function admissionRoutes(options: AdmissionRouteOptions): Router {
       cache,
       onDecision: (record) => options.logger.info({ admission: record }, record.allowed ? 'admitted' : 'denied'),
       onError: (err) => options.logger.error({ err }, 'admission review could not be evaluated'),
+      ...(inventory ? { metadata: inventory.metadata, now: inventory.clock } : {}),
     });
+    // What an allowed review starts or stops (deletions included) goes into the inventory, off the request path.
+    if ((answer['response'] as { allowed?: boolean } | undefined)?.allowed === true) inventory?.admitted(body);
+    ctx.body = answer;
   });
   router.post('/v1/reports', async (ctx) => {
     requireClientCert(ctx, options.requireClientCert);
-    const scan = await options.decideReport(await readBody(ctx, options.reportBody));
+    const scan = await options.decideReport(await readBody(ctx, options.reportBody), options.inventory?.clock() ?? new Date());
     await options.scans.put(scan);
+    options.inventory?.scanStored(scan.digest);
     ctx.status = 201;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { digest: scan.digest, image: scan.image, stored_at: scan.storedAt, decision: scan.decision };

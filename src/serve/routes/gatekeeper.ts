@@ -4,7 +4,17 @@ import type { Logger } from 'pino';
 import { DECISION_ENTRYPOINT, type DecisionPolicy, type PolicyCache } from '../../check/index.js';
 import type { KubernetesConfig } from '../../config/index.js';
 import { AppError, REQUEST_LIMITS } from '../../core/index.js';
-import { generateManifests, manifestsYaml, readPolicySettings, resolveGatekeeperOptions, type ScanResults } from '../../gatekeeper/index.js';
+import {
+  generateManifests,
+  manifestsYaml,
+  readPolicySettings,
+  resolveGatekeeperOptions,
+  storedVerdicts,
+  type ScanResults,
+  type VerdictLookup,
+} from '../../gatekeeper/index.js';
+import type { ClusterMetadata } from '../../inputs/index.js';
+import { decisionPolicyOf } from '../../inventory/index.js';
 import type { BodyOptions } from '../body.js';
 import type { Evaluator } from '../evaluator.js';
 import type { BundleRegistry } from '../registry.js';
@@ -15,6 +25,18 @@ import { providerRoutes } from './provider.js';
 export interface KubernetesDependencies {
   readonly config: KubernetesConfig;
   readonly scans: ScanResults;
+  /** The runtime inventory, when the server keeps one: current verdicts, namespace metadata, what was admitted. */
+  readonly inventory?: InventoryHooks;
+}
+
+export interface InventoryHooks {
+  readonly verdicts: VerdictLookup;
+  readonly metadata: (namespace: string | null) => Promise<ClusterMetadata>;
+  /** Told of every allowed review, to record what it starts or stops; never awaited. */
+  readonly admitted: (review: unknown) => void;
+  /** Told of every stored scan, so what runs the digest is decided again. */
+  readonly scanStored: (digest: string) => void;
+  readonly clock: () => Date;
 }
 
 export interface KubernetesRouteOptions extends KubernetesDependencies {
@@ -35,16 +57,17 @@ export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
       scans: options.scans,
       policy,
       namespaceLabels: async (ns) => (ns === null ? {} : (config.namespaceLabels[ns] ?? {})),
+      ...(options.inventory ? { inventory: options.inventory } : {}),
       admission: { unscanned: config.unscanned, failurePolicy: config.failurePolicy, environmentLabel: config.environmentLabel },
       logger: options.logger,
       requireClientCert: config.requireClientCert,
       reviewBody: small(REQUEST_LIMITS.maxReviewBytes, 'the AdmissionReview limit'),
       reportBody: options.body,
-      decideReport: async (body) =>
-        (await options.evaluator.run({ kind: 'report', body, now: new Date().toISOString() }, bundleFor(options.registry, DECISION_ENTRYPOINT))).scan,
+      decideReport: async (body, now) =>
+        (await options.evaluator.run({ kind: 'report', body, now: now.toISOString() }, bundleFor(options.registry, DECISION_ENTRYPOINT))).scan,
     }),
     providerRoutes({
-      scans: options.scans,
+      verdicts: options.inventory?.verdicts ?? storedVerdicts(options.scans),
       logger: options.logger,
       body: small(REQUEST_LIMITS.maxProviderBytes, 'the ProviderRequest limit'),
       requireClientCert: config.requireClientCert,
@@ -70,8 +93,5 @@ export function manifestRoutes(config: KubernetesConfig): Router {
 export async function servedDecisionPolicy(registry: BundleRegistry, cache: PolicyCache): Promise<DecisionPolicy> {
   const bundle = bundleFor(registry, DECISION_ENTRYPOINT);
   if (!bundle) throw new AppError('BUNDLE_NOT_FOUND', `no published bundle provides ${DECISION_ENTRYPOINT}`);
-  const { policy } = await cache.get(bundle);
-  if (!policy?.entrypoints.has(DECISION_ENTRYPOINT))
-    throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `bundle '${bundle.name}' has no Wasm entrypoint ${DECISION_ENTRYPOINT}`);
-  return policy;
+  return decisionPolicyOf(cache, bundle);
 }

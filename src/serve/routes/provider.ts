@@ -2,13 +2,14 @@ import type Router from '@koa/router';
 import { createRouter } from '../request-path.js';
 import type { Logger } from 'pino';
 import { isAppError, messageOf } from '../../core/index.js';
-import { answerKeys, parseProviderRequest, providerResponse, type ScanResults } from '../../gatekeeper/index.js';
+import { answerKeys, parseProviderRequest, providerResponse, type VerdictLookup } from '../../gatekeeper/index.js';
 import { readJsonBody, type BodyOptions } from '../body.js';
 import { requireClientCert } from '../client-cert.js';
 import { HTTP_STATUS } from '../errors.js';
 
 export interface ProviderRouteOptions {
-  readonly scans: ScanResults;
+  /** The current verdict per (namespace, digest) from the inventory, or the stored scan verdicts without one. */
+  readonly verdicts: VerdictLookup;
   readonly logger: Logger;
   /** Limits of the ProviderRequest body; 100 image references are a few KiB. */
   readonly body: BodyOptions;
@@ -29,7 +30,7 @@ export function providerRoutes(options: ProviderRouteOptions): Router {
     try {
       requireClientCert(ctx, options.requireClientCert);
       const keys = parseProviderRequest(await readJsonBody(ctx, options.body));
-      ctx.body = await answerKeys(keys, options.scans);
+      ctx.body = await answerKeys(keys, options.verdicts);
     } catch (err) {
       const status = isAppError(err) ? HTTP_STATUS[err.code] : 500;
       if (status >= 500) options.logger.error({ err, path: ctx.path }, 'provider request failed');

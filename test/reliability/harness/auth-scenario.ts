@@ -89,6 +89,16 @@ const routes = (policyLayer: string): readonly Route[] => [
   { method: 'GET', path: `/v2/bundles/image-policy/blobs/${policyLayer}` },
   { method: 'GET', path: `/v2/bundles/image-scan/blobs/${policyLayer}` },
   { method: 'GET', path: '/v2/bundles/image-scan/tags/list' },
+  { method: 'POST', path: '/v1/inventory?cluster=matrix&new_cluster=true', body: '{"apiVersion":"v1","kind":"List","items":[]}' },
+  { method: 'GET', path: '/v1/inventory' },
+  { method: 'GET', path: '/V1/Inventory' },
+  { method: 'GET', path: '/v1/inventory/workloads' },
+  { method: 'GET', path: '/v1/inventory/deliveries' },
+  { method: 'GET', path: '/v1/findings' },
+  { method: 'GET', path: '//v1/findings/?format=csv' },
+  { method: 'GET', path: '/v1/vulnerabilities/CVE-2024-3094' },
+  { method: 'GET', path: `/v1/images/${DIGEST}` },
+  { method: 'GET', path: '/v1/reports/kubernetes' },
 ];
 
 /** Tokens by name: the scopes and bundles each was minted with, or what it is instead. */

@@ -117,4 +117,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and .Values.ingress.enabled (not .Values.ingress.hosts) }}
 {{- fail "ingress.enabled needs ingress.hosts" }}
 {{- end }}
+{{- if and .Values.inventory.webhook.url (not .Values.inventory.webhook.secretName) }}
+{{- fail "inventory.webhook.url needs inventory.webhook.secretName, the Secret holding the key its deliveries are signed with" }}
+{{- end }}
 {{- end }}

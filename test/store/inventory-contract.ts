@@ -1,0 +1,343 @@
+// The inventory half of the store, run against each driver: the same
+// statements serve SQLite and PostgreSQL, so both must behave alike.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { contextOf, findingsHash, namespaceMetadata, planFindings, unresolvedDigestFinding, withHash } from '../../src/inventory/index.js';
+import type { ChangeEvent, ContextSpec, FindingContent, InventoryWrite, RunningSpec, Store, UnitResult } from '../../src/store/index.js';
+
+const T0 = Date.parse('2026-11-01T00:00:00Z');
+const D1 = `sha256:${'1'.repeat(64)}`;
+const D2 = `sha256:${'2'.repeat(64)}`;
+const OPTIONS = { environmentLabel: 'env', namespaceLabels: {}, clusters: {} };
+
+function context(namespace: string, env?: string): ContextSpec {
+  return contextOf(namespaceMetadata('c1', namespace, env ? { env } : {}, OPTIONS));
+}
+
+function container(namespace: string, name: string, digest: string | null, extra: Partial<RunningSpec> = {}): RunningSpec {
+  return {
+    namespace,
+    kind: 'Deployment',
+    name,
+    container: 'app',
+    containerType: 'container',
+    image: `registry.example.com/${name}:1.0`,
+    repository: `registry.example.com/${name}`,
+    digest,
+    replicas: 2,
+    findings: digest === null ? [unresolvedDigestFinding(`registry.example.com/${name}:1.0`, 'no digest', 'deny')] : [],
+    ...extra,
+  };
+}
+
+function write(running: readonly RunningSpec[], at: number, extra: Partial<InventoryWrite> = {}): InventoryWrite {
+  const namespaces = new Set(running.map((r) => r.namespace));
+  return {
+    cluster: 'c1',
+    source: 'snapshot',
+    completeness: 'snapshot',
+    namespaces: [],
+    running,
+    contexts: new Map([...namespaces].map((n) => [n, context(n, n.startsWith('prod') ? 'prod' : 'dev')])),
+    at: new Date(at),
+    revision: 'r1',
+    ...extra,
+  };
+}
+
+function vuln(id: string, severity: string, enforcement: 'deny' | 'warn', message = `${id} found`): FindingContent {
+  return withHash({
+    fingerprint: `fp-${id}`,
+    rule: 'vulnerability_severity',
+    enforcement,
+    state: 'open',
+    severity,
+    severityRank: { CRITICAL: 5, HIGH: 4, MEDIUM: 3, LOW: 2 }[severity] ?? 0,
+    vulnId: id,
+    package: 'openssl',
+    installedVersion: '3.0.0',
+    fixedVersion: '3.0.9',
+    fixable: true,
+    published: T0 - 40 * 86_400_000,
+    score: 9.8,
+    title: `${id} title`,
+    message,
+    exception: null,
+  });
+}
+
+function result(findings: readonly FindingContent[], at: number, revision = 'r1'): UnitResult {
+  return {
+    decision: findings.some((f) => f.enforcement === 'deny' && f.state === 'open') ? 'deny' : 'allow',
+    summary: 'test',
+    violations: findings.filter((f) => f.enforcement === 'deny').length,
+    warnings: findings.filter((f) => f.enforcement === 'warn').length,
+    findings,
+    hash: findingsHash(findings),
+    revisionEtag: `"${revision}"`,
+    revision,
+    evaluatedAt: new Date(at),
+    scanSeq: null,
+  };
+}
+
+export function inventoryContract(label: string, open: () => Promise<Store>): void {
+  describe(`${label} inventory store`, () => {
+    let store: Store;
+    before(async () => {
+      store = await open();
+    });
+    after(() => store.close());
+
+    const decideAll = async (findingsOf: (digest: string) => readonly FindingContent[], at: number, revision = 'r1') => {
+      const units = await store.inventory.claimUnits('me', 100, 60_000, new Date(at));
+      for (const unit of units)
+        assert.equal(await store.inventory.completeUnit('me', unit, result(findingsOf(unit.digest), at, revision), planFindings, true), true);
+      return units;
+    };
+    const open_ = async (extra: Record<string, unknown> = {}) =>
+      (await store.inventory.queryFindings({ states: ['open'], sort: 'severity', order: 'desc', limit: 1000, now: new Date(T0 + 100 * 86_400_000), ...extra }))
+        .findings;
+    const events = async (): Promise<ChangeEvent[]> => {
+      const items = await store.inventory.claimOutbox('reader', 1000, 60_000, new Date(Date.now() + 1000));
+      for (const i of items)
+        await store.inventory.recordDelivery('reader', {
+          outboxId: i.id,
+          attempt: 1,
+          at: new Date(),
+          status: 200,
+          error: null,
+          durationMs: 1,
+          outcome: { kind: 'delivered' },
+        });
+      return items.map((i) => JSON.parse(i.body) as ChangeEvent);
+    };
+
+    it('refuses nothing on a first snapshot, registers the cluster, and queues one unit per digest and namespace context', async () => {
+      assert.equal(await store.inventory.knownCluster('c1'), false);
+      const r = await store.inventory.applyWrite(
+        write([container('prod-a', 'web', D1), container('prod-a', 'api', D1), container('dev-a', 'web', D1), container('dev-a', 'tool', null)], T0),
+        planFindings,
+        true,
+      );
+      assert.deepEqual(r, { added: 4, updated: 0, unchanged: 0, gone: 0, units: 2, duplicate: false });
+      assert.equal(await store.inventory.knownCluster('c1'), true);
+      const status = await store.inventory.status();
+      assert.equal(status.running, 4);
+      assert.equal(status.units, 2, 'prod-a and dev-a differ in metadata: two units for one digest');
+      assert.equal(status.pending_units, 2);
+    });
+
+    it('writes a container without digest its own unresolved_digest finding at import', async () => {
+      const found = await open_({ rule: 'unresolved_digest' });
+      assert.equal(found.length, 1);
+      assert.equal(found[0]?.workload_name, 'tool');
+      assert.equal(found[0]?.environment, 'dev');
+      assert.equal(found[0]?.digest, null);
+    });
+
+    it('decides each unit once and fans the result out to every container of it', async () => {
+      const units = await decideAll((d) => (d === D1 ? [vuln('CVE-1', 'CRITICAL', 'deny'), vuln('CVE-2', 'MEDIUM', 'warn')] : []), T0 + 1000);
+      assert.equal(units.length, 2);
+      assert.equal((await store.inventory.claimUnits('me', 100, 60_000, new Date(T0 + 2000))).length, 0, 'nothing left to claim');
+      const cve1 = await open_({ vulnerabilityId: 'CVE-1' });
+      assert.deepEqual(cve1.map((f) => `${f.namespace}/${f.workload_name}`).sort(), ['dev-a/web', 'prod-a/api', 'prod-a/web']);
+      assert.ok(cve1.every((f) => f.first_seen === new Date(T0 + 1000).toISOString() && f.revision === 'r1' && f.fixable && f.cvss_score === 9.8));
+      const opened = (await events()).filter((e) => e.opened.length > 0);
+      assert.deepEqual(opened.map((e) => `${e.workload.namespace}/${e.workload.name}`).sort(), ['dev-a/tool', 'dev-a/web', 'prod-a/api', 'prod-a/web']);
+      assert.ok(
+        opened.every((e) => e.opened.every((f) => f.rule !== 'vulnerability_severity' || f.vulnerability_id === 'CVE-1')),
+        'only deny-level findings are announced',
+      );
+    });
+
+    it('filters with AND, globs, ages and states, sorts and pages with a cursor', async () => {
+      const now = new Date(T0 + 100 * 86_400_000);
+      const base = { states: ['open'] as const, sort: 'severity' as const, order: 'desc' as const, now };
+      assert.equal(
+        (await store.inventory.queryFindings({ ...base, limit: 100, namespace: 'prod*', severityAtLeast: 4, minAgeDays: 30, fixable: true })).total,
+        2,
+      );
+      assert.equal((await store.inventory.queryFindings({ ...base, limit: 100, namespace: 'prod*', minAgeDays: 200 })).total, 0);
+      assert.equal((await store.inventory.queryFindings({ ...base, limit: 100, workload: 'Deployment/w*' })).total, 4);
+      assert.equal((await store.inventory.queryFindings({ ...base, limit: 100, enforcement: 'warn', environment: 'dev' })).total, 1);
+      const first = await store.inventory.queryFindings({ ...base, limit: 3 });
+      assert.equal(first.findings.length, 3);
+      assert.equal(first.total, 7);
+      assert.ok(first.next_cursor);
+      const rest = await store.inventory.queryFindings({ ...base, limit: 3, cursor: first.next_cursor });
+      const last = await store.inventory.queryFindings({ ...base, limit: 3, cursor: rest.next_cursor as string });
+      const ids = [...first.findings, ...rest.findings, ...last.findings].map((f) => f.id);
+      assert.equal(new Set(ids).size, 7, 'every finding once across the pages');
+      assert.equal(last.next_cursor, undefined);
+      const ranks = [...first.findings, ...rest.findings, ...last.findings].map((f) => f.severity);
+      assert.deepEqual(
+        ranks,
+        [...ranks].sort((a, b) => ['MEDIUM', 'HIGH', 'CRITICAL'].indexOf(b) - ['MEDIUM', 'HIGH', 'CRITICAL'].indexOf(a)),
+      );
+      const groups = await store.inventory.groupFindings({ states: ['open'], groupBy: 'cve', limit: 10, now });
+      assert.deepEqual(
+        groups.groups.map((g) => [g.key['vulnerability_id'], g.findings, g.workloads]),
+        [
+          ['CVE-1', 3, 3],
+          ['CVE-2', 3, 3],
+          [null, 1, 1],
+        ],
+      );
+    });
+
+    it('writes only what changed: an unchanged result rewrites nothing, a changed one updates in place and keeps first_seen', async () => {
+      await store.inventory.markDirty({ all: true }, 0);
+      const before_ = await open_({ vulnerabilityId: 'CVE-1' });
+      await decideAll((d) => (d === D1 ? [vuln('CVE-1', 'CRITICAL', 'deny'), vuln('CVE-2', 'MEDIUM', 'warn')] : []), T0 + 5000);
+      assert.deepEqual(
+        await open_({ vulnerabilityId: 'CVE-1' }),
+        before_.map((f) => ({ ...f, last_seen: new Date(T0 + 5000).toISOString() })),
+      );
+      assert.equal((await events()).length, 0, 'no change, no event');
+      await store.inventory.markDirty({ digests: [D1] }, 2);
+      await decideAll(
+        (d) => (d === D1 ? [vuln('CVE-1', 'CRITICAL', 'deny', 'CVE-1 found under r2'), vuln('CVE-2', 'MEDIUM', 'deny'), vuln('CVE-3', 'HIGH', 'deny')] : []),
+        T0 + 9000,
+        'r2',
+      );
+      const cve1 = await open_({ vulnerabilityId: 'CVE-1' });
+      assert.deepEqual(
+        cve1.map((f) => f.id),
+        before_.map((f) => f.id),
+        'same rows',
+      );
+      assert.ok(cve1.every((f) => f.message === 'CVE-1 found under r2' && f.revision === 'r2' && f.first_seen === new Date(T0 + 1000).toISOString()));
+      const changed = await events();
+      assert.equal(changed.length, 3);
+      assert.ok(
+        changed.every(
+          (e) =>
+            e.opened
+              .map((f) => f.vulnerability_id)
+              .sort()
+              .join() === 'CVE-2,CVE-3',
+        ),
+        'warn to deny counts as opened',
+      );
+    });
+
+    it('gives a container joining a decided unit its findings at once, without a new evaluation', async () => {
+      await store.inventory.applyWrite(
+        write(
+          [
+            container('prod-a', 'web', D1),
+            container('prod-a', 'api', D1),
+            container('dev-a', 'web', D1),
+            container('dev-a', 'tool', null),
+            container('prod-a', 'worker', D1),
+          ],
+          T0 + 10_000,
+        ),
+        planFindings,
+        true,
+      );
+      assert.equal((await store.inventory.status()).pending_units, 0);
+      assert.equal((await open_({ workload: 'worker' })).length, 3);
+      assert.equal((await events()).length, 1);
+    });
+
+    it('marks what a snapshot misses as gone, resolves its findings and announces the deny-level ones', async () => {
+      const r = await store.inventory.applyWrite(write([container('prod-a', 'web', D1), container('dev-a', 'web', D1)], T0 + 20_000), planFindings, true);
+      assert.equal(r.gone, 3);
+      assert.equal((await open_({ workload: 'api' })).length, 0);
+      const resolved = await store.inventory.queryFindings({
+        states: ['resolved'],
+        workload: 'api',
+        sort: 'severity',
+        order: 'desc',
+        limit: 10,
+        now: new Date(T0),
+      });
+      assert.equal(resolved.total, 3);
+      assert.ok(resolved.findings.every((f) => f.resolved_at === new Date(T0 + 20_000).toISOString()));
+      const gone = await events();
+      assert.deepEqual(gone.map((e) => e.workload.name).sort(), ['api', 'tool', 'worker']);
+      assert.ok(gone.every((e) => e.resolved.every((f) => f.reason === 'workload_gone')));
+    });
+
+    it('recognises the same snapshot again and changes nothing', async () => {
+      const w = { ...write([container('prod-a', 'web', D1)], T0 + 30_000), snapshotHash: 'h1' };
+      assert.equal((await store.inventory.applyWrite(w, planFindings, true)).duplicate, false);
+      assert.equal((await store.inventory.applyWrite(w, planFindings, true)).duplicate, true);
+    });
+
+    it('moves containers to a new context when namespace metadata changes, and the unit is decided again', async () => {
+      const moved = await store.inventory.updateContexts('c1', new Map([['prod-a', context('prod-a', 'staging')]]), new Date(T0 + 40_000), 'r2', planFindings);
+      assert.equal(moved, 1);
+      assert.equal((await store.inventory.status()).pending_units, 1);
+      const units = await store.inventory.claimUnits('me', 10, 60_000, new Date(T0 + 41_000));
+      assert.equal(units[0]?.environment, 'staging');
+      assert.equal(units[0]?.metadata['namespace'], 'prod-a');
+      await store.inventory.completeUnit('me', units[0], result([], T0 + 41_000), planFindings, false);
+      assert.equal((await open_({ workload: 'web', namespace: 'prod-a' })).length, 0);
+    });
+
+    it('shares work safely: a unit claimed by one process is not claimed by another until its lease runs out', async () => {
+      await store.inventory.applyWrite(write([container('prod-b', 'x', D2)], T0 + 50_000, { completeness: 'none' }), planFindings, false);
+      const a = await store.inventory.claimUnits('a', 10, 60_000, new Date(T0 + 50_000));
+      const b = await store.inventory.claimUnits('b', 10, 60_000, new Date(T0 + 50_001));
+      assert.equal(a.length, 1);
+      assert.equal(b.length, 0);
+      const later = await store.inventory.claimUnits('b', 10, 60_000, new Date(T0 + 200_000));
+      assert.equal(later.length, 1, 'an expired lease is taken over');
+      assert.equal(await store.inventory.completeUnit('a', a[0] as never, result([], T0), planFindings, false), false, 'the old owner cannot write');
+      assert.equal(await store.inventory.completeUnit('b', later[0] as never, result([], T0), planFindings, false), true);
+    });
+
+    it('re-queues a unit that was marked again while it was being evaluated', async () => {
+      await store.inventory.markDirty({ digests: [D2] }, 2);
+      const [unit] = await store.inventory.claimUnits('me', 10, 60_000, new Date(T0 + 300_000));
+      await store.inventory.markDirty({ digests: [D2] }, 2);
+      await store.inventory.completeUnit('me', unit as never, result([], T0), planFindings, false);
+      assert.equal((await store.inventory.claimUnits('me', 10, 60_000, new Date(T0 + 300_001))).length, 1);
+    });
+
+    it('coordinates processes through compare-and-set state', async () => {
+      assert.equal(await store.inventory.compareAndSetState('k', undefined, 'v1'), true);
+      assert.equal(await store.inventory.compareAndSetState('k', undefined, 'v2'), false);
+      assert.equal(await store.inventory.compareAndSetState('k', 'v0', 'v2'), false);
+      assert.equal(await store.inventory.compareAndSetState('k', 'v1', 'v2'), true);
+      assert.equal(await store.inventory.getState('k'), 'v2');
+    });
+
+    it('keeps an outbox: leased claims, retries scheduled, every attempt recorded', async () => {
+      await store.inventory.applyWrite(write([container('prod-c', 'y', null)], T0, { completeness: 'none' }), planFindings, true);
+      const [item] = await store.inventory.claimOutbox('a', 10, 60_000, new Date());
+      assert.ok(item);
+      assert.equal((await store.inventory.claimOutbox('b', 10, 60_000, new Date())).length, 0);
+      await store.inventory.recordDelivery('a', {
+        outboxId: item.id,
+        attempt: 1,
+        at: new Date(),
+        status: 500,
+        error: 'answered HTTP 500',
+        durationMs: 3,
+        outcome: { kind: 'retry', at: new Date(Date.now() + 60_000) },
+      });
+      assert.equal((await store.inventory.claimOutbox('b', 10, 60_000, new Date())).length, 0, 'not before its retry time');
+      const [again] = await store.inventory.claimOutbox('b', 10, 60_000, new Date(Date.now() + 61_000));
+      assert.equal(again?.attempts, 1);
+      const log = await store.inventory.deliveries(item.id);
+      assert.deepEqual(
+        log.map((d) => [d.attempt, d.status]),
+        [[1, 500]],
+      );
+    });
+
+    it('answers the CVE-first view', async () => {
+      const view = await store.inventory.vulnerability('CVE-1', ['open', 'resolved'], 100);
+      assert.ok(view);
+      assert.equal(view.severity, 'CRITICAL');
+      assert.deepEqual(view.fixed_versions, ['3.0.9']);
+      assert.equal(view.images[0]?.digest, D1);
+      assert.ok(view.workloads.some((w) => w.name === 'api' && w.state === 'resolved'));
+      assert.equal(await store.inventory.vulnerability('CVE-none', ['open'], 100), undefined);
+    });
+  });
+}
