@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseSnapshot } from '../../src/inventory/index.js';
+import { parseSnapshot, parseSnapshotDocument } from '../../src/inventory/index.js';
 import { REAL_REPORTS } from '../helpers/fixtures.js';
 import { DIGEST, list, namespace, pod, deployment } from './kubernetes.js';
 
@@ -82,7 +82,10 @@ describe('inventory snapshots (kubectl get ... -o json)', () => {
     assert.throws(() => parseSnapshot(Buffer.from([0xff, 0xfe]), 'pods.json'), /not valid UTF-8/);
     let deep: unknown = {};
     for (let i = 0; i < 100; i++) deep = { a: deep };
-    assert.throws(() => parse({ kind: 'List', items: [deep] }), /nested deeper than 64 levels/);
+    assert.throws(() => parse({ kind: 'List', items: [deep] }), /pods.json: nesting deeper than 64 levels at line 1/);
+    // A request body arrives parsed: the same limit, checked on the document.
+    assert.throws(() => parseSnapshotDocument({ kind: 'List', items: [deep] }, 'request body'), /request body: nested deeper than 64 levels/);
+    assert.throws(() => parseSnapshot(Buffer.from('{"kind":"List","items":[{"kind":"Pod","metadata":{"name":"\\ud800"}}]}'), 'pods.json'), /lone surrogate/);
   });
 
   it('takes workload templates when no pod of the workload is listed, and drops those scaled to zero', () => {
