@@ -108,7 +108,7 @@ describe('portcullis CLI', () => {
         timeout: 30_000,
       });
       assert.equal(run.status, 3, run.stderr);
-      assert.match(run.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+      assert.match(run.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}; another process holds the port.*--listen 127\\.0\\.0\\.1:0.*EADDRINUSE`));
     } finally {
       blocker.close();
     }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadBundle } from '../../src/bundle/index.js';
 import { buildBundles, compilerIdentity, OpaCompiler } from '../../src/compile/index.js';
 import { toolchain } from '../helpers/opa.js';
-import { startPortcullis } from '../helpers/processes.js';
+import { startPortcullis, waitFor } from '../helpers/processes.js';
 import { scratchProject } from '../helpers/project.js';
 
 const REBUILDS = 50;
@@ -44,7 +44,13 @@ describe('atomic publish', () => {
         await writeFile(settings, `mutable_tags:\n  - latest\n  - tag-${i}\n`);
         await build();
       }
-      await new Promise((r) => setTimeout(r, 500));
+      // The server publishes the last rebuild once its watcher sees it: the poller must get there, within a deadline.
+      const last = loadBundle(new Uint8Array(await readFile(join(project, 'out', 'image-policy.tar.gz')))).manifest.revision;
+      await waitFor(
+        () => (revisions.has(last) ? true : undefined),
+        30_000,
+        () => `saw ${revisions.size} revisions, not ${last}`,
+      );
     } finally {
       done = true;
       await poller.finally(() => server.stop());

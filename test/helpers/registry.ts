@@ -5,6 +5,7 @@ import { get as httpsGet } from 'node:https';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testCa, testCertificate } from './certs.js';
 import { freePort, start, waitFor, type Child } from './processes.js';
 
 /** A real CNCF distribution registry (Debian's docker-registry), started on 127.0.0.1 for one test file. */
@@ -87,35 +88,10 @@ function probe(url: string, ca: Buffer | undefined): Promise<number | undefined>
 
 /** A private CA and a certificate for 127.0.0.1 it signed, made with openssl, for a registry served over TLS. */
 export async function testCertificates(dir: string): Promise<{ ca: string; certificate: string; key: string }> {
-  const path = (name: string) => join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  execFileSync('openssl', ['req', '-x509', ...ec, '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '2', '-subj', '/CN=portcullis test CA']);
-  execFileSync('openssl', ['req', ...ec, '-keyout', path('tls.key'), '-out', path('tls.csr'), '-subj', '/CN=127.0.0.1']);
-  await writeFile(path('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  execFileSync(
-    'openssl',
-    [
-      'x509',
-      '-req',
-      '-in',
-      path('tls.csr'),
-      '-CA',
-      path('ca.crt'),
-      '-CAkey',
-      path('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      path('tls.crt'),
-      '-days',
-      '2',
-      '-extfile',
-      path('san.ext'),
-    ],
-    {
-      stdio: 'ignore',
-    },
-  );
-  return { ca: path('ca.crt'), certificate: path('tls.crt'), key: path('tls.key') };
+  await testCa(dir, 'ca', '/CN=portcullis test CA');
+  await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  await testCertificate(dir, 'tls', { ca: 'ca', ext: 'san.ext', subject: '/CN=127.0.0.1' });
+  return { ca: join(dir, 'ca.crt'), certificate: join(dir, 'tls.crt'), key: join(dir, 'tls.key') };
 }
 
 /**

@@ -1,46 +1,23 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/serve/index.js';
 import { tinyBundle } from '../helpers/bundles.js';
-
-const openssl = async (dir: string, args: string[]) => promisify(execFile)('openssl', args, { cwd: dir });
+import { testCa, testCertificate } from '../helpers/certs.js';
 
 /** A test CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI. */
 async function makeCerts(dir: string): Promise<void> {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  await openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=portcullis test CA']);
+  await testCa(dir, 'ca', '/CN=portcullis test CA');
   await writeFile(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const name of ['server', 'client']) {
-    await openssl(dir, ['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-    await openssl(dir, [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-    ]);
-  }
+  for (const name of ['server', 'client']) await testCertificate(dir, name, { ca: 'ca', ext: `${name}.ext` });
   // A second, untrusted CA signs a client certificate the server must refuse.
-  await openssl(dir, ['req', '-x509', ...ec, '-keyout', 'rogue.key', '-out', 'rogue.crt', '-days', '2', '-subj', '/CN=rogue']);
+  await testCa(dir, 'rogue');
 }
 
 interface Reply {

@@ -1,48 +1,22 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { mintToken, openStore, type TokenScope } from '../../../src/store/index.js';
+import { testCa, testCertificate } from '../../helpers/certs.js';
 import { DIGEST } from './samples.js';
 import { builtBundles, info, mustBeZero, spawnServe, type Figure } from './support.js';
-
-const openssl = (cwd: string, args: string[]) => promisify(execFile)('openssl', args, { cwd });
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 
 /** A CA with a server certificate for 127.0.0.1, a client certificate, an expired one, and a foreign CA's client certificate. */
 async function certificates(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const ca of ['ca', 'foreign'])
-    await openssl(dir, ['req', '-x509', ...EC, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2', '-subj', `/CN=${ca}`]);
-  const issue = async (name: string, ca: string, ext: string, days: string) => {
-    await openssl(dir, ['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-    await openssl(dir, [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${ca}.crt`,
-      '-CAkey',
-      `${ca}.key`,
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      days,
-      '-extfile',
-      ext,
-    ]);
-  };
-  await issue('server', 'ca', 'server.ext', '2');
-  await issue('client', 'ca', 'client.ext', '2');
-  // -days -1: valid until yesterday.
-  await issue('expired', 'ca', 'client.ext', '-1');
-  await issue('stranger', 'foreign', 'client.ext', '2');
+  for (const ca of ['ca', 'foreign']) await testCa(dir, ca);
+  await testCertificate(dir, 'server', { ca: 'ca', ext: 'server.ext' });
+  await testCertificate(dir, 'client', { ca: 'ca', ext: 'client.ext' });
+  await testCertificate(dir, 'expired', { ca: 'ca', ext: 'client.ext', days: -1 });
+  await testCertificate(dir, 'stranger', { ca: 'foreign', ext: 'client.ext' });
 }
 
 interface Route {
