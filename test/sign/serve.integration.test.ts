@@ -107,7 +107,8 @@ describe('serve: only bundles that verify are published', () => {
       assert.equal(after.etag, before?.etag);
       const res = await fetch(`${server.url}/bundles/app`);
       assert.equal(res.headers.get('etag'), before?.etag);
-      assert.match(server.output(), new RegExp(`"bundle":"app".*"err":"[^"]*${reason.source.replace(/\\\\/g, '\\\\')}`));
+      // The log carries the error object (message, stack, code), not only its message.
+      assert.match(server.output(), new RegExp(`"bundle":"app".*"err":\\{"type":"AppError","message":"[^"]*${reason.source.replace(/\\\\/g, '\\\\')}`));
     });
   }
 
