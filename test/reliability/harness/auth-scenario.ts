@@ -99,7 +99,8 @@ function allowed(route: Route, token: (typeof TOKENS)[string], cert: (typeof CER
     )
     .replace(/\/{2,}/g, '/')
     .replace(/(.)\/$/, '$1');
-  const mtls = path === '/v1/admission' || path === '/v1/gatekeeper/provider' || path.startsWith('/v1/reports');
+  // Scan reports (upload and history) go with admission; /v1/reports/kubernetes is an inventory query, by token.
+  const mtls = path === '/v1/admission' || path === '/v1/gatekeeper/provider' || path === '/v1/reports' || path.startsWith('/v1/reports/sha256:');
   if (mtls && cert !== 'valid') return false;
   if (['/health', '/ready', '/v1/admission', '/v1/gatekeeper/provider'].includes(path)) return true;
   if (typeof token === 'string') return false;
