@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { dirname } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,9 +36,13 @@ export function start(command: string, args: readonly string[], options: { cwd?:
 
 /** Starts `portcullis serve` on a free port over `dir` and resolves with its URL once it listens. */
 export async function startPortcullis(dir: string, extra: readonly string[] = []): Promise<Child & { url: string }> {
+  // The state directory is .portcullis beside the bundle folder; for a folder made directly in the temporary
+  // directory that would be one store shared by every server on the machine, so such a server gets its own.
+  const shared = dirname(dir) === tmpdir();
+  const state = shared ? { PORTCULLIS_STATE_DIR: await mkdtemp(join(tmpdir(), 'portcullis-state-')) } : {};
   const child = start(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--dir', dir, ...extra], {
     cwd: dirname(dir),
-    env: { PORTCULLIS_LOG_LEVEL: 'info' },
+    env: { PORTCULLIS_LOG_LEVEL: 'info', ...state },
   });
   const listening = () =>
     child
