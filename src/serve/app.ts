@@ -4,7 +4,7 @@ import type { ReadLimits } from '../bundle/index.js';
 import { DEFAULTS } from '../config/index.js';
 import { BUNDLE_LIMITS, EVALUATION_LIMITS, MAX_JSON_DEPTH, REQUEST_LIMITS } from '../core/index.js';
 import type { EvaluationLimits } from '../evaluate/index.js';
-import type { BodyOptions } from './body.js';
+import { restoreIdleTimeout, type BodyOptions } from './body.js';
 import { errorEnvelope } from './error-middleware.js';
 import { defaultEvaluationThreads, Evaluator } from './evaluator.js';
 import { fleetRoutes, type FleetDependencies } from './fleet-app.js';
@@ -81,6 +81,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(metrics.middleware());
   app.use(errorEnvelope(deps.logger));
   app.use(canonicalizePath());
+  app.use(restoreIdleTimeout());
   const fleet = deps.fleet;
   if (fleet?.authRequired) app.use(requireTokens(fleet.store));
   deps.registry.on('published', (bundle) => waiters.notify(bundle));

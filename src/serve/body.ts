@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { createGunzip, type Gunzip } from 'node:zlib';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { AppError, assertJsonText, wrapError } from '../core/index.js';
 
 /** The ratio guard starts beyond the first MiB, where small bodies of repeated events compress very well. */
@@ -41,7 +41,38 @@ export async function readBody(ctx: Context, options: BodyOptions): Promise<Buff
     const accepted = options.gzipRatio === undefined ? 'send the body plain' : 'send the body plain or with gzip';
     throw new AppError('ENCODING_UNSUPPORTED', `Content-Encoding '${encoding}' is not supported; ${accepted}`);
   }
-  return collect(ctx.req, options, gzip);
+  const bytes = await collect(ctx.req, options, gzip);
+  answering(ctx);
+  return bytes;
+}
+
+/** How to put back the idle timeout of a connection whose request is being answered. */
+const restorers = new WeakMap<IncomingMessage, () => void>();
+
+/**
+ * The client has sent its whole body: what follows (deciding a large report
+ * takes seconds, longer on a loaded host) is the server's own work, so the
+ * connection's idle timeout, which is for a client's silence, is lifted until
+ * the handler is done (restoreIdleTimeout), before the answer is written.
+ */
+function answering(ctx: Context): void {
+  const socket = ctx.req.socket;
+  const idle = socket.timeout ?? 0;
+  if (idle === 0) return;
+  socket.setTimeout(0);
+  restorers.set(ctx.req, () => socket.setTimeout(idle));
+}
+
+/** Middleware: once the routes are done, a lifted idle timeout applies again while the answer is written. */
+export function restoreIdleTimeout(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      restorers.get(ctx.req)?.();
+      restorers.delete(ctx.req);
+    }
+  };
 }
 
 /**
