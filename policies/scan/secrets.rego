@@ -17,20 +17,38 @@ findings := (secret_in_dockerfile | secret_in_env) | scanner_secret
 patterns := config.settings.secrets.patterns
 
 # [text, pattern name] for every match. Compiling a regular expression is the
-# costly part under Wasm (it happens on every call), so all texts are first
-# tried at once, joined by newlines, against one expression combining every
-# pattern ((?m) keeps ^ and $ anchored per text; a match across texts can only
-# let more through). Only when that matches are the texts tried pattern by
-# pattern, to name them. Messages name the pattern, never the matched text,
+# costly part under Wasm (it happens on every evaluation), so a pattern with
+# keywords is only compiled for texts that contain one of them, as gitleaks
+# and Trivy filter their secret rules: the keywords must be implied by the
+# expression (every text it matches contains one, compared in lower case).
+# Patterns without keywords are first tried all at once, on all texts joined
+# by newlines, as one expression combining them ((?m) keeps ^ and $ anchored
+# per text; a match across texts can only let more through), and one by one
+# only when that matches. Messages name the pattern, never the matched text,
 # so the decision does not leak the secret again.
 matches(texts) := {[text, p.name] |
-	regex.match(combined, concat("\n", texts))
+	unkeyed_hit := unkeyed_match(texts)
 	some text in texts
+	lowered := lower(text)
 	some p in patterns
+	worth_trying(p, lowered, unkeyed_hit)
 	regex.match(p.regex, text)
 }
 
-combined := concat("", ["(?m)", concat("|", [concat("", ["(?:", p.regex, ")"]) | some p in patterns])])
+unkeyed := [p | some p in patterns; count(object.get(p, "keywords", [])) == 0]
+
+unkeyed_match(texts) := regex.match(unkeyed_combined, concat("\n", texts)) if {
+	count(unkeyed) > 0
+} else := false
+
+unkeyed_combined := concat("", ["(?m)", concat("|", [concat("", ["(?:", p.regex, ")"]) | some p in unkeyed])])
+
+worth_trying(p, _, true) if count(object.get(p, "keywords", [])) == 0
+
+worth_trying(p, lowered, _) if {
+	some keyword in p.keywords
+	contains(lowered, keyword)
+}
 
 matched_patterns(text, hits) := {hit[1] | some hit in hits; hit[0] == text}
 
@@ -63,6 +81,7 @@ secret_in_dockerfile contains config.finding("secret_in_dockerfile", {
 }) if {
 	config.enabled("secret_in_dockerfile")
 	count(patterns) > 0
+	count(dockerfile_texts) > 0
 	hits := matches({item.text | some item in dockerfile_texts})
 	some item in dockerfile_texts
 	names := matched_patterns(item.text, hits)
@@ -83,6 +102,7 @@ secret_in_env contains config.finding("secret_in_env", {
 }) if {
 	config.enabled("secret_in_env")
 	count(patterns) > 0
+	count(input.image.env) > 0
 	hits := matches({concat("=", [env.name, env.value]) | some env in input.image.env})
 	some env in input.image.env
 	names := matched_patterns(concat("=", [env.name, env.value]), hits)
