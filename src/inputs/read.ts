@@ -9,8 +9,13 @@ export interface InputLimits {
 }
 
 // Real reports reach tens of MiB (Trivy lists every package since 0.67);
-// nesting beyond a few dozen levels is never a report, only an attack.
-export const DEFAULT_INPUT_LIMITS: InputLimits = { maxBytes: 256 * 1024 * 1024, maxDepth: 128 };
+// nesting beyond a few dozen levels is never a report, only an attack. The
+// size limit is what the decision can honour: the policy's Wasm heap (256 MiB,
+// src/evaluate) holds the normalized input and every finding, and a Trivy
+// report of 64 MB of vulnerabilities exhausts it where one of 50 MB is decided
+// (in 14 s, at 7 x its size in RSS). A larger file is refused from its size,
+// before it is read.
+export const DEFAULT_INPUT_LIMITS: InputLimits = { maxBytes: 48 * 1024 * 1024, maxDepth: 128 };
 
 /**
  * Checks the size, then decodes UTF-8 (a BOM is dropped), naming the file on
