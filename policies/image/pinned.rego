@@ -28,7 +28,7 @@ allow if count(deny) == 0
 # entrypoint: true
 deny contains violation if {
 	some ref in input.images
-	not digest_pinned(ref)
+	not pinned(ref)
 	violation := {
 		"rule": "require_digest",
 		"image": ref,
@@ -46,7 +46,7 @@ deny contains violation if {
 	}
 }
 
-digest_pinned(ref) if regex.match(`@sha256:[a-f0-9]{64}$`, ref)
+pinned(ref) if regex.match(`@sha256:[a-f0-9]{64}$`, ref)
 
 mutable_tag(ref) := tag if {
 	tag := explicit_tag(ref)
@@ -56,7 +56,7 @@ mutable_tag(ref) := tag if {
 # A reference with neither tag nor digest means :latest to every container runtime.
 mutable_tag(ref) := "latest" if {
 	not explicit_tag(ref)
-	not digest_pinned(ref)
+	not pinned(ref)
 	"latest" in mutable_tags
 }
 
