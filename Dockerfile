@@ -37,7 +37,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/precompile-validators.mjs scripts/
 # tools/opa pins the opa version and its capabilities; it also marks the package root.
-COPY tools/opa tools/opa
+# gator's and Regal's go.mod name their pins for `portcullis doctor` and `setup`.
+COPY tools tools
 COPY schemas schemas
 COPY src src
 RUN npm run build
@@ -63,6 +64,8 @@ COPY --from=build /app/dist/validators dist/validators
 COPY --from=build /app/bin bin
 COPY --from=build /app/schemas schemas
 COPY --from=build /app/tools/opa/go.mod /app/tools/opa/capabilities.json tools/opa/
+COPY --from=build /app/tools/gator/go.mod tools/gator/
+COPY --from=build /app/tools/regal/go.mod tools/regal/
 COPY --from=build /app/gatekeeper/rego gatekeeper/rego
 COPY --from=build /app/policies policies
 COPY --from=build /app/bundles bundles

@@ -4,8 +4,8 @@
 // (see go-tool.mjs). opa and Regal are required: a failed build fails the
 // install, since the tests compile with opa and lint the policy library with
 // Regal (CI gets both this way, through npm install). gator (the Gatekeeper
-// tests) and helm are optional.
-// Usage: node scripts/setup-tools.mjs [opa] [gator] [regal]
+// tests), helm and oras are optional.
+// Usage: node scripts/setup-tools.mjs [opa] [gator] [regal] [helm] [oras]
 import { setupProjectTool } from './go-tool.mjs';
 
 const names = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 
-/** `admission:` and `gatekeeper:` in the serve configuration (README: Kubernetes: admission and Gatekeeper). */
+/** `admission:` and `gatekeeper:` in the serve configuration (docs/kubernetes.md). */
 export interface KubernetesFile {
   readonly admission?: {
     /** deny (default) or warn for images without a stored scan result. */

@@ -4,7 +4,7 @@ import { ociSourceSchema, sourceSchema, type OciSourceFile } from './oci-source.
 import { admissionSchema, gatekeeperSchema, type KubernetesFile } from './kubernetes.js';
 import { authSchema, ingestSchema, storeSchema, tlsSchema, type AuthFile, type IngestFile, type StoreFile, type TlsFile } from './store-auth.js';
 
-/** The YAML configuration file of `portcullis serve`, documented in README.md. */
+/** The YAML configuration file of `portcullis serve`, documented in docs/configuration.md. */
 export interface ConfigFile extends KubernetesFile {
   readonly fleet?: FleetFile;
   readonly inventory?: InventoryFile;

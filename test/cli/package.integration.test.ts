@@ -1,7 +1,7 @@
 // The package as a new user gets it: `npm pack` of a copy of this checkout,
 // installed offline into a scratch project, and run there with neither opa nor
 // Go on PATH: check (table, SARIF), doctor, the CI examples' check steps and
-// the README's /v1/check command; then `setup opa` from the shipped Go module.
+// the documented /v1/check command; then `setup opa` from the shipped Go module.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -292,10 +292,10 @@ describe('the packed package', { timeout: 20 * 60_000 }, () => {
     assert.equal(existsSync(join(broken, 'portcullis-junit.xml')), false, 'no empty JUnit report is left');
   });
 
-  it("the README's /v1/check command sends an 863 KB report to a server of the shipped bundle", async () => {
-    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-    const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.includes('--data-binary @-') && b.includes('/v1/check'));
-    assert.ok(block, 'the README has the jq | curl example');
+  it("the documented /v1/check command sends an 863 KB report to a server of the shipped bundle", async () => {
+    const doc = readFileSync(join(REPO, 'docs', 'check.md'), 'utf8');
+    const block = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.includes('--data-binary @-') && b.includes('/v1/check'));
+    assert.ok(block, 'docs/check.md has the jq | curl example');
     assert.ok(statSync(BIG_REPORT).size > 128 * 1024, 'the report is larger than one command-line argument may be');
     // The repository's own CLI serves the installed package's bundle: `serve` opens the SQLite store,
     // whose native module the offline install (--ignore-scripts) does not compile.

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadVerificationKey, signBundle, verifyBundle, type VerificationKey } from '../../src/sign/index.js';
 import { agentConfig, bundleBytes, OpaAgent, scratch, startPortcullis, testKey, waitFor, type BundleStatus, type Child, type TestKey } from './support.js';
 
-// Key rotation as the README describes it, with real agents polling
+// Key rotation as docs/signing.md describes it, with real agents polling
 // portcullis serve:
 //   1. agents trust A and B (no pinned keyid: the token's kid picks the key;
 //      the `signing` block still makes a signature mandatory in OPA 1.x);
