@@ -292,7 +292,7 @@ describe('the packed package', { timeout: 20 * 60_000 }, () => {
     assert.equal(existsSync(join(broken, 'portcullis-junit.xml')), false, 'no empty JUnit report is left');
   });
 
-  it("the documented /v1/check command sends an 863 KB report to a server of the shipped bundle", async () => {
+  it('the documented /v1/check command sends an 863 KB report to a server of the shipped bundle', async () => {
     const doc = readFileSync(join(REPO, 'docs', 'check.md'), 'utf8');
     const block = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.includes('--data-binary @-') && b.includes('/v1/check'));
     assert.ok(block, 'docs/check.md has the jq | curl example');
