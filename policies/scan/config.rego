@@ -8,6 +8,8 @@
 #   practice: Keep policy parameters in versioned, schema-checked data
 package portcullis.scan.config
 
+import data.portcullis.scan.globs
+
 # The rule catalog. title, practice and severity repeat each rule's METADATA
 # block because rego.metadata.* is not available under Wasm; a test compares
 # the two. enforcement is the mode a rule has when the settings name none.
@@ -86,12 +88,14 @@ namespace := input.metadata.namespace if is_string(input.metadata.namespace)
 # name the strict profile there), else no profile (no thresholds).
 matching_profiles := [i | some i, p in settings.environments; profile_matches(p)]
 
+default profile := {"name": "none"}
+
 profile := settings.environments[matching_profiles[0]] if {
 	count(matching_profiles) > 0
 } else := p if {
 	some p in settings.environments
 	p.name == settings.default_environment
-} else := {"name": "none"}
+}
 
 profile_matches(p) if {
 	some name in object.get(p, ["match", "environments"], [])
@@ -100,7 +104,7 @@ profile_matches(p) if {
 
 profile_matches(p) if {
 	some pattern in object.get(p, ["match", "namespaces"], [])
-	glob.match(pattern, null, namespace)
+	globs.match(pattern, namespace)
 }
 
 # The mode of each rule: the profile's override, else the global setting,

@@ -9,7 +9,6 @@
 #   practice: One decision with reasons for every image
 package portcullis.scan
 
-import data.portcullis.scan.config
 import data.portcullis.scan.dockerfile
 import data.portcullis.scan.exceptions
 import data.portcullis.scan.image_config
@@ -19,33 +18,37 @@ import data.portcullis.scan.registries
 import data.portcullis.scan.secrets
 import data.portcullis.scan.vulnerabilities
 
-# Every finding of every enabled rule, before exceptions, in an order that is
-# the same in every engine: by rule, then by message.
-findings := array.concat(
-	array.concat(by_message(vulnerabilities.severity_findings), by_message(vulnerabilities.age_findings)),
-	array.concat(by_message(vulnerabilities.denylist_findings), ordered(others)),
-)
-
-# Sorting [rule, message, finding] triples: rule and message tell findings
-# apart, so whole objects, which are slow to compare under Wasm, are not compared.
-ordered(set) := [entry[2] | some entry in sort([[f.rule, f.message, f] | some f in set])]
-
-# One rule's findings by message, each once: sorting makes identical findings
-# adjacent, so dropping an entry equal to the one before it gives what
-# ordered(set) gives for the set of them. The shifted copy stands in for
-# index arithmetic, which goes through a decimal library under Wasm.
-by_message(list) := [entry[1] |
+# Every finding of every enabled rule, before exceptions, each once, in the
+# order of the decision's lists, which is the same in every engine: most
+# severe first; within one severity the vulnerability gates' findings
+# (severity, age, denylist), then the other rules' by rule; then by message.
+# One sort of [severity, group, rule, message, finding] entries gives it:
+# rule and message tell findings apart, so whole objects, which are slow to
+# compare under Wasm, are only compared when they are the same finding twice
+# (a package installed at several paths). Sorting makes those adjacent, and
+# dropping an entry equal to the one before it keeps one; the shifted copy
+# stands in for index arithmetic, which goes through a decimal library under
+# Wasm.
+findings := [entry[1] |
 	some i, entry in sorted
 	entry != previous[i]
 ] if {
-	sorted := sort([[f.message, f] | some f in list])
+	sorted := sort(array.concat(
+		array.concat(entries("0", vulnerabilities.severity_findings), entries("1", vulnerabilities.age_findings)),
+		array.concat(entries("2", vulnerabilities.denylist_findings), entries("3", others)),
+	))
 	previous := array.concat([null], sorted)
 }
 
+entries(group, list) := [[concat("", [order_prefix[f.severity], group, f.rule, " ", f.message]), f] | some f in list]
+
+# config.severity_rank, most severe first, as one character that sorts.
+order_prefix := {"CRITICAL": "0", "HIGH": "1", "MEDIUM": "2", "LOW": "3", "NEGLIGIBLE": "4", "UNKNOWN": "5"}
+
 others := ((((pinned.findings | registries.findings) | image_config.findings) | dockerfile.findings) | secrets.findings) | packages.findings
 
-# Indexes into findings of what is left after exceptions, by mode.
-kept(mode) := [j |
+# What is left of findings after exceptions, in the same order, by mode.
+kept(mode) := [f |
 	some j, f in findings
 	f.enforcement == mode
 	not j in exceptions.suppressed
@@ -63,18 +66,12 @@ warned := kept("warn")
 # entrypoint: true
 decision := {
 	"decision": verdict,
-	"violations": worst_first(denied),
-	"warnings": worst_first(warned),
+	"violations": denied,
+	"warnings": warned,
 	"exceptions": exceptions.applied,
 	"expired_exceptions": exceptions.expired_matches,
 }
 
+default verdict := "allow"
+
 verdict := "deny" if count(denied) > 0
-
-else := "allow"
-
-# Most severe first, then in rule order; sorting [rank, index] pairs keeps
-# the sort on integers.
-worst_first(indexes) := [findings[pair[1]] |
-	some pair in sort([[0 - config.severity_rank[findings[j].severity], j] | some j in indexes])
-]

@@ -1,6 +1,7 @@
 package portcullis.scan.decision_test
 
 import data.portcullis.scan
+import data.portcullis.scan.config
 import data.portcullis.scan.fixtures_test as fx
 
 test_clean_input_is_allowed if {
@@ -52,4 +53,27 @@ test_findings_order_is_by_rule_then_message if {
 	findings := scan.findings with input as fx.input_with({"vulnerabilities": vulns})
 		with data.portcullis.scan.settings as fx.prod_settings
 	[f.id | some f in findings] == ["CVE-1", "CVE-2"]
+}
+
+test_findings_order_is_worst_first_then_gates_then_rules if {
+	aged := object.union(fx.vuln("CVE-4", "MEDIUM", "os", "2.0"), {"age_days": 400})
+	vulns := [aged, fx.vuln("CVE-3", "HIGH", "os", "2.0"), fx.vuln("CVE-2", "CRITICAL", "os", null)]
+	image := object.union(fx.scanned_image, {"exposed_ports": [22], "user": "root", "runs_as_root": true})
+	findings := scan.findings with input as fx.input_with({"vulnerabilities": vulns, "image": image})
+		with data.portcullis.scan.settings as fx.prod_settings
+	[[f.severity, f.rule] | some f in findings] == [
+		["CRITICAL", "vulnerability_severity"],
+		["HIGH", "vulnerability_severity"],
+		["HIGH", "run_as_root"],
+		["MEDIUM", "vulnerability_age"],
+		["MEDIUM", "forbidden_port"],
+	]
+}
+
+# order_prefix spells config.severity_rank backwards, so that sorting strings puts the most severe first.
+test_order_prefix_follows_severity_rank if {
+	count(scan.order_prefix) == count(config.severity_rank)
+	every name, rank in config.severity_rank {
+		scan.order_prefix[name] == format_int(5 - rank, 10)
+	}
 }

@@ -73,13 +73,24 @@ sensitive_file_copy contains config.finding("sensitive_file_copy", {
 # Local tar archives are the one thing ADD does that COPY does not (it unpacks them).
 archive_suffixes := [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst"]
 
+# Regular expressions are compiled on every evaluation under Wasm: each one
+# below is only tried on texts that contain what it needs to match.
 local_plain_file(source) if {
-	not regex.match(`^[a-zA-Z][a-zA-Z0-9+.-]*://`, source)
+	not url(source)
 	not startswith(source, "git@")
 	every suffix in archive_suffixes {
 		not endswith(lower(source), suffix)
 	}
 }
+
+url(source) if {
+	contains(source, "://")
+	regex.match(`^[a-zA-Z][a-zA-Z0-9+.-]*://`, source)
+}
+
+downloads(command) if contains(command, "curl")
+
+downloads(command) if contains(command, "wget")
 
 # METADATA
 # title: ADD for plain files
@@ -117,6 +128,8 @@ pipe_to_shell contains config.finding("pipe_to_shell", {
 }) if {
 	config.enabled("pipe_to_shell")
 	some run in input.dockerfile.runs
+	contains(run.command, "|")
+	downloads(lower(run.command))
 	regex.match(`(?i)\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+(-\S+\s+)*)?(\S*/)?(ba|da|z|k)?sh\b`, run.command)
 }
 
@@ -135,6 +148,7 @@ sudo_in_run contains config.finding("sudo_in_run", {
 }) if {
 	config.enabled("sudo_in_run")
 	some run in input.dockerfile.runs
+	contains(run.command, "sudo")
 	regex.match(`(^|[\s;&|(])sudo\s`, run.command)
 }
 

@@ -51,7 +51,7 @@ test_sensitive_copy_off if {
 		with data.portcullis.scan.settings as {"rules": {"sensitive_file_copy": {"enforcement": "off"}}}
 }
 
-instruction(keyword, line, json) := {"line": line, "end_line": line, "stage": 0, "instruction": keyword, "args": "", "arguments": [], "flags": {}, "json": json}
+instruction(keyword, line, exec_form) := {"line": line, "end_line": line, "stage": 0, "instruction": keyword, "args": "", "arguments": [], "flags": {}, "json": exec_form}
 
 add(sources) := {"line": 6, "stage": 0, "instruction": "ADD", "sources": sources, "destination": "/app/", "from": null, "sensitive_sources": []}
 

@@ -14,6 +14,7 @@ import data.portcullis.scan.images
 findings := (run_as_root | forbidden_port) | image_size
 
 # METADATA
+# scope: rule
 # title: Container runs as root
 # description: >-
 #   The image's configured user is root (no USER, USER root, UID 0), the
@@ -68,6 +69,7 @@ dockerfile_root_message := concat("", ["USER ", final_users[count(final_users) -
 forbidden_ports := {p | some p in config.settings.image_config.forbidden_ports}
 
 # METADATA
+# scope: rule
 # title: Forbidden port exposed
 # description: >-
 #   The image or the Dockerfile exposes a port in

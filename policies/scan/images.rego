@@ -8,6 +8,8 @@
 #   practice: Check every image reference that reaches a cluster
 package portcullis.scan.images
 
+import data.portcullis.scan.globs
+
 # The scanned image, when the report names one.
 scanned := input.image if is_string(input.image.ref)
 
@@ -73,17 +75,13 @@ joined(ref, key, separator) := concat(separator, [ref.name, ref[key]]) if {
 
 # Globs are matched without delimiters, like Kyverno image patterns: `*`
 # matches any characters, `/` and `:` included.
-matches_any(patterns, values) if {
-	some pattern in patterns
-	some value in values
-	glob.match(pattern, null, value)
-}
+matches_any(patterns, values) if globs.matches_any(patterns, values)
 
 # The image a Dockerfile builds, when a report names it: findings about the
 # Dockerfile carry it, so image-scoped exceptions apply to them too.
-built := input.image.ref if is_string(input.image.ref)
+default built := null
 
-else := null
+built := input.image.ref if is_string(input.image.ref)
 
 # Where a finding about a Dockerfile line points.
 location(line) := {"file": input.dockerfile.path, "line": line}

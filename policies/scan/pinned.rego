@@ -25,6 +25,7 @@ mutable(ref) if {
 }
 
 # METADATA
+# scope: rule
 # title: Mutable image tag
 # description: >-
 #   The scanned image, a deployed container or a Dockerfile base uses a tag
@@ -66,6 +67,7 @@ mutable_tag contains config.finding("mutable_tag", {
 }
 
 # METADATA
+# scope: rule
 # title: Image not pinned by digest
 # description: >-
 #   A deployed container references its image without @sha256:; with
@@ -79,7 +81,7 @@ require_digest contains config.finding("require_digest", {
 }) if {
 	config.enabled("require_digest")
 	some subject in images.deployed
-	not pinned(subject.ref)
+	not digest_pinned(subject.ref)
 }
 
 require_digest contains config.finding("require_digest", {
@@ -90,10 +92,10 @@ require_digest contains config.finding("require_digest", {
 	config.enabled("require_digest")
 	config.settings.images.require_base_image_digest == true
 	some base in images.dockerfile_bases
-	not pinned(base.ref)
+	not digest_pinned(base.ref)
 }
 
-pinned(ref) if startswith(ref.digest, "sha256:")
+digest_pinned(ref) if startswith(ref.digest, "sha256:")
 
 # METADATA
 # title: Deployed digest differs from the scanned digest
@@ -111,9 +113,12 @@ digest_mismatch contains config.finding("digest_mismatch", {
 	"image": subject.ref.ref,
 }) if {
 	config.enabled("digest_mismatch")
+
+	# Not redundant: with no scanned digest, `not ... in` below would hold for
+	# every pinned container. regal ignore:redundant-loop-count
 	count(images.scanned_digests) > 0
 	some subject in images.deployed
 	subject.ref.name == images.scanned.name
-	pinned(subject.ref)
+	digest_pinned(subject.ref)
 	not subject.ref.digest in images.scanned_digests
 }

@@ -18,24 +18,44 @@ patterns := config.settings.secrets.patterns
 
 # The texts each pattern matches, by pattern name: one entry per pattern
 # that matches anything. Compiling a regular expression is the costly part
-# under Wasm (it happens on every call), so all texts are first tried at
-# once, joined one per line, against one expression combining every pattern
-# ((?m) keeps ^ and $ anchored per text; a match across texts can only let
-# more through). Only when that matches is each pattern run once over all
-# the lines, finding the whole lines (texts) it matches: linear in the number
-# of texts, where trying every text against every pattern took minutes for a
-# Dockerfile of 2,000 ENV lines. Newlines inside a text are read as spaces.
-# Messages name the pattern, never the matched text, so the decision does not
-# leak the secret again.
-matches(texts) := {p.name: found |
+# under Wasm (it happens on every call). A pattern with keywords is only
+# compiled for texts that contain one of them, as gitleaks and Trivy filter
+# their secret rules (the keywords must be implied by the expression, compared
+# in lower case). Patterns without keywords are first tried all at once, on
+# the texts joined one per line, as one expression combining them ((?m) keeps
+# ^ and $ anchored per text; a match across texts can only let more through);
+# only when that matches is each of them run once over all the lines, finding
+# the whole lines (texts) it matches: linear in the number of texts, where
+# trying every text against every pattern took minutes for a Dockerfile of
+# 2,000 ENV lines. Newlines inside a text are read as spaces. Messages name
+# the pattern, never the matched text, so the decision does not leak the
+# secret again.
+matches(texts) := object.union(unkeyed_matches(texts), keyed_matches(texts))
+
+unkeyed := [p | some p in patterns; count(object.get(p, "keywords", [])) == 0]
+
+unkeyed_combined := concat("", ["(?m)", concat("|", [concat("", ["(?:", p.regex, ")"]) | some p in unkeyed])])
+
+unkeyed_matches(texts) := {p.name: found |
+	count(unkeyed) > 0
 	joined := concat("\n", [one_line(text) | some text in texts])
-	regex.match(combined, joined)
-	some p in patterns
+	regex.match(unkeyed_combined, joined)
+	some p in unkeyed
 	found := {match[0] | some match in regex.find_all_string_submatch_n(concat("", ["(?m)^.*(?:", p.regex, ").*$"]), joined, -1)}
 	count(found) > 0
 }
 
-combined := concat("", ["(?m)", concat("|", [concat("", ["(?:", p.regex, ")"]) | some p in patterns])])
+keyed_matches(texts) := {p.name: found |
+	some p in patterns
+	count(object.get(p, "keywords", [])) > 0
+	found := {one_line(text) | some text in texts; has_keyword(p, lower(text)); regex.match(p.regex, text)}
+	count(found) > 0
+}
+
+has_keyword(p, lowered) if {
+	some keyword in p.keywords
+	contains(lowered, keyword)
+}
 
 one_line(text) := replace(text, "\n", " ")
 

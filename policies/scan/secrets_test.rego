@@ -29,6 +29,28 @@ test_secrets_in_run_env_and_url if {
 	}
 }
 
+# The same patterns, half of them with keywords: the findings are the same.
+keyed := {"secrets": {"patterns": [
+	object.union(patterns.secrets.patterns[0], {"keywords": ["akia", "asia"]}),
+	patterns.secrets.patterns[1],
+	object.union(patterns.secrets.patterns[2], {"keywords": ["private key"]}),
+	patterns.secrets.patterns[3],
+]}}
+
+test_keywords_find_what_the_expressions_find if {
+	with_keywords := secrets.secret_in_dockerfile with input as fx.input_with({"dockerfile": df}) with data.portcullis.scan.settings as keyed
+	count(with_keywords) == 3
+	without := secrets.secret_in_dockerfile with input as fx.input_with({"dockerfile": df}) with data.portcullis.scan.settings as patterns
+	with_keywords == without
+}
+
+# A pattern is only tried on texts holding one of its keywords (this one's
+# keyword is deliberately not implied by its expression, to show it).
+test_keywords_filter_the_texts_tried if {
+	settings := {"secrets": {"patterns": [{"name": "aws-access-key-id", "regex": `\b(AKIA|ASIA)[0-9A-Z]{16}\b`, "keywords": ["nowhere"]}]}}
+	count(secrets.secret_in_dockerfile) == 0 with input as fx.input_with({"dockerfile": df}) with data.portcullis.scan.settings as settings
+}
+
 test_messages_never_repeat_the_secret if {
 	findings := secrets.secret_in_dockerfile with input as fx.input_with({"dockerfile": df}) with data.portcullis.scan.settings as patterns
 	every f in findings {

@@ -1,5 +1,5 @@
 import { compileSchema } from '../core/index.js';
-import type { InputFile, NormalizeRequest, ReportFile } from '../inputs/index.js';
+import type { InputFile, NormalizeRequest, ParsedReportFile, ReportFile } from '../inputs/index.js';
 import type { CheckOptions } from './run.js';
 
 /** A file given inline: its text or parsed JSON, with an optional name (used in errors and locations) and report format. */
@@ -61,14 +61,17 @@ const assertBody = compileSchema<CheckRequestBody>(checkRequestSchema, 'REQUEST_
 
 /**
  * Turns a request body into the normalizer's request. Each input is a string
- * (the file's text), parsed JSON, or `{name, format, content}`; parsed JSON is
- * re-serialized so that every input goes through the same parser, limits and
- * error messages as files do.
+ * (the file's text), parsed JSON, or `{name, format, content}`. A report given
+ * as parsed JSON is handed over as it is (the normalizer checks its nesting
+ * as it would a file's), since writing out and parsing again a report of
+ * hundreds of KiB costs more than deciding on it; the other inputs are small
+ * and are re-serialized, so they go through the same parsers, limits and
+ * error messages as files.
  */
 export function checkRequestFromBody(body: unknown, defaultNow: Date): NormalizeRequest {
   const checked = assertBody(body, 'request body');
-  const reports = (checked.reports ?? []).map((r, i): ReportFile => {
-    const file = inlineFile(r, `report[${i}]`);
+  const reports = (checked.reports ?? []).map((r, i): ReportFile | ParsedReportFile => {
+    const file = inlineReport(r, `report[${i}]`);
     const format = unwrap(r)?.format ?? checked.format;
     return format === undefined ? file : { ...file, format };
   });
@@ -95,6 +98,12 @@ function unwrap(value: Inline): InlineFile | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const keys = Object.keys(value);
   return keys.includes('content') && keys.every((k) => WRAPPER_KEYS.has(k)) ? (value as InlineFile) : undefined;
+}
+
+function inlineReport(value: Inline, defaultName: string): ReportFile | ParsedReportFile {
+  const wrapped = unwrap(value);
+  const content = wrapped ? wrapped.content : value;
+  return typeof content === 'string' ? inlineFile(value, defaultName) : { path: wrapped?.name ?? defaultName, document: content };
 }
 
 function inlineFile(value: Inline, defaultName: string): InputFile {

@@ -98,12 +98,38 @@ export function ageInDays(published: string | null, now: Date): number | null {
 /** A date as RFC 3339 UTC, or null if it does not parse. */
 export function toRfc3339(raw: unknown): string | null {
   if (typeof raw !== 'string' || raw.trim() === '') return null;
+  const canonical = utcTimestamp(raw);
+  if (canonical !== undefined) return canonical;
   const time = Date.parse(raw);
   // Go writes its zero time.Time (year 1) for "unknown".
   return Number.isNaN(time) || time < GO_ZERO_TIME_CUTOFF ? null : new Date(time).toISOString();
 }
 
 const GO_ZERO_TIME_CUTOFF = Date.UTC(1900, 0, 1);
+
+const UTC_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+
+/**
+ * A UTC timestamp as scanners write them (`2021-08-03T14:15:08Z`), written
+ * out as Date#toISOString would write it, without parsing a Date: reports
+ * carry one or two per finding. Anything else (offsets, odd forms, dates
+ * before 1900, fields out of range) is undefined and goes through Date.parse.
+ */
+function utcTimestamp(raw: string): string | undefined {
+  const m = UTC_TIMESTAMP.exec(raw);
+  if (!m) return undefined;
+  const [, year = '', month = '', day = '', hour = '', minute = '', second = '', fraction = ''] = m;
+  const y = Number(year);
+  const mo = Number(month);
+  const d = Number(day);
+  if (y < 1900 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return undefined;
+  return `${year}-${month}-${day}T${hour}:${minute}:${second}.${fraction.padEnd(3, '0').slice(0, 3)}Z`;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+}
 
 // Package types whose vulnerabilities come from the distribution's advisories.
 const OS_TYPES: ReadonlySet<string> = new Set([

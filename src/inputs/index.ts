@@ -2,7 +2,7 @@
 // normalized input (docs/input-format.md) out. The only module other domains import.
 
 export { normalize, normalizeByImage, parseReport, parseNow } from './normalize.js';
-export type { InputFile, NormalizeRequest, ReportFile } from './normalize.js';
+export type { InputFile, NormalizeRequest, ParsedReportFile, ReportFile } from './normalize.js';
 export { normalizeFiles, normalizeFilesByImage } from './files.js';
 export type { NormalizeFilesRequest, ReportPath } from './files.js';
 export { REPORT_FORMATS, assertReportFormat, detectReportFormat } from './formats/index.js';

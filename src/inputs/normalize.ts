@@ -8,7 +8,7 @@ import { assertReportFormat, parseReportDocument, type ParsedReport } from './fo
 import { buildImageFacts } from './image.js';
 import { parseManifest } from './kubernetes.js';
 import { clusterMetadata, parseClusterMetadata, type ClusterMetadataFile } from './metadata.js';
-import { decodeText, DEFAULT_INPUT_LIMITS, parseSingleText, type InputLimits } from './read.js';
+import { checkedDocument, decodeText, DEFAULT_INPUT_LIMITS, parseJsonBytes, parseSingleText, type InputLimits } from './read.js';
 import { assertNormalizedInput } from './schemas.js';
 import type { ImageRef, NormalizedInput, ReportSummary, Severity, Vulnerability, VulnerabilitySummary } from './types.js';
 import type { Workload } from './workload-types.js';
@@ -24,8 +24,19 @@ export interface ReportFile extends InputFile {
   readonly format?: string | undefined;
 }
 
+/**
+ * A report already parsed from JSON, as an HTTP body holds it: read as the
+ * same report's bytes would be (its nesting is checked), without writing it
+ * out and parsing it again.
+ */
+export interface ParsedReportFile {
+  readonly path: string;
+  readonly format?: string | undefined;
+  readonly document: unknown;
+}
+
 export interface NormalizeRequest {
-  readonly reports?: readonly ReportFile[];
+  readonly reports?: readonly (ReportFile | ParsedReportFile)[];
   readonly dockerfile?: InputFile | undefined;
   readonly manifest?: InputFile | undefined;
   readonly metadata?: InputFile | undefined;
@@ -50,16 +61,22 @@ export function parseNow(now: Date | string): Date {
  * and holds no finding is REPORT_EMPTY: it was not understood, and deciding
  * on it would allow by default.
  */
-export function parseReport(file: ReportFile, limits: InputLimits = DEFAULT_INPUT_LIMITS, allowEmpty = false): ParsedReport {
+export function parseReport(file: ReportFile | ParsedReportFile, limits: InputLimits = DEFAULT_INPUT_LIMITS, allowEmpty = false): ParsedReport {
   const format = file.format === undefined || file.format === 'auto' ? undefined : assertReportFormat(file.format);
-  const text = decodeText(file.bytes, file.path, limits);
-  const raw = looksLikeXml(text) ? parseCycloneDxXml(text, file.path, limits) : parseSingleText(text, file.path, limits);
+  const raw = 'document' in file ? checkedDocument(file.document, file.path, limits) : readReport(file, limits);
   const parsed = parseReportDocument(raw, file.path, format);
   if (!allowEmpty && saysNothing(parsed) && !isEmptyDocument(raw)) {
     const message = `${file.path}: the ${parsed.format} report names no scanned target and holds no finding, so there is nothing to decide on; check that it is the scanner's full JSON output, or pass --allow-empty`;
     throw new AppError('REPORT_EMPTY', message, { details: [{ file: file.path, message: 'no target and no finding' }] });
   }
   return parsed;
+}
+
+function readReport(file: ReportFile, limits: InputLimits): unknown {
+  const json = parseJsonBytes(file.bytes, file.path, limits);
+  if (json) return json.value;
+  const text = decodeText(file.bytes, file.path, limits);
+  return looksLikeXml(text) ? parseCycloneDxXml(text, file.path, limits) : parseSingleText(text, file.path, limits);
 }
 
 function saysNothing(parsed: ParsedReport): boolean {

@@ -80,11 +80,11 @@ describe('checkRequestFromBody', () => {
       now,
     );
     assert.deepEqual(
-      request.reports?.map((r) => [r.path, 'format' in r ? r.format : undefined, Buffer.from(r.bytes).toString()]),
+      request.reports?.map((r) => [r.path, r.format, 'document' in r ? r.document : Buffer.from(r.bytes).toString()]),
       [
-        ['report[0]', undefined, '{"SchemaVersion":2}'],
+        ['report[0]', undefined, { SchemaVersion: 2 }],
         ['report[1]', undefined, '{"matches": []}'],
-        ['grype.json', 'grype', '{"matches":[]}'],
+        ['grype.json', 'grype', { matches: [] }],
       ],
     );
     assert.equal(request.dockerfile?.path, 'Dockerfile');

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -72,6 +72,21 @@ describe('bad report input', () => {
       /^big\.json: \d+ bytes exceeds the limit of 1024 bytes/,
     );
     assert.equal(DEFAULT_INPUT_LIMITS.maxBytes, 64 * 1024 * 1024);
+  });
+
+  it('oversized file: refused from its size under the default limit, before it is read', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'portcullis-big-')), 'big.json');
+    // Sparse: no disk used; read, its NUL bytes would be INPUT_INVALID instead.
+    await writeFile(path, '');
+    await truncate(path, DEFAULT_INPUT_LIMITS.maxBytes + 1);
+    await assert.rejects(normalizeFiles({ reports: [{ path }], now: NOW }), (err: AppError) => {
+      assert.equal(err.code, 'INPUT_TOO_LARGE');
+      assert.match(
+        err.message,
+        new RegExp(`big\\.json: ${DEFAULT_INPUT_LIMITS.maxBytes + 1} bytes exceeds the limit of ${DEFAULT_INPUT_LIMITS.maxBytes} bytes`),
+      );
+      return true;
+    });
   });
 
   it('too deep: names the JSON path where the limit was reached', () => {

@@ -40,12 +40,9 @@ age_mode(v) := overdue(age_table[v.package.class][v.fix_available][v.severity_ra
 vulnerability_age contains finding if some finding in age_findings
 
 # The age gate's findings in input order, duplicates included (see severity_findings).
-age_findings := [vulnerability_finding("vulnerability_age", v, late.mode, message) |
+age_findings := [vulnerability_finding("vulnerability_age", v, late.mode, what) |
 	some [v, severity, late, denied] in gated
 	late != null
 	not age_superseded(late.mode, severity, denied)
-	message := concat("", [
-		describe(v), ": published ", config.integer_text(v.age_days), " days ago, more than the ",
-		config.integer_text(late.days), " days allowed", environment_text,
-	])
+	what := concat("", [": published ", config.integer_text(v.age_days), " days ago, more than the ", config.integer_text(late.days), " days allowed", environment_text])
 ]

@@ -17,13 +17,11 @@ import data.portcullis.scan.config
 # identical findings. The decision orders the lists and keeps each finding
 # once, which is cheaper under Wasm than building sets of objects.
 
-ignored_statuses := {status | some status in config.settings.vulnerabilities.ignore_statuses}
-
-# Whether the gates look at a vulnerability. A vendor's not_affected (VEX)
-# means the package is not vulnerable, so it is ignored by default. `fixed` is
-# not: scanners use it for "a fixed version exists", the installed version is
+# Statuses the gates do not look at. A vendor's not_affected (VEX) means the
+# package is not vulnerable, so it is ignored by default. `fixed` is not:
+# scanners use it for "a fixed version exists", the installed version is
 # still vulnerable, and Trivy's --ignore-unfixed keeps exactly those.
-counted(v) if not v.status in ignored_statuses
+ignored_statuses := {status | some status in config.settings.vulnerabilities.ignore_statuses}
 
 # Thresholds are folded into lookup tables once per evaluation, keyed by
 # package class, fix availability and severity rank, so each vulnerability
@@ -48,27 +46,28 @@ fix_matches(false, _)
 
 fix_matches(true, true)
 
-# Every counted vulnerability with what each gate makes of it, looked up
-# once: [v, severity entry, age deadline, denylisted ID], null where a gate
-# does not apply. Functions are not memoized and lookups are not cheap under
-# Wasm (every key is hashed, numbers through a decimal library), so the three
-# gates read this list instead of each repeating them. The age deadline is
-# left null when the severity gate denies: the age gate is then silent.
+# Every vulnerability the gates look at, with what each gate makes of it,
+# looked up once: [v, severity entry, age deadline, denylisted ID], null where
+# a gate does not apply. Functions are not memoized and lookups are not cheap
+# under Wasm (every key is hashed, numbers through a decimal library), so the
+# three gates read this list instead of each repeating them. The age deadline
+# is left null when the severity gate denies: the age gate is then silent.
 gated := [[v, severity, age, denied] |
 	some v in input.vulnerabilities
-	counted(v)
+	not v.status in ignored_statuses
 	severity := severity_entry(v)
 	age := age_entry(v, severity)
 	denied := denylisted(v)
 ]
 
+# null, not undefined, for an input without these fields (an input given to
+# the data API directly), so the denylist still sees the vulnerability.
 severity_entry(v) := entry if {
 	entry := severity_table[v.package.class][v.fix_available][v.severity_rank]
 } else := null
 
-age_entry(v, severity) := null if {
-	severity.mode == "deny"
-} else := late if {
+age_entry(v, severity) := late if {
+	not severity.mode == "deny"
 	late := age_mode(v)
 } else := null
 
@@ -111,9 +110,10 @@ threshold_mode(threshold) := object.get(threshold, "enforcement", "deny")
 # the few vulnerabilities that lack them. Reports have hundreds of these, so
 # they leave out title and practice (the same for every finding of a rule,
 # see docs/policy-settings.md): a smaller decision is faster to serialize.
-vulnerability_finding(rule, v, enforcement, message) := complete_or_compact({
+# `what` is the gate's part of the message, after describe(v).
+vulnerability_finding(rule, v, enforcement, what) := complete_or_compact({
 	"rule": rule,
-	"message": message,
+	"message": concat("", [describe(v), what]),
 	"severity": v.severity,
 	"enforcement": enforcement,
 	"id": v.id,

@@ -17,8 +17,3 @@ test_describe if {
 	fixed_without_version := object.union(fx.vuln("CVE-1", "LOW", "os", null), {"fix_available": true})
 	endswith(vulnerabilities.describe(fixed_without_version), ", fix available")
 }
-
-test_counted_follows_ignore_statuses if {
-	vulnerabilities.counted(fx.vuln("CVE-1", "LOW", "os", "2.0"))
-	not vulnerabilities.counted(object.union(fx.vuln("CVE-1", "LOW", "os", "2.0"), {"status": "not_affected"}))
-}

@@ -37,10 +37,10 @@ else := alias if {
 vulnerability_denylist contains finding if some finding in denylist_findings
 
 # The denylist gate's findings in input order, duplicates included (see severity_findings).
-denylist_findings := [vulnerability_finding("vulnerability_denylist", v, mode, message) |
+denylist_findings := [vulnerability_finding("vulnerability_denylist", v, mode, what) |
 	some [v, severity, age, id] in gated
 	id != null
 	mode := config.enforcement.vulnerability_denylist
 	not denylist_superseded(mode, severity, age)
-	message := concat("", [describe(v), ": ", id, " is on the vulnerability denylist", denylist[id]])
+	what := concat("", [": ", id, " is on the vulnerability denylist", denylist[id]])
 ]

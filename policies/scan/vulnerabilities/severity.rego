@@ -17,8 +17,6 @@ severity_table[class][fixable][rank] := {"mode": config.capped("vulnerability_se
 	lowest := min([config.severity_rank[t.severity] | some t in matched])
 }
 
-severity_names := {rank: name | some name, rank in config.severity_rank}
-
 # METADATA
 # title: Vulnerability above the severity threshold
 # description: >-
@@ -32,9 +30,11 @@ vulnerability_severity contains finding if some finding in severity_findings
 
 # The severity gate's findings in input order; a vulnerable package installed
 # at several paths gives identical findings, which the decision keeps once.
-severity_findings := [vulnerability_finding("vulnerability_severity", v, mode, message) |
+severity_findings := [vulnerability_finding("vulnerability_severity", v, mode, threshold_text[severity.threshold]) |
 	some [v, severity, age, denied] in gated
 	mode := severity.mode
 	not severity_superseded(mode, age, denied)
-	message := concat("", [describe(v), ": at or above the ", severity_names[severity.threshold], " threshold", environment_text])
 ]
+
+# The severity gate's part of each message, by threshold.
+threshold_text[rank] := concat("", [": at or above the ", name, " threshold", environment_text]) if some name, rank in config.severity_rank
