@@ -12,3 +12,4 @@ export type { ClientConfig } from './client.js';
 export type { KubernetesConfig, KubernetesFile } from './kubernetes.js';
 export type { InventoryConfig, InventoryFile } from './inventory.js';
 export type { OciSourceConfig, OciSourceFile } from './oci-source.js';
+export type { UiConfig, UiFile } from './ui.js';

@@ -1,7 +1,8 @@
 import Koa from 'koa';
 import { DEFAULTS } from '../config/index.js';
 import type { Logger } from 'pino';
-import { errorEnvelope } from './error-middleware.js';
+import { consoleMiddleware } from '../console/index.js';
+import { describeFailure, errorEnvelope } from './error-middleware.js';
 import { useFleet, type FleetDependencies } from './fleet-app.js';
 import { LongPollWaiters } from './long-poll.js';
 import { ServerMetrics } from './metrics.js';
@@ -34,6 +35,8 @@ export interface AppDependencies {
   readonly kubernetes?: KubernetesDependencies;
   /** The runtime inventory and its findings API; absent in tests of other parts. */
   readonly inventory?: RunningInventory;
+  /** The web console under /ui/ (needs the fleet store and the inventory); absent or disabled: no console. */
+  readonly ui?: { readonly enabled: boolean; readonly loginExpiryMs: number; readonly secure: boolean };
 }
 
 export function createApp(deps: AppDependencies): Koa {
@@ -43,6 +46,8 @@ export function createApp(deps: AppDependencies): Koa {
   const metrics = deps.metrics ?? new ServerMetrics(deps.registry, waiters);
   app.use(metrics.middleware());
   app.use(errorEnvelope(deps.logger));
+  // Before the bearer-token check: console pages have their own login (a form and a cookie), never a bearer token.
+  if (deps.ui?.enabled && deps.fleet && deps.inventory) useConsole(app, deps, deps.fleet, deps.inventory, deps.ui);
   if (deps.fleet) useFleet(app, { ...deps.fleet, onStored: (kind, count) => metrics.ingested.inc({ kind }, count) });
   deps.registry.on('published', (bundle) => waiters.notify(bundle));
   const bundles = bundleRoutes({
@@ -69,4 +74,17 @@ export function createApp(deps: AppDependencies): Koa {
     app.use(router.allowedMethods());
   }
   return app;
+}
+
+function useConsole(app: Koa, deps: AppDependencies, fleet: FleetDependencies, inventory: RunningInventory, ui: NonNullable<AppDependencies['ui']>): void {
+  app.use(
+    consoleMiddleware({
+      store: inventory.engine.store,
+      clock: inventory.engine.clock,
+      bundles: () => deps.registry.states(),
+      decisionLimits: fleet.page,
+      ...(fleet.authRequired ? { login: { expiryMs: ui.loginExpiryMs, secure: ui.secure } } : {}),
+      failure: (err, path) => describeFailure(err, deps.logger, path),
+    }),
+  );
 }

@@ -16,17 +16,26 @@ export function errorEnvelope(logger: Logger) {
         throw new AppError('ROUTE_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
       }
     } catch (err) {
-      const appError = toAppError(err);
-      const status = HTTP_STATUS[appError.code];
-      const exposed = status < 500 || EXPOSED_SERVER_CODES.has(appError.code);
-      if (!exposed) logger.error({ err: messageOf(err), code: appError.code, path: ctx.path }, 'request failed');
-      ctx.status = status;
+      const failure = describeFailure(err, logger, ctx.path);
+      ctx.status = failure.status;
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = exposed
-        ? { code: appError.code, message: appError.message, ...(appError.details.length ? { errors: appError.details } : {}) }
-        : { code: 'INTERNAL', message: 'internal error' };
+      ctx.body = { code: failure.code, message: failure.message, ...(failure.details.length ? { errors: failure.details } : {}) };
     }
   };
+}
+
+/**
+ * The status, code and message a failure is answered with, the same for the
+ * API and the console: server errors are logged and answered only "internal error".
+ */
+export function describeFailure(err: unknown, logger: Logger, path: string): { status: number; code: string; message: string; details: readonly unknown[] } {
+  const appError = toAppError(err);
+  const status = HTTP_STATUS[appError.code];
+  const exposed = status < 500 || EXPOSED_SERVER_CODES.has(appError.code);
+  if (!exposed) logger.error({ err: messageOf(err), code: appError.code, path }, 'request failed');
+  return exposed
+    ? { status, code: appError.code, message: appError.message, details: appError.details }
+    : { status, code: 'INTERNAL', message: 'internal error', details: [] };
 }
 
 function toAppError(err: unknown): AppError {

@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import type { Store } from '../store/index.js';
 import { requireTokens } from './auth.js';
-import type { PageLimits } from './decision-query.js';
+import type { PageLimits } from '../fleet/index.js';
 import type { BodyLimits } from './ingest/body.js';
 import { agentRoutes } from './routes/agents.js';
 import { decisionRoutes } from './routes/decisions.js';

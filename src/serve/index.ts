@@ -7,6 +7,4 @@ export type { RunningServer, ServerOptions } from './server.js';
 export { HTTP_STATUS } from './errors.js';
 export { etagMatches } from './etag.js';
 export { requireTokens, requirementFor } from './auth.js';
-export { AGENT_COLUMNS, DECISION_COLUMNS, toCsv } from './fleet-rows.js';
-export type { Column } from './fleet-rows.js';
 export type { FleetDependencies } from './fleet-app.js';

@@ -93,7 +93,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     await fleet.close();
     throw err;
   });
-  const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes, inventory });
+  const ui = { enabled: config.ui.enabled, loginExpiryMs: config.ui.loginExpiryMs, secure: config.tls !== undefined };
+  const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes, inventory, ui });
   const koa = app.callback();
   const handler = withNotModified((req, res) => void koa(req, res), { registry, metrics, ...(fleet.deps.authRequired ? { tokens: fleet.deps.store } : {}) });
   // Koa's handler settles its own errors; the listener only needs it started.

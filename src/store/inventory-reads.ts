@@ -4,9 +4,12 @@ import type {
   DeliveryRecord,
   Enforcement,
   FindingCount,
+  FindingTrendPoint,
   InventorySource,
   InventoryStatus,
   OutboxItem,
+  RunningDecision,
+  RunningDecisionCount,
   RunningRecord,
   UnitRecord,
 } from './inventory-types.js';
@@ -131,6 +134,54 @@ export function* findingCounts(): Work<FindingCount[]> {
     enforcement: str(r['enforcement']) as Enforcement,
     count: num(r['n']),
   }));
+}
+
+export function* runningByDecision(): Work<RunningDecisionCount[]> {
+  const rows: Row[] = yield sql(
+    `SELECT CASE WHEN r.digest IS NULL THEN 'unresolved' WHEN u.decision IS NULL THEN 'pending' WHEN u.decision = 'deny' THEN 'deny'
+       WHEN u.decision = 'unscanned' THEN 'unscanned' WHEN u.warnings > 0 THEN 'warn' ELSE 'allow' END AS decision, count(*) AS n
+     FROM inv_running r LEFT JOIN inv_units u ON u.id = r.unit_id WHERE r.gone_at IS NULL GROUP BY 1`,
+  );
+  return rows.map((r) => ({ decision: str(r['decision']) as RunningDecision, count: num(r['n']) }));
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Open deny-level findings at the end of each day: those first seen by then
+ * and not resolved by then. Two histograms over the trend index; findings
+ * excepted now are left out, since when they were excepted is not kept.
+ */
+export function* denyTrend(now: number, days: number): Work<FindingTrendPoint[]> {
+  const first = Math.floor(now / DAY_MS) - days + 1;
+  const start = first * DAY_MS;
+  const bucket = (column: string) => `CASE WHEN ${column} < ? THEN -1 ELSE (${column} - ?) / ${DAY_MS} END`;
+  const opened: Row[] = yield sql(
+    `SELECT ${bucket('first_seen')} AS d, count(*) AS n FROM inv_findings
+     WHERE enforcement = 'deny' AND state IN ('open', 'resolved') AND (resolved_at IS NULL OR resolved_at >= ?) GROUP BY 1`,
+    start,
+    start,
+    start,
+  );
+  const resolved: Row[] = yield sql(
+    `SELECT ${bucket('resolved_at')} AS d, count(*) AS n FROM inv_findings WHERE enforcement = 'deny' AND state = 'resolved' AND resolved_at >= ? GROUP BY 1`,
+    start,
+    start,
+    start,
+  );
+  // delta[0]: open before the first day; delta[i + 1]: the change on day i.
+  const delta = new Array<number>(days + 1).fill(0);
+  const add = (r: Row, sign: number) => {
+    const i = Math.min(days, num(r['d']) + 1);
+    delta[i] = (delta[i] ?? 0) + sign * num(r['n']);
+  };
+  opened.forEach((r) => add(r, 1));
+  resolved.forEach((r) => add(r, -1));
+  let open = delta[0] ?? 0;
+  return Array.from({ length: days }, (_, i) => {
+    open += delta[i + 1] ?? 0;
+    return { day: new Date((first + i) * DAY_MS).toISOString().slice(0, 10), open };
+  });
 }
 
 export function* getState(key: string): Work<string | undefined> {

@@ -7,6 +7,7 @@ import type {
   Delivery,
   DeliveryRecord,
   FindingCount,
+  FindingTrendPoint,
   FindingPage,
   FindingPlanner,
   FindingQuerySpec,
@@ -18,6 +19,7 @@ import type {
   InventoryWrite,
   InventoryWriteResult,
   OutboxItem,
+  RunningDecisionCount,
   RunningRecord,
   UnitRecord,
   UnitResult,
@@ -132,6 +134,14 @@ export class SqlInventory implements InventoryStore {
 
   findingCounts(): Promise<FindingCount[]> {
     return this.db.read(() => reads.findingCounts());
+  }
+
+  runningByDecision(): Promise<RunningDecisionCount[]> {
+    return this.db.read(() => reads.runningByDecision());
+  }
+
+  denyTrend(now: Date, days: number): Promise<FindingTrendPoint[]> {
+    return this.db.read(() => reads.denyTrend(now.getTime(), days));
   }
 
   claimOutbox(owner: string, limit: number, leaseMs: number, now: Date): Promise<OutboxItem[]> {

@@ -1,8 +1,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AppError } from '../../core/index.js';
+import { AppError, toCsv } from '../../core/index.js';
 import type { Store } from '../../store/index.js';
-import { AGENT_COLUMNS, toCsv } from '../fleet-rows.js';
+import { AGENT_COLUMNS } from '../../fleet/index.js';
 
 /** CSV when asked for with `?format=csv` or `Accept: text/csv`; JSON otherwise. */
 export function wantsCsv(ctx: Context): boolean {

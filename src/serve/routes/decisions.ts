@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Store } from '../../store/index.js';
-import { parseDecisionQuery, type PageLimits } from '../decision-query.js';
-import { DECISION_COLUMNS, toCsv } from '../fleet-rows.js';
+import { toCsv } from '../../core/index.js';
+import { DECISION_COLUMNS, parseDecisionQuery, type PageLimits } from '../../fleet/index.js';
 import { wantsCsv } from './agents.js';
 
 /**
