@@ -194,6 +194,7 @@ ui: { login_expiry_minutes: 30 }
       const page = await context.newPage();
       const { errors } = await visit(page, path);
       await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+      if (name === 'overview' || name === 'findings') await page.screenshot({ path: join(SHOTS, `${name}-screen.png`) });
       const serious = (await axeViolations(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
       assert.deepEqual(serious, [], `${name}: axe violations`);
       assert.deepEqual(errors, [], `${name}: console errors or failed requests`);
@@ -323,6 +324,7 @@ ui: { login_expiry_minutes: 30 }
       const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
       assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than the phone`);
       await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+      if (name === 'overview' || name === 'findings') await page.screenshot({ path: join(SHOTS, `${name}-screen.png`) });
     }
     await page.close();
   });
