@@ -16,16 +16,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { arg, json, percentile, until } from './serve-helpers.mjs';
 import { FLEET, generateFleet } from './fleet-data.mjs';
 import { launchChromium } from '../test/helpers/browser.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin/portcullis.js');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-};
 const requests = Number(arg('requests', 40));
 const keep = process.argv.includes('--keep');
 const NOW = '2026-11-01T00:00:00Z';
@@ -51,23 +48,6 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(' ');
 console.log(`fleet: ${fleet.counts.containers} running containers over ${fleet.counts.digests} digests; ${availableParallelism()} cores, load ${load()}`);
-
-const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
-async function until(probe, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-async function json(url, init) {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text);
-}
 
 const config = join(work, 'portcullis.yaml');
 writeFileSync(

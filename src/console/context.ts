@@ -1,21 +1,6 @@
+import type { BundleState } from '../bundle/index.js';
 import type { PageLimits } from '../fleet/index.js';
 import type { Store } from '../store/index.js';
-
-/** A bundle as the console lists it: the same fields GET /v1/bundles answers. */
-export interface ConsoleBundle {
-  readonly name: string;
-  readonly revision?: string;
-  readonly etag?: string;
-  readonly size?: number;
-  readonly publishedAt?: string;
-  readonly roots?: readonly string[];
-  readonly entrypoints?: readonly string[];
-  readonly signed?: boolean;
-  readonly keyid?: string;
-  readonly history?: readonly { readonly revision: string; readonly etag: string; readonly size: number; readonly publishedAt: string }[];
-  readonly lastError?: string;
-  readonly lastErrorAt?: string;
-}
 
 /** What the console reads from: the same store, query functions and bundle list as the JSON API. */
 export interface ConsoleDependencies {
@@ -23,7 +8,7 @@ export interface ConsoleDependencies {
   /** The inventory's clock: finding ages are counted to it, as the API counts them. */
   readonly clock: () => Date;
   /** The bundles in service, as GET /v1/bundles lists them. */
-  readonly bundles: () => readonly ConsoleBundle[];
+  readonly bundles: () => readonly BundleState[];
   /** Paging limits of GET /v1/decisions. */
   readonly decisionLimits: PageLimits;
   /** Present when auth.required: every console page then needs a login. */

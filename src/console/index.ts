@@ -2,7 +2,7 @@
 // functions as the JSON API, a token login, and nothing loaded from elsewhere.
 
 export { CONTENT_SECURITY_POLICY, consoleMiddleware } from './app.js';
-export type { ConsoleBundle, ConsoleDependencies } from './context.js';
+export type { ConsoleDependencies } from './context.js';
 export { escapeHtml, html, join } from './html.js';
 export type { Fragment, Html } from './html.js';
 export { COOKIE_NAME, LoginCookies, consoleDenial, cookieFrom, safeNext, setCookie } from './login.js';

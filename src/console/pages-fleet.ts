@@ -1,13 +1,14 @@
 import { DECISION_COLUMNS, parseDecisionQuery } from '../fleet/index.js';
 import type { Agent } from '../store/index.js';
-import { STALE_AFTER_MS, type ConsoleBundle, type ConsoleDependencies } from './context.js';
+import type { BundleState } from '../bundle/index.js';
+import { STALE_AFTER_MS, type ConsoleDependencies } from './context.js';
 import { html, type Html } from './html.js';
 import { table } from './layout.js';
 
 const kib = (n: number | undefined) => (n === undefined ? '' : `${(n / 1024).toFixed(1)} KiB`);
 
 /** For each served bundle, whether an agent that reports it runs the served revision. */
-function behind(agent: Agent, bundles: readonly ConsoleBundle[]): string[] {
+function behind(agent: Agent, bundles: readonly BundleState[]): string[] {
   return bundles
     .filter((b) => b.revision !== undefined && agent.bundles[b.name] !== undefined && agent.bundles[b.name]?.active_revision !== b.revision)
     .map((b) => b.name);

@@ -10,7 +10,7 @@ import {
   vulnerabilityView,
   type FindingQuery,
 } from '../inventory/index.js';
-import { SEVERITIES } from '../core/index.js';
+import { SEVERITIES, SEVERITY_RANK } from '../core/index.js';
 import type { FindingGroup, FindingRecord, GroupPage, RunningRecord, SortField } from '../store/index.js';
 import { barChart, lineChart } from './charts.js';
 import { STALE_AFTER_MS, type ConsoleDependencies } from './context.js';
@@ -18,6 +18,7 @@ import { html, type Html } from './html.js';
 import { decision, facts, links, severity, table } from './layout.js';
 
 const DECISION_TONES: Readonly<Record<string, string>> = { deny: 'deny', warn: 'warn', allow: 'allow' };
+const SEVERITY_NAMES = new Map(Object.entries(SEVERITY_RANK).map(([name, rank]) => [rank, name]));
 const DECISION_ORDER = ['deny', 'warn', 'allow', 'unscanned', 'pending', 'unresolved'];
 
 export async function overviewBody(deps: ConsoleDependencies): Promise<Html> {
@@ -26,7 +27,7 @@ export async function overviewBody(deps: ConsoleDependencies): Promise<Html> {
   const [status, byDecision, counts, trend, agents] = await Promise.all([
     inventory.status(),
     inventory.runningByDecision(),
-    inventory.findingCounts(),
+    inventory.openFindingSummary(),
     inventory.denyTrend(now, 30),
     deps.store.listAgents(),
   ]);
@@ -34,9 +35,9 @@ export async function overviewBody(deps: ConsoleDependencies): Promise<Html> {
   const bySeverity = new Map<string, number>();
   const byNamespace = new Map<string, number>();
   for (const c of counts) {
-    bySeverity.set(c.severity, (bySeverity.get(c.severity) ?? 0) + c.count);
-    const ns = `${c.cluster}/${c.namespace}`;
-    byNamespace.set(ns, (byNamespace.get(ns) ?? 0) + c.count);
+    const name = SEVERITY_NAMES.get(c.severityRank) ?? 'UNKNOWN';
+    bySeverity.set(name, (bySeverity.get(name) ?? 0) + c.count);
+    byNamespace.set(c.namespace, (byNamespace.get(c.namespace) ?? 0) + c.count);
   }
   const namespaces = [...byNamespace].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10);
   const wall = Date.now();
@@ -93,13 +94,10 @@ export async function overviewBody(deps: ConsoleDependencies): Promise<Html> {
         )}
       </section>
       <section class="card" aria-labelledby="h-namespaces">
-        <h2 id="h-namespaces">Open findings by namespace (top 10)</h2>
+        <h2 id="h-namespaces">Open findings by namespace (top 10, all clusters)</h2>
         ${barChart(
           'Open findings by namespace',
-          namespaces.map(([ns, n]) => {
-            const [cluster, namespace] = ns.split('/') as [string, string];
-            return { label: ns, value: n, tone: 'other', href: links.findings({ cluster, namespace }) };
-          }),
+          namespaces.map(([namespace, n]) => ({ label: namespace, value: n, tone: 'other', href: links.findings({ namespace }) })),
         )}
       </section>
     </div>

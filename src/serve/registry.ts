@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { messageOf, sha256Hex } from '../core/index.js';
-import { assertBundlesDisjoint, deltaBundle, loadBundle, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
+import { assertBundlesDisjoint, deltaBundle, loadBundle, type BundleRevision, type BundleState, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
 import { isSignaturesFile, verifyFiles, type VerifyOptions } from '../sign/index.js';
 
 const SUFFIX = '.tar.gz';
@@ -25,30 +25,6 @@ export interface PublishedBundle {
   readonly publishedAt: Date;
   /** A data-only patch from the previous revision (the agent's If-None-Match) to this one. */
   readonly delta?: { readonly baseEtag: string; readonly bytes: Uint8Array };
-}
-
-/** One revision a bundle was served at. */
-export interface BundleRevision {
-  readonly revision: string;
-  readonly etag: string;
-  readonly size: number;
-  readonly publishedAt: string;
-}
-
-export interface BundleState {
-  readonly name: string;
-  readonly revision?: string;
-  readonly etag?: string;
-  readonly size?: number;
-  readonly publishedAt?: string;
-  readonly roots?: readonly string[];
-  readonly entrypoints?: readonly string[];
-  readonly signed?: boolean;
-  readonly keyid?: string;
-  /** The revisions published since the server started, newest first (at most HISTORY_LENGTH). */
-  readonly history?: readonly BundleRevision[];
-  readonly lastError?: string;
-  readonly lastErrorAt?: string;
 }
 
 const HISTORY_LENGTH = 20;

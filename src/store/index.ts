@@ -38,6 +38,7 @@ export type {
   FindingContent,
   FindingCount,
   FindingTrendPoint,
+  OpenFindingCount,
   FindingFilter,
   FindingGroup,
   FindingPage,

@@ -5,6 +5,7 @@ import type {
   Enforcement,
   FindingCount,
   FindingTrendPoint,
+  OpenFindingCount,
   InventorySource,
   InventoryStatus,
   OutboxItem,
@@ -149,39 +150,52 @@ const DAY_MS = 86_400_000;
 
 /**
  * Open deny-level findings at the end of each day: those first seen by then
- * and not resolved by then. Two histograms over the trend index; findings
+ * and not resolved by then. Findings first seen before the window are only
+ * counted, the rest are bucketed by day, all on the trend index; findings
  * excepted now are left out, since when they were excepted is not kept.
  */
 export function* denyTrend(now: number, days: number): Work<FindingTrendPoint[]> {
   const first = Math.floor(now / DAY_MS) - days + 1;
   const start = first * DAY_MS;
-  const bucket = (column: string) => `CASE WHEN ${column} < ? THEN -1 ELSE (${column} - ?) / ${DAY_MS} END`;
+  const live = `enforcement = 'deny' AND state IN ('open', 'resolved') AND (resolved_at IS NULL OR resolved_at >= ?)`;
+  const before: Row[] = yield sql(`SELECT count(*) AS n FROM inv_findings WHERE ${live} AND first_seen < ?`, start, start);
   const opened: Row[] = yield sql(
-    `SELECT ${bucket('first_seen')} AS d, count(*) AS n FROM inv_findings
-     WHERE enforcement = 'deny' AND state IN ('open', 'resolved') AND (resolved_at IS NULL OR resolved_at >= ?) GROUP BY 1`,
+    `SELECT (first_seen - ?) / ${DAY_MS} AS d, count(*) AS n FROM inv_findings WHERE ${live} AND first_seen >= ? GROUP BY 1`,
     start,
     start,
     start,
   );
   const resolved: Row[] = yield sql(
-    `SELECT ${bucket('resolved_at')} AS d, count(*) AS n FROM inv_findings WHERE enforcement = 'deny' AND state = 'resolved' AND resolved_at >= ? GROUP BY 1`,
-    start,
+    `SELECT (resolved_at - ?) / ${DAY_MS} AS d, count(*) AS n FROM inv_findings WHERE enforcement = 'deny' AND state = 'resolved' AND resolved_at >= ? GROUP BY 1`,
     start,
     start,
   );
-  // delta[0]: open before the first day; delta[i + 1]: the change on day i.
-  const delta = new Array<number>(days + 1).fill(0);
+  // change[i]: how the count moves on day i.
+  const change = new Array<number>(days).fill(0);
   const add = (r: Row, sign: number) => {
-    const i = Math.min(days, num(r['d']) + 1);
-    delta[i] = (delta[i] ?? 0) + sign * num(r['n']);
+    const i = Math.min(days - 1, num(r['d']));
+    change[i] = (change[i] ?? 0) + sign * num(r['n']);
   };
   opened.forEach((r) => add(r, 1));
   resolved.forEach((r) => add(r, -1));
-  let open = delta[0] ?? 0;
-  return Array.from({ length: days }, (_, i) => {
-    open += delta[i + 1] ?? 0;
+  let open = num(before[0]?.['n']);
+  return change.map((delta, i) => {
+    open += delta;
     return { day: new Date((first + i) * DAY_MS).toISOString().slice(0, 10), open };
   });
+}
+
+/** Open findings by namespace (across clusters), severity and enforcement, read from the namespace index alone. */
+export function* openFindingSummary(): Work<OpenFindingCount[]> {
+  const rows: Row[] = yield sql(
+    `SELECT namespace, severity_rank, enforcement, count(*) AS n FROM inv_findings WHERE state = 'open' GROUP BY namespace, severity_rank, enforcement`,
+  );
+  return rows.map((r) => ({
+    namespace: str(r['namespace']),
+    severityRank: num(r['severity_rank']),
+    enforcement: str(r['enforcement']) as Enforcement,
+    count: num(r['n']),
+  }));
 }
 
 export function* getState(key: string): Work<string | undefined> {

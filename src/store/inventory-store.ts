@@ -8,6 +8,7 @@ import type {
   DeliveryRecord,
   FindingCount,
   FindingTrendPoint,
+  OpenFindingCount,
   FindingPage,
   FindingPlanner,
   FindingQuerySpec,
@@ -142,6 +143,10 @@ export class SqlInventory implements InventoryStore {
 
   denyTrend(now: Date, days: number): Promise<FindingTrendPoint[]> {
     return this.db.read(() => reads.denyTrend(now.getTime(), days));
+  }
+
+  openFindingSummary(): Promise<OpenFindingCount[]> {
+    return this.db.read(() => reads.openFindingSummary());
   }
 
   claimOutbox(owner: string, limit: number, leaseMs: number, now: Date): Promise<OutboxItem[]> {

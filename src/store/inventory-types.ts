@@ -380,6 +380,14 @@ export interface RunningDecisionCount {
   readonly count: number;
 }
 
+/** Open findings of one namespace (in any cluster), severity and enforcement: the console's overview. */
+export interface OpenFindingCount {
+  readonly namespace: string;
+  readonly severityRank: number;
+  readonly enforcement: Enforcement;
+  readonly count: number;
+}
+
 /** Open deny-level findings at the end of each day, oldest first. */
 export interface FindingTrendPoint {
   /** The day, YYYY-MM-DD (UTC). */
@@ -464,6 +472,8 @@ export interface InventoryStore {
   runningByDecision(): Promise<RunningDecisionCount[]>;
   /** Open deny-level findings at the end of each of the `days` days up to `now`, from first-seen and resolved times. */
   denyTrend(now: Date, days: number): Promise<FindingTrendPoint[]>;
+  /** Open findings by namespace (across clusters), severity rank and enforcement, from an index alone. */
+  openFindingSummary(): Promise<OpenFindingCount[]>;
   claimOutbox(owner: string, limit: number, leaseMs: number, now: Date): Promise<OutboxItem[]>;
   recordDelivery(owner: string, record: DeliveryRecord): Promise<void>;
   deliveries(outboxId?: number): Promise<Delivery[]>;

@@ -217,6 +217,12 @@ ui: { login_expiry_minutes: 30 }
     await visit(page, '/ui/');
     assert.match(await page.locator('main').innerText(), /Running containers by decision/);
     assert.ok((await page.locator('svg.chart').count()) >= 3, 'the overview draws its charts');
+    // The charts say what the API says.
+    const total = async (query: string) => (await apiJson<{ total: number }>(`/v1/findings?${query}&limit=1&exact_total=true`)).total;
+    const trend = await page.locator('svg.chart title', { hasText: 'Open deny-level findings per day' }).textContent();
+    assert.equal(Number(/ (\d+)$/.exec(trend ?? '')?.[1]), await total('enforcement=deny'), trend ?? '');
+    const severity = await page.locator('svg.chart title', { hasText: 'Open findings by severity' }).textContent();
+    assert.equal(Number(/CRITICAL (\d+)/.exec(severity ?? '')?.[1]), await total('severity_at_least=CRITICAL'), severity ?? '');
     await page.goto(`${server.url}/ui/fleet`);
     const fleet = await page.locator('main').innerText();
     assert.match(fleet, /edge-eu-2[\s\S]*behind: image-scan/);
