@@ -113,6 +113,9 @@ const PAGES = [
   ['bundles', '/ui/bundles'],
   ['decisions', '/ui/decisions'],
   ['(API floor) GET /v1/findings, first page', '/v1/findings'],
+  ['(API floor) GET /v1/findings?group_by=cve', '/v1/findings?group_by=cve'],
+  ['(API floor) GET /v1/findings?group_by=workload', '/v1/findings?group_by=workload'],
+  ['(API floor) GET /v1/vulnerabilities/<id>', `/v1/vulnerabilities/${encodeURIComponent(cve)}`],
 ];
 
 async function timed(path) {

@@ -24,8 +24,8 @@ const DECISION_ORDER = ['deny', 'warn', 'allow', 'unscanned', 'pending', 'unreso
 export async function overviewBody(deps: ConsoleDependencies): Promise<Html> {
   const inventory = deps.store.inventory;
   const now = deps.clock();
-  const [status, byDecision, counts, trend, agents] = await Promise.all([
-    inventory.status(),
+  // Totals are summed from the breakdowns rather than counted again.
+  const [byDecision, counts, trend, agents] = await Promise.all([
     inventory.runningByDecision(),
     inventory.openFindingSummary(),
     inventory.denyTrend(now, 30),
@@ -43,15 +43,16 @@ export async function overviewBody(deps: ConsoleDependencies): Promise<Html> {
   const wall = Date.now();
   const stale = agents.filter((a) => wall - Date.parse(a.last_seen) > STALE_AFTER_MS);
   const bundles = deps.bundles().filter((b) => b.revision !== undefined);
-  const denyNow = counts.filter((c) => c.enforcement === 'deny').reduce((n, c) => n + c.count, 0);
+  const sum = (rows: readonly { readonly count: number }[]) => rows.reduce((n, r) => n + r.count, 0);
+  const denyNow = sum(counts.filter((c) => c.enforcement === 'deny'));
   return html`<dl class="figures" aria-label="Totals">
       <div>
         <dt>Running containers</dt>
-        <dd>${status.running.toLocaleString('en-US')}</dd>
+        <dd>${sum(byDecision).toLocaleString('en-US')}</dd>
       </div>
       <div>
         <dt>Open findings</dt>
-        <dd>${status.open_findings.toLocaleString('en-US')}</dd>
+        <dd>${sum(counts).toLocaleString('en-US')}</dd>
       </div>
       <div>
         <dt>Open deny findings</dt>
@@ -131,10 +132,7 @@ export async function overviewBody(deps: ConsoleDependencies): Promise<Html> {
           </tr>`,
       ),
     )}
-    <p class="muted">
-      Policy revision decided: <span class="code">${status.revision ?? 'none yet'}</span>; ${status.pending_units} evaluations pending; as of
-      ${now.toISOString()}.
-    </p>`;
+    <p class="muted">As of ${now.toISOString()}; <span class="code">GET /v1/inventory</span> tells which policy revision decided it and what is pending.</p>`;
 }
 
 // --- Findings -------------------------------------------------------------------------------------------
