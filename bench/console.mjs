@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { arg, json, percentile, until } from './serve-helpers.mjs';
+import { arg, json, percentile, until } from './serve-kit.mjs';
 import { FLEET, generateFleet } from './fleet-data.mjs';
 import { launchChromium } from '../test/helpers/browser.ts';
 

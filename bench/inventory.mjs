@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { pinnedToolPath } from '../scripts/go-tool.mjs';
-import { arg, json, percentile, until } from './serve-helpers.mjs';
+import { arg, json, percentile, until } from './serve-kit.mjs';
 import { FLEET, generateFleet, varyReport } from './fleet-data.mjs';
 
 const run = promisify(execFile);

@@ -277,7 +277,7 @@ ui: { login_expiry_minutes: 30 }
     await page.close();
   });
 
-  it('links lead from a finding to its CVE, image and workload pages and between them', async () => {
+  it('links go from a finding to its CVE, image and workload pages and between them', async () => {
     const page = await context.newPage();
     await visit(page, '/ui/findings?severity_at_least=CRITICAL');
     const cveLink = page.locator('tbody a[href^="/ui/vulnerabilities/"]').first();

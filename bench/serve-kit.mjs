@@ -1,4 +1,4 @@
-// Helpers the benchmarks that drive a real `portcullis serve` share.
+// What the benchmarks that drive a real `portcullis serve` share: arguments, percentiles, JSON requests, polling.
 
 /** The value after `--name` on the command line, or the fallback. */
 export const arg = (name, fallback) => {
