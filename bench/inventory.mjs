@@ -19,15 +19,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { pinnedToolPath } from '../scripts/go-tool.mjs';
+import { arg, json, percentile, until } from './serve-kit.mjs';
 import { FLEET, generateFleet, varyReport } from './fleet-data.mjs';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin/portcullis.js');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-};
 const stores = arg('store', 'both') === 'both' ? ['sqlite', 'postgres'] : [arg('store', 'sqlite')];
 const naiveSamples = Number(arg('naive-samples', 20));
 const queries = Number(arg('queries', 200));
@@ -69,23 +66,7 @@ console.log(
 );
 
 // --- Helpers ---------------------------------------------------------------------------------------------------
-const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 const ms = (n) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
-async function json(url, init) {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text);
-}
-async function until(probe, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 async function settled(url, etag) {
   return until(
     async () => {

@@ -12,3 +12,4 @@ export { regoPackagePath } from './rego.js';
 export { assertBundlesDisjoint, assertRootsDisjoint, normalizeRoot, rootContains } from './roots.js';
 export { deltaBundle, diffData, PATCH_PATH } from './delta.js';
 export type { PatchOperation } from './delta.js';
+export type { BundleRevision, BundleState } from './state.js';

@@ -330,7 +330,7 @@ export function createProgram(run: (action: Action) => Promise<void>): Command {
     .option('--agent <id>', 'the agent this token belongs to')
     .option('--group <group>', 'the agent group this token belongs to')
     .option('--bundles <names>', 'comma-separated bundles it may download, or * (default *)')
-    .option('--scopes <scopes>', 'comma-separated APIs: bundles,status,logs,admin (default bundles,status,logs)')
+    .option('--scopes <scopes>', 'comma-separated APIs: bundles,status,logs,read (the web console),admin (default bundles,status,logs)')
     .option('--json', 'print the token and its metadata as JSON')
     .action((opts: OptionsOf<typeof import('./commands/tokens.js').tokensCreate, 0>) =>
       run(async () => (await import('./commands/tokens.js')).tokensCreate(opts)),

@@ -32,4 +32,6 @@ export const DEFAULTS = {
   /** Decisions per page of GET /v1/decisions, and the most a client may ask for. */
   decisionsPageSize: 100,
   decisionsMaxPageSize: 1000,
+  /** How long a web-console login lasts. */
+  uiLoginExpiryMinutes: 480,
 } as const;

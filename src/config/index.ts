@@ -14,3 +14,4 @@ export { ENVIRONMENT_VARIABLES, readEnvironment } from './environment.js';
 export type { Environment, EnvironmentVariable } from './environment.js';
 export type { InventoryConfig, InventoryFile } from './inventory.js';
 export type { OciSourceConfig, OciSourceFile } from './oci-source.js';
+export type { UiConfig, UiFile } from './ui.js';

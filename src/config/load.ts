@@ -9,6 +9,7 @@ import { DEFAULTS } from './defaults.js';
 import { readEnvironment } from './environment.js';
 import { fleetConfig, type FleetConfig } from './fleet.js';
 import { inventoryConfig, type InventoryConfig } from './inventory.js';
+import { uiConfig, type UiConfig } from './ui.js';
 import { kubernetesConfig, type KubernetesConfig } from './kubernetes.js';
 import { ociSourceConfig, type OciSourceConfig } from './oci-source.js';
 import { configFileSchema, type ConfigFile, type KeyFile, type TimeoutsFile } from './schema.js';
@@ -61,6 +62,8 @@ export interface Config extends StoreAuthConfig {
   readonly kubernetes: KubernetesConfig;
   /** The runtime inventory, its re-evaluation and change webhook. */
   readonly inventory: InventoryConfig;
+  /** The web console under /ui/. */
+  readonly ui: UiConfig;
 }
 
 export interface ConfigOverrides {
@@ -118,6 +121,7 @@ export async function loadConfig(file: string | undefined, overrides: ConfigOver
     fleet: fleetConfig(parsed.fleet, base),
     kubernetes: kubernetesConfig(parsed, base),
     inventory: inventoryConfig(parsed.inventory, base, vars, env),
+    ui: uiConfig(parsed.ui),
     ...signing,
     deltas: parsed.bundles?.deltas ?? !signing.signing.required,
     ...storeAuth,

@@ -1,5 +1,6 @@
 import { fleetSchema, type FleetFile } from './fleet.js';
 import { inventorySchema, type InventoryFile } from './inventory.js';
+import { uiSchema, type UiFile } from './ui.js';
 import { ociSourceSchema, sourceSchema, type OciSourceFile } from './oci-source.js';
 import { admissionSchema, gatekeeperSchema, type KubernetesFile } from './kubernetes.js';
 import { authSchema, ingestSchema, storeSchema, tlsSchema, type AuthFile, type IngestFile, type StoreFile, type TlsFile } from './store-auth.js';
@@ -8,6 +9,8 @@ import { authSchema, ingestSchema, storeSchema, tlsSchema, type AuthFile, type I
 export interface ConfigFile extends KubernetesFile {
   readonly fleet?: FleetFile;
   readonly inventory?: InventoryFile;
+  /** The web console under /ui/. */
+  readonly ui?: UiFile;
   readonly server?: { readonly listen?: string; readonly tls?: TlsFile; readonly timeouts?: TimeoutsFile };
   readonly store?: StoreFile;
   readonly auth?: AuthFile;
@@ -75,6 +78,7 @@ export const configFileSchema = {
   properties: {
     fleet: fleetSchema,
     inventory: inventorySchema,
+    ui: uiSchema,
     admission: admissionSchema,
     gatekeeper: gatekeeperSchema,
     server: {

@@ -19,3 +19,5 @@ export { startModuleWorker } from './worker.js';
 export { SEVERITIES, SEVERITY_RANK } from './severity.js';
 export type { Severity } from './severity.js';
 export { closest } from './closest.js';
+export { toCsv } from './csv.js';
+export type { Column } from './csv.js';

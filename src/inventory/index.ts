@@ -24,17 +24,19 @@ export {
   DEFAULT_PAGE_LIMITS,
   FILTER_PARAMETERS,
   FINDING_COLUMNS,
+  FINDING_FORMATS,
   FINDING_STATES,
   FINDING_TABLE,
   GROUP_FIELDS,
   SORT_FIELDS,
   findingQueryParams,
+  findingsBody,
   groupColumns,
   isGroupPage,
   parseFindingQuery,
   runFindingQuery,
 } from './query.js';
-export type { FindingColumn, FindingQuery, PageLimits } from './query.js';
+export type { FindingColumn, FindingFormat, FindingQuery, PageLimits } from './query.js';
 export {
   RUNNING_COLUMNS,
   VULNERABILITY_LIMIT,

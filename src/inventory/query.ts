@@ -2,7 +2,7 @@
 // paging that the JSON API, the CLI and the web console share. Parse it from
 // URL parameters, turn it back into them, run it against the store.
 
-import { AppError } from '../core/index.js';
+import { AppError, toCsv } from '../core/index.js';
 import { SEVERITY_RANK, type Severity } from '../inputs/index.js';
 import type {
   FindingFilter,
@@ -214,6 +214,21 @@ export function groupColumns(groupBy: GroupField, sample: FindingGroup | undefin
     { header: 'max_severity', cell: (g) => g.max_severity },
     { header: 'workloads', cell: (g) => String(g.workloads) },
   ];
+}
+
+export const FINDING_FORMATS = ['json', 'ndjson', 'csv'] as const;
+export type FindingFormat = (typeof FINDING_FORMATS)[number];
+
+/** A page of a finding query as a response body: what GET /v1/findings answers and the console downloads. */
+export function findingsBody(q: FindingQuery, page: FindingPage | GroupPage, format: FindingFormat): { readonly type: string; readonly body: string | object } {
+  const rows = isGroupPage(page) ? page.groups : page.findings;
+  if (format === 'json') return { type: 'application/json; charset=utf-8', body: page };
+  if (format === 'ndjson') return { type: 'application/x-ndjson', body: rows.map((r) => `${JSON.stringify(r)}\n`).join('') };
+  const csv =
+    isGroupPage(page) && q.groupBy
+      ? toCsv(groupColumns(q.groupBy, page.groups[0]), page.groups)
+      : toCsv(FINDING_COLUMNS, isGroupPage(page) ? [] : page.findings);
+  return { type: 'text/csv; charset=utf-8', body: csv };
 }
 
 function compact<T extends object>(o: { readonly [K in keyof T]-?: T[K] | undefined }): T {

@@ -2,10 +2,11 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { ReadLimits } from '../bundle/index.js';
 import { DEFAULTS } from '../config/index.js';
+import { consoleMiddleware } from '../console/index.js';
 import { BUNDLE_LIMITS, EVALUATION_LIMITS, MAX_JSON_DEPTH, REQUEST_LIMITS } from '../core/index.js';
 import type { EvaluationLimits } from '../evaluate/index.js';
 import { restoreIdleTimeout, type BodyOptions } from './body.js';
-import { errorEnvelope } from './error-middleware.js';
+import { describeFailure, errorEnvelope } from './error-middleware.js';
 import { defaultEvaluationThreads, Evaluator } from './evaluator.js';
 import { fleetRoutes, type FleetDependencies } from './fleet-app.js';
 import { requireTokens } from './auth.js';
@@ -52,6 +53,8 @@ export interface AppDependencies {
   readonly kubernetes?: KubernetesDependencies;
   /** The runtime inventory and its findings API; absent in tests of other parts. */
   readonly inventory?: RunningInventory;
+  /** The web console under /ui/ (needs the fleet store and the inventory); absent or disabled: no console. */
+  readonly ui?: { readonly enabled: boolean; readonly loginExpiryMs: number; readonly secure: boolean };
 }
 
 /** An evaluator for `limits`, with the default worker threads. */
@@ -83,6 +86,8 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(canonicalizePath());
   app.use(restoreIdleTimeout());
   const fleet = deps.fleet;
+  // Before the bearer-token check: console pages have their own login (a form and a cookie), never a bearer token.
+  if (deps.ui?.enabled && fleet && deps.inventory) useConsole(app, deps, fleet, deps.inventory, deps.ui);
   if (fleet?.authRequired) app.use(requireTokens(fleet.store));
   deps.registry.on('published', (bundle) => waiters.notify(bundle));
   deps.registry.on('withdrawn', (name: string) => evaluator.forget(name));
@@ -108,4 +113,17 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(methodNotAllowed(routers));
   for (const router of routers) app.use(router.routes());
   return app;
+}
+
+function useConsole(app: Koa, deps: AppDependencies, fleet: FleetDependencies, inventory: RunningInventory, ui: NonNullable<AppDependencies['ui']>): void {
+  app.use(
+    consoleMiddleware({
+      store: inventory.engine.store,
+      clock: inventory.engine.clock,
+      bundles: () => deps.registry.states(),
+      decisionLimits: fleet.page,
+      ...(fleet.authRequired ? { login: { expiryMs: ui.loginExpiryMs, secure: ui.secure } } : {}),
+      failure: (err, request) => describeFailure(err, deps.logger, request),
+    }),
+  );
 }

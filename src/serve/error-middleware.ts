@@ -17,18 +17,31 @@ export function errorEnvelope(logger: Logger) {
         throw new AppError('ROUTE_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
       }
     } catch (err) {
-      const appError = toAppError(err);
-      const status = HTTP_STATUS[appError.code];
-      const exposed = status < 500 || EXPOSED_SERVER_CODES.has(appError.code);
-      if (!exposed) logger.error({ err, code: appError.code, method: ctx.method, path: ctx.path }, 'request failed');
-      else logger.debug({ code: appError.code, status, method: ctx.method, path: ctx.path, reason: appError.message }, 'request refused');
-      ctx.status = status;
+      const failure = describeFailure(err, logger, ctx);
+      ctx.status = failure.status;
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = exposed
-        ? { code: appError.code, message: appError.message, ...(appError.details.length ? { errors: appError.details } : {}) }
-        : { code: 'INTERNAL', message: 'internal error' };
+      ctx.body = { code: failure.code, message: failure.message, ...(failure.details.length ? { errors: failure.details } : {}) };
     }
   };
+}
+
+/**
+ * The status, code and message a failure is answered with, the same for the
+ * API and the console: server errors are logged and answered only "internal error".
+ */
+export function describeFailure(
+  err: unknown,
+  logger: Logger,
+  request: { readonly method: string; readonly path: string },
+): { status: number; code: string; message: string; details: readonly unknown[] } {
+  const appError = toAppError(err);
+  const status = HTTP_STATUS[appError.code];
+  const exposed = status < 500 || EXPOSED_SERVER_CODES.has(appError.code);
+  if (!exposed) logger.error({ err, code: appError.code, method: request.method, path: request.path }, 'request failed');
+  else logger.debug({ code: appError.code, status, method: request.method, path: request.path, reason: appError.message }, 'request refused');
+  return exposed
+    ? { status, code: appError.code, message: appError.message, details: appError.details }
+    : { status, code: 'INTERNAL', message: 'internal error', details: [] };
 }
 
 function toAppError(err: unknown): AppError {

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Store } from '../store/index.js';
-import type { PageLimits } from './decision-query.js';
+import type { PageLimits } from '../fleet/index.js';
 import type { IngestLimits } from './ingest/body.js';
 import { agentRoutes } from './routes/agents.js';
 import { decisionRoutes } from './routes/decisions.js';

@@ -1,12 +1,10 @@
 export { createApp } from './app.js';
 export type { AppDependencies } from './app.js';
 export { BundleRegistry } from './registry.js';
-export type { BundleState, PublishedBundle, RegistryOptions } from './registry.js';
+export type { PublishedBundle, RegistryOptions } from './registry.js';
 export { startServer, createLogger } from './server.js';
 export type { RunningServer, ServerOptions } from './server.js';
 export { HTTP_STATUS } from './errors.js';
 export { etagMatches } from './etag.js';
 export { requireTokens, requirementFor } from './auth.js';
-export { AGENT_COLUMNS, DECISION_COLUMNS, toCsv } from './fleet-rows.js';
-export type { Column } from './fleet-rows.js';
 export type { FleetDependencies } from './fleet-app.js';

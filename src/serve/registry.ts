@@ -4,9 +4,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { messageOf, sha256Hex } from '../core/index.js';
-import { assertBundlesDisjoint, deltaBundle, loadBundle, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
+import { assertBundlesDisjoint, deltaBundle, loadBundle, type BundleRevision, type BundleState, type LoadedBundle, type ReadLimits } from '../bundle/index.js';
 import { assertWasmLoads, type EvaluationLimits } from '../evaluate/index.js';
-import { verifyFiles, type VerifyOptions } from '../sign/index.js';
+import { isSignaturesFile, verifyFiles, type VerifyOptions } from '../sign/index.js';
 
 const SUFFIX = '.tar.gz';
 
@@ -17,20 +17,18 @@ export interface PublishedBundle {
   readonly etag: string;
   readonly revision: string;
   readonly roots: readonly string[];
+  /** The Wasm entrypoints the manifest declares. */
+  readonly entrypoints: readonly string[];
+  /** The key id the signature was verified with; absent when the server verifies no signatures. */
+  readonly keyid?: string;
+  /** Whether the archive carries a .signatures.json (verified or not). */
+  readonly signed: boolean;
   readonly publishedAt: Date;
   /** A data-only patch from the previous revision (the agent's If-None-Match) to this one. */
   readonly delta?: { readonly baseEtag: string; readonly bytes: Uint8Array };
 }
 
-export interface BundleState {
-  readonly name: string;
-  readonly revision?: string;
-  readonly etag?: string;
-  readonly size?: number;
-  readonly publishedAt?: string;
-  readonly lastError?: string;
-  readonly lastErrorAt?: string;
-}
+const HISTORY_LENGTH = 20;
 
 export interface RegistryOptions {
   /** The folder to scan; absent when another source (an OCI repository) offers the bundles. */
@@ -56,6 +54,7 @@ export interface RegistryOptions {
 export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle]; withdrawn: [string] }> {
   private readonly bundles = new Map<string, PublishedBundle>();
   private readonly errors = new Map<string, { message: string; at: Date }>();
+  private readonly history = new Map<string, BundleRevision[]>();
   private readonly seen = new Map<string, string>();
   /** Bundles the server makes itself (discovery): not backed by a file, never withdrawn by a scan. */
   private readonly generated = new Set<string>();
@@ -79,7 +78,19 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
       const e = this.errors.get(name);
       return {
         name,
-        ...(b ? { revision: b.revision, etag: b.etag, size: b.bytes.byteLength, publishedAt: b.publishedAt.toISOString() } : {}),
+        ...(b
+          ? {
+              revision: b.revision,
+              etag: b.etag,
+              size: b.bytes.byteLength,
+              publishedAt: b.publishedAt.toISOString(),
+              roots: b.roots,
+              entrypoints: b.entrypoints,
+              signed: b.signed,
+              ...(b.keyid === undefined ? {} : { keyid: b.keyid }),
+              history: this.history.get(name) ?? [],
+            }
+          : {}),
         ...(e ? { lastError: e.message, lastErrorAt: e.at.toISOString() } : {}),
       };
     });
@@ -233,10 +244,15 @@ export class BundleRegistry extends EventEmitter<{ published: [PublishedBundle];
       etag,
       revision: loaded.manifest.revision,
       roots: loaded.manifest.roots,
+      entrypoints: (loaded.manifest.wasm ?? []).map((w) => w.entrypoint),
+      signed: loaded.files.some((f) => isSignaturesFile(f.path)),
+      ...(signature?.keyId === undefined ? {} : { keyid: signature.keyId }),
       publishedAt: new Date(),
       ...(delta ? { delta } : {}),
     };
     this.bundles.set(name, bundle);
+    const served = { revision: bundle.revision, etag, size: bytes.byteLength, publishedAt: bundle.publishedAt.toISOString() };
+    this.history.set(name, [served, ...(this.history.get(name) ?? [])].slice(0, HISTORY_LENGTH));
     this.errors.delete(name);
     const signed = signature?.signed ? { keyid: signature.keyId } : {};
     this.options.logger.info({ bundle: name, revision: bundle.revision, etag, size: bytes.byteLength, ...signed }, 'bundle published');

@@ -97,7 +97,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const store = fleet.deps.store;
     const inventory = await startInventory(config, { store, registry, metrics, logger, scans, ...(feed ? { feed } : {}) });
     cleanup.push(() => inventory.close());
-    const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes, inventory, limits, evaluator });
+    const ui = { enabled: config.ui.enabled, loginExpiryMs: config.ui.loginExpiryMs, secure: config.tls !== undefined };
+    const app = createApp({ registry, logger, waiters, metrics, fleet: fleet.deps, kubernetes, inventory, limits, evaluator, ui });
     const koa = app.callback();
     const handler = withNotModified((req, res) => void koa(req, res), { registry, metrics, ...(fleet.deps.authRequired ? { tokens: fleet.deps.store } : {}) });
     // Koa's handler settles its own errors; the listener only needs it started.

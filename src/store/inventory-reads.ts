@@ -4,9 +4,13 @@ import type {
   DeliveryRecord,
   Enforcement,
   FindingCount,
+  FindingTrendPoint,
+  OpenFindingCount,
   InventorySource,
   InventoryStatus,
   OutboxItem,
+  RunningDecision,
+  RunningDecisionCount,
   RunningRecord,
   UnitRecord,
 } from './inventory-types.js';
@@ -128,6 +132,71 @@ export function* findingCounts(): Work<FindingCount[]> {
     cluster: str(r['cluster']),
     namespace: str(r['namespace']),
     severity: str(r['severity']),
+    enforcement: str(r['enforcement']) as Enforcement,
+    count: num(r['n']),
+  }));
+}
+
+export function* runningByDecision(): Work<RunningDecisionCount[]> {
+  const rows: Row[] = yield sql(
+    `SELECT CASE WHEN r.digest IS NULL THEN 'unresolved' WHEN u.decision IS NULL THEN 'pending' WHEN u.decision = 'deny' THEN 'deny'
+       WHEN u.decision = 'unscanned' THEN 'unscanned' WHEN u.warnings > 0 THEN 'warn' ELSE 'allow' END AS decision, count(*) AS n
+     FROM inv_running r LEFT JOIN inv_units u ON u.id = r.unit_id WHERE r.gone_at IS NULL GROUP BY 1`,
+  );
+  return rows.map((r) => ({ decision: str(r['decision']) as RunningDecision, count: num(r['n']) }));
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Open deny-level findings at the end of each day: those first seen by then
+ * and not resolved by then, counted per day on the trend index; findings
+ * excepted now are left out, since when they were excepted is not kept.
+ */
+export function* denyTrend(now: number, days: number): Work<FindingTrendPoint[]> {
+  const first = Math.floor(now / DAY_MS) - days + 1;
+  const start = first * DAY_MS;
+  const live = `enforcement = 'deny' AND state IN ('open', 'resolved') AND (resolved_at IS NULL OR resolved_at >= ?)`;
+  const before: Row[] = yield sql(`SELECT count(*) AS n FROM inv_findings WHERE ${live} AND first_seen < ?`, start, start);
+  // One range count per day on the index: cheaper than grouping every row by a computed day.
+  const opened: Row[] = [];
+  for (let d = 0; d < days; d++) {
+    const rows: Row[] = yield sql(
+      `SELECT ${d} AS d, count(*) AS n FROM inv_findings WHERE ${live} AND first_seen >= ? AND first_seen < ?`,
+      start,
+      start + d * DAY_MS,
+      start + (d + 1) * DAY_MS,
+    );
+    opened.push(...rows);
+  }
+  const resolved: Row[] = yield sql(
+    `SELECT (resolved_at - ?) / ${DAY_MS} AS d, count(*) AS n FROM inv_findings WHERE enforcement = 'deny' AND state = 'resolved' AND resolved_at >= ? GROUP BY 1`,
+    start,
+    start,
+  );
+  // change[i]: how the count moves on day i.
+  const change = new Array<number>(days).fill(0);
+  const add = (r: Row, sign: number) => {
+    const i = Math.min(days - 1, num(r['d']));
+    change[i] = (change[i] ?? 0) + sign * num(r['n']);
+  };
+  opened.forEach((r) => add(r, 1));
+  resolved.forEach((r) => add(r, -1));
+  let open = num(before[0]?.['n']);
+  return change.map((delta, i) => {
+    open += delta;
+    return { day: new Date((first + i) * DAY_MS).toISOString().slice(0, 10), open };
+  });
+}
+
+/** Open findings by namespace (across clusters), severity and enforcement, read from the namespace index alone. */
+export function* openFindingSummary(): Work<OpenFindingCount[]> {
+  const rows: Row[] = yield sql(
+    `SELECT namespace, severity_rank, enforcement, count(*) AS n FROM inv_findings WHERE state = 'open' GROUP BY namespace, severity_rank, enforcement`,
+  );
+  return rows.map((r) => ({
+    namespace: str(r['namespace']),
+    severityRank: num(r['severity_rank']),
     enforcement: str(r['enforcement']) as Enforcement,
     count: num(r['n']),
   }));

@@ -7,6 +7,8 @@ import type {
   Delivery,
   DeliveryRecord,
   FindingCount,
+  FindingTrendPoint,
+  OpenFindingCount,
   FindingPage,
   FindingPlanner,
   FindingQuerySpec,
@@ -18,6 +20,7 @@ import type {
   InventoryWrite,
   InventoryWriteResult,
   OutboxItem,
+  RunningDecisionCount,
   RunningRecord,
   UnitRecord,
   UnitResult,
@@ -132,6 +135,18 @@ export class SqlInventory implements InventoryStore {
 
   findingCounts(): Promise<FindingCount[]> {
     return this.db.read(() => reads.findingCounts());
+  }
+
+  runningByDecision(): Promise<RunningDecisionCount[]> {
+    return this.db.read(() => reads.runningByDecision());
+  }
+
+  denyTrend(now: Date, days: number): Promise<FindingTrendPoint[]> {
+    return this.db.read(() => reads.denyTrend(now.getTime(), days));
+  }
+
+  openFindingSummary(): Promise<OpenFindingCount[]> {
+    return this.db.read(() => reads.openFindingSummary());
   }
 
   claimOutbox(owner: string, limit: number, leaseMs: number, now: Date): Promise<OutboxItem[]> {

@@ -372,6 +372,29 @@ export interface FindingCount {
   readonly count: number;
 }
 
+/** What a live container's image was last decided: the console's overview. */
+export type RunningDecision = 'deny' | 'warn' | 'allow' | 'unscanned' | 'pending' | 'unresolved';
+
+export interface RunningDecisionCount {
+  readonly decision: RunningDecision;
+  readonly count: number;
+}
+
+/** Open findings of one namespace (in any cluster), severity and enforcement: the console's overview. */
+export interface OpenFindingCount {
+  readonly namespace: string;
+  readonly severityRank: number;
+  readonly enforcement: Enforcement;
+  readonly count: number;
+}
+
+/** Open deny-level findings at the end of each day, oldest first. */
+export interface FindingTrendPoint {
+  /** The day, YYYY-MM-DD (UTC). */
+  readonly day: string;
+  readonly open: number;
+}
+
 /** Decides what a container's findings become; pure, supplied by src/inventory. */
 export type FindingPlanner = (current: readonly CurrentFinding[], next: readonly FindingContent[]) => FindingPlan;
 
@@ -445,6 +468,12 @@ export interface InventoryStore {
   unitFor(digest: string, contextKey: string): Promise<UnitRecord | undefined>;
   status(): Promise<InventoryStatus>;
   findingCounts(): Promise<FindingCount[]>;
+  /** Live running containers by the decision on their image (deny, warn, allow; unscanned, pending, unresolved digest). */
+  runningByDecision(): Promise<RunningDecisionCount[]>;
+  /** Open deny-level findings at the end of each of the `days` days up to `now`, from first-seen and resolved times. */
+  denyTrend(now: Date, days: number): Promise<FindingTrendPoint[]>;
+  /** Open findings by namespace (across clusters), severity rank and enforcement, from an index alone. */
+  openFindingSummary(): Promise<OpenFindingCount[]>;
   claimOutbox(owner: string, limit: number, leaseMs: number, now: Date): Promise<OutboxItem[]>;
   recordDelivery(owner: string, record: DeliveryRecord): Promise<void>;
   deliveries(outboxId?: number): Promise<Delivery[]>;

@@ -3,6 +3,9 @@
  * released; a change is a new entry. Both dialects keep the same columns so
  * the query code differs only in how JSON is compared.
  */
+/** The console's trend of open deny-level findings: an index that answers it without reading the table. */
+const TREND_INDEX = `CREATE INDEX inv_findings_trend ON inv_findings (enforcement, state, first_seen, resolved_at);`;
+
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE agents (
      id TEXT PRIMARY KEY,
@@ -54,6 +57,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX scans_digest ON scans (digest, seq);`,
   inventorySchema({ id: 'INTEGER PRIMARY KEY AUTOINCREMENT', big: 'INTEGER' }),
+  TREND_INDEX,
 ];
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -107,6 +111,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX scans_digest ON scans (digest, seq);`,
   inventorySchema({ id: 'BIGSERIAL PRIMARY KEY', big: 'BIGINT' }),
+  TREND_INDEX,
 ];
 
 /**

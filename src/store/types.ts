@@ -107,8 +107,9 @@ export interface DecisionPage {
   readonly next_cursor?: string;
 }
 
-export type TokenScope = 'bundles' | 'status' | 'logs' | 'admin';
-export const TOKEN_SCOPES: readonly TokenScope[] = ['bundles', 'status', 'logs', 'admin'];
+/** `read` opens the web console; `admin` covers it too, and every other API. */
+export type TokenScope = 'bundles' | 'status' | 'logs' | 'read' | 'admin';
+export const TOKEN_SCOPES: readonly TokenScope[] = ['bundles', 'status', 'logs', 'read', 'admin'];
 
 /** A bearer token's metadata; the token itself is never stored, only its SHA-256. */
 export interface TokenRecord {

@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { clientConfig, type ClientConfig } from '../../config/index.js';
-import { AppError, EXIT, type ErrorCode } from '../../core/index.js';
-import { AGENT_COLUMNS, HTTP_STATUS, toCsv, type Column } from '../../serve/index.js';
+import { AppError, EXIT, toCsv, type Column, type ErrorCode } from '../../core/index.js';
+import { AGENT_COLUMNS } from '../../fleet/index.js';
+import { HTTP_STATUS } from '../../serve/index.js';
 import type { Agent } from '../../store/index.js';
 import { renderTable } from '../../report/index.js';
 

@@ -1,6 +1,6 @@
 import { clientConfig } from '../../config/index.js';
 import { AppError, EXIT } from '../../core/index.js';
-import { DECISION_COLUMNS } from '../../serve/index.js';
+import { DECISION_COLUMNS } from '../../fleet/index.js';
 import type { Decision, DecisionPage } from '../../store/index.js';
 import { getJson, printRows, type ClientOptions } from './agents.js';
 

@@ -1,9 +1,9 @@
 import type Router from '@koa/router';
 import { createRouter } from '../request-path.js';
 import type { Context } from 'koa';
-import { AppError } from '../../core/index.js';
+import { AppError, toCsv } from '../../core/index.js';
 import type { Store } from '../../store/index.js';
-import { AGENT_COLUMNS, toCsv } from '../fleet-rows.js';
+import { AGENT_COLUMNS } from '../../fleet/index.js';
 
 /** CSV when asked for with `?format=csv` or `Accept: text/csv`; JSON otherwise. */
 export function wantsCsv(ctx: Context): boolean {

@@ -1,8 +1,8 @@
 import type Router from '@koa/router';
 import { createRouter } from '../request-path.js';
 import type { Store } from '../../store/index.js';
-import { parseDecisionQuery, type PageLimits } from '../decision-query.js';
-import { DECISION_COLUMNS, toCsv } from '../fleet-rows.js';
+import { toCsv } from '../../core/index.js';
+import { DECISION_COLUMNS, parseDecisionQuery, type PageLimits } from '../../fleet/index.js';
 import { wantsCsv } from './agents.js';
 
 /**

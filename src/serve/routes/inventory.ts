@@ -3,20 +3,19 @@ import type { Context } from 'koa';
 import { AppError, REQUEST_LIMITS, yaml } from '../../core/index.js';
 import {
   assertDigest,
-  FINDING_COLUMNS,
-  groupColumns,
+  FINDING_FORMATS,
+  findingsBody,
   imageView,
   importInventory,
-  isGroupPage,
   parseFindingQuery,
   parseVulnerabilityQuery,
   REPORT_FORMATS,
   reportsFromStore,
   runFindingQuery,
   vulnerabilityView,
+  type FindingFormat,
   type ReportFormat,
 } from '../../inventory/index.js';
-import { toCsv } from '../fleet-rows.js';
 import { readJsonBody, type BodyOptions } from '../body.js';
 import type { RunningInventory } from '../inventory-server.js';
 import { createRouter } from '../request-path.js';
@@ -107,24 +106,14 @@ export function inventoryRoutes(inventory: RunningInventory, body: BodyOptions):
 
   router.get('/v1/findings', async (ctx) => {
     const format = param(ctx.query, 'format') ?? (/\btext\/csv\b/i.test(ctx.get('Accept')) ? 'csv' : 'json');
-    if (!['json', 'csv', 'ndjson'].includes(format)) throw new AppError('REQUEST_INVALID', "'format' must be json, ndjson or csv");
+    if (!FINDING_FORMATS.includes(format as FindingFormat)) throw new AppError('REQUEST_INVALID', "'format' must be json, ndjson or csv");
     const query = parseFindingQuery(ctx.query);
     const page = await runFindingQuery(store, query, engine.clock());
     ctx.set('Cache-Control', 'no-store');
     if (page.next_cursor !== undefined) ctx.set('X-Next-Cursor', page.next_cursor);
-    const rows = isGroupPage(page) ? page.groups : page.findings;
-    if (format === 'json') {
-      ctx.body = page;
-    } else if (format === 'ndjson') {
-      ctx.type = 'application/x-ndjson';
-      ctx.body = rows.map((r) => `${JSON.stringify(r)}\n`).join('');
-    } else {
-      ctx.type = 'text/csv; charset=utf-8';
-      ctx.body =
-        isGroupPage(page) && query.groupBy
-          ? toCsv(groupColumns(query.groupBy, page.groups[0]), page.groups)
-          : toCsv(FINDING_COLUMNS, isGroupPage(page) ? [] : page.findings);
-    }
+    const { type, body } = findingsBody(query, page, format as FindingFormat);
+    ctx.type = type;
+    ctx.body = body;
   });
 
   router.get('/v1/vulnerabilities/:id', async (ctx) => {

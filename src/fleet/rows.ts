@@ -1,10 +1,6 @@
+// The columns of the fleet listings: shared by the server's CSV, the CLI's table and the console so all show the same fields.
+import type { Column } from '../core/index.js';
 import type { Agent, Decision } from '../store/index.js';
-
-/** One column of a fleet listing: shared by the server's CSV and the CLI's table so both show the same fields. */
-export interface Column<T> {
-  readonly header: string;
-  readonly cell: (row: T) => string;
-}
 
 const json = (v: unknown) => (v === undefined ? '' : JSON.stringify(v));
 const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
@@ -56,14 +52,3 @@ export const DECISION_COLUMNS: readonly Column<Decision>[] = [
   { header: 'error', cell: (d) => json(d['error']) },
   { header: 'received_at', cell: (d) => d.received_at },
 ];
-
-/** RFC 4180 CSV. Cells that a spreadsheet would run as a formula get a leading quote mark. */
-export function toCsv<T>(columns: readonly Column<T>[], rows: readonly T[]): string {
-  const line = (cells: readonly string[]) => cells.map(csvCell).join(',');
-  return [line(columns.map((c) => c.header)), ...rows.map((r) => line(columns.map((c) => c.cell(r))))].join('\r\n') + '\r\n';
-}
-
-function csvCell(value: string): string {
-  const safe = /^[=+@\t\r]|^-[^0-9]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
