@@ -74,8 +74,8 @@ export function consoleMiddleware(deps: ConsoleDependencies) {
 }
 
 async function handle(deps: ConsoleDependencies, ctx: Context, cookieKeys: () => Promise<LoginCookies>): Promise<void> {
-  const path = ctx.path;
-  if (path === '/ui') return ctx.redirect('/ui/');
+  // The server's one path normalisation drops a trailing slash, so /ui/ arrives as /ui: both are the overview.
+  const path = ctx.path === '/ui' ? '/ui/' : ctx.path;
   const asset = Object.values(ASSETS).find((a) => a.path === path);
   if (asset && ctx.method === 'GET') {
     ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
