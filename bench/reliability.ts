@@ -18,7 +18,11 @@ const seed = Number(arg('seed') ?? 1616);
 const only = arg('only');
 
 const scenarios: [name: string, title: string, run: () => Promise<Figure[]>][] = [
-  ['fuzz', 'HTTP fuzzing (bench size)', () => httpFuzzScenario({ perEndpoint: 5000, concurrency: 16, hugeBytes: 48 * MB, bombBytes: 1024 * MB, seed })],
+  [
+    'fuzz',
+    'HTTP fuzzing (bench size)',
+    () => httpFuzzScenario({ perEndpoint: 5000, concurrency: 16, hugeBytes: 48 * MB, bombBytes: 1024 * MB, seed, enforceMemoryAfter: true }),
+  ],
   ['bundles', 'Hostile bundles', () => hostileBundleScenario(2)],
   ['auth', 'Auth matrix', () => authMatrixScenario()],
   ['ingest', 'kill -9 during ingestion (bench size)', () => killIngestScenario(40, seed)],

