@@ -8,7 +8,7 @@ export type { NormalizeFilesRequest, ReportPath } from './files.js';
 export { REPORT_FORMATS, assertReportFormat, detectReportFormat } from './formats/index.js';
 export type { ParsedReport, ReportFormat } from './formats/index.js';
 export { parseDockerfile } from './dockerfile.js';
-export { parseManifest } from './kubernetes.js';
+export { parseManifest, POD_SPEC_PATH } from './kubernetes.js';
 export { parseClusterMetadata } from './metadata.js';
 export type { ClusterMetadataFile } from './metadata.js';
 export { parseImageRef } from './image-ref.js';

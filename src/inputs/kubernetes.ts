@@ -21,7 +21,7 @@ const assertObject = compileSchema<Raw>(objectSchema, 'INPUT_INVALID');
 const assertPodSpec = compileSchema<Raw>(podSpecSchema, 'INPUT_INVALID');
 
 /** Where each workload kind keeps its pod spec. */
-const POD_SPEC_PATH: Readonly<Record<string, readonly string[]>> = {
+export const POD_SPEC_PATH: Readonly<Record<string, readonly string[]>> = {
   Pod: ['spec'],
   Deployment: ['spec', 'template', 'spec'],
   StatefulSet: ['spec', 'template', 'spec'],

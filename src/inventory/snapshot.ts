@@ -1,5 +1,5 @@
 import { AppError, assertJsonText } from '../core/index.js';
-import { parseImageRef } from '../inputs/index.js';
+import { parseImageRef, POD_SPEC_PATH } from '../inputs/index.js';
 import type { ContainerType, RunningSpec } from '../store/index.js';
 
 /** A running container (or workload template container) as read from a Kubernetes list. */
@@ -37,16 +37,11 @@ export interface ParsedSnapshot {
 type Raw = Readonly<Record<string, unknown>>;
 
 const MAX_DEPTH = 64;
-const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob']);
-const TEMPLATE_PATH: Readonly<Record<string, readonly string[]>> = {
-  Deployment: ['spec', 'template', 'spec'],
-  StatefulSet: ['spec', 'template', 'spec'],
-  DaemonSet: ['spec', 'template', 'spec'],
-  ReplicaSet: ['spec', 'template', 'spec'],
-  ReplicationController: ['spec', 'template', 'spec'],
-  Job: ['spec', 'template', 'spec'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
-};
+/** Workload kinds with a pod template, and where each keeps its pod spec: the same table admission reads. */
+const TEMPLATE_PATH: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(POD_SPEC_PATH).filter(([kind]) => kind !== 'Pod' && kind !== 'PodTemplate'),
+);
+const WORKLOAD_KINDS = new Set(Object.keys(TEMPLATE_PATH));
 const CONTAINER_LISTS: readonly (readonly [spec: string, status: string, type: ContainerType])[] = [
   ['containers', 'containerStatuses', 'container'],
   ['initContainers', 'initContainerStatuses', 'initContainer'],
