@@ -386,11 +386,25 @@ export async function main(argv: readonly string[]): Promise<void> {
   const run = async (action: Action) => {
     process.exitCode = await action();
   };
+  tolerateClosedOutput();
   try {
     await createProgram(run).parseAsync([...argv]);
   } catch (err) {
     process.exitCode = report(err);
   }
+}
+
+/**
+ * A reader that stops early (`portcullis check … | head`) is not a failure of
+ * the command: it still finishes and exits with its own code, which a CI gate
+ * reads. Any other write error leaves the output incomplete, so it is one.
+ */
+function tolerateClosedOutput(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') return;
+    process.stderr.write(`portcullis: cannot write the output: ${err.message}\n`);
+    process.exit(EXIT.INTERNAL);
+  });
 }
 
 function report(err: unknown): number {

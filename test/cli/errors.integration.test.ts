@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,5 +54,17 @@ describe('errors a user can act on', () => {
       assert.equal(result.status, 2, args.join(' '));
       assert.match(result.stderr, /is a directory, not a file/, `${args.join(' ')}: ${result.stderr}`);
     }
+  });
+
+  it('a reader that closes the pipe early does not crash the command or change its exit code', async () => {
+    const report = join(REAL_REPORTS, 'secureCodeBox__juice-shop-v10.2.0.json');
+    const child = spawn(process.execPath, [CLI, 'check', '--report', report, '-o', 'json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before the CLI has started, so its first write of the 190 KB decision meets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const [status] = (await once(child, 'close')) as [number | null];
+    assert.equal(status, 1, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled|at /);
   });
 });
