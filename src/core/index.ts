@@ -4,6 +4,7 @@ export { EXIT, EXIT_CODES, exitCodeFor } from './exit-codes.js';
 export type { ExitCode } from './exit-codes.js';
 export { JsonNumber } from './json-number.js';
 export type { JsonValue } from './json-number.js';
+export { asciiJsonText } from './json-ascii.js';
 export { parseJsonPreserving } from './json-parse.js';
 export { canonicalJson, canonicalJsonBytes, compareUtf8 } from './canonical-json.js';
 export { sha256Hex } from './digest.js';
@@ -12,7 +13,7 @@ export { AJV_OPTIONS, compileSchema, declaredSchemas, PRECOMPILED_DIR, schemaKey
 export type { DeclaredSchema, SchemaOptions, SchemaSource, Validator } from './schema.js';
 export { parseYamlStrict } from './yaml.js';
 export { yaml } from './lazy.js';
-export { assertJsonText, findJsonTextProblem, findLoneSurrogate } from './json-guard.js';
+export { assertJsonText, findJsonTextProblem, findLoneSurrogate, nestingExceeds, parseGuardedJson } from './json-guard.js';
 export type { JsonTextProblem } from './json-guard.js';
 export { BUNDLE_LIMITS, EVALUATION_LIMITS, INGEST_LIMITS, INPUT_LIMITS, MAX_JSON_DEPTH, QUERY_LIMITS, REQUEST_LIMITS, SERVER_TIMEOUTS } from './limits.js';
 export { startModuleWorker } from './worker.js';

@@ -1,4 +1,4 @@
-export { assertWasmLoads, WasmPolicy } from './wasm-policy.js';
+export { assertWasmLoads, PreparedInput, WasmPolicy } from './wasm-policy.js';
 export type { Decision, EvaluateOptions, EvaluationLimits } from './wasm-policy.js';
 export { normalizeEntrypoint } from './entrypoint.js';
 export { HOST_BUILTIN_NAMES, SDK_BUILTIN_NAMES, hostBuiltins, parseRfc3339Ns, parseSemver, semverCompare } from './host-builtins.js';

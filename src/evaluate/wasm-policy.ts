@@ -56,6 +56,20 @@ export interface EvaluateOptions {
   readonly now?: bigint | Date;
 }
 
+/**
+ * An input serialized once for several evaluations (the same input through
+ * two policy versions): each evaluation checks its size against its own
+ * limits, but the JSON text, the largest cost after the module's own, is
+ * written once. Made by WasmPolicy.prepare.
+ */
+export class PreparedInput {
+  /** @internal */
+  constructor(
+    readonly value: JsonValue,
+    readonly text: string,
+  ) {}
+}
+
 /** Shared with the host builtins, which are bound once at load time but must see each evaluation's time. */
 interface EvaluationClock {
   nowNs: bigint;
@@ -124,13 +138,21 @@ export class WasmPolicy {
     return new WasmPolicy(loader, clock, limits);
   }
 
-  evaluate(entrypoint: string, input: JsonValue | undefined, options: EvaluateOptions = {}): Decision {
+  /** The input as the module reads it, checked (INPUT_TOO_LARGE, INPUT_INVALID) as evaluate would, to be evaluated more than once. */
+  prepare(input: JsonValue): PreparedInput {
+    return new PreparedInput(input, this.inputText(input));
+  }
+
+  evaluate(entrypoint: string, given: JsonValue | PreparedInput | undefined, options: EvaluateOptions = {}): Decision {
     const name = normalizeEntrypoint(entrypoint);
     const id = this.ids[name];
     if (id === undefined) {
       throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `entrypoint '${entrypoint}' is not in the bundle (known: ${[...this.entrypoints].sort().join(', ')})`);
     }
-    const text = input ? this.inputText(input) : undefined;
+    const prepared = given instanceof PreparedInput;
+    const input = prepared ? given.value : given;
+    // As in the SDK, a falsy input is no input at all.
+    const text = !input ? undefined : prepared ? this.checkedSize(given.text) : this.inputText(input);
     // Read once, so that every time.now_ns() call in this evaluation agrees, as in OPA.
     this.clock.nowNs = options.now === undefined ? currentTimeNs() : toNs(options.now);
     let results: unknown;
@@ -167,10 +189,7 @@ export class WasmPolicy {
     } catch (err) {
       throw wrapError(err, 'INPUT_INVALID', 'the input cannot be encoded as JSON');
     }
-    // Both bounds are cheap: UTF-8 takes at least one byte per UTF-16 unit, at most three.
-    if (text.length > this.limits.maxInputBytes || (text.length * 3 > this.limits.maxInputBytes && Buffer.byteLength(text) > this.limits.maxInputBytes)) {
-      throw new AppError('INPUT_TOO_LARGE', `the input is larger than ${this.limits.maxInputBytes} bytes as JSON (limits.max_input_bytes)`);
-    }
+    this.checkedSize(text);
     // JSON.stringify escapes an unpaired surrogate as \udXXX; a pair it writes as is.
     if (text.includes('\\ud') && findJsonTextProblem(text, Infinity)) {
       const path = findLoneSurrogate(input) ?? '/';
@@ -181,6 +200,15 @@ export class WasmPolicy {
           details: [{ path, message: 'lone surrogate in a string' }],
         },
       );
+    }
+    return text;
+  }
+
+  /** The input's JSON text, refused when it is over this instance's size limit. */
+  private checkedSize(text: string): string {
+    // Both bounds are cheap: UTF-8 takes at least one byte per UTF-16 unit, at most three.
+    if (text.length > this.limits.maxInputBytes || (text.length * 3 > this.limits.maxInputBytes && Buffer.byteLength(text) > this.limits.maxInputBytes)) {
+      throw new AppError('INPUT_TOO_LARGE', `the input is larger than ${this.limits.maxInputBytes} bytes as JSON (limits.max_input_bytes)`);
     }
     return text;
   }

@@ -1,5 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer';
-import { AppError, INPUT_LIMITS, messageOf, parseJsonPreserving, yaml } from '../core/index.js';
+import { AppError, asciiJsonText, INPUT_LIMITS, messageOf, nestingExceeds, parseJsonPreserving, yaml } from '../core/index.js';
 
 export interface InputLimits {
   /** Largest accepted file, in bytes. */
@@ -57,44 +57,14 @@ export function parseJsonBytes(bytes: Uint8Array, file: string, limits: InputLim
   if (body[first] !== 0x7b && body[first] !== 0x5b) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(asciiJson(body, file));
+    if (!isAscii(body)) assertUtf8(body, file);
+    value = JSON.parse(asciiJsonText(body));
   } catch (err) {
     if (err instanceof AppError) throw err;
     return undefined;
   }
   assertDepth(value, file, limits.maxDepth);
   return { value };
-}
-
-/** Chunks checked at once for ASCII: large enough for a fast native check, small enough to scan the few that are not. */
-const ASCII_CHUNK = 4096;
-
-function asciiJson(body: Buffer, file: string): string {
-  if (isAscii(body)) return body.toString('latin1');
-  assertUtf8(body, file);
-  const parts: Buffer[] = [];
-  let copied = 0;
-  for (let chunk = 0; chunk < body.length; chunk += ASCII_CHUNK) {
-    const end = Math.min(body.length, chunk + ASCII_CHUNK);
-    if (end <= copied || isAscii(body.subarray(Math.max(chunk, copied), end))) continue;
-    for (let i = Math.max(chunk, copied); i < end; i++) {
-      if ((body[i] ?? 0) < 0x80) continue;
-      let stop = i;
-      while ((body[stop] ?? 0) >= 0x80) stop++;
-      parts.push(body.subarray(copied, i), Buffer.from(escaped(body.toString('utf8', i, stop)), 'latin1'));
-      copied = stop;
-      i = stop - 1;
-    }
-  }
-  parts.push(body.subarray(copied));
-  return Buffer.concat(parts).toString('latin1');
-}
-
-/** Every UTF-16 unit as a JSON \u escape (astral characters as their surrogate pair, which JSON.parse joins again). */
-function escaped(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) out += `\\u${text.charCodeAt(i).toString(16).padStart(4, '0')}`;
-  return out;
 }
 
 function looksLikeJson(text: string): boolean {
@@ -161,30 +131,13 @@ export function checkedDocument(document: unknown, file: string, limits: InputLi
 }
 
 /**
- * Iterative, so a hostile file cannot exhaust the stack before the limit is
- * seen. Only containers are visited and no path is built on the way (this
- * runs on every report, over every object): the path is found again, by
- * deepestPath, only for a document that breaks the limit.
+ * Iterative (nestingExceeds), so a hostile file cannot exhaust the stack
+ * before the limit is seen, and no path is built on the way (this runs on
+ * every report): the path is found again, by deepestPath, only for a
+ * document that breaks the limit.
  */
 function assertDepth(root: unknown, file: string, maxDepth: number): void {
-  const values: object[] = [];
-  const depths: number[] = [];
-  const visit = (child: unknown, depth: number): void => {
-    if (child === null || typeof child !== 'object') return;
-    if (depth >= maxDepth) tooDeep(root, file, maxDepth);
-    values.push(child);
-    depths.push(depth);
-  };
-  visit(root, 0);
-  while (values.length > 0) {
-    const value = values.pop() as object;
-    const depth = (depths.pop() as number) + 1;
-    if (Array.isArray(value)) {
-      for (const child of value as unknown[]) visit(child, depth);
-    } else {
-      for (const key in value) visit((value as Record<string, unknown>)[key], depth);
-    }
-  }
+  if (nestingExceeds(root, maxDepth)) tooDeep(root, file, maxDepth);
 }
 
 function tooDeep(root: unknown, file: string, maxDepth: number): never {

@@ -1,6 +1,6 @@
 import { loadBundle } from '../bundle/index.js';
 import { messageOf, type JsonValue } from '../core/index.js';
-import { WasmPolicy } from '../evaluate/index.js';
+import { WasmPolicy, type PreparedInput } from '../evaluate/index.js';
 import { compareOutcomes, pairKey, type ReplayPart } from './compare.js';
 import type { CaseChange, Outcome, ReplayCase } from './model.js';
 import { toOutcome } from './outcome.js';
@@ -37,8 +37,10 @@ export function replayCases(pair: PolicyPair, cases: readonly ReplayCase[]): Rep
     const parsed = JSON.parse(c.input) as JsonValue;
     const input = c.event ? ((parsed as Record<string, JsonValue>)['input'] as JsonValue) : parsed;
     const now = evaluationTime(input, pair.setup.now);
-    const base = outcomeOf(pair.base, pair.setup.entrypoint, input, now);
-    const head = pair.head === pair.base ? base : outcomeOf(pair.head, pair.setup.entrypoint, input, now);
+    // Serialized once for both versions; an input either refuses is an error outcome of each, as an evaluation's would be.
+    const given = pair.head === pair.base ? input : prepared(pair.base, input);
+    const base = outcomeOf(pair.base, pair.setup.entrypoint, given, now);
+    const head = pair.head === pair.base ? base : outcomeOf(pair.head, pair.setup.entrypoint, given, now);
     const key = pairKey(base.verdict, head.verdict);
     pairs[key] = (pairs[key] ?? 0) + 1;
     const change = compareOutcomes(c, input, base, head);
@@ -47,7 +49,15 @@ export function replayCases(pair: PolicyPair, cases: readonly ReplayCase[]): Rep
   return { changes, pairs };
 }
 
-function outcomeOf(policy: WasmPolicy, entrypoint: string, input: JsonValue, now: Date): Outcome {
+function prepared(policy: WasmPolicy, input: JsonValue): JsonValue | PreparedInput {
+  try {
+    return policy.prepare(input);
+  } catch {
+    return input;
+  }
+}
+
+function outcomeOf(policy: WasmPolicy, entrypoint: string, input: JsonValue | PreparedInput, now: Date): Outcome {
   try {
     return toOutcome(policy.evaluate(entrypoint, input, { now }));
   } catch (err) {

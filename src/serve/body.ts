@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import type { Context, Middleware } from 'koa';
-import { AppError, assertJsonText, wrapError } from '../core/index.js';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { AppError, asciiJsonText, isAppError, parseGuardedJson, wrapError } from '../core/index.js';
 
 /** The ratio guard starts beyond the first MiB, where small bodies of repeated events compress very well. */
 const RATIO_FLOOR = 1024 * 1024;
 /** After refusing a body, this much more is read and dropped so the client sees the answer rather than a reset. */
 const DRAIN_BYTES = 4 * 1024 * 1024;
 const DRAIN_MS = 5_000;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface BodyOptions {
   /** Largest body, after decompression. */
@@ -76,23 +76,34 @@ export function restoreIdleTimeout(): Middleware {
 }
 
 /**
- * Decodes a body as UTF-8 (invalid bytes are refused, never replaced) and
- * parses it as JSON after a non-recursive scan for nesting beyond the limit
- * and lone surrogate escapes. An empty or all-whitespace body is undefined.
+ * Decodes a body as UTF-8 (invalid bytes are refused, never replaced; a BOM
+ * is dropped) and parses it as JSON, refusing nesting beyond the limit and
+ * lone surrogate escapes (parseGuardedJson). Non-ASCII text is read as \u
+ * escapes (asciiJsonText), which parses several times faster than decoding
+ * it. An empty or all-whitespace body is undefined.
  */
 export function parseJsonBody(bytes: Uint8Array, options: Pick<BodyOptions, 'maxDepth' | 'invalid'>): unknown {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch (err) {
-    throw new AppError(options.invalid, 'request body is not valid UTF-8', { cause: err });
-  }
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const body = Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.byteLength - bom);
+  const ascii = isAscii(body);
+  if (!ascii && !isUtf8(body)) throw new AppError(options.invalid, 'request body is not valid UTF-8');
+  const text = asciiJsonText(body);
   if (text.trim() === '') return undefined;
-  assertJsonText(text, options.maxDepth, 'request body', options.invalid);
   try {
-    return JSON.parse(text) as unknown;
+    return parseGuardedJson(text, options.maxDepth, 'request body', options.invalid);
   } catch (err) {
-    throw wrapError(err, options.invalid, 'request body is not valid JSON');
+    if (isAppError(err)) throw err;
+    // The parser quotes the text it read: for a non-ASCII body, its escaped copy, so the error is taken from the body itself.
+    throw wrapError(ascii ? err : syntaxError(body.toString('utf8')), options.invalid, 'request body is not valid JSON');
+  }
+}
+
+function syntaxError(text: string): unknown {
+  try {
+    JSON.parse(text);
+    return new Error('invalid JSON');
+  } catch (err) {
+    return err;
   }
 }
 

@@ -24,9 +24,13 @@ const WORKER_HEAP_MB = 2048;
 /** A worker idle this long is stopped, so the memory a large report took goes back to the system. */
 const IDLE_MS = 10_000;
 
-/** One worker per core but one (kept for the event loop), at least one, at most four. */
+/**
+ * One worker per core, at most four: the event loop mostly waits on sockets
+ * while large bodies are decided, so leaving it a core of its own would leave
+ * half of a 2-core machine idle under a load of POST /v1/check.
+ */
 export function defaultEvaluationThreads(): number {
-  return Math.max(1, Math.min(4, availableParallelism() - 1));
+  return Math.max(1, Math.min(4, availableParallelism()));
 }
 
 /** What a worker sends back: the result, or the error as data (errors do not cross threads as objects). */

@@ -3,11 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBundle } from '../../src/bundle/index.js';
 import { capabilitiesPath, runOpa } from '../../src/compile/index.js';
-import { WasmPolicy } from '../../src/evaluate/index.js';
+import { WasmPolicy, type EvaluationLimits } from '../../src/evaluate/index.js';
 import { toolchain } from '../helpers/opa.js';
 
 /** Compiles one Rego module with the pinned opa (against the project's capabilities unless told not to) and loads it. */
-export async function wasmPolicy(rego: string, entrypoints: readonly string[], options: { capabilities?: boolean } = {}): Promise<WasmPolicy> {
+export async function wasmPolicy(
+  rego: string,
+  entrypoints: readonly string[],
+  options: { capabilities?: boolean; limits?: EvaluationLimits } = {},
+): Promise<WasmPolicy> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-wasm-'));
   try {
     await writeFile(join(dir, 'policy.rego'), rego);
@@ -16,7 +20,7 @@ export async function wasmPolicy(rego: string, entrypoints: readonly string[], o
     const args = ['build', '-t', 'wasm', ...capabilities, ...entrypoints.flatMap((e) => ['-e', e]), '-o', out, join(dir, 'policy.rego')];
     const build = await runOpa(toolchain().opa, args);
     if (build.code !== 0) throw new Error(`opa build failed: ${build.stdout}${build.stderr}`);
-    return await WasmPolicy.fromBundle(loadBundle(await readFile(out)));
+    return await WasmPolicy.fromBundle(loadBundle(await readFile(out)), options.limits);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -30,4 +30,19 @@ has_input if input
     assert.deepEqual(policy.evaluate('echo/has_input', undefined), { defined: false });
     assert.deepEqual(policy.evaluate('echo/has_input', { any: 1 }), { defined: true, result: true });
   });
+
+  it('evaluates a prepared input as the input itself, in as many evaluations as asked', () => {
+    const input = inputOf(1000);
+    const prepared = policy.prepare(input);
+    const expected = policy.evaluate('echo/summary', input);
+    assert.deepEqual(policy.evaluate('echo/summary', prepared), expected);
+    assert.deepEqual(policy.evaluate('echo/summary', prepared), expected);
+    assert.deepEqual(policy.evaluate('echo/has_input', policy.prepare(false)), { defined: false });
+  });
+
+  it('refuses a prepared input over the size limit of the instance evaluating it, and a lone surrogate when preparing', async () => {
+    const small = await wasmPolicy(rego, ['echo/summary'], { limits: { maxInputBytes: 1000, maxMemoryBytes: 64 * 1024 * 1024 } });
+    assert.throws(() => small.evaluate('echo/summary', policy.prepare(inputOf(100))), { code: 'INPUT_TOO_LARGE' });
+    assert.throws(() => policy.prepare({ items: ['\ud800'], text: '' }), { code: 'INPUT_INVALID' });
+  });
 });
