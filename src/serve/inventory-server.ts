@@ -82,7 +82,8 @@ export async function startInventory(config: Config, deps: InventoryServerDepend
       // The clock is looked at every second at least, however rarely the store is polled for work.
       tickCheckMs: Math.min(c.pollMs, 1000),
       pollMs: c.pollMs,
-      batchSize: Math.max(8, threads * 8),
+      // One write transaction per batch: larger batches write each hot index page once per batch, not once per handful of units.
+      batchSize: Math.max(16, threads * 32),
       leaseMs: 120_000,
       eventsEnabled: c.webhook !== undefined,
     },
