@@ -25,33 +25,8 @@ function vulnerabilityFacts(input: NormalizedInput): Map<string, Vulnerability> 
  */
 export function fingerprintOf(f: Pick<Finding, 'rule' | 'id' | 'package' | 'installed_version' | 'message' | 'location'>): string {
   const key = f.id ? [f.rule, f.id, f.package ?? '', f.installed_version ?? ''] : [f.rule, f.message, f.location?.file ?? '', f.location?.line ?? 0];
-  return fingerprints.get(JSON.stringify(key), (text) => sha256Hex(text).slice(0, 32));
+  return sha256Hex(JSON.stringify(key)).slice(0, 32);
 }
-
-/**
- * The digests of recent texts. A scan is decided once per namespace context
- * and CVEs recur across images, so most findings were hashed moments before;
- * cleared when full, so it stays a few MiB.
- */
-class DigestMemo {
-  private readonly digests = new Map<string, string>();
-
-  constructor(private readonly capacity: number) {}
-
-  get(text: string, digest: (text: string) => string): string {
-    let hit = this.digests.get(text);
-    if (hit === undefined) {
-      hit = digest(text);
-      if (this.digests.size >= this.capacity) this.digests.clear();
-      this.digests.set(text, hit);
-    }
-    return hit;
-  }
-}
-
-const fingerprints = new DigestMemo(4096);
-const contentHashes = new DigestMemo(4096);
-const sha1Hex = (text: string): string => createHash('sha1').update(text).digest('hex');
 
 /** The content's hash: its values in a fixed order (independent of key order, and far cheaper than canonical JSON). */
 export function withHash(c: Content): FindingContent {
@@ -74,7 +49,7 @@ export function withHash(c: Content): FindingContent {
     c.exception?.reason ?? null,
     c.exception?.expires ?? null,
   ];
-  return { ...c, contentHash: contentHashes.get(JSON.stringify(values), sha1Hex) };
+  return { ...c, contentHash: createHash('sha1').update(JSON.stringify(values)).digest('hex') };
 }
 
 const rank = (severity: string): number => SEVERITY_RANK[severity as Severity] ?? 0;
