@@ -18,12 +18,12 @@ export async function json(url, init) {
 }
 
 /** Polls probe until it returns something other than undefined, or throws after timeoutMs. */
-export async function until(probe, timeoutMs, what) {
+export async function until(probe, timeoutMs, what, intervalMs = 20) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

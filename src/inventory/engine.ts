@@ -171,9 +171,10 @@ export class InventoryEngine {
   }
 
   /**
-   * Claims and evaluates the next batch while the previous one is written:
-   * the worker threads decide while the main thread (SQLite) or the database
-   * (PostgreSQL) stores, so neither waits for the other.
+   * Keeps two batches in flight: while one is written, the next is already
+   * claimed and queued on the worker threads, so the threads decide while
+   * the main thread (SQLite) or the database (PostgreSQL) stores, and never
+   * wait for a claim between batches.
    */
   private async work(): Promise<void> {
     let next = this.fetch();
@@ -186,7 +187,15 @@ export class InventoryEngine {
         continue;
       }
       next = this.running ? this.fetch() : Promise.resolve(undefined);
-      await this.write(batch).catch((err: unknown) => this.deps.logger.error({ err }, 'writing inventory results failed; retrying'));
+      const outcomes = await batch.outcomes.catch((err: unknown) => {
+        this.deps.logger.error({ err }, 'inventory evaluation failed; retrying');
+        return undefined;
+      });
+      if (!outcomes) {
+        await this.sleep(this.settings.pollMs);
+        continue;
+      }
+      await this.write(batch, outcomes).catch((err: unknown) => this.deps.logger.error({ err }, 'writing inventory results failed; retrying'));
     }
     await next;
   }
@@ -195,7 +204,7 @@ export class InventoryEngine {
     return this.running ? this.waker.sleep(ms) : Promise.resolve();
   }
 
-  /** Adopts a new revision if there is one, claims a batch and decides it; undefined when there is nothing to do. */
+  /** Adopts a new revision if there is one, claims a batch and queues it for evaluation; undefined when there is nothing to do. */
   private async fetch(): Promise<Batch | undefined> {
     try {
       const revision = this.deps.revision();
@@ -206,7 +215,9 @@ export class InventoryEngine {
       const texts = await this.inventory.scanInputs([...new Set(units.flatMap((u) => (u.scanSeq === null ? [] : [u.scanSeq])))]);
       const now = this.deps.clock();
       const tasks = units.map((u) => taskOf(u, now));
-      const outcomes = await this.deps.evaluator.evaluate(revision, tasks, { unscanned: this.settings.unscanned }, texts);
+      const outcomes = this.deps.evaluator.evaluate(revision, tasks, { unscanned: this.settings.unscanned }, texts);
+      // Handled when the batch's turn comes; until then a failure must not count as unhandled.
+      outcomes.catch(() => undefined);
       return { revision, units, outcomes, now };
     } catch (err) {
       this.deps.logger.error({ err }, 'inventory evaluation failed; retrying');
@@ -215,7 +226,7 @@ export class InventoryEngine {
     }
   }
 
-  private async write({ revision, units, outcomes, now }: Batch): Promise<void> {
+  private async write({ revision, units, now }: Batch, outcomes: readonly UnitOutcome[]): Promise<void> {
     const started = performance.now();
     const byId = new Map(outcomes.map((o) => [o.unitId, o]));
     const items = units.flatMap((unit) => {
@@ -323,7 +334,8 @@ export class InventoryEngine {
 interface Batch {
   readonly revision: ServedRevision;
   readonly units: readonly ClaimedUnit[];
-  readonly outcomes: readonly UnitOutcome[];
+  /** Settles once the worker threads have decided every unit of the batch. */
+  readonly outcomes: Promise<UnitOutcome[]>;
   readonly now: Date;
 }
 

@@ -47,21 +47,40 @@ const WORKER_HEAP = { maxOldGenerationSizeMb: 160 };
 /** A thread idle this long is stopped, so the memory its policy's Wasm heap grew to goes back to the system. */
 const IDLE_MS = 10_000;
 
+/** Tasks of one scan go to one thread in one message, so the scan is parsed once; a larger group is cut here, so both threads share it. */
+const CHUNK = 8;
+
+/** Messages a thread holds at once: one it works on and one waiting, so it never waits for a round trip. */
+const DEPTH = 2;
+
+interface Chunk {
+  readonly revision: ServedRevision;
+  readonly tasks: readonly UnitTask[];
+  readonly modes: EvaluationModes;
+  readonly scans: ReadonlyMap<number, string>;
+  readonly resolve: (o: UnitOutcome[]) => void;
+  readonly reject: (e: Error) => void;
+}
+
 interface Slot {
   readonly index: number;
   worker: Worker;
   etag: string | undefined;
   idle: NodeJS.Timeout | undefined;
-  readonly pending: Map<number, { resolve: (o: UnitOutcome[]) => void; reject: (e: Error) => void }>;
+  readonly pending: Map<number, Chunk>;
 }
 
 /**
  * Worker threads, each with the policy loaded once per revision. A batch is
- * split evenly over them; each thread works through its messages in order.
+ * cut into chunks (the units of one scan together) that wait in one queue;
+ * each thread takes the next chunk as it finishes one, so a thread given
+ * small scans does not wait for the other at the end of a batch, and the
+ * chunks of the next batch follow without a gap.
  */
 export class WorkerPool implements Evaluator {
-  /** One entry per thread; a thread is started for its first batch and stopped when idle. */
+  /** One entry per thread; a thread is started when there is work for it and stopped when idle. */
   private readonly slots: (Slot | undefined)[];
+  private readonly queue: Chunk[] = [];
   private seq = 0;
   private closed = false;
 
@@ -74,39 +93,44 @@ export class WorkerPool implements Evaluator {
 
   async evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes, scans: ReadonlyMap<number, string>): Promise<UnitOutcome[]> {
     if (this.closed) throw new AppError('INTERNAL', 'the evaluation pool is closed');
-    // Units of one scan go to one thread, which parses the scan once for all of them.
-    const ordered = [...tasks].sort((a, b) => (a.scanSeq ?? -1) - (b.scanSeq ?? -1));
-    const size = Math.ceil(ordered.length / this.slots.length);
-    const parts = this.slots.map((_, i) => ({ part: ordered.slice(i * size, (i + 1) * size), index: i }));
-    const results = await Promise.all(parts.filter((p) => p.part.length > 0).map((p) => this.send(this.slotAt(p.index), revision, p.part, modes, scans)));
-    return results.flat();
+    const parts = chunksOf(tasks).map(
+      (part) => new Promise<UnitOutcome[]>((resolve, reject) => this.queue.push({ revision, tasks: part, modes, scans, resolve, reject })),
+    );
+    this.dispatch();
+    return (await Promise.all(parts)).flat();
   }
 
-  private send(
-    slot: Slot,
-    revision: ServedRevision,
-    tasks: readonly UnitTask[],
-    modes: EvaluationModes,
-    scans: ReadonlyMap<number, string>,
-  ): Promise<UnitOutcome[]> {
+  /** Hands queued chunks to threads with room, least busy first, starting threads as needed. */
+  private dispatch(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      let best: number | undefined;
+      for (let i = 0; i < this.slots.length; i++) {
+        const load = this.slots[i]?.pending.size ?? 0;
+        if (load < DEPTH && (best === undefined || load < (this.slots[best]?.pending.size ?? 0))) best = i;
+      }
+      if (best === undefined) return;
+      this.send(this.slotAt(best), this.queue.shift() as Chunk);
+    }
+  }
+
+  private send(slot: Slot, chunk: Chunk): void {
     const seq = ++this.seq;
     clearTimeout(slot.idle);
+    const { revision } = chunk;
     const first = slot.etag !== revision.etag;
     slot.etag = revision.etag;
     const batch: WorkerBatch = {
       seq,
       revision: first ? { name: revision.name, etag: revision.etag, bytes: revision.bytes } : { name: revision.name, etag: revision.etag },
-      tasks,
-      scans: [...new Set(tasks.flatMap((t) => (t.scanSeq === null ? [] : [t.scanSeq])))].flatMap((seq) => {
-        const text = scans.get(seq);
+      tasks: chunk.tasks,
+      scans: [...new Set(chunk.tasks.flatMap((t) => (t.scanSeq === null ? [] : [t.scanSeq])))].flatMap((seq) => {
+        const text = chunk.scans.get(seq);
         return text === undefined ? [] : [[seq, text] as const];
       }),
-      modes,
+      modes: chunk.modes,
     };
-    return new Promise((resolve, reject) => {
-      slot.pending.set(seq, { resolve, reject });
-      slot.worker.postMessage(batch);
-    });
+    slot.pending.set(seq, chunk);
+    slot.worker.postMessage(batch);
   }
 
   private slotAt(index: number): Slot {
@@ -122,10 +146,11 @@ export class WorkerPool implements Evaluator {
       pending: new Map(),
     };
     slot.worker.on('message', (msg: { seq: number; outcomes?: UnitOutcome[]; error?: string }) => {
-      const waiter = slot.pending.get(msg.seq);
+      const chunk = slot.pending.get(msg.seq);
       slot.pending.delete(msg.seq);
-      if (msg.outcomes) waiter?.resolve(msg.outcomes);
-      else waiter?.reject(new AppError('EVAL_FAILED', `evaluation worker: ${msg.error ?? 'no result'}`));
+      if (msg.outcomes) chunk?.resolve(msg.outcomes);
+      else chunk?.reject(new AppError('EVAL_FAILED', `evaluation worker: ${msg.error ?? 'no result'}`));
+      this.dispatch();
       if (slot.pending.size === 0) slot.idle = setTimeout(() => this.retire(slot), IDLE_MS).unref();
     });
     slot.worker.on('error', (err) => this.fail(slot, err));
@@ -133,18 +158,19 @@ export class WorkerPool implements Evaluator {
     return slot;
   }
 
-  /** Stops an idle thread; the next batch starts a new one. */
+  /** Stops an idle thread; the next chunk starts a new one. */
   private retire(slot: Slot): void {
     if (slot.pending.size > 0) return;
     this.drop(slot);
     void slot.worker.terminate();
   }
 
-  /** A crashed worker fails what it held and is replaced by the next batch, so one bad input cannot stop the pool. */
+  /** A crashed worker fails what it held and is replaced for the next chunk, so one bad input cannot stop the pool. */
   private fail(slot: Slot, err: Error): void {
-    for (const waiter of slot.pending.values()) waiter.reject(new AppError('EVAL_FAILED', `evaluation worker failed: ${err.message}`, { cause: err }));
+    for (const chunk of slot.pending.values()) chunk.reject(new AppError('EVAL_FAILED', `evaluation worker failed: ${err.message}`, { cause: err }));
     slot.pending.clear();
     this.drop(slot);
+    this.dispatch();
   }
 
   private drop(slot: Slot): void {
@@ -155,8 +181,18 @@ export class WorkerPool implements Evaluator {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const chunk of this.queue.splice(0)) chunk.reject(new AppError('INTERNAL', 'the evaluation pool is closed'));
     const running = this.slots.filter((s): s is Slot => s !== undefined);
     for (const slot of running) clearTimeout(slot.idle);
     await Promise.all(running.map((s) => s.worker.terminate()));
   }
+}
+
+/** The tasks grouped by scan (each group whole, or cut at CHUNK), in order. */
+function chunksOf(tasks: readonly UnitTask[]): UnitTask[][] {
+  const byScan = new Map<number | null, UnitTask[]>();
+  for (const t of tasks) byScan.set(t.scanSeq, [...(byScan.get(t.scanSeq) ?? []), t]);
+  const chunks: UnitTask[][] = [];
+  for (const group of byScan.values()) for (let i = 0; i < group.length; i += CHUNK) chunks.push(group.slice(i, i + CHUNK));
+  return chunks;
 }

@@ -82,7 +82,9 @@ export async function startInventory(config: Config, deps: InventoryServerDepend
       // The clock is looked at every second at least, however rarely the store is polled for work.
       tickCheckMs: Math.min(c.pollMs, 1000),
       pollMs: c.pollMs,
-      batchSize: Math.max(8, threads * 8),
+      // One write transaction per batch: larger batches write each hot index page once per batch, not once per handful
+      // of units; two batches are in flight (one written, one evaluated), which bounds the memory they hold.
+      batchSize: Math.max(16, threads * 16),
       leaseMs: 120_000,
       eventsEnabled: c.webhook !== undefined,
     },
