@@ -3,8 +3,17 @@
  * released; a change is a new entry. Both dialects keep the same columns so
  * the query code differs only in how JSON is compared.
  */
+import { postgresCountsMigration, sqliteCountsMigration } from './inventory-counts.js';
+
 /** The console's trend of open deny-level findings: an index that answers it without reading the table. */
 const TREND_INDEX = `CREATE INDEX inv_findings_trend ON inv_findings (enforcement, state, first_seen, resolved_at);`;
+/**
+ * One workload's findings worst first (the console's workload page; without it the planner walks the severity index past
+ * every other workload), and the grouping by workload or namespace read from the index alone, in group order.
+ */
+const WORKLOAD_INDEX = `CREATE INDEX inv_findings_workload ON inv_findings (state, cluster, namespace, kind, workload, severity_rank, id, enforcement, running_id);`;
+/** The grouping by CVE read from the index alone, in group order. */
+const CVE_GROUP_INDEX = `CREATE INDEX inv_findings_vuln_group ON inv_findings (state, vuln_id, enforcement, severity_rank, running_id);`;
 
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE agents (
@@ -58,6 +67,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE INDEX scans_digest ON scans (digest, seq);`,
   inventorySchema({ id: 'INTEGER PRIMARY KEY AUTOINCREMENT', big: 'INTEGER' }),
   TREND_INDEX,
+  `${sqliteCountsMigration()}
+   ${WORKLOAD_INDEX}
+   ${CVE_GROUP_INDEX}`,
 ];
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -112,6 +124,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    CREATE INDEX scans_digest ON scans (digest, seq);`,
   inventorySchema({ id: 'BIGSERIAL PRIMARY KEY', big: 'BIGINT' }),
   TREND_INDEX,
+  `${postgresCountsMigration()}
+   ${WORKLOAD_INDEX}
+   ${CVE_GROUP_INDEX}`,
 ];
 
 /**
