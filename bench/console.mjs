@@ -71,7 +71,11 @@ const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--list
 let output = '';
 child.stdout.on('data', (d) => (output += d));
 child.stderr.on('data', (d) => (output += d));
-process.on('exit', () => child.kill('SIGTERM'));
+process.on('exit', (code) => {
+  child.kill('SIGTERM');
+  // A server that went away mid-run says why in its last lines.
+  if (code !== 0) console.error(`the server's last output:\n${output.slice(-4000)}`);
+});
 const url = await until(() => /"url":"([^"]+)","bundles"/.exec(output)?.[1], 60_000, 'serve to listen');
 
 let t = performance.now();

@@ -12,8 +12,10 @@ const TREND_INDEX = `CREATE INDEX inv_findings_trend ON inv_findings (enforcemen
  * every other workload), and the grouping by workload or namespace read from the index alone, in group order.
  */
 const WORKLOAD_INDEX = `CREATE INDEX inv_findings_workload ON inv_findings (state, cluster, namespace, kind, workload, severity_rank, id, enforcement, running_id);`;
-/** The grouping by CVE read from the index alone, in group order. */
-const CVE_GROUP_INDEX = `CREATE INDEX inv_findings_vuln_group ON inv_findings (state, vuln_id, enforcement, severity_rank, running_id);`;
+/** The groupings by CVE, image and package read from an index alone, in group order. */
+const GROUP_INDEXES = `CREATE INDEX inv_findings_vuln_group ON inv_findings (state, vuln_id, enforcement, severity_rank, running_id);
+   CREATE INDEX inv_findings_image_group ON inv_findings (state, digest, repository, enforcement, severity_rank, running_id);
+   CREATE INDEX inv_findings_package_group ON inv_findings (state, package, enforcement, severity_rank, running_id);`;
 
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE agents (
@@ -69,7 +71,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   TREND_INDEX,
   `${sqliteCountsMigration()}
    ${WORKLOAD_INDEX}
-   ${CVE_GROUP_INDEX}`,
+   ${GROUP_INDEXES}`,
 ];
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -126,7 +128,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   TREND_INDEX,
   `${postgresCountsMigration()}
    ${WORKLOAD_INDEX}
-   ${CVE_GROUP_INDEX}`,
+   ${GROUP_INDEXES}`,
 ];
 
 /**
