@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The web console at fleet scale, through a real `portcullis serve` on SQLite
-// loaded with the inventory benchmark's fleet (bench/fleet-data.mjs: 5,000
+// or PostgreSQL (--store), loaded with the inventory benchmark's fleet (bench/fleet-data.mjs: 5,000
 // running containers, 1,000 digests, at least 300,000 open findings), loaded
 // the way bench/inventory.mjs loads it. Prints, beside each target:
 //   1. each page's server time p95 (request to last byte, on this machine)   <= 150 ms
@@ -8,7 +8,7 @@
 //      load event, cold cache: page and stylesheet; the pages run no script) <= 1 s
 // and the JSON API's time for the same findings query, as the floor the page
 // adds its rendering to.
-// Usage: npm run bench:console [-- --requests N] [--keep]
+// Usage: npm run bench:console [-- --store sqlite|postgres] [--requests N] [--keep]
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -25,6 +25,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin/portcullis.js');
 const requests = Number(arg('requests', 40));
 const keep = process.argv.includes('--keep');
+const store = arg('store', 'sqlite');
+if (store !== 'sqlite' && store !== 'postgres') throw new Error(`--store must be sqlite or postgres, got ${store}`);
 const NOW = '2026-11-01T00:00:00Z';
 const PAGE_TARGET_MS = 150;
 const BROWSER_TARGET_MS = 1000;
@@ -49,19 +51,31 @@ const load = () =>
     .join(' ');
 console.log(`fleet: ${fleet.counts.containers} running containers over ${fleet.counts.digests} digests; ${availableParallelism()} cores, load ${load()}`);
 
+const env = {};
+let postgres;
+if (store === 'postgres') {
+  const { startPostgres, createDatabase } = await import('../test/store/postgres-server.ts');
+  postgres = await startPostgres();
+  env.BENCH_PG_URL = await createDatabase(postgres, 'bench');
+}
+const storeYaml = store === 'sqlite' ? 'store: { driver: sqlite, path: bench.db }' : 'store: { driver: postgres, url_env: BENCH_PG_URL }';
 const config = join(work, 'portcullis.yaml');
 writeFileSync(
   config,
-  `bundles: { dir: ${served}, rescan_interval_ms: 200 }\nstate: { dir: ${join(work, 'state')} }\nstore: { driver: sqlite, path: bench.db }\ninventory:\n  cluster: bench\n  poll_interval_ms: 200\n`,
+  `bundles: { dir: ${served}, rescan_interval_ms: 200 }\nstate: { dir: ${join(work, 'state')} }\n${storeYaml}\ninventory:\n  cluster: bench\n  poll_interval_ms: 200\n`,
 );
 const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--listen', '127.0.0.1:0'], {
-  env: { ...process.env, PORTCULLIS_CLOCK_FILE: clock, PORTCULLIS_LOG_LEVEL: 'info' },
+  env: { ...process.env, ...env, PORTCULLIS_CLOCK_FILE: clock, PORTCULLIS_LOG_LEVEL: 'info' },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 let output = '';
 child.stdout.on('data', (d) => (output += d));
 child.stderr.on('data', (d) => (output += d));
-process.on('exit', () => child.kill('SIGTERM'));
+process.on('exit', (code) => {
+  child.kill('SIGTERM');
+  // A server that went away mid-run says why in its last lines.
+  if (code !== 0) console.error(`the server's last output:\n${output.slice(-4000)}`);
+});
 const url = await until(() => /"url":"([^"]+)","bundles"/.exec(output)?.[1], 60_000, 'serve to listen');
 
 let t = performance.now();
@@ -150,7 +164,7 @@ try {
   await browser.close();
 }
 
-console.log(`\nconsole pages on ${status.open_findings} open findings (${requests} requests each, after one warm-up; load ${load()}):`);
+console.log(`\nconsole pages on ${store}, ${status.open_findings} open findings (${requests} requests each, after one warm-up; load ${load()}):`);
 const line = (name, value, target, ok) => console.log(`${name.padEnd(46)} ${value.padStart(18)}   target ${target.padEnd(9)} ${ok}`);
 for (const [name, p50, p95] of rows) {
   const floor = name.startsWith('(');
@@ -171,4 +185,5 @@ line(
 );
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
+await postgres?.stop();
 process.exit(0);

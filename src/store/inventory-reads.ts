@@ -14,6 +14,7 @@ import type {
   RunningRecord,
   UnitRecord,
 } from './inventory-types.js';
+import { SEVERITY_RANKS } from './inventory-counts.js';
 import { inList, str, listParam, num, optNum, sql, type Dialect, type Row, type Work } from './sql-runner.js';
 
 const iso = (ms: unknown): string => new Date(num(ms)).toISOString();
@@ -124,9 +125,10 @@ function revisionOf(raw: unknown): { revision_etag: string | null; revision: str
   return { revision_etag: recorded.etag ?? null, revision: recorded.revision ?? null };
 }
 
+/** Open findings per cluster, namespace, severity and enforcement, from the counts the findings' triggers keep. */
 export function* findingCounts(): Work<FindingCount[]> {
   const rows: Row[] = yield sql(
-    `SELECT cluster, namespace, severity, enforcement, count(*) AS n FROM inv_findings WHERE state = 'open' GROUP BY cluster, namespace, severity, enforcement`,
+    `SELECT cluster, namespace, severity, enforcement, findings AS n FROM inv_finding_counts WHERE state = 'open' AND findings > 0`,
   );
   return rows.map((r) => ({
     cluster: str(r['cluster']),
@@ -189,17 +191,20 @@ export function* denyTrend(now: number, days: number): Work<FindingTrendPoint[]>
   });
 }
 
-/** Open findings by namespace (across clusters), severity and enforcement, read from the namespace index alone. */
+/** Open findings by namespace (across clusters), severity rank and enforcement, from the kept per-rank counts. */
 export function* openFindingSummary(): Work<OpenFindingCount[]> {
   const rows: Row[] = yield sql(
-    `SELECT namespace, severity_rank, enforcement, count(*) AS n FROM inv_findings WHERE state = 'open' GROUP BY namespace, severity_rank, enforcement`,
+    `SELECT namespace, enforcement, ${SEVERITY_RANKS.map((r) => `sum(r${r}) AS r${r}`).join(', ')} FROM inv_finding_counts
+     WHERE state = 'open' AND findings > 0 GROUP BY namespace, enforcement`,
   );
-  return rows.map((r) => ({
-    namespace: str(r['namespace']),
-    severityRank: num(r['severity_rank']),
-    enforcement: str(r['enforcement']) as Enforcement,
-    count: num(r['n']),
-  }));
+  return rows.flatMap((r) =>
+    SEVERITY_RANKS.filter((rank) => num(r[`r${rank}`]) > 0).map((rank) => ({
+      namespace: str(r['namespace']),
+      severityRank: rank,
+      enforcement: str(r['enforcement']) as Enforcement,
+      count: num(r[`r${rank}`]),
+    })),
+  );
 }
 
 export function* getState(key: string): Work<string | undefined> {

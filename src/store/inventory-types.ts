@@ -472,7 +472,7 @@ export interface InventoryStore {
   runningByDecision(): Promise<RunningDecisionCount[]>;
   /** Open deny-level findings at the end of each of the `days` days up to `now`, from first-seen and resolved times. */
   denyTrend(now: Date, days: number): Promise<FindingTrendPoint[]>;
-  /** Open findings by namespace (across clusters), severity rank and enforcement, from an index alone. */
+  /** Open findings by namespace (across clusters), severity rank and enforcement, from the summary kept with the findings. */
   openFindingSummary(): Promise<OpenFindingCount[]>;
   claimOutbox(owner: string, limit: number, leaseMs: number, now: Date): Promise<OutboxItem[]>;
   recordDelivery(owner: string, record: DeliveryRecord): Promise<void>;

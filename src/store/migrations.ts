@@ -3,6 +3,8 @@
  * released; a change is a new entry. Both dialects keep the same columns so
  * the query code differs only in how JSON is compared.
  */
+import { postgresCountsMigration, sqliteCountsMigration } from './inventory-counts.js';
+
 /** The console's trend of open deny-level findings: an index that answers it without reading the table. */
 const TREND_INDEX = `CREATE INDEX inv_findings_trend ON inv_findings (enforcement, state, first_seen, resolved_at);`;
 /**
@@ -14,6 +16,15 @@ const TREND_INDEX = `CREATE INDEX inv_findings_trend ON inv_findings (enforcemen
  */
 const DIGEST_INDEX = `DROP INDEX inv_findings_digest;
    CREATE INDEX inv_findings_digest ON inv_findings (digest, state, severity_rank, id);`;
+/**
+ * One workload's findings worst first (the console's workload page; without it the planner walks the severity index past
+ * every other workload), and the grouping by workload or namespace read from the index alone, in group order.
+ */
+const WORKLOAD_INDEX = `CREATE INDEX inv_findings_workload ON inv_findings (state, cluster, namespace, kind, workload, severity_rank, id, enforcement, running_id);`;
+/** The groupings by CVE, image and package read from an index alone, in group order. */
+const GROUP_INDEXES = `CREATE INDEX inv_findings_vuln_group ON inv_findings (state, vuln_id, enforcement, severity_rank, running_id);
+   CREATE INDEX inv_findings_image_group ON inv_findings (state, digest, repository, enforcement, severity_rank, running_id);
+   CREATE INDEX inv_findings_package_group ON inv_findings (state, package, enforcement, severity_rank, running_id);`;
 
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE agents (
@@ -68,6 +79,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   inventorySchema({ id: 'INTEGER PRIMARY KEY AUTOINCREMENT', big: 'INTEGER' }),
   TREND_INDEX,
   DIGEST_INDEX,
+  `${sqliteCountsMigration()}
+   ${WORKLOAD_INDEX}
+   ${GROUP_INDEXES}`,
 ];
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -123,6 +137,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   inventorySchema({ id: 'BIGSERIAL PRIMARY KEY', big: 'BIGINT' }),
   TREND_INDEX,
   DIGEST_INDEX,
+  `${postgresCountsMigration()}
+   ${WORKLOAD_INDEX}
+   ${GROUP_INDEXES}`,
 ];
 
 /**

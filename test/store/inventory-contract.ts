@@ -1,7 +1,7 @@
 // The inventory half of the store, run against each driver: the same
 // statements serve SQLite and PostgreSQL, so both must behave alike.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { contextOf, findingsHash, namespaceMetadata, planFindings, unresolvedDigestFinding, withHash } from '../../src/inventory/index.js';
 import type { ChangeEvent, ContextSpec, FindingContent, InventoryWrite, RunningSpec, Store, UnitResult } from '../../src/store/index.js';
 
@@ -135,6 +135,29 @@ export function inventoryContract(label: string, open: () => Promise<Store>): vo
       assert.equal(found[0]?.environment, 'dev');
       assert.equal(found[0]?.digest, null);
     });
+
+    // The counts the findings' triggers keep must equal counting the open findings themselves after every change below.
+    const countsAgree = async () => {
+      const now = new Date(T0);
+      const open = (await store.inventory.queryFindings({ states: ['open'], sort: 'severity', order: 'desc', limit: 1000, now })).findings;
+      const tally = (key: (f: (typeof open)[number]) => string) => {
+        const m = new Map<string, number>();
+        for (const f of open) m.set(key(f), (m.get(key(f)) ?? 0) + 1);
+        return [...m].sort();
+      };
+      const counts = (await store.inventory.findingCounts()).map((c) => [`${c.cluster}/${c.namespace}/${c.severity}/${c.enforcement}`, c.count] as const);
+      assert.deepEqual(
+        counts.sort(),
+        tally((f) => `${f.cluster}/${f.namespace}/${f.severity}/${f.enforcement}`),
+      );
+      const ranks: Record<string, number> = { UNKNOWN: 0, NEGLIGIBLE: 1, LOW: 2, MEDIUM: 3, HIGH: 4, CRITICAL: 5 };
+      const summary = (await store.inventory.openFindingSummary()).map((c) => [`${c.namespace}/${c.severityRank}/${c.enforcement}`, c.count] as const);
+      assert.deepEqual(
+        summary.sort(),
+        tally((f) => `${f.namespace}/${ranks[f.severity] ?? 0}/${f.enforcement}`),
+      );
+    };
+    afterEach(countsAgree);
 
     it('decides each unit once and fans the result out to every container of it', async () => {
       const units = await decideAll((d) => (d === D1 ? [vuln('CVE-1', 'CRITICAL', 'deny'), vuln('CVE-2', 'MEDIUM', 'warn')] : []), T0 + 1000);
@@ -328,6 +351,20 @@ export function inventoryContract(label: string, open: () => Promise<Store>): vo
         log.map((d) => [d.attempt, d.status]),
         [[1, 500]],
       );
+    });
+
+    it('keeps the counts through exceptions granted and expired', async () => {
+      await store.inventory.applyWrite(write([container('prod-d', 'z', D1)], T0 + 400_000, { completeness: 'none' }), planFindings, false);
+      const excepted = { ...vuln('CVE-1', 'CRITICAL', 'deny'), state: 'excepted' as const, exception: { reason: 'accepted', expires: '2027-01-01T00:00:00Z' } };
+      await decideAll(() => [withHash(excepted), vuln('CVE-4', 'LOW', 'warn')], T0 + 401_000);
+      const groups = await store.inventory.groupFindings({ states: ['excepted'], groupBy: 'cve', limit: 10, now: new Date(T0) });
+      assert.ok(
+        groups.groups.some((g) => g.key['vulnerability_id'] === 'CVE-1'),
+        'the excepted finding is counted under excepted',
+      );
+      await countsAgree();
+      await store.inventory.markDirty({ all: true }, 2);
+      await decideAll(() => [vuln('CVE-1', 'CRITICAL', 'deny'), vuln('CVE-4', 'LOW', 'warn')], T0 + 402_000);
     });
 
     it('answers the CVE-first view', async () => {

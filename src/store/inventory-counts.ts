@@ -1,0 +1,84 @@
+// Open findings counted per cluster, namespace, severity and enforcement as
+// the findings change, so the console's overview and the /metrics gauges read
+// a few thousand rows instead of grouping every finding. Triggers on
+// inv_findings keep the counts in the same transaction as every write,
+// whichever statement makes it, so no write path has to remember them.
+
+/** The columns a count is kept per (besides the state), and the severity ranks counted apart for the overview's chart. */
+const KEYS = ['cluster', 'namespace', 'severity', 'enforcement'] as const;
+export const SEVERITY_RANKS = [0, 1, 2, 3, 4, 5] as const;
+/** An update that changes none of these leaves the counts alone (most rewrites change only message, revision or times). */
+const COUNTED_COLUMNS = ['state', ...KEYS, 'severity_rank'];
+
+const isOne = (condition: string) => `CASE WHEN ${condition} THEN 1 ELSE 0 END`;
+const COUNTERS = (row: string) => [['findings', '1'], ...SEVERITY_RANKS.map((r) => [`r${r}`, isOne(`${row}.severity_rank = ${r}`)] as const)] as const;
+const KEY_MATCH = (row: string) => `state = ${row}.state AND ${KEYS.map((k) => `${k} = ${row}.${k}`).join(' AND ')}`;
+
+const table = (big: string) => `CREATE TABLE inv_finding_counts (
+     state TEXT NOT NULL,
+     ${KEYS.map((k) => `${k} TEXT NOT NULL`).join(',\n     ')},
+     ${COUNTERS('x')
+       .map(([c]) => `${c} ${big} NOT NULL`)
+       .join(',\n     ')},
+     PRIMARY KEY (state, ${KEYS.join(', ')})
+   );`;
+
+/** Counts `row` (NEW) in. */
+function add(row: string): string {
+  const counters = COUNTERS(row);
+  return `INSERT INTO inv_finding_counts (state, ${KEYS.join(', ')}, ${counters.map(([c]) => c).join(', ')})
+       VALUES (${row}.state, ${KEYS.map((k) => `${row}.${k}`).join(', ')}, ${counters.map(([, v]) => v).join(', ')})
+       ON CONFLICT (state, ${KEYS.join(', ')}) DO UPDATE SET ${counters.map(([c]) => `${c} = inv_finding_counts.${c} + excluded.${c}`).join(', ')}`;
+}
+
+/** Counts `row` (OLD) out. */
+function remove(row: string): string {
+  return `UPDATE inv_finding_counts SET ${COUNTERS(row)
+    .map(([c, v]) => `${c} = ${c} - ${v}`)
+    .join(', ')} WHERE ${KEY_MATCH(row)}`;
+}
+
+/** Counts what is already stored, so a store upgraded with findings starts with counts equal to them. */
+function backfill(): string {
+  const counters = COUNTERS('f');
+  return `INSERT INTO inv_finding_counts (state, ${KEYS.join(', ')}, ${counters.map(([c]) => c).join(', ')})
+     SELECT f.state, ${KEYS.map((k) => `f.${k}`).join(', ')}, ${counters.map(([, v]) => (v === '1' ? 'count(*)' : `sum(${v})`)).join(', ')}
+     FROM inv_findings f GROUP BY f.state, ${KEYS.map((k) => `f.${k}`).join(', ')}`;
+}
+
+const changed = (op: string) => COUNTED_COLUMNS.map((c) => `OLD.${c} ${op} NEW.${c}`).join(' OR ');
+
+/** The table, its backfill and its triggers: part of a released migration, so never edited; a change is a new migration. */
+export function sqliteCountsMigration(): string {
+  return `${table('INTEGER')}
+   ${backfill()};
+   CREATE TRIGGER inv_findings_count_insert AFTER INSERT ON inv_findings BEGIN
+     ${add('NEW')};
+   END;
+   CREATE TRIGGER inv_findings_count_delete AFTER DELETE ON inv_findings BEGIN
+     ${remove('OLD')};
+   END;
+   CREATE TRIGGER inv_findings_count_update AFTER UPDATE OF ${COUNTED_COLUMNS.join(', ')} ON inv_findings WHEN ${changed('IS NOT')} BEGIN
+     ${remove('OLD')};
+     ${add('NEW')};
+   END;`;
+}
+
+export function postgresCountsMigration(): string {
+  return `${table('BIGINT')}
+   ${backfill()};
+   CREATE FUNCTION inv_findings_count() RETURNS trigger LANGUAGE plpgsql AS $count$
+   BEGIN
+     IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
+       ${remove('OLD')};
+     END IF;
+     IF TG_OP = 'UPDATE' OR TG_OP = 'INSERT' THEN
+       ${add('NEW')};
+     END IF;
+     RETURN NULL;
+   END
+   $count$;
+   CREATE TRIGGER inv_findings_count_rows AFTER INSERT OR DELETE ON inv_findings FOR EACH ROW EXECUTE FUNCTION inv_findings_count();
+   CREATE TRIGGER inv_findings_count_update AFTER UPDATE OF ${COUNTED_COLUMNS.join(', ')} ON inv_findings
+     FOR EACH ROW WHEN (${changed('IS DISTINCT FROM')}) EXECUTE FUNCTION inv_findings_count();`;
+}
