@@ -1,0 +1,53 @@
+import { AppError, startModuleWorker, type ErrorCode, type ErrorDetail } from '../core/index.js';
+import { prepareSnapshotDocument, type PreparedSnapshot } from '../inventory/index.js';
+import { parseJsonBody, type BodyOptions } from './body.js';
+
+/**
+ * Bodies from this size on are read in a worker thread: parsing and checking
+ * a snapshot of hundreds of MiB on the event loop would stall every other
+ * request, /health included, for seconds.
+ */
+export const SNAPSHOT_WORKER_BYTES = 1024 * 1024;
+
+const SOURCE = 'request body';
+
+export type SnapshotJob = { readonly bytes: Uint8Array } & Pick<BodyOptions, 'maxDepth' | 'invalid'>;
+
+export type SnapshotAnswer =
+  | { readonly prepared: PreparedSnapshot }
+  | { readonly error: { readonly code: ErrorCode; readonly message: string; readonly details: readonly ErrorDetail[] } };
+
+/** The body of POST /v1/inventory parsed as JSON (as every JSON body is) and read as a snapshot. */
+export function prepareSnapshotBody(job: SnapshotJob): PreparedSnapshot {
+  const document = parseJsonBody(job.bytes, job);
+  if (document === undefined) throw new AppError('INPUT_INVALID', `${SOURCE} is empty; expected JSON`);
+  return prepareSnapshotDocument(document, SOURCE);
+}
+
+/** prepareSnapshotBody, in a worker thread of its own for a large body; the worker ends with the job, and its memory with it. */
+export async function readSnapshotBody(job: SnapshotJob): Promise<PreparedSnapshot> {
+  if (job.bytes.byteLength < SNAPSHOT_WORKER_BYTES) return prepareSnapshotBody(job);
+  const { buffer, byteOffset, byteLength } = job.bytes;
+  // A body of its own is moved to the worker rather than copied (a pooled slice would take its neighbours along).
+  const whole = byteOffset === 0 && byteLength === buffer.byteLength && buffer instanceof ArrayBuffer;
+  const worker = startModuleWorker(import.meta.url, 'snapshot-worker', { workerData: job, ...(whole ? { transferList: [buffer] } : {}) });
+  try {
+    const answer = await new Promise<SnapshotAnswer>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', (err) => reject(workerFailure(err)));
+      worker.once('exit', (code) => reject(new AppError('INTERNAL', `the snapshot reader stopped with exit code ${code}`)));
+    });
+    if ('error' in answer) throw new AppError(answer.error.code, answer.error.message, { details: answer.error.details });
+    return answer.prepared;
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** A worker that ran out of heap was given more than the server can read at once: the client's body, refused, not a server fault. */
+function workerFailure(err: Error & { code?: string }): AppError {
+  if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new AppError('INPUT_TOO_LARGE', `${SOURCE} is too large to read as one snapshot; import the cluster in parts (by namespace)`, { cause: err });
+  }
+  return new AppError('INTERNAL', 'the snapshot reader failed', { cause: err });
+}
