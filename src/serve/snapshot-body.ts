@@ -1,6 +1,7 @@
-import { AppError, startModuleWorker, type ErrorCode, type ErrorDetail } from '../core/index.js';
+import { AppError, startModuleWorker } from '../core/index.js';
 import { prepareSnapshotDocument, type PreparedSnapshot } from '../inventory/index.js';
 import { parseJsonBody, type BodyOptions } from './body.js';
+import { stackError, transferable, type WorkerReply } from './evaluator.js';
 
 /**
  * Bodies from this size on are read in a worker thread: parsing and checking
@@ -13,9 +14,8 @@ const SOURCE = 'request body';
 
 export type SnapshotJob = { readonly bytes: Uint8Array } & Pick<BodyOptions, 'maxDepth' | 'invalid'>;
 
-export type SnapshotAnswer =
-  | { readonly prepared: PreparedSnapshot }
-  | { readonly error: { readonly code: ErrorCode; readonly message: string; readonly details: readonly ErrorDetail[] } };
+/** What the worker answers: the snapshot, or the error as the evaluation workers send theirs. */
+export type SnapshotAnswer = { readonly prepared: PreparedSnapshot } | Extract<WorkerReply, { readonly error: unknown }>;
 
 /** The body of POST /v1/inventory parsed as JSON (as every JSON body is) and read as a snapshot. */
 export function prepareSnapshotBody(job: SnapshotJob): PreparedSnapshot {
@@ -27,17 +27,16 @@ export function prepareSnapshotBody(job: SnapshotJob): PreparedSnapshot {
 /** prepareSnapshotBody, in a worker thread of its own for a large body; the worker ends with the job, and its memory with it. */
 export async function readSnapshotBody(job: SnapshotJob): Promise<PreparedSnapshot> {
   if (job.bytes.byteLength < SNAPSHOT_WORKER_BYTES) return prepareSnapshotBody(job);
-  const { buffer, byteOffset, byteLength } = job.bytes;
-  // A body of its own is moved to the worker rather than copied (a pooled slice would take its neighbours along).
-  const whole = byteOffset === 0 && byteLength === buffer.byteLength && buffer instanceof ArrayBuffer;
-  const worker = startModuleWorker(import.meta.url, 'snapshot-worker', { workerData: job, ...(whole ? { transferList: [buffer] } : {}) });
+  // Moved to the worker, not copied: the caller's bytes are the worker's from here on.
+  const bytes = transferable(job.bytes);
+  const worker = startModuleWorker(import.meta.url, 'snapshot-worker', { workerData: { ...job, bytes }, transferList: [bytes.buffer as ArrayBuffer] });
   try {
     const answer = await new Promise<SnapshotAnswer>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', (err) => reject(workerFailure(err)));
       worker.once('exit', (code) => reject(new AppError('INTERNAL', `the snapshot reader stopped with exit code ${code}`)));
     });
-    if ('error' in answer) throw new AppError(answer.error.code, answer.error.message, { details: answer.error.details });
+    if ('error' in answer) throw new AppError(answer.error.code, answer.error.message, { details: answer.error.details, cause: stackError(answer.error) });
     return answer.prepared;
   } finally {
     await worker.terminate();
