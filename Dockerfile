@@ -73,9 +73,12 @@ COPY --from=build /app/examples/policy examples/policy
 COPY --from=opa /out/opa /usr/local/bin/opa
 COPY --from=build /out/bundles /usr/share/portcullis/bundles
 COPY --from=build --chown=65532:65532 /out/state /var/lib/portcullis
+# MALLOC_ARENA_MAX: glibc's allocator would keep what large requests freed in
+# up to 8 arenas per core, one per thread; two let it go (docs/operations.md#memory).
 ENV NODE_ENV=production \
     OPA_BIN=/usr/local/bin/opa \
-    PORTCULLIS_STATE_DIR=/var/lib/portcullis
+    PORTCULLIS_STATE_DIR=/var/lib/portcullis \
+    MALLOC_ARENA_MAX=2
 USER 65532:65532
 EXPOSE 8480 8443
 ENTRYPOINT ["/nodejs/bin/node", "/app/bin/portcullis.js"]

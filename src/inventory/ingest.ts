@@ -6,7 +6,7 @@ import { contextOf, namespaceMetadata } from './context.js';
 import type { InventoryEngine } from './engine.js';
 import { planFindings, unresolvedDigestFinding } from './findings.js';
 import type { ServedRevision } from './policy.js';
-import { parseSnapshot, parseSnapshotDocument, type ImportWarning, type ParsedSnapshot, type RunningItem } from './snapshot.js';
+import { parseSnapshot, prepareSnapshotDocument, type ImportWarning, type ParsedSnapshot, type PreparedSnapshot, type RunningItem } from './snapshot.js';
 
 export interface ImportOptions {
   readonly cluster: string;
@@ -53,12 +53,16 @@ export function assertClusterName(name: string): void {
  */
 export async function importInventory(
   deps: ImportDependencies,
-  input: Uint8Array | { readonly document: unknown },
+  input: Uint8Array | { readonly document: unknown } | PreparedSnapshot,
   options: ImportOptions,
 ): Promise<ImportResult> {
   assertClusterName(options.cluster);
-  const parsed = input instanceof Uint8Array ? parseSnapshot(input, options.source) : parseSnapshotDocument(input.document, options.source);
-  const hash = sha256Hex(input instanceof Uint8Array ? input : JSON.stringify(input.document));
+  const { parsed, hash } =
+    input instanceof Uint8Array
+      ? { parsed: parseSnapshot(input, options.source), hash: sha256Hex(input) }
+      : 'parsed' in input
+        ? input
+        : prepareSnapshotDocument(input.document, options.source);
   const kind = parsed.workloads > 0 ? 'snapshot' : parsed.reports.length > 0 ? 'operator' : 'namespaces';
   if (parsed.workloads === 0 && parsed.reports.length === 0 && parsed.namespaces.length === 0 && !options.allowEmpty) {
     const skipped = parsed.warnings.map((w) => `${w.count} ${w.code}`).join(', ');

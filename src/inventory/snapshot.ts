@@ -1,4 +1,4 @@
-import { AppError, assertJsonText } from '../core/index.js';
+import { AppError, assertJsonText, sha256Hex } from '../core/index.js';
 import { parseImageRef, POD_SPEC_PATH } from '../inputs/index.js';
 import type { ContainerType, RunningSpec } from '../store/index.js';
 
@@ -32,6 +32,12 @@ export interface ParsedSnapshot {
   /** Pods and workload objects read: a list without any is not a snapshot of running workloads. */
   readonly workloads: number;
   readonly warnings: readonly ImportWarning[];
+}
+
+/** A snapshot read and checked, with the hash that tells a re-import of the same document. */
+export interface PreparedSnapshot {
+  readonly parsed: ParsedSnapshot;
+  readonly hash: string;
 }
 
 type Raw = Readonly<Record<string, unknown>>;
@@ -77,6 +83,11 @@ export function parseSnapshotDocument(doc: unknown, source: string): ParsedSnaps
   const reader = new SnapshotReader(source);
   items.forEach((item, i) => reader.read(item, `items[${i}]`));
   return reader.finish();
+}
+
+/** parseSnapshotDocument and the document's hash: the whole work on a request body, so it can run off the event loop. */
+export function prepareSnapshotDocument(doc: unknown, source: string): PreparedSnapshot {
+  return { parsed: parseSnapshotDocument(doc, source), hash: sha256Hex(JSON.stringify(doc)) };
 }
 
 function parseJson(bytes: Uint8Array, source: string): unknown {

@@ -192,14 +192,14 @@ export class Evaluator {
 }
 
 /** The error a worker reported, with its stack, so the 5xx log shows where it happened. */
-function stackError(error: { message: string; stack?: string }): Error {
+export function stackError(error: { message: string; stack?: string }): Error {
   const err = new Error(error.message);
   if (error.stack !== undefined) err.stack = error.stack;
   return err;
 }
 
 /** A copy of `bytes` in an ArrayBuffer of its own, which can be moved to a worker without copying again. */
-function transferable(bytes: Uint8Array): Uint8Array {
+export function transferable(bytes: Uint8Array): Uint8Array {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)) return bytes;
   return new Uint8Array(bytes);
 }

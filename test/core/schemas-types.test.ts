@@ -20,7 +20,7 @@ const PAIRS = [
 
 const program = ts.createProgram(
   PAIRS.map((p) => join(REPO, p.file)),
-  { strict: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, noEmit: true },
+  { strict: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, noEmit: true, types: [] },
 );
 const checker = program.getTypeChecker();
 

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyPairKeyObjectResult } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { writeTarGz, type BundleFile } from '../../src/bundle/index.js';
 import { AppError, canonicalJson, parseJsonPreserving } from '../../src/core/index.js';
@@ -8,6 +8,7 @@ import {
   fileDigest,
   generateKeyMaterial,
   goPathMatch,
+  keyFamily,
   loadSigningKey,
   loadVerificationKey,
   SIGNING_ALGORITHMS,
@@ -17,6 +18,7 @@ import {
   signPayload,
   verifyBundle,
   verifyFiles,
+  type GeneratedKey,
   type SigningAlgorithm,
   type VerificationKey,
 } from '../../src/sign/index.js';
@@ -37,12 +39,30 @@ async function rejectsWith(fn: () => unknown, code: string, message: RegExp): Pr
   );
 }
 
+// An RSA key (3072 bits) takes about a second to generate: each algorithm's
+// key is made once per file, and shared by the tests that check what
+// generateKeyMaterial makes and those that sign with it.
+const generatedKeys = new Map<SigningAlgorithm, GeneratedKey>();
+function generated(alg: SigningAlgorithm): GeneratedKey {
+  const key = generatedKeys.get(alg) ?? generateKeyMaterial(alg);
+  generatedKeys.set(alg, key);
+  return key;
+}
+
+let rsa2048: KeyPairKeyObjectResult | undefined;
+/** An RSA pair of the 2048-bit minimum, made on first use. */
+function rsaPair(): KeyPairKeyObjectResult {
+  rsa2048 ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return rsa2048;
+}
+
 function keyPair(alg: SigningAlgorithm, keyId = 'k') {
-  const generated = generateKeyMaterial(alg, keyId);
-  const signing = loadSigningKey(generated.privateMaterial, alg, 'test key');
-  const verification = loadVerificationKey(generated.publicPem ? enc.encode(generated.publicPem) : generated.privateMaterial, alg, 'test key');
+  // EC and HMAC keys are cheap: fresh ones, so that two key ids never share a key.
+  const material = keyFamily(alg) === 'rsa' ? generated(alg) : generateKeyMaterial(alg, keyId);
+  const signing = loadSigningKey(material.privateMaterial, alg, 'test key');
+  const verification = loadVerificationKey(material.publicPem ? enc.encode(material.publicPem) : material.privateMaterial, alg, 'test key');
   const trusted: VerificationKey = { algorithm: alg, key: verification };
-  return { generated, sign: { algorithm: alg, key: signing, keyId }, trusted, keys: new Map([[keyId, trusted]]) };
+  return { sign: { algorithm: alg, key: signing, keyId }, trusted, keys: new Map([[keyId, trusted]]) };
 }
 
 describe('goPathMatch follows Go filepath.Match', () => {
@@ -278,7 +298,7 @@ describe('signing and verifying', () => {
 
 describe('keys', () => {
   it('reads PKCS#8, PKCS#1 (RSA PRIVATE KEY) and SEC1 (EC PRIVATE KEY) private keys', () => {
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rsa = rsaPair();
     const ec = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
     const pkcs1 = rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
     const sec1 = ec.privateKey.export({ type: 'sec1', format: 'pem' }) as string;
@@ -290,7 +310,7 @@ describe('keys', () => {
   });
 
   it('reads PUBLIC KEY, RSA PUBLIC KEY, CERTIFICATE and private keys for verification', () => {
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rsa = rsaPair();
     for (const pem of [
       rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string,
       rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }) as string,
@@ -311,14 +331,14 @@ describe('keys', () => {
     assert.throws(() => loadSigningKey(enc.encode(small), 'RS256', 'k'), /at least 2048 bits/);
     assert.throws(() => loadVerificationKey(enc.encode('not a pem'), 'ES256', 'k'), /failed to parse PEM block containing the key/);
     assert.throws(() => loadSigningKey(new Uint8Array(), 'HS256', 'k'), /the HMAC secret is empty/);
-    const pub = generateKeyMaterial('RS256').publicPem as string;
+    const pub = generated('RS256').publicPem as string;
     assert.throws(() => loadVerificationKey(enc.encode(pub), 'HS256', 'k'), /an HMAC secret must not be a PEM key/);
     assert.throws(() => loadSigningKey(enc.encode(pub), 'RS256', 'k'), /needs a PEM private key/);
   });
 
   it('generates keys of the right type for every algorithm', () => {
     for (const alg of SIGNING_ALGORITHMS) {
-      const k = generateKeyMaterial(alg);
+      const k = generated(alg);
       assert.match(k.keyId, new RegExp(`^${alg.toLowerCase()}-[0-9a-f]{12}$`));
       if (alg.startsWith('HS')) assert.equal(k.publicPem, undefined);
       else assert.equal(createPrivateKey(Buffer.from(k.privateMaterial)).type, 'private');

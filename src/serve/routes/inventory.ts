@@ -16,9 +16,10 @@ import {
   type FindingFormat,
   type ReportFormat,
 } from '../../inventory/index.js';
-import { readJsonBody, type BodyOptions } from '../body.js';
+import { readBody, type BodyOptions } from '../body.js';
 import type { RunningInventory } from '../inventory-server.js';
 import { createRouter } from '../request-path.js';
+import { readSnapshotBody } from '../snapshot-body.js';
 
 type Query = Context['query'];
 
@@ -48,7 +49,8 @@ function flag(query: Query, name: string): boolean {
  * `/v1/vulnerabilities/<id>`, `/v1/images/<digest>` and
  * `/v1/reports/kubernetes` (OpenReports / PolicyReport objects). A snapshot
  * body is read as every JSON body is (`body`: nesting, UTF-8, lone
- * surrogates), within the inventory's own size limit, plain or gzip.
+ * surrogates), within the inventory's own size limit, plain or gzip; a
+ * large one is parsed and checked in a worker thread (snapshot-body.ts).
  */
 export function inventoryRoutes(inventory: RunningInventory, body: BodyOptions): Router {
   const router = createRouter();
@@ -65,19 +67,14 @@ export function inventoryRoutes(inventory: RunningInventory, body: BodyOptions):
 
   router.post('/v1/inventory', async (ctx) => {
     onlyParams(ctx.query, ['cluster', 'new_cluster', 'allow_empty']);
-    const document = await readJsonBody(ctx, snapshot);
-    if (document === undefined) throw new AppError('INPUT_INVALID', 'request body is empty; expected JSON');
+    const prepared = await readSnapshotBody({ bytes: await readBody(ctx, snapshot), maxDepth: snapshot.maxDepth, invalid: snapshot.invalid });
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await importInventory(
-      inventory.imports,
-      { document },
-      {
-        cluster: param(ctx.query, 'cluster') ?? 'default',
-        newCluster: flag(ctx.query, 'new_cluster'),
-        allowEmpty: flag(ctx.query, 'allow_empty'),
-        source: 'request body',
-      },
-    );
+    ctx.body = await importInventory(inventory.imports, prepared, {
+      cluster: param(ctx.query, 'cluster') ?? 'default',
+      newCluster: flag(ctx.query, 'new_cluster'),
+      allowEmpty: flag(ctx.query, 'allow_empty'),
+      source: 'request body',
+    });
   });
 
   router.get('/v1/inventory', async (ctx) => {
