@@ -13,10 +13,9 @@ import request from 'supertest';
 import { DEFAULT_READ_LIMITS } from '../../src/bundle/index.js';
 import { InventoryEngine, recordAdmission, type ImportDependencies, type ServedRevision } from '../../src/inventory/index.js';
 import { BundleRegistry, createApp } from '../../src/serve/index.js';
-import type { RunningInventory } from '../../src/serve/inventory-server.js';
 import { openStore, type InventoryStatus, type Store } from '../../src/store/index.js';
 import { waitFor } from '../helpers/processes.js';
-import { FakeEvaluator, SETTINGS, T0 } from './fakes.js';
+import { FakeEvaluator, runningInventory, SETTINGS, T0 } from './fakes.js';
 import { deployment, DIGEST, list, namespace, pod } from './kubernetes.js';
 
 const logger = pino({ level: 'silent' });
@@ -47,20 +46,7 @@ describe('the inventory API', () => {
     engine = new InventoryEngine({ store, revision: () => revision, evaluator: new FakeEvaluator(), clock: () => new Date(T0), logger, settings: SETTINGS });
     await engine.start();
     imports = { engine, revision: () => revision, policy: () => Promise.reject(new Error('no operator reports here')) };
-    const inventory: RunningInventory = {
-      engine,
-      imports,
-      hooks: {
-        verdicts: () => Promise.resolve([]),
-        metadata: (ns) => engine.metadataFor('c1', ns),
-        admitted: () => undefined,
-        scanStored: () => undefined,
-        clock: () => new Date(T0),
-      },
-      reportMaxResults: 1000,
-      maxBodyBytes: 1024 * 1024,
-      close: () => engine.stop(),
-    };
+    const inventory = runningInventory(engine, imports, 1024 * 1024);
     const registry = new BundleRegistry({ limits: DEFAULT_READ_LIMITS, logger, rescanIntervalMs: 60_000 });
     app = createApp({ registry, logger, inventory }).callback();
   });

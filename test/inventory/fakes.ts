@@ -4,11 +4,14 @@ import {
   findingsHash,
   withHash,
   type Evaluator,
+  type ImportDependencies,
+  type InventoryEngine,
   type InventorySettings,
   type ServedRevision,
   type UnitOutcome,
   type UnitTask,
 } from '../../src/inventory/index.js';
+import type { RunningInventory } from '../../src/serve/inventory-server.js';
 import type { FindingContent } from '../../src/store/index.js';
 
 export const T0 = Date.parse('2026-03-01T00:00:00Z');
@@ -68,3 +71,21 @@ export const SETTINGS: InventorySettings = {
   leaseMs: 60_000,
   eventsEnabled: false,
 };
+
+/** The server's view of an engine on cluster c1 with no admission or scan hooks, as the HTTP tests mount it. */
+export function runningInventory(engine: InventoryEngine, imports: ImportDependencies, maxBodyBytes: number): RunningInventory {
+  return {
+    engine,
+    imports,
+    hooks: {
+      verdicts: () => Promise.resolve([]),
+      metadata: (ns) => engine.metadataFor('c1', ns),
+      admitted: () => undefined,
+      scanStored: () => undefined,
+      clock: () => new Date(T0),
+    },
+    reportMaxResults: 1000,
+    maxBodyBytes,
+    close: () => engine.stop(),
+  };
+}

@@ -12,10 +12,9 @@ import { pino } from 'pino';
 import { DEFAULT_READ_LIMITS } from '../../src/bundle/index.js';
 import { InventoryEngine, type ServedRevision } from '../../src/inventory/index.js';
 import { BundleRegistry, createApp } from '../../src/serve/index.js';
-import type { RunningInventory } from '../../src/serve/inventory-server.js';
 import { prepareSnapshotBody, readSnapshotBody, SNAPSHOT_WORKER_BYTES } from '../../src/serve/snapshot-body.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { FakeEvaluator, SETTINGS, T0 } from './fakes.js';
+import { FakeEvaluator, runningInventory, SETTINGS, T0 } from './fakes.js';
 import { DIGEST, list, namespace, pod } from './kubernetes.js';
 
 const logger = pino({ level: 'silent' });
@@ -74,20 +73,7 @@ describe('POST /v1/inventory with a large snapshot', () => {
     engine = new InventoryEngine({ store, revision: () => revision, evaluator: new FakeEvaluator(), clock: () => new Date(T0), logger, settings: SETTINGS });
     await engine.start();
     const imports = { engine, revision: () => revision, policy: () => Promise.reject(new Error('no operator reports here')) };
-    const inventory: RunningInventory = {
-      engine,
-      imports,
-      hooks: {
-        verdicts: () => Promise.resolve([]),
-        metadata: (ns) => engine.metadataFor('c1', ns),
-        admitted: () => undefined,
-        scanStored: () => undefined,
-        clock: () => new Date(T0),
-      },
-      reportMaxResults: 1000,
-      maxBodyBytes: 256 * 1024 * 1024,
-      close: () => engine.stop(),
-    };
+    const inventory = runningInventory(engine, imports, 256 * 1024 * 1024);
     const registry = new BundleRegistry({ limits: DEFAULT_READ_LIMITS, logger, rescanIntervalMs: 60_000 });
     server = createApp({ registry, logger, inventory }).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
