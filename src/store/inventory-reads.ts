@@ -96,7 +96,7 @@ export function* status(): Work<InventoryStatus> {
   const counts: Row[] = yield sql(
     `SELECT (SELECT count(*) FROM inv_running WHERE gone_at IS NULL) AS running, (SELECT count(*) FROM inv_units) AS units,
        (SELECT count(*) FROM inv_units u WHERE u.dirty = 1 AND EXISTS (SELECT 1 FROM inv_running r WHERE r.unit_id = u.id AND r.gone_at IS NULL)) AS pending,
-       (SELECT count(*) FROM inv_findings WHERE state = 'open') AS open_findings,
+       (SELECT coalesce(sum(findings), 0) FROM inv_finding_counts WHERE state = 'open') AS open_findings,
        (SELECT count(*) FROM inv_outbox WHERE delivered_at IS NULL AND dead_at IS NULL) AS outbox`,
   );
   const state: Row[] = yield sql(`SELECT key, value FROM inv_state WHERE key IN ('revision', 'last_tick_at')`);
