@@ -7,7 +7,7 @@ export type { JsonValue } from './json-number.js';
 export { asciiJsonText } from './json-ascii.js';
 export { parseJsonPreserving } from './json-parse.js';
 export { canonicalJson, canonicalJsonBytes, compareUtf8 } from './canonical-json.js';
-export { sha256Hex } from './digest.js';
+export { sha1Hex, sha256Hex } from './digest.js';
 export { packageRoot, toolInfo } from './package-root.js';
 export { AJV_OPTIONS, compileSchema, declaredSchemas, PRECOMPILED_DIR, schemaKey } from './schema.js';
 export type { DeclaredSchema, SchemaOptions, SchemaSource, Validator } from './schema.js';

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { sha256Hex } from '../core/index.js';
+import { sha1Hex, sha256Hex } from '../core/index.js';
 import { SEVERITY_RANK, type NormalizedInput, type Severity, type Vulnerability } from '../inputs/index.js';
 import type { Decision, Finding } from '../report/index.js';
 import { toEventFinding, type CurrentFinding, type Enforcement, type FindingContent, type FindingPlan, type FindingPlanner } from '../store/index.js';
@@ -49,7 +48,7 @@ export function withHash(c: Content): FindingContent {
     c.exception?.reason ?? null,
     c.exception?.expires ?? null,
   ];
-  return { ...c, contentHash: createHash('sha1').update(JSON.stringify(values)).digest('hex') };
+  return { ...c, contentHash: sha1Hex(JSON.stringify(values)) };
 }
 
 const rank = (severity: string): number => SEVERITY_RANK[severity as Severity] ?? 0;
