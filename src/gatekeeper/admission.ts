@@ -112,15 +112,11 @@ async function decideImage(image: string, scan: StoredScan | undefined, review: 
   const { policy, deps, metadata, clock } = review;
   const workloads = [{ ...review.workload, containers: review.workload.containers.filter((c) => c.image === image) }];
   const key = JSON.stringify([scan?.digest, scan?.storedAt, workloads, metadata]);
-  const cached = deps.cache?.get(policy, key, clock.getTime());
-  if (cached) return cached;
   const base = scan?.input ?? emptyInput();
   const now = clock.toISOString();
-  const decision = deps.decide
-    ? await deps.decide(inputText(base, { now, workloads, metadata }), clock)
-    : evaluateDecision(policy, { ...base, now, workloads, metadata });
-  deps.cache?.set(policy, key, decision, clock.getTime());
-  return decision;
+  const decide = async () =>
+    deps.decide ? deps.decide(inputText(base, { now, workloads, metadata }), clock) : evaluateDecision(policy, { ...base, now, workloads, metadata });
+  return deps.cache ? deps.cache.through(policy, key, clock.getTime(), decide) : decide();
 }
 
 /** A stored report's input as JSON text without the parts each review sets, serialized once per stored result (reads of a digest share it). */

@@ -24,10 +24,10 @@ const WORKER_HEAP_MB = 2048;
 /**
  * A worker idle this long after a large body is stopped, so the memory the
  * report took goes back to the system; one that ran only small jobs stays.
- * Once admission reviews are decided here, a stopped worker is replaced at
- * once by one that loads the served policies before any review needs it:
- * starting a worker and loading a policy take a few hundred milliseconds,
- * which the first review after a quiet spell would otherwise wait.
+ * A stopped worker is replaced at once by one that loads the served policies
+ * before any job needs them: starting a worker and loading a policy take a
+ * few hundred milliseconds, which the first admission review or check after a
+ * quiet spell would otherwise wait.
  */
 const IDLE_MS = 10_000;
 
@@ -100,8 +100,6 @@ export class Evaluator {
   private closed = false;
   /** The latest revision of each bundle jobs ran against, which a replacement worker loads ahead. */
   private readonly served = new Map<string, PublishedBundle>();
-  /** Set by the first admission job: from then on a retired worker is replaced by a warm one. */
-  private keepWarm = false;
 
   constructor(private readonly options: EvaluatorOptions) {
     this.cache = new PolicyCache(options.read, options.evaluation);
@@ -124,7 +122,6 @@ export class Evaluator {
     if (this.queue.length >= this.options.maxQueued) {
       throw new AppError('SERVER_BUSY', 'too many evaluations are waiting for a worker; retry shortly');
     }
-    this.keepWarm ||= job.kind === 'decide';
     if (bundle) this.served.set(bundle.name, bundle);
     const body = transferable(job.body);
     const request: WorkerRequest = { id: (this.nextId += 1), job: { ...job, body } };
@@ -192,12 +189,12 @@ export class Evaluator {
     return slot;
   }
 
-  /** Stops an idle worker; the next job that needs one starts a new one, unless admission keeps one warm. */
+  /** Stops an idle worker and starts a fresh one, which loads the served policies ahead of the next job. */
   private retire(slot: Slot): void {
     if (slot.busy || !this.slots.includes(slot)) return;
     this.slots.splice(this.slots.indexOf(slot), 1);
     void slot.worker.terminate();
-    if (!this.keepWarm || this.closed) return;
+    if (this.closed) return;
     const fresh = this.startSlot();
     for (const b of this.served.values()) {
       fresh.known.set(b.name, b.etag);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluateDecision, type DecisionPolicy } from '../../src/check/index.js';
 import type { JsonValue } from '../../src/core/index.js';
-import { DEFAULT_ADMISSION_OPTIONS, MemoryScanResults, reviewAdmission, type AdmissionDependencies } from '../../src/gatekeeper/index.js';
+import { DecisionCache, DEFAULT_ADMISSION_OPTIONS, MemoryScanResults, reviewAdmission, type AdmissionDependencies } from '../../src/gatekeeper/index.js';
 import { normalize } from '../../src/inputs/index.js';
 import type { Decision } from '../../src/report/index.js';
 import { digest, review, trivyReport } from './admission-fixture.js';
@@ -76,5 +76,29 @@ describe('reviewAdmission with a decide function', () => {
     assert.equal(response.allowed, false);
     for (const [n, image] of IMAGES.entries()) assert.match(response.status.message, new RegExp(`CVE-2024-000${n} in ${image.replace(/[.]/g, '\\.')}`));
     assert.match(response.warnings.join('\n'), /has no stored scan result/);
+  });
+
+  it('evaluates each image once for reviews of the same Pod that arrive together, and again once the answers are in', async () => {
+    const policy = recordingPolicy([]);
+    let calls = 0;
+    const decide = async (text: string): Promise<Decision> => {
+      calls += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+      return evaluateDecision(policy, JSON.parse(text));
+    };
+    const deps: AdmissionDependencies = {
+      scans: await scans(),
+      policy: async () => policy,
+      namespaceLabels: async () => ({}),
+      options: DEFAULT_ADMISSION_OPTIONS,
+      now: () => NOW,
+      cache: new DecisionCache(),
+      decide,
+    };
+    const answers = await Promise.all([1, 2, 3, 4].map((n) => reviewAdmission(review({ containers: IMAGES, uid: `u${n}` }), deps)));
+    assert.equal(calls, IMAGES.length);
+    const other = await reviewAdmission(review({ containers: IMAGES, namespace: 'staging', uid: 'u5' }), deps);
+    assert.equal(calls, 2 * IMAGES.length);
+    for (const a of [...answers, other]) assert.equal((a['response'] as { allowed: boolean }).allowed, false);
   });
 });
