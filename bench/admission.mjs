@@ -5,8 +5,9 @@
 //     sent at a fixed rate (default 200 requests/s; target p99 <= 10 ms);
 //  2. POST /v1/gatekeeper/provider: 100 keys per request (target p99 <= 50 ms).
 // Usage: npm run build && node bench/admission.mjs [--bundle FILE] [--report FILE]
-//        [--rate N] [--seconds N] [--provider-rate N] [--uncached-rate N]
-//        (--provider-rate 0 leaves out the provider runs)
+//        [--rate N] [--seconds N] [--provider-rate N] [--uncached-rate N] [--cpu-prof DIR]
+//        (--provider-rate 0 leaves out the provider runs; --cpu-prof writes the
+//        server's CPU profiles, its evaluation workers' included, to DIR)
 // The 200/s run repeats one ReplicaSet's Pod review (generateName), as a
 // rollout does, so after the first request the decisions come from the
 // decision cache; a second run names every Pod apart and shows the cost of
@@ -63,7 +64,8 @@ async function startServer() {
     config,
     `server:\n  listen: 127.0.0.1:0\n  tls: { cert: certs/tls.crt, key: certs/tls.key }\nbundles: { dir: bundles }\nstate: { dir: state }\n`,
   );
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], {
+  const profile = arg('cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', arg('cpu-prof')] : [];
+  const child = spawn(process.execPath, [...profile, CLI, 'serve', '--config', config], {
     cwd: work,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info' },
@@ -293,4 +295,7 @@ console.log(
   `machine: ${(await import('node:os')).cpus().length} CPUs, load average ${load1.toFixed(1)} (the server runs in its own process, the load generator in this one)`,
 );
 target.agent.destroy();
+// Waited for, so that a profile the server writes as it exits is complete.
+const exited = new Promise((resolve) => target.child.once('exit', resolve));
 target.child.kill('SIGTERM');
+await exited;

@@ -16,7 +16,9 @@
 //     same bundle and the normalized input (target for /v1/check: >= 4x opa and
 //     >= 150/s).
 // Usage: npm run build && npm run bench:check [-- --bundle FILE] [--report FILE]
-//        [--runs N] [--connections N] [--seconds N] [--memory-mb N]
+//        [--runs N] [--connections N] [--seconds N] [--memory-mb N] [--cpu-prof DIR]
+// --cpu-prof DIR writes the CPU profiles of `portcullis serve` (its evaluation
+// workers' included) under the HTTP load of section 4 to DIR.
 // The bundle defaults to dist/bundles/image-scan.tar.gz (portcullis build),
 // else bundles/image-scan.yaml built here with opa (else the test fixture policy).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -46,6 +48,7 @@ const runs = Number(arg('runs', 15));
 const connections = Number(arg('connections', 16));
 const seconds = Number(arg('seconds', 5));
 const memoryMb = Number(arg('memory-mb', 200));
+const profile = arg('cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', arg('cpu-prof')] : [];
 const opa = pinnedToolPath('opa');
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-check-'));
 
@@ -243,6 +246,8 @@ async function stop(child) {
 }
 
 async function load(url, body) {
+  // One request per connection first, so that neither server's start-up (loading the bundle, starting workers) is measured.
+  await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections, amount: connections });
   const result = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections, duration: seconds });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
   return result.requests.average;
@@ -256,7 +261,7 @@ copyFileSync(bundle.path, join(bundlesDir, 'image-scan.tar.gz'));
 const [pPort, oPort] = [await freePort(), await freePort()];
 const pUrl = `http://127.0.0.1:${pPort}`;
 const oUrl = `http://127.0.0.1:${oPort}`;
-const portcullis = await startServer(process.execPath, [CLI, 'serve', '--listen', `127.0.0.1:${pPort}`, '--dir', bundlesDir], pUrl);
+const portcullis = await startServer(process.execPath, [...profile, CLI, 'serve', '--listen', `127.0.0.1:${pPort}`, '--dir', bundlesDir], pUrl);
 const opaServer = await startServer(opa, ['run', '--server', '--addr', `127.0.0.1:${oPort}`, '--log-level', 'error', '--bundle', bundle.path], oUrl);
 try {
   // Same decision from both before measuring anything.

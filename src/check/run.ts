@@ -1,5 +1,5 @@
 import type { JsonValue } from '../core/index.js';
-import type { Decision as Evaluation } from '../evaluate/index.js';
+import type { Decision as Evaluation, WasmPolicy } from '../evaluate/index.js';
 import { AppError } from '../core/index.js';
 import { normalizeByImage, normalizeFilesByImage, parseNow, type NormalizedInput, type NormalizeFilesRequest, type NormalizeRequest } from '../inputs/index.js';
 import { warningCodes, type Decision, type ImageDecision, type InputWarnings } from '../report/index.js';
@@ -34,11 +34,19 @@ export interface CheckResult {
 
 /** Evaluates the decision rule on a normalized input, with `time.now_ns()` fixed to the input's `now`. */
 export function evaluateDecision(policy: DecisionPolicy, input: NormalizedInput, entrypoint = DECISION_ENTRYPOINT): Decision {
-  const result = policy.evaluate(entrypoint, input as unknown as JsonValue, { now: parseNow(input.now) });
+  return decisionOf(policy.evaluate(entrypoint, input as unknown as JsonValue, { now: parseNow(input.now) }), entrypoint);
+}
+
+function decisionOf(result: Evaluation, entrypoint: string): Decision {
   if (!result.defined) {
     throw new AppError('DECISION_INVALID', `the policy left ${entrypoint} undefined for this input; it must always return a decision`);
   }
   return assertDecision(result.result, `the decision of ${entrypoint}`);
+}
+
+/** As evaluateDecision, on an input that is JSON text already (its `now` given apart), so it is not serialized again. */
+export function evaluateDecisionText(policy: WasmPolicy, text: string, now: Date, entrypoint = DECISION_ENTRYPOINT): Decision {
+  return decisionOf(policy.evaluate(entrypoint, policy.prepareText(text), { now }), entrypoint);
 }
 
 /** The check use case on in-memory inputs (the HTTP API): normalize per image, then decide each. */

@@ -65,9 +65,17 @@ export interface EvaluateOptions {
 export class PreparedInput {
   /** @internal */
   constructor(
-    readonly value: JsonValue,
+    private parsed: JsonValue | undefined,
     readonly text: string,
+    /** As in the SDK, a falsy input is no input at all. */
+    readonly absent: boolean,
   ) {}
+
+  /** The input as a value: modules of an older ABI go through the SDK, which takes one (parsed then, from text that came alone). */
+  get value(): JsonValue {
+    this.parsed ??= JSON.parse(this.text) as JsonValue;
+    return this.parsed;
+  }
 }
 
 /** Shared with the host builtins, which are bound once at load time but must see each evaluation's time. */
@@ -140,7 +148,18 @@ export class WasmPolicy {
 
   /** The input as the module reads it, checked (INPUT_TOO_LARGE, INPUT_INVALID) as evaluate would, to be evaluated more than once. */
   prepare(input: JsonValue): PreparedInput {
-    return new PreparedInput(input, this.inputText(input));
+    return new PreparedInput(input, this.inputText(input), !input);
+  }
+
+  /**
+   * An input that arrives as JSON text already (assembled from parts
+   * serialized once, or sent from another thread), checked as `prepare`
+   * checks a value, without parsing it: the module parses it anyway.
+   */
+  prepareText(text: string): PreparedInput {
+    this.checkedSize(text);
+    if (text.includes('\\ud') && findJsonTextProblem(text, Infinity)) throw loneSurrogate(JSON.parse(text) as JsonValue);
+    return new PreparedInput(undefined, text, false);
   }
 
   evaluate(entrypoint: string, given: JsonValue | PreparedInput | undefined, options: EvaluateOptions = {}): Decision {
@@ -149,10 +168,9 @@ export class WasmPolicy {
     if (id === undefined) {
       throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `entrypoint '${entrypoint}' is not in the bundle (known: ${[...this.entrypoints].sort().join(', ')})`);
     }
-    const prepared = given instanceof PreparedInput;
-    const input = prepared ? given.value : given;
     // As in the SDK, a falsy input is no input at all.
-    const text = !input ? undefined : prepared ? this.checkedSize(given.text) : this.inputText(input);
+    const input = given instanceof PreparedInput ? (given.absent ? undefined : given) : given || undefined;
+    const text = input === undefined ? undefined : input instanceof PreparedInput ? this.checkedSize(input.text) : this.inputText(input);
     // Read once, so that every time.now_ns() call in this evaluation agrees, as in OPA.
     this.clock.nowNs = options.now === undefined ? currentTimeNs() : toNs(options.now);
     let results: unknown;
@@ -191,16 +209,7 @@ export class WasmPolicy {
     }
     this.checkedSize(text);
     // JSON.stringify escapes an unpaired surrogate as \udXXX; a pair it writes as is.
-    if (text.includes('\\ud') && findJsonTextProblem(text, Infinity)) {
-      const path = findLoneSurrogate(input) ?? '/';
-      throw new AppError(
-        'INPUT_INVALID',
-        `input${path === '/' ? '' : path}: a string holds a lone UTF-16 surrogate (such as \\ud800), which is not Unicode text`,
-        {
-          details: [{ path, message: 'lone surrogate in a string' }],
-        },
-      );
-    }
+    if (text.includes('\\ud') && findJsonTextProblem(text, Infinity)) throw loneSurrogate(input);
     return text;
   }
 
@@ -227,9 +236,9 @@ export class WasmPolicy {
    * end is found with one native search instead of a byte-by-byte loop.
    * Modules of an older ABI go through the SDK.
    */
-  private run(entrypoint: number, input: JsonValue | undefined, text: string | undefined): unknown {
+  private run(entrypoint: number, input: JsonValue | PreparedInput | undefined, text: string | undefined): unknown {
     const policy = this.policy;
-    if ((policy.minorVersion as number) < 2) return policy.evaluate(input, entrypoint);
+    if ((policy.minorVersion as number) < 2) return policy.evaluate(input instanceof PreparedInput ? input.value : input, entrypoint);
     // As in the SDK, a falsy input is no input at all.
     const length = text === undefined ? 0 : writeInput(policy, text);
     const heap = (policy.dataHeapPtr as number) + length;
@@ -240,6 +249,18 @@ export class WasmPolicy {
 }
 
 type PolicyLoader = () => LoadedPolicy;
+
+/** JSON.stringify escapes an unpaired surrogate as \\udXXX, which no UTF-8 encoder can write: refused, naming where it is. */
+function loneSurrogate(input: JsonValue): AppError {
+  const path = findLoneSurrogate(input) ?? '/';
+  return new AppError(
+    'INPUT_INVALID',
+    `input${path === '/' ? '' : path}: a string holds a lone UTF-16 surrogate (such as \\ud800), which is not Unicode text`,
+    {
+      details: [{ path, message: 'lone surrogate in a string' }],
+    },
+  );
+}
 
 /**
  * Fails as WasmPolicy.fromBundle would for any of the bundle's modules: each

@@ -1,4 +1,5 @@
 import { evaluateDecision, type DecisionPolicy } from '../check/index.js';
+import type { Decision } from '../report/index.js';
 import { isAppError } from '../core/index.js';
 import { DEFAULT_INPUT_LIMITS, normalize, parseImageRef, parseManifest, type ClusterMetadata, type NormalizedInput, type Workload } from '../inputs/index.js';
 import { admissionRequestOf, admissionResponse, type AdmissionRequestFacts, type AdmissionVerdict } from './admission-review.js';
@@ -40,6 +41,12 @@ export interface AdmissionDependencies {
   readonly cache?: DecisionCache;
   /** The namespace's full metadata (environment, cluster), when the server keeps an inventory; else namespaceLabels is used. */
   readonly metadata?: (namespace: string | null) => Promise<ClusterMetadata>;
+  /**
+   * Decides one image's input, given as JSON text, as of `now`: the server
+   * runs the images of a review in parallel on its evaluation workers. Absent,
+   * `policy` evaluates each image here, one after another.
+   */
+  readonly decide?: (input: string, now: Date) => Promise<Decision>;
 }
 
 /** A parsed AdmissionReview in, the AdmissionReview answer out; a malformed review throws a 4xx AppError. */
@@ -71,35 +78,63 @@ async function evaluateWorkload(workload: Workload, facts: AdmissionRequestFacts
   const policy = await deps.policy();
   const metadata = await metadataOf(workload.namespace ?? facts.namespace, deps);
   const clock = (deps.now ?? (() => new Date()))();
-  const now = clock.toISOString();
+  const scans = images.map((image) => {
+    const digest = digests.get(image) ?? null;
+    return digest === null ? undefined : stored.get(digest);
+  });
+  const decisions = await Promise.all(images.map((image, i) => decideImage(image, scans[i], { workload, metadata, clock, policy, deps })));
   const reasons = new Set<string>();
   const warnings = new Set<string>();
-  for (const image of images) {
-    const digest = digests.get(image) ?? null;
-    const scan = digest === null ? undefined : stored.get(digest);
-    const input = inputFor(image, scan, workload, metadata, now);
-    const key = JSON.stringify([scan?.digest, scan?.storedAt, input.workloads, metadata]);
-    let decision = deps.cache?.get(policy, key, clock.getTime());
-    if (!decision) {
-      decision = evaluateDecision(policy, input);
-      deps.cache?.set(policy, key, decision, clock.getTime());
-    }
+  images.forEach((image, i) => {
+    const decision = decisions[i] as Decision;
     for (const f of decision.violations) reasons.add(f.message);
     for (const f of decision.warnings) warnings.add(f.message);
     for (const e of decision.expired_exceptions)
       warnings.add(`exception for ${e.rule}${e.image ? ` on ${e.image}` : ''} expired on ${e.expires} and no longer applies`);
-    if (!scan)
+    if (!scans[i])
       (deps.options.unscanned === 'deny' ? reasons : warnings).add(
-        `image '${image}' has no stored scan result${digest === null ? ' (it is not pinned by digest)' : ''}`,
+        `image '${image}' has no stored scan result${digests.get(image) === null ? ' (it is not pinned by digest)' : ''}`,
       );
-  }
+  });
   return { allowed: reasons.size === 0, reasons: [...reasons], warnings: [...warnings], subject };
 }
 
-/** The stored scan of this image (or no report) with only the containers that run it, so findings name this image alone. */
-function inputFor(image: string, scan: StoredScan | undefined, workload: Workload, metadata: ClusterMetadata, now: string): NormalizedInput {
+interface ReviewContext {
+  readonly workload: Workload;
+  readonly metadata: ClusterMetadata;
+  readonly clock: Date;
+  readonly policy: DecisionPolicy;
+  readonly deps: AdmissionDependencies;
+}
+
+/** One image's decision: a recent one for the same question, else evaluated (on a worker when the server provides one). */
+async function decideImage(image: string, scan: StoredScan | undefined, review: ReviewContext): Promise<Decision> {
+  const { policy, deps, metadata, clock } = review;
+  const workloads = [{ ...review.workload, containers: review.workload.containers.filter((c) => c.image === image) }];
+  const key = JSON.stringify([scan?.digest, scan?.storedAt, workloads, metadata]);
   const base = scan?.input ?? emptyInput();
-  return { ...base, now, workloads: [{ ...workload, containers: workload.containers.filter((c) => c.image === image) }], metadata };
+  const now = clock.toISOString();
+  const decide = async () =>
+    deps.decide ? deps.decide(inputText(base, { now, workloads, metadata }), clock) : evaluateDecision(policy, { ...base, now, workloads, metadata });
+  return deps.cache ? deps.cache.through(policy, key, clock.getTime(), decide) : decide();
+}
+
+/** A stored report's input as JSON text without the parts each review sets, serialized once per stored result (reads of a digest share it). */
+const baseTexts = new WeakMap<NormalizedInput, string>();
+
+/**
+ * The stored report (or no report) with this review's time, namespace and
+ * only the containers that run the image, so findings name this image alone:
+ * as JSON text, the report's part reused from earlier reviews.
+ */
+function inputText(base: NormalizedInput, review: Pick<NormalizedInput, 'now' | 'workloads' | 'metadata'>): string {
+  let text = baseTexts.get(base);
+  if (text === undefined) {
+    text = JSON.stringify({ ...base, now: undefined, workloads: undefined, metadata: undefined });
+    baseTexts.set(base, text);
+  }
+  const own = JSON.stringify(review).slice(1);
+  return text === '{}' ? `{${own}` : `${text.slice(0, -1)},${own}`;
 }
 
 let empty: NormalizedInput | undefined;

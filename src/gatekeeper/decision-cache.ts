@@ -11,6 +11,8 @@ import type { Decision } from '../report/index.js';
  */
 export class DecisionCache {
   private readonly byPolicy = new WeakMap<object, Map<string, { decision: Decision; at: number }>>();
+  /** Decisions being made: the Pods of a ReplicaSet are often reviewed at once, and all but the first wait for its answer. */
+  private readonly inFlight = new WeakMap<object, Map<string, Promise<Decision>>>();
 
   constructor(
     private readonly maxEntries = 5000,
@@ -26,6 +28,28 @@ export class DecisionCache {
       return undefined;
     }
     return hit.decision;
+  }
+
+  /** The cached decision, else the one being made for the same question, else the one `decide` makes (kept for the next). */
+  async through(policy: object, key: string, now: number, decide: () => Promise<Decision>): Promise<Decision> {
+    const hit = this.get(policy, key, now);
+    if (hit) return hit;
+    let pending = this.inFlight.get(policy);
+    if (!pending) {
+      pending = new Map();
+      this.inFlight.set(policy, pending);
+    }
+    const running = pending.get(key);
+    if (running) return running;
+    const made = decide();
+    pending.set(key, made);
+    try {
+      const decision = await made;
+      this.set(policy, key, decision, now);
+      return decision;
+    } finally {
+      pending.delete(key);
+    }
   }
 
   set(policy: object, key: string, decision: Decision, now: number): void {

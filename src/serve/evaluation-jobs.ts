@@ -1,8 +1,8 @@
-import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, runCheck, type LoadedRevision } from '../check/index.js';
+import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, evaluateDecisionText, runCheck, type LoadedRevision } from '../check/index.js';
 import { AppError, toolInfo, type JsonValue } from '../core/index.js';
 import { normalizeEntrypoint } from '../evaluate/index.js';
 import { decideReport, reportUploadOf, type StoredScan } from '../gatekeeper/index.js';
-import { getOutputFormat, toJsonReport, type ReportContext } from '../report/index.js';
+import { getOutputFormat, toJsonReport, type Decision, type ReportContext } from '../report/index.js';
 import { parseJsonBody } from './body.js';
 
 /**
@@ -10,17 +10,20 @@ import { parseJsonBody } from './body.js';
  * body's bytes to a small result: parsing, normalizing and evaluating, which
  * for a large report take seconds. Pure and self-contained, so the same
  * functions run on the event loop for small bodies and in an evaluation
- * worker (evaluator.ts) for large ones.
+ * worker (evaluator.ts) for large ones. `decide` is one image of an admission
+ * review: its input as JSON text, decided as of `now`.
  */
 export type EvaluationJob =
   | { readonly kind: 'check'; readonly body: Uint8Array; readonly output: string; readonly now: string }
   | { readonly kind: 'data'; readonly body: Uint8Array; readonly path: string }
-  | { readonly kind: 'report'; readonly body: Uint8Array; readonly now: string };
+  | { readonly kind: 'report'; readonly body: Uint8Array; readonly now: string }
+  | { readonly kind: 'decide'; readonly body: Uint8Array; readonly now: string };
 
 export type JobResult =
   | { readonly kind: 'check'; readonly type: string; readonly text: string }
   | { readonly kind: 'data'; readonly body: Readonly<Record<string, unknown>> }
-  | { readonly kind: 'report'; readonly scan: StoredScan };
+  | { readonly kind: 'report'; readonly scan: StoredScan }
+  | { readonly kind: 'decide'; readonly decision: Decision };
 
 /** The served bundle a job runs against: its name, revision, and the loaded module and data. */
 export interface JobBundle {
@@ -28,6 +31,8 @@ export interface JobBundle {
   readonly revision: string;
   readonly loaded: LoadedRevision;
 }
+
+const decoder = new TextDecoder();
 
 /** OPA answers a POST without an `input` key with the result and this warning. */
 export const MISSING_INPUT_WARNING = { code: 'api_usage_warning', message: "'input' key missing from the request" } as const;
@@ -40,6 +45,8 @@ export function runJob(job: EvaluationJob, bundle: JobBundle | undefined, maxDep
       return { kind: 'data', body: dataJob(job, bundle, maxDepth) };
     case 'report':
       return { kind: 'report', scan: reportJob(job, bundle, maxDepth) };
+    case 'decide':
+      return { kind: 'decide', decision: evaluateDecisionText(decisionPolicy(bundle), decoder.decode(job.body), new Date(job.now)) };
   }
 }
 

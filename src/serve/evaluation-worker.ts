@@ -5,7 +5,7 @@ import type { ReadLimits } from '../bundle/index.js';
 import { PolicyCache } from '../check/index.js';
 import type { EvaluationLimits } from '../evaluate/index.js';
 import { runJob } from './evaluation-jobs.js';
-import { errorReply, type WorkerReply, type WorkerRequest } from './evaluator.js';
+import { errorReply, type WorkerBundle, type WorkerNotice, type WorkerReply, type WorkerRequest } from './evaluator.js';
 
 interface Setup {
   readonly read: ReadLimits;
@@ -18,21 +18,27 @@ if (port) {
   const setup = workerData as Setup;
   const cache = new PolicyCache(setup.read, setup.evaluation);
   const bundles = new Map<string, { etag: string; bytes: Uint8Array }>();
-  port.on('message', (message: WorkerRequest | { forget: string }) => {
+  port.on('message', (message: WorkerRequest | WorkerNotice) => {
     if ('forget' in message) {
       bundles.delete(message.forget);
       cache.forget(message.forget);
       return;
     }
+    // Loaded ahead of the first job; a bundle that fails to load fails that job, as it would have.
+    if ('load' in message) return void load(message.load).catch(() => undefined);
     void handle(message).then((reply) => port.postMessage(reply));
   });
+
+  function load(b: WorkerBundle) {
+    if (b.bytes) bundles.set(b.name, { etag: b.etag, bytes: b.bytes });
+    const held = bundles.get(b.name);
+    return held ? cache.get({ name: b.name, etag: held.etag, bytes: held.bytes }) : Promise.resolve(undefined);
+  }
 
   async function handle(request: WorkerRequest): Promise<WorkerReply> {
     try {
       const b = request.bundle;
-      if (b?.bytes) bundles.set(b.name, { etag: b.etag, bytes: b.bytes });
-      const held = b ? bundles.get(b.name) : undefined;
-      const loaded = b && held ? await cache.get({ name: b.name, etag: held.etag, bytes: held.bytes }) : undefined;
+      const loaded = b ? await load(b) : undefined;
       const bundle = b && loaded ? { name: b.name, revision: b.revision, loaded } : undefined;
       return { id: request.id, result: runJob(request.job, bundle, setup.maxDepth) };
     } catch (err) {

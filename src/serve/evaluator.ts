@@ -13,15 +13,22 @@ export interface EvaluatorOptions {
   readonly maxDepth: number;
   /** Worker threads for large bodies; 0 runs every job on the event loop. */
   readonly threads: number;
-  /** Bodies up to this size are handled on the event loop, where a thread hop would cost more than the work. */
+  /** Bodies up to this size are handled on the event loop, where a thread hop would cost more than the work (admission's images excepted). */
   readonly offloadBytes: number;
-  /** Jobs waiting for a worker beyond this are refused with 503 SERVER_BUSY. */
+  /** Jobs waiting for a worker beyond this are refused with 503 SERVER_BUSY (an admission review is then denied or admitted per its failure policy). */
   readonly maxQueued: number;
 }
 
 /** A worker's V8 heap limit: a body that needs more kills only that worker, and is refused as too large. */
 const WORKER_HEAP_MB = 2048;
-/** A worker idle this long is stopped, so the memory a large report took goes back to the system. */
+/**
+ * A worker idle this long after a large body is stopped, so the memory the
+ * report took goes back to the system; one that ran only small jobs stays.
+ * A stopped worker is replaced at once by one that loads the served policies
+ * before any job needs them: starting a worker and loading a policy take a
+ * few hundred milliseconds, which the first admission review or check after a
+ * quiet spell would otherwise wait.
+ */
 const IDLE_MS = 10_000;
 
 /**
@@ -41,12 +48,23 @@ export type WorkerReply =
       readonly error: { readonly code: ErrorCode; readonly message: string; readonly details: readonly ErrorDetail[]; readonly stack?: string };
     };
 
-/** What the evaluator sends a worker: the job, and the bundle it runs against (its bytes only when the worker lacks that revision). */
+/** A bundle revision as a worker is told of it: its bytes only when the worker lacks that revision. */
+export interface WorkerBundle {
+  readonly name: string;
+  readonly etag: string;
+  readonly revision: string;
+  readonly bytes?: Uint8Array;
+}
+
+/** What the evaluator sends a worker: the job, and the bundle it runs against. */
 export interface WorkerRequest {
   readonly id: number;
   readonly job: EvaluationJob;
-  readonly bundle?: { readonly name: string; readonly etag: string; readonly revision: string; readonly bytes?: Uint8Array };
+  readonly bundle?: WorkerBundle;
 }
+
+/** The other messages a worker takes: drop a withdrawn bundle, or load one ahead of the jobs that will need it. */
+export type WorkerNotice = { readonly forget: string } | { readonly load: WorkerBundle & { readonly bytes: Uint8Array } };
 
 interface Pending {
   readonly request: WorkerRequest;
@@ -62,6 +80,8 @@ interface Slot {
   readonly known: Map<string, string>;
   busy: Pending | undefined;
   idle: NodeJS.Timeout | undefined;
+  /** It has run a job past offloadBytes since it started, so it may hold that memory. */
+  large: boolean;
 }
 
 /**
@@ -78,6 +98,8 @@ export class Evaluator {
   private readonly queue: Pending[] = [];
   private nextId = 0;
   private closed = false;
+  /** The latest revision of each bundle jobs ran against, which a replacement worker loads ahead. */
+  private readonly served = new Map<string, PublishedBundle>();
 
   constructor(private readonly options: EvaluatorOptions) {
     this.cache = new PolicyCache(options.read, options.evaluation);
@@ -92,13 +114,15 @@ export class Evaluator {
   }
 
   private async runAny(job: EvaluationJob, bundle: PublishedBundle | undefined): Promise<JobResult> {
-    if (this.options.threads === 0 || job.body.byteLength <= this.options.offloadBytes) {
+    // An admission review's images are decided in parallel, so they always go to the workers.
+    if (this.options.threads === 0 || (job.kind !== 'decide' && job.body.byteLength <= this.options.offloadBytes)) {
       const loaded = bundle ? await this.cache.get(bundle) : undefined;
       return runJob(job, bundle && loaded ? { name: bundle.name, revision: bundle.revision, loaded } : undefined, this.options.maxDepth);
     }
     if (this.queue.length >= this.options.maxQueued) {
-      throw new AppError('SERVER_BUSY', 'too many large requests are waiting to be evaluated; retry shortly');
+      throw new AppError('SERVER_BUSY', 'too many evaluations are waiting for a worker; retry shortly');
     }
+    if (bundle) this.served.set(bundle.name, bundle);
     const body = transferable(job.body);
     const request: WorkerRequest = { id: (this.nextId += 1), job: { ...job, body } };
     return new Promise<JobResult>((resolve, reject) => {
@@ -110,8 +134,9 @@ export class Evaluator {
   /** Drops a withdrawn bundle's policy here and in every worker. */
   forget(name: string): void {
     this.cache.forget(name);
+    this.served.delete(name);
     for (const slot of this.slots) {
-      if (slot.known.delete(name)) slot.worker.postMessage({ forget: name });
+      if (slot.known.delete(name)) slot.worker.postMessage({ forget: name } satisfies WorkerNotice);
     }
   }
 
@@ -133,6 +158,7 @@ export class Evaluator {
       const pending = this.queue.shift() as Pending;
       clearTimeout(slot.idle);
       slot.busy = pending;
+      slot.large ||= pending.request.job.body.byteLength > this.options.offloadBytes;
       const b = pending.bundle;
       const bundle = b && { name: b.name, etag: b.etag, revision: b.revision, ...(slot.known.get(b.name) === b.etag ? {} : { bytes: b.bytes }) };
       if (b) slot.known.set(b.name, b.etag);
@@ -145,7 +171,7 @@ export class Evaluator {
       workerData: { read: this.options.read, evaluation: this.options.evaluation, maxDepth: this.options.maxDepth },
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
     });
-    const slot: Slot = { worker, known: new Map(), busy: undefined, idle: undefined };
+    const slot: Slot = { worker, known: new Map(), busy: undefined, idle: undefined, large: false };
     worker.on('message', (reply: WorkerReply) => {
       const pending = slot.busy;
       if (!pending || pending.request.id !== reply.id) return;
@@ -153,7 +179,7 @@ export class Evaluator {
       if ('result' in reply) pending.resolve(reply.result);
       else pending.reject(new AppError(reply.error.code, reply.error.message, { details: reply.error.details, cause: stackError(reply.error) }));
       this.dispatch();
-      if (!slot.busy) slot.idle = setTimeout(() => this.retire(slot), IDLE_MS).unref();
+      if (!slot.busy && slot.large) slot.idle = setTimeout(() => this.retire(slot), IDLE_MS).unref();
     });
     worker.on('error', (err) => this.lost(slot, err));
     worker.on('exit', (code) => this.lost(slot, new Error(`evaluation worker exited with code ${code}`)));
@@ -163,11 +189,17 @@ export class Evaluator {
     return slot;
   }
 
-  /** Stops an idle worker; the next large job starts a new one. */
+  /** Stops an idle worker and starts a fresh one, which loads the served policies ahead of the next job. */
   private retire(slot: Slot): void {
     if (slot.busy || !this.slots.includes(slot)) return;
     this.slots.splice(this.slots.indexOf(slot), 1);
     void slot.worker.terminate();
+    if (this.closed) return;
+    const fresh = this.startSlot();
+    for (const b of this.served.values()) {
+      fresh.known.set(b.name, b.etag);
+      fresh.worker.postMessage({ load: { name: b.name, etag: b.etag, revision: b.revision, bytes: b.bytes } } satisfies WorkerNotice);
+    }
   }
 
   /** A worker died: its job is refused (as too large when it ran out of memory), and a new worker takes the queue. */

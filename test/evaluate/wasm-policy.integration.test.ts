@@ -45,4 +45,23 @@ has_input if input
     assert.throws(() => small.evaluate('echo/summary', policy.prepare(inputOf(100))), { code: 'INPUT_TOO_LARGE' });
     assert.throws(() => policy.prepare({ items: ['\ud800'], text: '' }), { code: 'INPUT_INVALID' });
   });
+
+  it('evaluates an input given as JSON text as the same input given as a value', () => {
+    const input = inputOf(1000);
+    assert.deepEqual(policy.evaluate('echo/summary', policy.prepareText(JSON.stringify(input))), policy.evaluate('echo/summary', input));
+    assert.deepEqual(policy.evaluate('echo/has_input', policy.prepareText('{}')), { defined: true, result: true });
+  });
+
+  it('refuses JSON text over the size limit, and one with a lone surrogate naming where it is', async () => {
+    const small = await wasmPolicy(rego, ['echo/summary'], { limits: { maxInputBytes: 1000, maxMemoryBytes: 64 * 1024 * 1024 } });
+    assert.throws(() => small.prepareText(JSON.stringify(inputOf(100))), { code: 'INPUT_TOO_LARGE' });
+    assert.throws(
+      () => policy.prepareText(JSON.stringify({ items: ['ok', '\ud800'], text: '' })),
+      (err: { code?: string; details?: { path: string }[] }) => {
+        assert.equal(err.code, 'INPUT_INVALID');
+        assert.equal(err.details?.[0]?.path, '/items/1');
+        return true;
+      },
+    );
+  });
 });

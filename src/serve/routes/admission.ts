@@ -3,6 +3,7 @@ import { createRouter } from '../request-path.js';
 import type { Logger } from 'pino';
 import type { DecisionPolicy } from '../../check/index.js';
 import { AppError } from '../../core/index.js';
+import type { Decision } from '../../report/index.js';
 import { DecisionCache, reviewAdmission, type AdmissionOptions, type NamespaceLabels, type ScanResults, type StoredScan } from '../../gatekeeper/index.js';
 import { readBody, readJsonBody, type BodyOptions } from '../body.js';
 import { requireClientCert } from '../client-cert.js';
@@ -20,6 +21,8 @@ export interface AdmissionRouteOptions {
   readonly reportBody: BodyOptions;
   /** Normalizes and decides an uploaded report (a POST /v1/reports body) as of `now`, off the event loop when it is large. */
   readonly decideReport: (body: Uint8Array, now: Date) => Promise<StoredScan>;
+  /** Decides one image of a review (its input as JSON text) on an evaluation worker. */
+  readonly decide: (input: string, now: Date) => Promise<Decision>;
   readonly inventory?: InventoryHooks;
 }
 
@@ -44,6 +47,7 @@ export function admissionRoutes(options: AdmissionRouteOptions): Router {
       namespaceLabels: options.namespaceLabels,
       options: options.admission,
       cache,
+      decide: options.decide,
       onDecision: (record) => options.logger.info({ admission: record }, record.allowed ? 'admitted' : 'denied'),
       onError: (err) => options.logger.error({ err }, 'admission review could not be evaluated'),
       ...(inventory ? { metadata: inventory.metadata, now: inventory.clock } : {}),

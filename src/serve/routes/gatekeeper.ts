@@ -63,6 +63,13 @@ export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
       requireClientCert: config.requireClientCert,
       reviewBody: small(REQUEST_LIMITS.maxReviewBytes, 'the AdmissionReview limit'),
       reportBody: options.body,
+      decide: async (input, now) =>
+        (
+          await options.evaluator.run(
+            { kind: 'decide', body: Buffer.from(input, 'utf8'), now: now.toISOString() },
+            bundleFor(options.registry, DECISION_ENTRYPOINT),
+          )
+        ).decision,
       decideReport: async (body, now) =>
         (await options.evaluator.run({ kind: 'report', body, now: now.toISOString() }, bundleFor(options.registry, DECISION_ENTRYPOINT))).scan,
     }),

@@ -1,0 +1,104 @@
+// An admission review whose images are decided by an injected `decide` (the
+// server's evaluation workers): all images at once, each given the same input
+// the policy would see in-process, as JSON text, with the same answer.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { evaluateDecision, type DecisionPolicy } from '../../src/check/index.js';
+import type { JsonValue } from '../../src/core/index.js';
+import { DecisionCache, DEFAULT_ADMISSION_OPTIONS, MemoryScanResults, reviewAdmission, type AdmissionDependencies } from '../../src/gatekeeper/index.js';
+import { normalize } from '../../src/inputs/index.js';
+import type { Decision } from '../../src/report/index.js';
+import { digest, review, trivyReport } from './admission-fixture.js';
+
+const IMAGES = [1, 2, 3].map((n) => `registry.example.com/shop/svc${n}@${digest(n)}`);
+const UNSCANNED = `registry.example.com/shop/new@${digest(9)}`;
+const NOW = new Date('2026-06-01T12:00:00Z');
+
+/** A synthetic policy: one violation per vulnerability, naming the image the input's workload runs. */
+function recordingPolicy(seen: JsonValue[]): DecisionPolicy {
+  return {
+    evaluate: (_entrypoint, input) => {
+      seen.push(input as JsonValue);
+      const i = input as { vulnerabilities: { id: string }[]; workloads: { containers: { image: string }[] }[] };
+      const image = i.workloads[0]?.containers[0]?.image ?? '';
+      const violations = i.vulnerabilities.map((v) => ({ rule: 'cve', severity: 'CRITICAL', enforcement: 'deny', message: `${v.id} in ${image}`, image }));
+      return {
+        defined: true,
+        result: { decision: violations.length > 0 ? 'deny' : 'allow', violations, warnings: [], exceptions: [], expired_exceptions: [] },
+      };
+    },
+  };
+}
+
+async function scans(): Promise<MemoryScanResults> {
+  const results = new MemoryScanResults();
+  for (const [n, image] of IMAGES.entries()) {
+    const bytes = Buffer.from(JSON.stringify(trivyReport(image, [`CVE-2024-000${n}`])));
+    const input = normalize({ reports: [{ path: `report-${n}.json`, bytes }], now: NOW });
+    const decision = { decision: 'allow', violations: [], warnings: [], exceptions: [], expired_exceptions: [] } as unknown as Decision;
+    await results.put({ digest: digest(n + 1), image, input, decision, storedAt: NOW.toISOString() });
+  }
+  return results;
+}
+
+describe('reviewAdmission with a decide function', () => {
+  it('decides every image at once, on the same input as in-process, with the same answer', async () => {
+    const inline: JsonValue[] = [];
+    const deps = (policy: DecisionPolicy): AdmissionDependencies => ({
+      scans: undefined as unknown as MemoryScanResults,
+      policy: async () => policy,
+      namespaceLabels: async () => ({ 'portcullis.dev/environment': 'prod' }),
+      options: { ...DEFAULT_ADMISSION_OPTIONS, unscanned: 'warn' },
+      now: () => NOW,
+    });
+    const body = review({ containers: [...IMAGES, UNSCANNED], uid: 'u1' });
+    const expected = await reviewAdmission(body, { ...deps(recordingPolicy(inline)), scans: await scans() });
+
+    const texts: string[] = [];
+    const offloaded: JsonValue[] = [];
+    const policy = recordingPolicy(offloaded);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const decide = async (text: string, now: Date): Promise<Decision> => {
+      assert.equal(now.getTime(), NOW.getTime());
+      texts.push(text);
+      // Every image's evaluation has started before any finishes.
+      if (texts.length === IMAGES.length + 1) release();
+      await gate;
+      return evaluateDecision(policy, JSON.parse(text));
+    };
+    const answer = await reviewAdmission(body, { ...deps(policy), scans: await scans(), decide });
+
+    assert.deepEqual(answer, expected);
+    assert.equal(texts.length, 4);
+    assert.deepEqual(offloaded, inline);
+    const response = answer['response'] as { allowed: boolean; status: { message: string }; warnings: string[] };
+    assert.equal(response.allowed, false);
+    for (const [n, image] of IMAGES.entries()) assert.match(response.status.message, new RegExp(`CVE-2024-000${n} in ${image.replace(/[.]/g, '\\.')}`));
+    assert.match(response.warnings.join('\n'), /has no stored scan result/);
+  });
+
+  it('evaluates each image once for reviews of the same Pod that arrive together, and again once the answers are in', async () => {
+    const policy = recordingPolicy([]);
+    let calls = 0;
+    const decide = async (text: string): Promise<Decision> => {
+      calls += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+      return evaluateDecision(policy, JSON.parse(text));
+    };
+    const deps: AdmissionDependencies = {
+      scans: await scans(),
+      policy: async () => policy,
+      namespaceLabels: async () => ({}),
+      options: DEFAULT_ADMISSION_OPTIONS,
+      now: () => NOW,
+      cache: new DecisionCache(),
+      decide,
+    };
+    const answers = await Promise.all([1, 2, 3, 4].map((n) => reviewAdmission(review({ containers: IMAGES, uid: `u${n}` }), deps)));
+    assert.equal(calls, IMAGES.length);
+    const other = await reviewAdmission(review({ containers: IMAGES, namespace: 'staging', uid: 'u5' }), deps);
+    assert.equal(calls, 2 * IMAGES.length);
+    for (const a of [...answers, other]) assert.equal((a['response'] as { allowed: boolean }).allowed, false);
+  });
+});
