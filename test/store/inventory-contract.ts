@@ -377,6 +377,29 @@ export function inventoryContract(label: string, open: () => Promise<Store>): vo
       assert.equal(await store.inventory.vulnerability('CVE-none', ['open'], 100), undefined);
     });
 
+    it("counts the trend of open deny-level findings per day as the findings' times add up", async () => {
+      const DAY = 86_400_000;
+      const now = new Date(T0 + 2 * DAY);
+      const all = (
+        await store.inventory.queryFindings({ states: ['open', 'resolved'], enforcement: 'deny', sort: 'severity', order: 'desc', limit: 1000, now })
+      ).findings;
+      assert.ok(
+        all.some((f) => f.state === 'resolved'),
+        'the fixture has resolved deny-level findings',
+      );
+      const trend = await store.inventory.denyTrend(now, 5);
+      const first = Math.floor(now.getTime() / DAY) - 4;
+      assert.deepEqual(
+        trend,
+        Array.from({ length: 5 }, (_, i) => {
+          const end = (first + i + 1) * DAY;
+          const open = all.filter((f) => Date.parse(f.first_seen) < end && (f.resolved_at === null || Date.parse(f.resolved_at) >= end)).length;
+          return { day: new Date((first + i) * DAY).toISOString().slice(0, 10), open };
+        }),
+      );
+      assert.ok(trend.some((p) => p.open > 0));
+    });
+
     it('aggregates the CVE-first view exactly as the findings themselves add up, and cuts its lists at the limit', async () => {
       const states = ['open', 'excepted', 'resolved'] as const;
       const now = new Date(T0);
