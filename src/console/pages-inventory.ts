@@ -305,6 +305,15 @@ export async function findingsBodyHtml(deps: ConsoleDependencies, params: URLSea
 
 // --- One vulnerability, one image, one workload -----------------------------------------------------------
 
+/** A list of the CVE page is its first entries; the grouping of the CVE's findings pages through all of them. */
+function more(id: string, shown: number, total: number, groupBy: string, noun: string): Html | string {
+  if (shown >= total) return '';
+  return html`<p class="muted">
+    The first ${shown} of ${total.toLocaleString('en-US')} ${noun};
+    <a href="${links.findings({ id, group_by: groupBy })}">all of them, grouped by ${groupBy}</a>.
+  </p>`;
+}
+
 export async function vulnerabilityBody(deps: ConsoleDependencies, id: string): Promise<Html> {
   const v = await vulnerabilityView(deps.store, parseVulnerabilityQuery(id, {}));
   return html`${facts([
@@ -316,9 +325,9 @@ export async function vulnerabilityBody(deps: ConsoleDependencies, id: string): 
       ['Fixed versions', v.fixed_versions.join(', ') || 'none known'],
       ['Packages', v.packages.map((p) => `${p.name} ${p.installed_version}${p.fixed_version ? ` → ${p.fixed_version}` : ''}`).join(', ')],
     ])}
-    <p><a href="${links.findings({ id: v.id })}">Every finding of ${v.id}</a></p>
-    ${v.truncated ? html`<p class="muted">Lists are cut at the first entries.</p>` : ''}
+    <p><a href="${links.findings({ id: v.id })}">Every finding of ${v.id}</a> (${v.counts.findings.toLocaleString('en-US')})</p>
     <h2>Affected images</h2>
+    ${more(v.id, v.images.length, v.counts.images, 'image', 'images')}
     ${table(
       `Images with ${v.id}`,
       ['Image', 'Digest', 'Workloads', 'Namespaces', 'First seen'],
@@ -335,6 +344,7 @@ export async function vulnerabilityBody(deps: ConsoleDependencies, id: string): 
       [2, 3],
     )}
     <h2>Namespaces</h2>
+    ${more(v.id, v.namespaces.length, v.counts.namespaces, 'namespace', 'namespaces')}
     ${table(
       `Namespaces running ${v.id}`,
       ['Cluster', 'Namespace', 'Environment', 'Findings'],
@@ -350,6 +360,7 @@ export async function vulnerabilityBody(deps: ConsoleDependencies, id: string): 
       [3],
     )}
     <h2>Workloads</h2>
+    ${more(v.id, v.workloads.length, v.counts.workloads, 'workload', 'containers')}
     ${table(
       `Workloads running ${v.id}`,
       ['Workload', 'Container', 'Namespace', 'Enforcement', 'State', 'First seen'],

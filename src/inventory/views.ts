@@ -11,11 +11,13 @@ export interface VulnerabilityQuery {
   readonly id: string;
   /** Default: open and excepted. */
   readonly states: readonly FindingState[];
-  /** Each list of the view is cut at this many entries. */
+  /** Each list of the view is cut at this many entries (default 100); the view counts every entry. */
   readonly limit: number;
 }
 
+/** The most entries a list of the view may ask for; the full lists page through GET /v1/findings?id=&group_by= instead. */
 export const VULNERABILITY_LIMIT = 1000;
+export const VULNERABILITY_DEFAULT_LIMIT = 100;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** `GET /v1/vulnerabilities/<id>?state=&limit=`; unknown, repeated or malformed parameters are errors naming them. */
@@ -128,7 +130,7 @@ function statesOf(value: string | undefined): FindingState[] {
 }
 
 function limitOf(value: string | undefined): number {
-  if (value === undefined) return VULNERABILITY_LIMIT;
+  if (value === undefined) return VULNERABILITY_DEFAULT_LIMIT;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > VULNERABILITY_LIMIT)
     throw new AppError('REQUEST_INVALID', `'limit' must be an integer from 1 to ${VULNERABILITY_LIMIT}`);
@@ -173,9 +175,16 @@ export function vulnerabilityFacts(v: VulnerabilityView): [string, string][] {
     ['first_seen', v.first_seen],
     ['fixed_versions', v.fixed_versions.join(', ') || 'none'],
     ['packages', v.packages.map((p) => `${p.name} ${p.installed_version}`).join(', ')],
-    ['images', String(v.images.length)],
-    ['namespaces', v.namespaces.map((n) => `${n.cluster}/${n.namespace}`).join(', ')],
-    ['workloads', `${v.workloads.length}${v.truncated ? ' (cut; use --limit or -o json)' : ''}`],
+    ['findings', String(v.counts.findings)],
+    ['images', String(v.counts.images)],
+    [
+      'namespaces',
+      `${v.namespaces.map((n) => `${n.cluster}/${n.namespace}`).join(', ')}${v.counts.namespaces > v.namespaces.length ? `, ... (${v.counts.namespaces})` : ''}`,
+    ],
+    [
+      'workloads',
+      `${v.counts.workloads}${v.truncated ? ` (the first ${v.workloads.length} below; use --limit, or findings --id ${v.id} --group-by workload)` : ''}`,
+    ],
   ];
 }
 

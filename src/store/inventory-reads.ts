@@ -160,26 +160,24 @@ export function* denyTrend(now: number, days: number): Work<FindingTrendPoint[]>
   const start = first * DAY_MS;
   const live = `enforcement = 'deny' AND state IN ('open', 'resolved') AND (resolved_at IS NULL OR resolved_at >= ?)`;
   const before: Row[] = yield sql(`SELECT count(*) AS n FROM inv_findings WHERE ${live} AND first_seen < ?`, start, start);
-  // One range count per day on the index: cheaper than grouping every row by a computed day.
-  const opened: Row[] = [];
-  for (let d = 0; d < days; d++) {
-    const rows: Row[] = yield sql(
-      `SELECT ${d} AS d, count(*) AS n FROM inv_findings WHERE ${live} AND first_seen >= ? AND first_seen < ?`,
-      start,
-      start + d * DAY_MS,
-      start + (d + 1) * DAY_MS,
-    );
-    opened.push(...rows);
-  }
+  // One range count per day on the index (cheaper than grouping every row by a computed day), all in one statement:
+  // one round trip instead of one per day, which is most of the overview's time on PostgreSQL.
+  const dayCounts = Array.from({ length: days }, (_, d) => `(SELECT count(*) FROM inv_findings WHERE ${live} AND first_seen >= ? AND first_seen < ?) AS d${d}`);
+  const perDay: Row[] = yield sql(
+    `SELECT ${dayCounts.join(', ')}`,
+    ...Array.from({ length: days }, (_, d) => [start, start + d * DAY_MS, start + (d + 1) * DAY_MS]).flat(),
+  );
+  const opened: Row[] = Array.from({ length: days }, (_, d) => ({ d, n: perDay[0]?.[`d${d}`] ?? 0 }));
   const resolved: Row[] = yield sql(
-    `SELECT (resolved_at - ?) / ${DAY_MS} AS d, count(*) AS n FROM inv_findings WHERE enforcement = 'deny' AND state = 'resolved' AND resolved_at >= ? GROUP BY 1`,
+    `SELECT CAST((resolved_at - ?) / ${DAY_MS} AS INTEGER) AS d, count(*) AS n FROM inv_findings WHERE enforcement = 'deny' AND state = 'resolved' AND resolved_at >= ? GROUP BY 1`,
     start,
     start,
   );
   // change[i]: how the count moves on day i.
   const change = new Array<number>(days).fill(0);
   const add = (r: Row, sign: number) => {
-    const i = Math.min(days - 1, num(r['d']));
+    // SQLite binds a JS number as a real, so a day computed from one is a real too: whole days only.
+    const i = Math.min(days - 1, Math.floor(num(r['d'])));
     change[i] = (change[i] ?? 0) + sign * num(r['n']);
   };
   opened.forEach((r) => add(r, 1));

@@ -346,7 +346,15 @@ export interface VulnerabilityView {
     readonly state: FindingState;
     readonly first_seen: string;
   }[];
-  /** The lists above are cut at this many entries each. */
+  /** How many entries each list has before the cut, and how many findings the view counts. */
+  readonly counts: {
+    readonly findings: number;
+    readonly packages: number;
+    readonly images: number;
+    readonly namespaces: number;
+    readonly workloads: number;
+  };
+  /** A list above was cut at the query's limit (its full length is in counts). */
   readonly truncated: boolean;
 }
 

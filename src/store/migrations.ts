@@ -25,6 +25,15 @@ const WORKLOAD_INDEX = `CREATE INDEX inv_findings_workload ON inv_findings (stat
 const GROUP_INDEXES = `CREATE INDEX inv_findings_vuln_group ON inv_findings (state, vuln_id, enforcement, severity_rank, running_id);
    CREATE INDEX inv_findings_image_group ON inv_findings (state, digest, repository, enforcement, severity_rank, running_id);
    CREATE INDEX inv_findings_package_group ON inv_findings (state, package, enforcement, severity_rank, running_id);`;
+/**
+ * The CVE-first view from the vulnerability's index alone: per container and per package, without reading the findings'
+ * rows (a CVE in every container of a fleet has thousands). It replaces the (vuln_id, state) index it extends. The grouping
+ * by CVE reads its index with each CVE's containers together, so counting them apart sorts nothing.
+ */
+const VULN_INDEXES = `DROP INDEX inv_findings_vuln;
+   CREATE INDEX inv_findings_vuln ON inv_findings (vuln_id, state, running_id, enforcement, first_seen, package, installed_version, fixed_version, severity_rank, score, published);
+   DROP INDEX inv_findings_vuln_group;
+   CREATE INDEX inv_findings_vuln_group ON inv_findings (state, vuln_id, running_id, enforcement, severity_rank);`;
 
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE agents (
@@ -82,6 +91,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `${sqliteCountsMigration()}
    ${WORKLOAD_INDEX}
    ${GROUP_INDEXES}`,
+  VULN_INDEXES,
 ];
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -140,6 +150,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `${postgresCountsMigration()}
    ${WORKLOAD_INDEX}
    ${GROUP_INDEXES}`,
+  VULN_INDEXES,
 ];
 
 /**

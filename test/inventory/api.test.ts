@@ -178,6 +178,13 @@ describe('the inventory API', () => {
     );
     assert.deepEqual(view.body.fixed_versions, ['2']);
     assert.equal(view.body.first_seen, new Date(T0).toISOString());
+    assert.deepEqual(view.body.counts, { findings: 2, packages: 1, images: 1, namespaces: 2, workloads: 2 });
+    assert.equal(view.body.truncated, false);
+    const cut = await request(app).get('/v1/vulnerabilities/base-0001?limit=1');
+    assert.equal(cut.status, 200);
+    assert.deepEqual([cut.body.namespaces.length, cut.body.workloads.length, cut.body.truncated], [1, 1, true]);
+    assert.deepEqual(cut.body.counts, view.body.counts, 'the counts cover the whole lists');
+    assert.equal((await request(app).get('/v1/vulnerabilities/base-0001?limit=1001')).status, 400);
     const missing = await request(app).get('/v1/vulnerabilities/CVE-1999-0001');
     assert.equal(missing.status, 404);
     assert.match(missing.body.message, /no running workload has a finding for CVE-1999-0001/);

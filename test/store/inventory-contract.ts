@@ -376,5 +376,81 @@ export function inventoryContract(label: string, open: () => Promise<Store>): vo
       assert.ok(view.workloads.some((w) => w.name === 'api' && w.state === 'resolved'));
       assert.equal(await store.inventory.vulnerability('CVE-none', ['open'], 100), undefined);
     });
+
+    it("counts the trend of open deny-level findings per day as the findings' times add up", async () => {
+      const DAY = 86_400_000;
+      const now = new Date(T0 + 2 * DAY);
+      const all = (
+        await store.inventory.queryFindings({ states: ['open', 'resolved'], enforcement: 'deny', sort: 'severity', order: 'desc', limit: 1000, now })
+      ).findings;
+      assert.ok(
+        all.some((f) => f.state === 'resolved'),
+        'the fixture has resolved deny-level findings',
+      );
+      const trend = await store.inventory.denyTrend(now, 5);
+      const first = Math.floor(now.getTime() / DAY) - 4;
+      assert.deepEqual(
+        trend,
+        Array.from({ length: 5 }, (_, i) => {
+          const end = (first + i + 1) * DAY;
+          const open = all.filter((f) => Date.parse(f.first_seen) < end && (f.resolved_at === null || Date.parse(f.resolved_at) >= end)).length;
+          return { day: new Date((first + i) * DAY).toISOString().slice(0, 10), open };
+        }),
+      );
+      assert.ok(trend.some((p) => p.open > 0));
+    });
+
+    it('aggregates the CVE-first view exactly as the findings themselves add up, and cuts its lists at the limit', async () => {
+      const states = ['open', 'excepted', 'resolved'] as const;
+      const now = new Date(T0);
+      const findings = (
+        await store.inventory.queryFindings({ states: [...states], vulnerabilityId: 'CVE-1', sort: 'severity', order: 'desc', limit: 1000, now })
+      ).findings;
+      assert.ok(findings.length > 1, 'the fixture has several findings of CVE-1');
+      const distinct = (key: (f: (typeof findings)[number]) => string) => [...new Set(findings.map(key))].sort();
+      const workloads = distinct((f) => `${f.cluster}/${f.namespace}/${f.workload_kind}/${f.workload_name}/${f.container}/${f.digest ?? ''}`);
+      const namespaces = distinct((f) => `${f.cluster}/${f.namespace}`);
+      const images = distinct((f) => `${f.digest ?? ''} ${f.repository}`);
+      const view = await store.inventory.vulnerability('CVE-1', states, 1000);
+      assert.ok(view);
+      assert.deepEqual(view.counts, {
+        findings: findings.length,
+        packages: distinct((f) => `${f.package}/${f.installed_version}/${f.fixed_version}`).length,
+        images: images.length,
+        namespaces: namespaces.length,
+        workloads: workloads.length,
+      });
+      assert.equal(view.truncated, false);
+      assert.deepEqual(view.workloads.map((w) => `${w.cluster}/${w.namespace}/${w.kind}/${w.name}/${w.container}/${w.digest ?? ''}`).sort(), workloads);
+      assert.deepEqual(
+        view.namespaces.map((n) => `${n.cluster}/${n.namespace}`),
+        namespaces,
+      );
+      for (const n of view.namespaces) {
+        assert.equal(n.findings, findings.filter((f) => f.cluster === n.cluster && f.namespace === n.namespace).length, `${n.namespace}'s findings`);
+      }
+      for (const i of view.images) {
+        const of = findings.filter((f) => f.digest === i.digest && f.repository === i.repository);
+        assert.equal(i.workloads, new Set(of.map((f) => `${f.namespace}/${f.workload_name}/${f.container}`)).size, `${i.repository}'s workloads`);
+        assert.equal(i.namespaces, new Set(of.map((f) => f.namespace)).size, `${i.repository}'s namespaces`);
+        assert.equal(i.first_seen, of.map((f) => f.first_seen).sort()[0]);
+      }
+      for (const w of view.workloads) {
+        const of = findings.filter((f) => f.namespace === w.namespace && f.workload_name === w.name && f.container === w.container);
+        assert.equal(w.enforcement, of.some((f) => f.enforcement === 'deny') ? 'deny' : 'warn');
+        assert.equal(w.state, of.some((f) => f.state === 'open') ? 'open' : of.some((f) => f.state === 'excepted') ? 'excepted' : 'resolved');
+        assert.equal(w.first_seen, of.map((f) => f.first_seen).sort()[0]);
+      }
+      assert.equal(view.first_seen, findings.map((f) => f.first_seen).sort()[0]);
+
+      const cut = await store.inventory.vulnerability('CVE-1', states, 1);
+      assert.ok(cut);
+      assert.deepEqual(cut.counts, view.counts, 'the counts do not depend on the cut');
+      assert.equal(cut.truncated, true);
+      assert.deepEqual(cut.workloads, view.workloads.slice(0, 1));
+      assert.deepEqual(cut.namespaces, view.namespaces.slice(0, 1));
+      assert.deepEqual(cut.images, view.images.slice(0, 1));
+      assert.deepEqual(cut.fixed_versions, view.fixed_versions, 'fixed versions come from every package, not the first');
+    });
   });
 }

@@ -24,7 +24,7 @@ describe('SQLite store file', () => {
     await second.close();
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.pragma('user_version', { simple: true }), 6, 'every schema version applied');
+    assert.equal(db.pragma('user_version', { simple: true }), 7, 'every schema version applied');
     db.close();
   });
 });
