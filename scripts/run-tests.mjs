@@ -1,22 +1,32 @@
 #!/usr/bin/env node
 // Runs the test files of one tier, or of all, with Node's test runner, since
 // Node 20's --test neither expands globs nor picks up .ts files by itself.
-// Each file runs in its own process, so the TypeScript goes through the lean
-// hooks of test/helpers/typescript.mjs (cached esbuild output) rather than
-// tsx, whose hooks cost every process over a second of CPU: with 70 files on
-// two cores that was half of the unit tier's time. A file's tier is its name:
-//   unit         test/**/*.test.ts: no child processes (enforced by a preload)
+// The TypeScript goes through the lean hooks of test/helpers/typescript.mjs
+// (cached esbuild output) rather than tsx, whose hooks cost every process
+// over a second of CPU. A file's tier is its name:
+//   unit         test/**/*.test.ts: no child processes (test/helpers/no-child-processes.mjs)
 //   integration  test/**/*.integration.test.ts: real opa, gator, PostgreSQL...
 //   e2e          test/e2e/**: real peers (OPA agents, registries, browsers)
 //   reliability  test/reliability/**: fuzzing, fault injection, abuse
+// Unit files share one process per concurrent slot (test/helpers/test-shard.mjs): Node 20
+// has no in-process isolation, and a process per file cost the unit tier more
+// CPU in start-up and in loading the same modules again than in its tests. A
+// unit file that needs a fresh process (it checks what a process has loaded)
+// says so with a line `// run-tests: own process`. Every other file runs in
+// its own process, as `node --test` does.
 // Usage: run-tests.mjs [--tier NAME]... [--durations] [FILE...] [node --test flags]
-// --durations prints each file's wall and CPU time (process start to exit) and their sums.
+// --durations runs every file in its own process, to print each file's wall
+// and CPU time (process start to exit) and their sums.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const TIERS = ['unit', 'integration', 'e2e', 'reliability'];
+const OWN_PROCESS = /^\/\/ run-tests: own process\b/m;
+// Test processes at once, as ever: the 2 cores CI has, and what the integration tiers were written for.
+const CONCURRENCY = 2;
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -58,27 +68,74 @@ if (chosen.length === 0) {
   console.error('run-tests: no test files match');
   process.exit(1);
 }
-// The guard only applies when every chosen file is a unit test.
-const unitOnly = chosen.every((f) => tierOf(f) === 'unit');
-const preload = ['--import', './test/helpers/typescript.mjs', ...(unitOnly ? ['--import', './test/helpers/no-child-processes.mjs'] : [])];
-const timing = durations ? mkdtempSync(join(tmpdir(), 'portcullis-durations-')) : undefined;
-if (timing) preload.push('--import', './test/helpers/file-duration.mjs');
-const env = timing ? { ...process.env, PORTCULLIS_TEST_DURATIONS: join(timing, 'files.tsv') } : process.env;
+
+const work = mkdtempSync(join(tmpdir(), 'portcullis-tests-'));
+/** What each process the runner starts runs: its entry file and the test files it loads. */
+const processes = plan(chosen);
+const preload = ['--import', './test/helpers/typescript.mjs'];
+if (durations) preload.push('--import', './test/helpers/file-duration.mjs');
+const env = durations ? { ...process.env, PORTCULLIS_TEST_DURATIONS: join(work, 'files.tsv') } : process.env;
 const started = Date.now();
-const result = spawnSync(process.execPath, [...preload, '--test', '--test-concurrency=2', ...flags, ...chosen], { stdio: 'inherit', env });
-if (timing) report(join(timing, 'files.tsv'), Date.now() - started);
+const entries = processes.map((p) => p.entry);
+const result = spawnSync(process.execPath, [...preload, '--test', `--test-concurrency=${CONCURRENCY}`, ...flags, ...entries], { stdio: 'inherit', env });
+if (durations) report(join(work, 'files.tsv'), Date.now() - started);
+if (result.status !== 0) nameShares();
+rmSync(work, { recursive: true, force: true });
 process.exit(result.status ?? 1);
 
+/**
+ * Unit files go through an entry module that first installs the
+ * no-child-processes guard; the others run as they are. Without --durations,
+ * the unit files that can share a process are dealt into one share per slot,
+ * largest first onto the lightest share (file size stands in for cost).
+ */
+function plan(list) {
+  const units = list.filter((f) => tierOf(f) === 'unit');
+  const others = list.filter((f) => tierOf(f) !== 'unit').map((f) => ({ entry: f, files: [f] }));
+  const alone = durations ? units : units.filter((f) => OWN_PROCESS.test(readFileSync(f, 'utf8')));
+  const shared = units.filter((f) => !alone.includes(f));
+  const shares = Array.from({ length: Math.min(CONCURRENCY, shared.length) }, () => ({ files: [], weight: 0 }));
+  for (const file of [...shared].sort((a, b) => statSync(b).size - statSync(a).size)) {
+    const share = shares.reduce((lightest, s) => (s.weight < lightest.weight ? s : lightest));
+    share.files.push(file);
+    share.weight += statSync(file).size;
+  }
+  const groups = [...shares.map((s) => s.files.sort()), ...alone.map((f) => [f])];
+  const unitEntries = groups.map((group, i) => ({ entry: writeEntry(`unit-${i + 1}-of-${groups.length}.mjs`, group), files: group }));
+  return [...unitEntries, ...others];
+}
+
+function writeEntry(name, group) {
+  const url = (path) => JSON.stringify(pathToFileURL(resolve(path)).href);
+  const entry = join(work, name);
+  writeFileSync(
+    entry,
+    [
+      `// Written by scripts/run-tests.mjs: ${group.join(', ')}`,
+      `import ${url('test/helpers/no-child-processes.mjs')};`,
+      `import { importTestFiles } from ${url('test/helpers/test-shard.mjs')};`,
+      `await importTestFiles(${JSON.stringify(group.map((f) => resolve(f)))});`,
+      '',
+    ].join('\n'),
+  );
+  return entry;
+}
+
+/** A share that fails as a whole (its process crashed or exited) is named by its entry: say which files it ran. */
+function nameShares() {
+  for (const { entry, files: group } of processes.filter((p) => p.entry !== p.files[0])) console.error(`run-tests: ${entry} ran ${group.join(', ')}`);
+}
+
 function report(path, wall) {
+  const fileOf = new Map(processes.map((p) => [resolve(p.entry), p.files.join(', ')]));
   const rows = readFileSync(path, 'utf8')
     .trim()
     .split('\n')
     .map((line) => line.split('\t'))
-    .map(([ms, cpu, file]) => ({ ms: Number(ms), cpu: Number(cpu), file }))
+    .map(([ms, cpu, entry]) => ({ ms: Number(ms), cpu: Number(cpu), file: fileOf.get(entry) ?? relative(process.cwd(), entry) }))
     .sort((a, b) => b.ms - a.ms);
-  rmSync(timing, { recursive: true, force: true });
   const seconds = (ms) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
-  console.log('   wall      cpu  file');
+  console.log('   wall      cpu  file (each in its own process)');
   for (const { ms, cpu, file } of rows) console.log(`${seconds(ms)} ${seconds(cpu)}  ${file}`);
   const sum = (key) => rows.reduce((total, row) => total + row[key], 0);
   console.log(`${rows.length} files: ${seconds(sum('ms'))} wall and ${seconds(sum('cpu'))} CPU summed; ${seconds(wall)} wall in all`);

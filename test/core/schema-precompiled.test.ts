@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { packageRoot, PRECOMPILED_DIR } from '../../src/core/index.js';
 
-// Alone in its file: the test process must not have loaded ajv for anything else.
+// run-tests: own process: the test process must not have loaded ajv for anything else.
 const require = createRequire(import.meta.url);
 
 test('a shipped schema is validated with its precompiled code, without loading ajv', async () => {

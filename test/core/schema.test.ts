@@ -8,6 +8,7 @@ import type { Schema, ValidateFunction } from 'ajv';
 import { Ajv } from 'ajv';
 import { AJV_OPTIONS, AppError, compileSchema, declaredSchemas, packageRoot, PRECOMPILED_DIR, schemaKey } from '../../src/core/index.js';
 
+// run-tests: own process: the schemas the shipped modules declare are those declared while this file loads them all.
 const require = createRequire(import.meta.url);
 const SRC = join(packageRoot(), 'src');
 const precompiledFile = (schema: Schema, allErrors = true): string => join(packageRoot(), ...PRECOMPILED_DIR, `${schemaKey(schema, allErrors)}.cjs`);

@@ -1,5 +1,6 @@
-// Preloaded for the unit tier: a unit test that starts a child process fails
-// at once, so "unit" keeps meaning fast and self-contained.
+// Imported first by every unit-tier process (run-tests.mjs writes its entry):
+// a unit test that starts a child process fails at once, so "unit" keeps
+// meaning fast and self-contained.
 import childProcess from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
 
