@@ -12,10 +12,10 @@ export interface ServeCommandOptions {
  * How far a thread's JavaScript heap may grow past what its last full
  * collection kept, in percent. Left to itself, V8 lets a heap grow up to four
  * times its live size while allocation is fast: the inventory's re-evaluation
- * passes hundreds of MB of short-lived findings through the main thread and
- * the evaluation threads, and their heaps grew to 200 MB around 40 MB of live
- * data. Capping the growth at 1.5x holds the server's peak resident size about
- * a quarter lower for a few more full collections (docs/operations.md#memory).
+ * passes hundreds of MB of short-lived findings through the main thread, whose
+ * heap grew to 200 MB around 40 MB of live data. Capping the growth at 1.5x
+ * held bench:inventory's peak resident size about 90 MB lower, for a few more
+ * full collections (docs/operations.md#memory).
  */
 const HEAP_GROWING_PERCENT = 50;
 
