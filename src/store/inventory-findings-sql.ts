@@ -12,6 +12,7 @@ import type {
   GroupQuerySpec,
   SortField,
 } from './inventory-types.js';
+import { SEVERITY_RANKS } from './inventory-counts.js';
 import { str, num, sql, type Dialect, type Row, type Work } from './sql-runner.js';
 
 const DAY_MS = 86_400_000;
@@ -231,24 +232,82 @@ const GROUP_KEYS: Readonly<Record<GroupField, readonly (readonly [column: string
  */
 const DENY_COUNT: Readonly<Record<Dialect, string>> = { sqlite: "sum(enforcement = 'deny')", postgres: "count(*) FILTER (WHERE enforcement = 'deny')" };
 
+/** The filters a kept summary answers exactly (inventory-rollups.ts): those on columns a finding copies from its container. */
+const CONTAINER_FILTERS = new Set<keyof FindingFilter>(['states', 'cluster', 'namespace', 'environment', 'workload', 'repository', 'digest']);
+const SUMMED_GROUPS = new Set<GroupField>(['workload', 'namespace', 'image']);
+const FILTER_FIELDS = new Set<string>([
+  'cluster',
+  'namespace',
+  'environment',
+  'workload',
+  'repository',
+  'digest',
+  'rule',
+  'severityAtLeast',
+  'vulnerabilityId',
+  'package',
+  'fixable',
+  'minAgeDays',
+  'firstSeenBefore',
+  'firstSeenAfter',
+  'enforcement',
+  'states',
+] satisfies (keyof FindingFilter)[]);
+const filtersOf = (q: GroupQuerySpec) =>
+  Object.keys(q).filter((k) => FILTER_FIELDS.has(k) && q[k as keyof GroupQuerySpec] !== undefined) as (keyof FindingFilter)[];
+/** The worst severity of a summed group from its per-rank counts. */
+const maxRank = (count: (rank: number) => string) =>
+  `CASE ${[...SEVERITY_RANKS]
+    .reverse()
+    .map((r) => `WHEN ${count(r)} > 0 THEN ${r}`)
+    .join(' ')} ELSE 0 END`;
+
+/**
+ * Where a grouping's counts come from: a kept summary when it answers the query exactly (every finding's count summed per
+ * container, or per CVE and state, by triggers), else the findings themselves. Each gives `n`, `deny`, `max_rank` and
+ * `workloads` (distinct containers) per group of `columns`.
+ */
+function groupSource(d: Dialect, q: GroupQuerySpec): { from: string; aggregate: string; grouped: boolean } {
+  const filters = filtersOf(q);
+  if (SUMMED_GROUPS.has(q.groupBy) && filters.every((f) => CONTAINER_FILTERS.has(f))) {
+    return {
+      from: 'inv_container_rollup',
+      aggregate: `sum(findings) AS n, sum(deny) AS deny, ${maxRank((r) => `sum(r${r})`)} AS max_rank, count(DISTINCT running_id) AS workloads`,
+      grouped: true,
+    };
+  }
+  // A container counted once per state would be counted twice across states, so the CVE summary answers one state at a time.
+  if (q.groupBy === 'cve' && q.states?.length === 1 && filters.every((f) => f === 'states' || f === 'vulnerabilityId')) {
+    return { from: 'inv_vuln_rollup', aggregate: `findings AS n, deny, ${maxRank((r) => `r${r}`)} AS max_rank, containers AS workloads`, grouped: false };
+  }
+  return {
+    from: 'inv_findings',
+    aggregate: `count(*) AS n, ${DENY_COUNT[d]} AS deny, max(severity_rank) AS max_rank, count(DISTINCT running_id) AS workloads`,
+    grouped: true,
+  };
+}
+
 /** Counts per group, largest first; the cursor is an offset. */
 export function* groupFindings(d: Dialect, q: GroupQuerySpec): Work<GroupPage> {
-  const filter = filterClauses(d, q, q.now);
   const keys = GROUP_KEYS[q.groupBy];
   const columns = keys.map(([c]) => c).join(', ');
+  const source = groupSource(d, q);
+  const filter = filterClauses(d, q, q.now);
+  // Summary rows whose count fell to zero stay behind; a group is only there while it has findings.
+  if (source.from !== 'inv_findings') filter.clauses.push('findings > 0');
   const offset = q.cursor === undefined ? 0 : decodeOffset(q.cursor);
   const rows: Row[] = yield sql(
-    `SELECT ${columns}, count(*) AS findings, ${DENY_COUNT[d]} AS deny, max(severity_rank) AS max_rank, count(DISTINCT running_id) AS workloads
-     FROM inv_findings ${whereOf(filter)} GROUP BY ${columns} ORDER BY findings DESC, ${columns} LIMIT ? OFFSET ?`,
+    `SELECT ${columns}, ${source.aggregate}
+     FROM ${source.from} ${whereOf(filter)} ${source.grouped ? `GROUP BY ${columns}` : ''} ORDER BY n DESC, ${columns} LIMIT ? OFFSET ?`,
     ...filter.params,
     q.limit + 1,
     offset,
   );
   const groups = rows.slice(0, q.limit).map((r): FindingGroup => ({
     key: Object.fromEntries(keys.map(([c, name]) => [name, orNull(r[c])])),
-    findings: num(r['findings']),
+    findings: num(r['n']),
     deny: num(r['deny']),
-    warn: num(r['findings']) - num(r['deny']),
+    warn: num(r['n']) - num(r['deny']),
     max_severity: SEVERITY_NAMES[num(r['max_rank'])] ?? 'UNKNOWN',
     workloads: num(r['workloads']),
   }));

@@ -4,6 +4,7 @@
  * the query code differs only in how JSON is compared.
  */
 import { postgresCountsMigration, sqliteCountsMigration } from './inventory-counts.js';
+import { postgresRollupsMigration, sqliteRollupsMigration } from './inventory-rollups.js';
 
 /** The console's trend of open deny-level findings: an index that answers it without reading the table. */
 const TREND_INDEX = `CREATE INDEX inv_findings_trend ON inv_findings (enforcement, state, first_seen, resolved_at);`;
@@ -92,6 +93,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    ${WORKLOAD_INDEX}
    ${GROUP_INDEXES}`,
   VULN_INDEXES,
+  sqliteRollupsMigration(),
 ];
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -151,6 +153,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    ${WORKLOAD_INDEX}
    ${GROUP_INDEXES}`,
   VULN_INDEXES,
+  postgresRollupsMigration(),
 ];
 
 /**

@@ -4,13 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/index.js';
 import { startServer } from '../../src/serve/index.js';
 import { openStore } from '../../src/store/index.js';
 import { tinyBundle } from '../helpers/bundles.js';
 import { event, post, statusUpdate } from './fleet-app.js';
-import { inventoryContract } from './inventory-contract.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/migrations.js';
+import { assertSummariesMatch, inventoryContract } from './inventory-contract.js';
+import { CHANGE_FINDINGS, insertFindings } from './rollup-rows.js';
 import { storeContract } from './contract.js';
 import { createDatabase, startPostgres, type PostgresServer } from './postgres-server.js';
 
@@ -85,6 +88,32 @@ describe('portcullis serve with store.driver postgres', () => {
       assert.ok(page.next_cursor);
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('PostgreSQL kept summaries', () => {
+  it('start equal to the findings of a store upgraded with findings, and stay equal through updates and deletes', async () => {
+    const url = await freshUrl();
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+    try {
+      await raw.query('CREATE TABLE portcullis_schema (version INTEGER NOT NULL)');
+      for (const [i, sql] of POSTGRES_MIGRATIONS.slice(0, 7).entries()) {
+        await raw.query(sql);
+        await raw.query('INSERT INTO portcullis_schema (version) VALUES ($1)', [i + 1]);
+      }
+      for (const sql of insertFindings(300, 1)) await raw.query(sql);
+      const store = await openStore({ driver: 'postgres', url });
+      try {
+        await assertSummariesMatch(store);
+        for (const sql of [...insertFindings(200, 2), ...CHANGE_FINDINGS]) await raw.query(sql);
+        await assertSummariesMatch(store);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await raw.end();
     }
   });
 });

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.js';
-import { inventoryContract } from './inventory-contract.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/migrations.js';
+import { assertSummariesMatch, inventoryContract } from './inventory-contract.js';
+import { CHANGE_FINDINGS, insertFindings } from './rollup-rows.js';
 import { storeContract } from './contract.js';
 
 const tempFile = async () => join(await mkdtemp(join(tmpdir(), 'portcullis-sqlite-')), 'state', 'portcullis.db');
@@ -24,7 +26,31 @@ describe('SQLite store file', () => {
     await second.close();
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.pragma('user_version', { simple: true }), 7, 'every schema version applied');
+    assert.equal(db.pragma('user_version', { simple: true }), 8, 'every schema version applied');
     db.close();
+  });
+});
+
+describe('SQLite kept summaries', () => {
+  it('start equal to the findings of a store upgraded with findings, and stay equal through updates and deletes', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'portcullis-sqlite-')), 'portcullis.db');
+    const raw = new Database(path);
+    SQLITE_MIGRATIONS.slice(0, 7).forEach((sql) => raw.exec(sql));
+    raw.pragma('user_version = 7');
+    insertFindings(300, 1).forEach((sql) => raw.exec(sql));
+    raw.close();
+    const store = await openStore({ driver: 'sqlite', path });
+    try {
+      await assertSummariesMatch(store);
+      const db = new Database(path);
+      try {
+        for (const sql of [...insertFindings(200, 2), ...CHANGE_FINDINGS]) db.exec(sql);
+      } finally {
+        db.close();
+      }
+      await assertSummariesMatch(store);
+    } finally {
+      await store.close();
+    }
   });
 });
