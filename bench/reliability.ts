@@ -18,7 +18,7 @@ const seed = Number(arg('seed') ?? 1616);
 const only = arg('only');
 
 // The fuzzing's bench size: twice CI's requests per endpoint with payloads 12 times larger (48 MB strings, 1 GiB bombs),
-// 16 at a time; about 40 minutes on a 2-core machine.
+// 16 at a time; 40 minutes on a busy 2-core machine.
 const scenarios: [name: string, title: string, run: () => Promise<Figure[]>][] = [
   [
     'fuzz',
