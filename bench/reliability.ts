@@ -17,11 +17,13 @@ const arg = (name: string): string | undefined => {
 const seed = Number(arg('seed') ?? 1616);
 const only = arg('only');
 
+// The fuzzing's bench size: twice CI's requests per endpoint with payloads 12 times larger (48 MB strings, 1 GiB bombs),
+// 16 at a time; 40 minutes on a busy 2-core machine.
 const scenarios: [name: string, title: string, run: () => Promise<Figure[]>][] = [
   [
     'fuzz',
     'HTTP fuzzing (bench size)',
-    () => httpFuzzScenario({ perEndpoint: 5000, concurrency: 16, hugeBytes: 48 * MB, bombBytes: 1024 * MB, seed, enforceMemoryAfter: true }),
+    () => httpFuzzScenario({ perEndpoint: 2000, concurrency: 16, hugeBytes: 48 * MB, bombBytes: 1024 * MB, seed, enforceMemoryAfter: true }),
   ],
   ['bundles', 'Hostile bundles', () => hostileBundleScenario(2)],
   ['auth', 'Auth matrix', () => authMatrixScenario()],

@@ -56,8 +56,13 @@ export const REQUEST_LIMITS = {
   maxProviderBytes: 1 * MiB,
   /** POST /v1/inventory (after gzip): a snapshot of every workload of a large cluster (inventory.max_body_bytes). */
   maxSnapshotBytes: 256 * MiB,
-  /** gzip ratio guard of POST /v1/inventory beyond the first MiB: Kubernetes lists repeat themselves. */
-  maxSnapshotRatio: 1000,
+  /**
+   * gzip ratio guard of POST /v1/inventory beyond the first MiB. Kubernetes
+   * lists repeat themselves, yet the inventory benchmark's 5,000 near-identical
+   * pods inflate only 15 times, and gzip's ceiling is about 1,030: at 1,000
+   * the guard let a bomb inflate to the full 256 MiB.
+   */
+  maxSnapshotRatio: 100,
   /** Bodies larger than this are parsed and evaluated off the event loop. */
   offloadBytes: 256 * 1024,
 } as const;

@@ -9,6 +9,10 @@ const RATIO_FLOOR = 1024 * 1024;
 /** After refusing a body, this much more is read and dropped so the client sees the answer rather than a reset. */
 const DRAIN_BYTES = 4 * 1024 * 1024;
 const DRAIN_MS = 5_000;
+/** Inflated output comes in chunks of this size (zlib's default is 16 KiB), copied at once into the body's buffer. */
+const INFLATE_CHUNK_BYTES = 64 * 1024;
+const MIN_BUFFER_BYTES = 16 * 1024;
+const FIRST_BUFFER_MAX_BYTES = 1024 * 1024;
 
 export interface BodyOptions {
   /** Largest body, after decompression. */
@@ -121,30 +125,30 @@ function checkContentType(header: string): void {
 
 function collect(req: IncomingMessage, options: BodyOptions, gzip: boolean): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    const body = new GrowingBuffer(gzip || !(declared >= 0) ? 0 : declared);
     let received = 0;
-    let size = 0;
     let settled = false;
-    const inflater: Gunzip | undefined = gzip ? createGunzip() : undefined;
+    const inflater: Gunzip | undefined = gzip ? createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }) : undefined;
     const settle = (err?: AppError): void => {
       if (settled) return;
       settled = true;
       inflater?.destroy();
-      if (!err) return resolve(Buffer.concat(chunks, size));
+      if (!err) return resolve(body.bytes());
       if (err.code !== 'REQUEST_ABORTED') drain(req, received);
       reject(err);
     };
     const take = (chunk: Buffer): void => {
       if (settled) return;
-      size += chunk.byteLength;
+      const size = body.size + chunk.byteLength;
       if (size > options.maxBytes) return settle(tooLarge(options));
       const ratio = options.gzipRatio;
-      if (gzip && ratio !== undefined && size > Math.max(RATIO_FLOOR, received * ratio)) {
+      // Measured against what the inflater has consumed, not what has arrived: a bomb's few KiB arrive at once.
+      if (inflater && ratio !== undefined && size > Math.max(RATIO_FLOOR, inflater.bytesWritten * ratio)) {
         return settle(new AppError('INPUT_TOO_LARGE', `gzip body expands more than ${ratio} times its compressed size`));
       }
-      chunks.push(chunk);
+      body.append(chunk);
     };
-    const declared = Number(req.headers['content-length'] ?? Number.NaN);
     if (declared > options.maxBytes) return settle(tooLarge(options));
     inflater?.on('data', take);
     inflater?.on('end', () => settle());
@@ -162,6 +166,41 @@ function collect(req: IncomingMessage, options: BodyOptions, gzip: boolean): Pro
     });
     req.on('error', (err) => settle(wrapError(err, 'REQUEST_ABORTED', 'the request body could not be read')));
   });
+}
+
+/**
+ * A body's bytes in one buffer that doubles as it fills. Holding a large body
+ * as the thousands of socket or inflater chunks it arrived in, to join them at
+ * the end, scatters them through the allocator's heap, which then keeps the
+ * peak resident long after they are freed (hundreds of MiB after a burst of
+ * gzip bombs). A declared length sizes the first buffer, up to 1 MiB: a
+ * length is a claim, and memory is spent only on bytes that arrive.
+ */
+class GrowingBuffer {
+  private buffer: Buffer;
+  size = 0;
+
+  /** `declared`: the length the client gave, or 0; the buffer never grows past it for a body that keeps to it. */
+  constructor(private readonly declared: number) {
+    this.buffer = Buffer.allocUnsafe(Math.min(Math.max(declared, MIN_BUFFER_BYTES), FIRST_BUFFER_MAX_BYTES));
+  }
+
+  append(chunk: Uint8Array): void {
+    const needed = this.size + chunk.byteLength;
+    if (needed > this.buffer.byteLength) {
+      const doubled = Math.max(needed, this.buffer.byteLength * 2);
+      const grown = Buffer.allocUnsafe(needed <= this.declared ? Math.min(doubled, this.declared) : doubled);
+      this.buffer.copy(grown, 0, 0, this.size);
+      this.buffer = grown;
+    }
+    this.buffer.set(chunk, this.size);
+    this.size = needed;
+  }
+
+  /** The bytes appended so far (a view of the buffer). */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.size);
+  }
 }
 
 /**

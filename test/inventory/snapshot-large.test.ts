@@ -2,11 +2,13 @@
 // the event loop keeps turning while it is read, other requests are answered
 // meanwhile, and the result and errors are those of the same body read inline.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { DEFAULT_READ_LIMITS } from '../../src/bundle/index.js';
@@ -123,5 +125,31 @@ describe('POST /v1/inventory with a large snapshot', () => {
     assert.equal(imported.status, 200, imported.text.slice(0, 300));
     assert.equal((JSON.parse(imported.text) as { running: { added: number } }).running.added, 300);
     assert.ok(answeredMeanwhile.length > 0, 'no other request was answered while the snapshot was imported');
+  });
+
+  it('refuses a gzip snapshot that inflates more than 100 times, once past its first MiB, and takes a snapshot that inflates 10 to 20 times', async () => {
+    const post = (body: Buffer) =>
+      fetch(`${base}/v1/inventory?cluster=c2&new_cluster=true`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+        body,
+      });
+    // Valid JSON padded with 32 MiB of spaces: gzip shrinks it about 1,000 times, all of it in the first packets.
+    const padded = Buffer.concat([Buffer.from('{"kind":"List","items":[]'), Buffer.alloc(32 * 1024 * 1024, 0x20), Buffer.from('}')]);
+    const bomb = await post(gzipSync(padded, { level: 9 }));
+    assert.equal(bomb.status, 413);
+    assert.match(((await bomb.json()) as { message: string }).message, /expands more than 100 times/);
+    // Pods that differ as real ones do (names, uids): about as repetitive as a real list.
+    const pods = Array.from({ length: 3000 }, (_, i) => {
+      const p = pod('shop', `web-${i}`, [['web', 'web:1', `docker.io/library/web@${DIGEST((i % 50) + 1)}`]]);
+      return { ...p, metadata: { ...(p['metadata'] as Record<string, unknown>), uid: randomUUID() } };
+    });
+    const snapshot = Buffer.from(JSON.stringify(list([namespace('shop'), ...pods])));
+    const compressed = gzipSync(snapshot);
+    const ratio = snapshot.length / compressed.length;
+    assert.ok(snapshot.length > 1024 * 1024 && ratio > 10 && ratio < 20, `the snapshot is ${snapshot.length} bytes and inflates ${ratio} times`);
+    const accepted = await post(compressed);
+    assert.equal(accepted.status, 200, await accepted.clone().text());
+    assert.equal(((await accepted.json()) as { running: { added: number } }).running.added, 3000);
   });
 });

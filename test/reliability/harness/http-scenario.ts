@@ -13,10 +13,11 @@ export interface HttpFuzzSize {
   readonly seed: number;
   /**
    * Whether the resident size after the run is held to its threshold, or only
-   * printed. The JavaScript heaps return to their baseline (about 25 MB used),
-   * but glibc's allocator keeps 300 to 480 MB of the native peak in its arenas
-   * from run to run (less with MALLOC_ARENA_MAX=2), so the figure is not yet
-   * a stable gate.
+   * printed. The JavaScript heaps return to their baseline, but glibc's
+   * allocator keeps part of the native peak in its per-thread arenas; at CI
+   * size the figure lands within about 10 MB of its threshold (484 of 494 MB),
+   * too close for a gate on a shared machine, so CI prints it and the bench
+   * size (bench/reliability.ts) holds it.
    */
   readonly enforceMemoryAfter: boolean;
 }
