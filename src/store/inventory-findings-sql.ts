@@ -235,26 +235,26 @@ const DENY_COUNT: Readonly<Record<Dialect, string>> = { sqlite: "sum(enforcement
 /** The filters a kept summary answers exactly (inventory-rollups.ts): those on columns a finding copies from its container. */
 const CONTAINER_FILTERS = new Set<keyof FindingFilter>(['states', 'cluster', 'namespace', 'environment', 'workload', 'repository', 'digest']);
 const SUMMED_GROUPS = new Set<GroupField>(['workload', 'namespace', 'image']);
-const FILTER_FIELDS = new Set<string>([
-  'cluster',
-  'namespace',
-  'environment',
-  'workload',
-  'repository',
-  'digest',
-  'rule',
-  'severityAtLeast',
-  'vulnerabilityId',
-  'package',
-  'fixable',
-  'minAgeDays',
-  'firstSeenBefore',
-  'firstSeenAfter',
-  'enforcement',
-  'states',
-] satisfies (keyof FindingFilter)[]);
-const filtersOf = (q: GroupQuerySpec) =>
-  Object.keys(q).filter((k) => FILTER_FIELDS.has(k) && q[k as keyof GroupQuerySpec] !== undefined) as (keyof FindingFilter)[];
+/** Every filter a query can carry: a Record, so a new filter does not compile until it is listed here, and so is never missed below. */
+const FILTER_FIELDS: Readonly<Record<keyof FindingFilter, true>> = {
+  cluster: true,
+  namespace: true,
+  environment: true,
+  workload: true,
+  repository: true,
+  digest: true,
+  rule: true,
+  severityAtLeast: true,
+  vulnerabilityId: true,
+  package: true,
+  fixable: true,
+  minAgeDays: true,
+  firstSeenBefore: true,
+  firstSeenAfter: true,
+  enforcement: true,
+  states: true,
+};
+const filtersOf = (q: GroupQuerySpec) => (Object.keys(FILTER_FIELDS) as (keyof FindingFilter)[]).filter((k) => q[k] !== undefined);
 /** The worst severity of a summed group from its per-rank counts. */
 const maxRank = (count: (rank: number) => string) =>
   `CASE ${[...SEVERITY_RANKS]
