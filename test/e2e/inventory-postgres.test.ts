@@ -95,7 +95,7 @@ describe('inventory end to end (PostgreSQL, two servers sharing the work)', () =
   it('re-decides every unit exactly once for a new revision, shared between the two servers', async () => {
     const before_ = await evaluations();
     const [aBefore, bBefore] = [await evaluatedBy(a), await evaluatedBy(b)];
-    await publish(p, 'LOW');
+    await publish(p, 'LOW', [a.url, b.url]);
     await bothSettled();
     const after_ = await evaluations();
     assert.equal(after_.size, before_.size);

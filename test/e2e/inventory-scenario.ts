@@ -92,9 +92,24 @@ export async function project(): Promise<Project> {
 }
 
 /** Builds the bundles with the real opa and writes them into the served folder (atomically, as build does). */
-export async function publish(p: Project, ageSeverity: 'MEDIUM' | 'LOW'): Promise<void> {
+/**
+ * Builds the bundles with `ageSeverity` as the age threshold, and resolves once
+ * each of `servers` serves the new image-scan revision: until a server has
+ * noticed the file, waiting for it to settle would settle on the old one.
+ */
+export async function publish(p: Project, ageSeverity: 'MEDIUM' | 'LOW', servers: readonly string[] = []): Promise<void> {
+  const before = await Promise.all(servers.map(servedEtag));
   await writeFile(join(p.dir, 'examples', 'policy', 'settings.yaml'), settings(ageSeverity));
   await run(process.execPath, [CLI, 'build', '--bundles', join(p.dir, 'bundles'), '--out', p.bundles], { cwd: p.dir });
+  await Promise.all(
+    servers.map((server, i) =>
+      waitFor(
+        async () => ((await servedEtag(server)) !== before[i] ? true : undefined),
+        60_000,
+        () => `waiting for ${server} to serve the new revision`,
+      ),
+    ),
+  );
 }
 
 export interface Portcullis extends Child {
@@ -205,6 +220,12 @@ export async function findings(server: string, query: string): Promise<Finding[]
   return all;
 }
 
+/** The ETag of the image-scan revision `server` serves. */
+async function servedEtag(server: string): Promise<string | undefined> {
+  const bundles = await getJson<{ bundles?: { name: string; etag?: string }[] } | { name: string; etag?: string }[]>(`${server}/v1/bundles`);
+  return (Array.isArray(bundles) ? bundles : (bundles.bundles ?? [])).find((b) => b.name === 'image-scan')?.etag;
+}
+
 interface Status {
   readonly pending_units: number;
   readonly revision_etag: string | null;
@@ -214,8 +235,7 @@ interface Status {
 
 /** Waits until the served image-scan revision is the one every unit is decided under and nothing is pending. */
 export async function settled(server: string): Promise<Status> {
-  const bundles = await getJson<{ bundles?: { name: string; etag?: string }[] } | { name: string; etag?: string }[]>(`${server}/v1/bundles`);
-  const etag = (Array.isArray(bundles) ? bundles : (bundles.bundles ?? [])).find((b) => b.name === 'image-scan')?.etag;
+  const etag = await servedEtag(server);
   return waitFor(
     async () => {
       const status = await getJson<Status>(`${server}/v1/inventory`);

@@ -143,7 +143,7 @@ describe('inventory end to end (SQLite, one server)', () => {
   it('publishes a revision that tightens a threshold: new findings, no new scan', async () => {
     const before_ = await findings(server.url, 'namespace=prod-shop&severity_at_least=LOW&rule=vulnerability_age');
     assert.equal(before_.filter((f) => f.severity === 'LOW').length, 0);
-    await publish(p, 'LOW');
+    await publish(p, 'LOW', [server.url]);
     await settled(server.url);
     const low = (await findings(server.url, 'namespace=prod-shop&rule=vulnerability_age')).filter((f) => f.severity === 'LOW');
     assert.ok(low.length > 0, 'LOW vulnerabilities older than 30 days are now denied');
