@@ -10,7 +10,8 @@ export const SEVERITY_RANKS = [0, 1, 2, 3, 4, 5] as const;
 /** An update that changes none of these leaves the counts alone (most rewrites change only message, revision or times). */
 const COUNTED_COLUMNS = ['state', ...KEYS, 'severity_rank'];
 
-const isOne = (condition: string) => `CASE WHEN ${condition} THEN 1 ELSE 0 END`;
+/** 1 when `condition` holds, else 0: a counter's increment in SQL both stores take. */
+export const isOne = (condition: string) => `CASE WHEN ${condition} THEN 1 ELSE 0 END`;
 const COUNTERS = (row: string) => [['findings', '1'], ...SEVERITY_RANKS.map((r) => [`r${r}`, isOne(`${row}.severity_rank = ${r}`)] as const)] as const;
 const KEY_MATCH = (row: string) => `state = ${row}.state AND ${KEYS.map((k) => `${k} = ${row}.${k}`).join(' AND ')}`;
 
@@ -46,7 +47,8 @@ function backfill(): string {
      FROM inv_findings f GROUP BY f.state, ${KEYS.map((k) => `f.${k}`).join(', ')}`;
 }
 
-const changed = (op: string) => COUNTED_COLUMNS.map((c) => `OLD.${c} ${op} NEW.${c}`).join(' OR ');
+/** An update trigger's condition: any of `columns` differs between OLD and NEW (`op` is the dialect's null-safe inequality). */
+export const anyChanged = (columns: readonly string[], op: string) => columns.map((c) => `OLD.${c} ${op} NEW.${c}`).join(' OR ');
 
 /** The table, its backfill and its triggers: part of a released migration, so never edited; a change is a new migration. */
 export function sqliteCountsMigration(): string {
@@ -58,7 +60,7 @@ export function sqliteCountsMigration(): string {
    CREATE TRIGGER inv_findings_count_delete AFTER DELETE ON inv_findings BEGIN
      ${remove('OLD')};
    END;
-   CREATE TRIGGER inv_findings_count_update AFTER UPDATE OF ${COUNTED_COLUMNS.join(', ')} ON inv_findings WHEN ${changed('IS NOT')} BEGIN
+   CREATE TRIGGER inv_findings_count_update AFTER UPDATE OF ${COUNTED_COLUMNS.join(', ')} ON inv_findings WHEN ${anyChanged(COUNTED_COLUMNS, 'IS NOT')} BEGIN
      ${remove('OLD')};
      ${add('NEW')};
    END;`;
@@ -80,5 +82,5 @@ export function postgresCountsMigration(): string {
    $count$;
    CREATE TRIGGER inv_findings_count_rows AFTER INSERT OR DELETE ON inv_findings FOR EACH ROW EXECUTE FUNCTION inv_findings_count();
    CREATE TRIGGER inv_findings_count_update AFTER UPDATE OF ${COUNTED_COLUMNS.join(', ')} ON inv_findings
-     FOR EACH ROW WHEN (${changed('IS DISTINCT FROM')}) EXECUTE FUNCTION inv_findings_count();`;
+     FOR EACH ROW WHEN (${anyChanged(COUNTED_COLUMNS, 'IS DISTINCT FROM')}) EXECUTE FUNCTION inv_findings_count();`;
 }

@@ -3,15 +3,14 @@
 // inventory-counts.ts, triggers on inv_findings keep them in the same transaction as every write, whichever statement
 // makes it. Rows whose count falls to zero stay (a container or CVE often comes back) and are skipped by the readers.
 
-import { SEVERITY_RANKS } from './inventory-counts.js';
+import { anyChanged, isOne, SEVERITY_RANKS } from './inventory-counts.js';
 
 /** What a container's findings are summed by: every column a finding copies from its container, so filters on them still apply. */
-export const CONTAINER_KEYS = ['state', 'running_id', 'cluster', 'namespace', 'environment', 'kind', 'workload', 'repository', 'digest'] as const;
+const CONTAINER_KEYS = ['state', 'running_id', 'cluster', 'namespace', 'environment', 'kind', 'workload', 'repository', 'digest'] as const;
 const VULN_KEYS = ['state', 'vuln_id'] as const;
 const PAIR_KEYS = ['state', 'vuln_id', 'running_id'] as const;
 const TEXT_KEYS = new Set(['state', 'cluster', 'namespace', 'environment', 'kind', 'workload', 'repository', 'digest', 'vuln_id']);
 
-const isOne = (condition: string) => `CASE WHEN ${condition} THEN 1 ELSE 0 END`;
 /** The counters of a summary row and what one finding `row` adds to each. */
 const COUNTERS = (row: string) =>
   [
@@ -76,7 +75,6 @@ const removeVuln = (row: string) => `${subtract('inv_vuln_rollup', VULN_KEYS, ro
 /** An update that changes none of a summary's columns leaves it alone (most rewrites change only message, revision or times). */
 const CONTAINER_COLUMNS = [...CONTAINER_KEYS, 'enforcement', 'severity_rank'];
 const VULN_COLUMNS = [...PAIR_KEYS, 'enforcement', 'severity_rank'];
-const changed = (columns: readonly string[], op: string) => columns.map((c) => `OLD.${c} ${op} NEW.${c}`).join(' OR ');
 
 /** Sums what is already stored, so a store upgraded with findings starts with summaries equal to them. */
 function backfill(): string {
@@ -103,12 +101,12 @@ export function sqliteRollupsMigration(): string {
      ${removeVuln('OLD')};
    END;
    CREATE TRIGGER inv_findings_rollup_container_update AFTER UPDATE OF ${CONTAINER_COLUMNS.join(', ')} ON inv_findings
-     WHEN ${changed(CONTAINER_COLUMNS, 'IS NOT')} BEGIN
+     WHEN ${anyChanged(CONTAINER_COLUMNS, 'IS NOT')} BEGIN
      ${removeContainer('OLD')};
      ${addContainer('NEW')};
    END;
    CREATE TRIGGER inv_findings_rollup_vuln_update AFTER UPDATE OF ${VULN_COLUMNS.join(', ')} ON inv_findings
-     WHEN ${changed(VULN_COLUMNS, 'IS NOT')} BEGIN
+     WHEN ${anyChanged(VULN_COLUMNS, 'IS NOT')} BEGIN
      ${removeVuln('OLD')};
      ${addVuln('NEW')};
    END;`;
@@ -132,8 +130,8 @@ export function postgresRollupsMigration(): string {
    ${fn('inv_findings_rollup_vuln', removeVuln('OLD'), addVuln('NEW'))}
    CREATE TRIGGER inv_findings_rollup_container_rows AFTER INSERT OR DELETE ON inv_findings FOR EACH ROW EXECUTE FUNCTION inv_findings_rollup_container();
    CREATE TRIGGER inv_findings_rollup_container_update AFTER UPDATE OF ${CONTAINER_COLUMNS.join(', ')} ON inv_findings
-     FOR EACH ROW WHEN (${changed(CONTAINER_COLUMNS, 'IS DISTINCT FROM')}) EXECUTE FUNCTION inv_findings_rollup_container();
+     FOR EACH ROW WHEN (${anyChanged(CONTAINER_COLUMNS, 'IS DISTINCT FROM')}) EXECUTE FUNCTION inv_findings_rollup_container();
    CREATE TRIGGER inv_findings_rollup_vuln_rows AFTER INSERT OR DELETE ON inv_findings FOR EACH ROW EXECUTE FUNCTION inv_findings_rollup_vuln();
    CREATE TRIGGER inv_findings_rollup_vuln_update AFTER UPDATE OF ${VULN_COLUMNS.join(', ')} ON inv_findings
-     FOR EACH ROW WHEN (${changed(VULN_COLUMNS, 'IS DISTINCT FROM')}) EXECUTE FUNCTION inv_findings_rollup_vuln();`;
+     FOR EACH ROW WHEN (${anyChanged(VULN_COLUMNS, 'IS DISTINCT FROM')}) EXECUTE FUNCTION inv_findings_rollup_vuln();`;
 }
