@@ -31,7 +31,7 @@ export class InlineEvaluator implements Evaluator {
 
   async evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes, scans: ReadonlyMap<number, string>): Promise<UnitOutcome[]> {
     const policy = await decisionPolicyOf(this.cache, revision);
-    return tasks.map((t) => evaluateUnit(policy, t, modes, this.inputs.get(t.scanSeq, scans)));
+    return tasks.map((t) => evaluateUnit(policy, t, modes, this.inputs, scans));
   }
 
   async close(): Promise<void> {}
