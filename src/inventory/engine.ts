@@ -195,6 +195,9 @@ export class InventoryEngine {
         await this.sleep(this.settings.pollMs);
         continue;
       }
+      // The next batch goes to the threads before this one is written: SQLite writes on this thread, and no thread
+      // could be handed work until the write is done.
+      await next;
       await this.write(batch, outcomes).catch((err: unknown) => this.deps.logger.error({ err }, 'writing inventory results failed; retrying'));
     }
     await next;
