@@ -18,7 +18,7 @@
 // --durations runs every file in its own process, to print each file's wall
 // and CPU time (process start to exit) and their sums.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -74,7 +74,14 @@ const work = mkdtempSync(join(tmpdir(), 'portcullis-tests-'));
 const processes = plan(chosen);
 const preload = ['--import', './test/helpers/typescript.mjs'];
 if (durations) preload.push('--import', './test/helpers/file-duration.mjs');
-const env = durations ? { ...process.env, PORTCULLIS_TEST_DURATIONS: join(work, 'files.tsv') } : process.env;
+// The tests' temporary files go under the run's own folder, removed with it: tests make hundreds of folders
+// (stores, bundles, servers' state), and a run, passed or failed, leaves none behind. The folder is as open as
+// the system's, since PostgreSQL's server runs as its own user inside it.
+const temp = join(work, 'tmp');
+mkdirSync(temp);
+chmodSync(work, 0o755);
+chmodSync(temp, 0o1777);
+const env = { ...process.env, TMPDIR: temp, ...(durations ? { PORTCULLIS_TEST_DURATIONS: join(work, 'files.tsv') } : {}) };
 const started = Date.now();
 const entries = processes.map((p) => p.entry);
 const result = spawnSync(process.execPath, [...preload, '--test', `--test-concurrency=${CONCURRENCY}`, ...flags, ...entries], { stdio: 'inherit', env });

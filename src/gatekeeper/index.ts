@@ -12,7 +12,7 @@ export type { EnvironmentProfile, PolicySettings, RuleMode } from './settings.js
 export { resolveGatekeeperOptions } from './options.js';
 export type { GatekeeperOptionInputs } from './options.js';
 export { MemoryScanResults } from './scans.js';
-export type { ScanResults, StoredScan } from './scans.js';
+export type { ScanHistoryEntry, ScanResults, StoredScan } from './scans.js';
 export {
   MAX_PROVIDER_KEYS,
   PROVIDER_API_VERSION,

@@ -14,6 +14,9 @@ export interface StoredScan {
   readonly storedAt: string;
 }
 
+/** A stored result as a digest's history lists it: the input stays in the store. */
+export type ScanHistoryEntry = Omit<StoredScan, 'input'>;
+
 /**
  * Scan results by digest. Re-uploading for a digest replaces the current
  * result and keeps the earlier ones as history. The server keeps them in its
@@ -25,7 +28,7 @@ export interface ScanResults {
   getMany(digests: readonly string[]): Promise<ReadonlyMap<string, StoredScan>>;
   put(scan: StoredScan): Promise<void>;
   /** Every result stored for the digest, newest first. */
-  history(digest: string): Promise<readonly StoredScan[]>;
+  history(digest: string): Promise<readonly ScanHistoryEntry[]>;
 }
 
 export class MemoryScanResults implements ScanResults {
@@ -52,7 +55,7 @@ export class MemoryScanResults implements ScanResults {
     this.byDigest.set(key, list);
   }
 
-  async history(digest: string): Promise<readonly StoredScan[]> {
+  async history(digest: string): Promise<readonly ScanHistoryEntry[]> {
     return [...(this.byDigest.get(digest.toLowerCase()) ?? [])];
   }
 }

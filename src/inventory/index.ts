@@ -45,7 +45,6 @@ export {
   imageFacts,
   imageView,
   parseVulnerabilityQuery,
-  scanSummary,
   vulnerabilityFacts,
   vulnerabilityPath,
   vulnerabilityView,

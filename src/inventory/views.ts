@@ -2,7 +2,7 @@
 // shaped once here so the JSON API, the CLI and the console show the same.
 
 import { AppError } from '../core/index.js';
-import type { FindingPage, FindingState, RunningRecord, ScanRecord, Store, UnitRecord, VulnerabilityView } from '../store/index.js';
+import type { FindingPage, FindingState, RunningRecord, ScanHead, Store, UnitRecord, VulnerabilityView } from '../store/index.js';
 import { FINDING_STATES } from './query.js';
 
 type Params = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -99,21 +99,15 @@ export async function imageView(store: Store, digest: string, now: Date): Promis
   };
 }
 
-type StoredReport = { format?: string; scanner?: unknown; created?: string | null; warnings?: readonly { code?: string }[] };
-
-export function scanSummary(s: ScanRecord): ScanSummary {
-  const input = s.input as { summary?: unknown; reports?: readonly StoredReport[] } | null;
-  const reports = (input?.reports ?? []).map((r) => {
-    const byCode: Record<string, number> = {};
-    for (const w of r.warnings ?? []) byCode[w.code ?? 'UNKNOWN'] = (byCode[w.code ?? 'UNKNOWN'] ?? 0) + 1;
-    return { format: r.format ?? null, scanner: r.scanner ?? null, created: r.created ?? null, input_warnings: byCode };
-  });
+/** A scan as the image view lists it, from the summary stored with it. */
+export function scanSummary(s: ScanHead): ScanSummary {
+  const { reports, vulnerabilities } = s.summary;
   return {
     image: s.image,
     stored_at: s.storedAt.toISOString(),
     reports,
     input_warnings: reports.reduce((n, r) => n + Object.values(r.input_warnings).reduce((a, b) => a + b, 0), 0),
-    vulnerabilities: input?.summary ?? null,
+    vulnerabilities,
     decision: (s.decision as { decision?: string } | null)?.decision ?? null,
   };
 }

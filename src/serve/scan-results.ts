@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { messageOf } from '../core/index.js';
-import type { ScanResults, StoredScan } from '../gatekeeper/index.js';
+import type { ScanHistoryEntry, ScanResults, StoredScan } from '../gatekeeper/index.js';
 import type { ChangeFeed, ScanRecord, Store } from '../store/index.js';
 
 /** How long a read scan is reused: admission asks for the same digests many times a second. */
@@ -93,8 +93,13 @@ export class StoreScanResults implements ScanResults {
     this.recent.set(digest, { scan, at });
   }
 
-  async history(digest: string): Promise<readonly StoredScan[]> {
-    return (await this.store.scanHistory(digest.toLowerCase(), HISTORY)).map(toStored);
+  async history(digest: string): Promise<readonly ScanHistoryEntry[]> {
+    return (await this.store.scanHistory(digest.toLowerCase(), HISTORY)).map((h) => ({
+      digest: h.digest,
+      image: h.image,
+      decision: h.decision as StoredScan['decision'],
+      storedAt: h.storedAt.toISOString(),
+    }));
   }
 
   /** Drops one digest, or everything, from the read cache. */

@@ -16,6 +16,8 @@ export type {
   DecisionRecord,
   ReportedError,
   RetentionPolicy,
+  ScanHead,
+  ScanInputSummary,
   ScanRecord,
   StatusRecord,
   Store,

@@ -36,6 +36,14 @@ const VULN_INDEXES = `DROP INDEX inv_findings_vuln;
    DROP INDEX inv_findings_vuln_group;
    CREATE INDEX inv_findings_vuln_group ON inv_findings (state, vuln_id, running_id, enforcement, severity_rank);`;
 
+/**
+ * A scan's summary beside its input (store/scan-summary.ts): the image page and
+ * a digest's history list up to 50 scans, and parsing their inputs (up to
+ * 8 MiB each) held the server for seconds. Older scans have none; their
+ * histories still read the input.
+ */
+const SCAN_SUMMARY = `ALTER TABLE scans ADD COLUMN summary TEXT;`;
+
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE agents (
      id TEXT PRIMARY KEY,
@@ -94,6 +102,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    ${GROUP_INDEXES}`,
   VULN_INDEXES,
   sqliteRollupsMigration(),
+  SCAN_SUMMARY,
 ];
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -154,6 +163,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    ${GROUP_INDEXES}`,
   VULN_INDEXES,
   postgresRollupsMigration(),
+  SCAN_SUMMARY,
   postgresStatementCountsMigration(),
 ];
 

@@ -4,9 +4,23 @@ import { decisionFilter, pageCut, type RowSize } from './decision-filter.js';
 import { SqlInventory } from './inventory-store.js';
 import type { InventoryStore } from './inventory-types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-import { encodeCursor, toAgent, toDecision, toScan, toToken, type AgentRow, type DecisionRow, type ScanRow, type TokenRow } from './rows.js';
+import {
+  encodeCursor,
+  SCAN_HEAD_COLUMNS,
+  toAgent,
+  toDecision,
+  toScan,
+  toScanHead,
+  toToken,
+  type AgentRow,
+  type DecisionRow,
+  type ScanHeadRow,
+  type ScanRow,
+  type TokenRow,
+} from './rows.js';
+import { summarizeScanInput } from './scan-summary.js';
 import { pgJson, pgText, PostgresRunner } from './sql-runner.js';
-import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
+import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanHead, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
 
 // jsonb cannot hold U+0000, which JSON allows; one such character would make
 // OPA resend the whole batch forever, so it is stored as U+FFFD instead.
@@ -133,12 +147,13 @@ export class PostgresStore implements Store {
   }
 
   async putScan(s: ScanRecord): Promise<void> {
-    await this.pool.query('INSERT INTO scans (digest, image, input, decision, stored_at) VALUES ($1, $2, $3, $4, $5)', [
+    await this.pool.query('INSERT INTO scans (digest, image, input, decision, stored_at, summary) VALUES ($1, $2, $3, $4, $5, $6)', [
       text(s.digest),
       text(s.image),
       jsonb(s.input),
       jsonb(s.decision),
       s.storedAt.getTime(),
+      jsonb(summarizeScanInput(s.input)),
     ]);
   }
 
@@ -149,9 +164,9 @@ export class PostgresStore implements Store {
     return rows.map(toScan);
   }
 
-  async scanHistory(digest: string, limit: number): Promise<ScanRecord[]> {
-    const { rows } = await this.pool.query<ScanRow>('SELECT * FROM scans WHERE digest = $1 ORDER BY seq DESC LIMIT $2', [digest, limit]);
-    return rows.map(toScan);
+  async scanHistory(digest: string, limit: number): Promise<ScanHead[]> {
+    const { rows } = await this.pool.query<ScanHeadRow>(`SELECT ${SCAN_HEAD_COLUMNS} FROM scans WHERE digest = $1 ORDER BY seq DESC LIMIT $2`, [digest, limit]);
+    return rows.map(toScanHead);
   }
 
   async listAgents(): Promise<Agent[]> {

@@ -1,5 +1,6 @@
 import { AppError } from '../core/index.js';
-import type { Agent, AgentState, AuthIdentity, Decision, ScanRecord, TokenRecord, TokenScope } from './types.js';
+import { summarizeScanInput } from './scan-summary.js';
+import type { Agent, AgentState, AuthIdentity, Decision, ScanHead, ScanInputSummary, ScanRecord, TokenRecord, TokenScope } from './types.js';
 
 /** A column holding JSON: text in SQLite, already parsed in PostgreSQL. */
 type Json = string | object | null;
@@ -54,6 +55,24 @@ export interface ScanRow {
 
 export function toScan(row: ScanRow): ScanRecord {
   return { digest: row.digest, image: row.image, input: json(row.input), decision: json(row.decision), storedAt: new Date(Number(row.stored_at)) };
+}
+
+/** Columns of a scan's history: its input only where no summary was stored with it (scans stored before schema 9). */
+export const SCAN_HEAD_COLUMNS = 'digest, image, decision, stored_at, summary, CASE WHEN summary IS NULL THEN input END AS input';
+
+export interface ScanHeadRow extends Omit<ScanRow, 'input'> {
+  readonly summary: Json;
+  readonly input: Json;
+}
+
+export function toScanHead(row: ScanHeadRow): ScanHead {
+  return {
+    digest: row.digest,
+    image: row.image,
+    decision: json(row.decision),
+    storedAt: new Date(Number(row.stored_at)),
+    summary: row.summary === null ? summarizeScanInput(json(row.input)) : (json(row.summary) as ScanInputSummary),
+  };
 }
 
 export function json<T>(value: Json): T | undefined {

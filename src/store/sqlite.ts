@@ -6,9 +6,23 @@ import { decisionFilter, pageCut, type RowSize } from './decision-filter.js';
 import { SqlInventory } from './inventory-store.js';
 import type { InventoryStore } from './inventory-types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { encodeCursor, toAgent, toDecision, toScan, toToken, type AgentRow, type DecisionRow, type ScanRow, type TokenRow } from './rows.js';
+import {
+  encodeCursor,
+  SCAN_HEAD_COLUMNS,
+  toAgent,
+  toDecision,
+  toScan,
+  toScanHead,
+  toToken,
+  type AgentRow,
+  type DecisionRow,
+  type ScanHeadRow,
+  type ScanRow,
+  type TokenRow,
+} from './rows.js';
+import { summarizeScanInput } from './scan-summary.js';
 import { SqliteRunner } from './sql-runner.js';
-import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
+import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanHead, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
 
 const optionalJson = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
@@ -97,8 +111,8 @@ export class SqliteStore implements Store {
 
   async putScan(s: ScanRecord): Promise<void> {
     this.db
-      .prepare('INSERT INTO scans (digest, image, input, decision, stored_at) VALUES (?, ?, ?, ?, ?)')
-      .run(s.digest, s.image, JSON.stringify(s.input), JSON.stringify(s.decision), s.storedAt.getTime());
+      .prepare('INSERT INTO scans (digest, image, input, decision, stored_at, summary) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(s.digest, s.image, JSON.stringify(s.input), JSON.stringify(s.decision), s.storedAt.getTime(), JSON.stringify(summarizeScanInput(s.input)));
   }
 
   async latestScans(digests: readonly string[]): Promise<ScanRecord[]> {
@@ -111,8 +125,10 @@ export class SqliteStore implements Store {
     return rows.map(toScan);
   }
 
-  async scanHistory(digest: string, limit: number): Promise<ScanRecord[]> {
-    return (this.db.prepare('SELECT * FROM scans WHERE digest = ? ORDER BY seq DESC LIMIT ?').all(digest, limit) as ScanRow[]).map(toScan);
+  async scanHistory(digest: string, limit: number): Promise<ScanHead[]> {
+    return (this.db.prepare(`SELECT ${SCAN_HEAD_COLUMNS} FROM scans WHERE digest = ? ORDER BY seq DESC LIMIT ?`).all(digest, limit) as ScanHeadRow[]).map(
+      toScanHead,
+    );
   }
 
   async listAgents(): Promise<Agent[]> {

@@ -142,6 +142,27 @@ export interface ScanRecord {
   readonly storedAt: Date;
 }
 
+/**
+ * What a scan's input says about itself, kept beside it when it is stored:
+ * a history lists scans without parsing inputs of up to EVALUATION_LIMITS'
+ * size each.
+ */
+export interface ScanInputSummary {
+  readonly reports: readonly {
+    readonly format: string | null;
+    readonly scanner: unknown;
+    readonly created: string | null;
+    /** Entries the parser could not fully read, by code. */
+    readonly input_warnings: Readonly<Record<string, number>>;
+  }[];
+  readonly vulnerabilities: unknown;
+}
+
+/** A stored scan without its input. */
+export interface ScanHead extends Omit<ScanRecord, 'input'> {
+  readonly summary: ScanInputSummary;
+}
+
 export interface Store {
   readonly driver: 'sqlite' | 'postgres';
   /** What runs where, its evaluations and current findings. */
@@ -149,8 +170,8 @@ export interface Store {
   putScan(scan: ScanRecord): Promise<void>;
   /** The newest scan of each digest that has one. */
   latestScans(digests: readonly string[]): Promise<ScanRecord[]>;
-  /** Scans of one digest, newest first. */
-  scanHistory(digest: string, limit: number): Promise<ScanRecord[]>;
+  /** Scans of one digest, newest first, without their inputs. */
+  scanHistory(digest: string, limit: number): Promise<ScanHead[]>;
   recordStatus(record: StatusRecord): Promise<void>;
   recordDecisions(records: readonly DecisionRecord[], receivedAt: Date): Promise<number>;
   listAgents(): Promise<Agent[]>;

@@ -204,6 +204,37 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
       assert.deepEqual(await store.scanHistory(a, 1).then((h) => h.length), 1);
     });
 
+    it("lists a digest's history from the summary stored with each scan, not its input", async () => {
+      const digest = 'sha256:' + 'd'.repeat(64);
+      const warning = (code: string) => ({ code, message: 'm', path: 'p' });
+      const input = {
+        image: { digest },
+        vulnerabilities: [{ id: 'CVE-2024-3094' }],
+        reports: [
+          { file: 't.json', format: 'trivy', scanner: { name: 'Trivy', version: '0.50.1' }, created: '2026-11-01T00:00:00Z', warnings: [] },
+          {
+            file: 'g.json',
+            format: 'grype',
+            scanner: { name: 'grype', version: null },
+            warnings: [warning('SEVERITY_MISSING'), warning('SEVERITY_MISSING'), warning('FIX_UNREADABLE')],
+          },
+        ],
+        summary: { vulnerabilities: { total: 1, fixable: 0, by_severity: { CRITICAL: 1 } } },
+      };
+      await store.putScan({ digest, image: 'registry.example.com/app:x', input, decision: { decision: 'deny' }, storedAt: new Date(T0) });
+      const [head, ...rest] = await store.scanHistory(digest, 10);
+      assert.equal(rest.length, 0);
+      assert.ok(head && !('input' in head), 'a history entry carries no input');
+      assert.deepEqual(head.decision, { decision: 'deny' });
+      assert.deepEqual(head.summary, {
+        reports: [
+          { format: 'trivy', scanner: { name: 'Trivy', version: '0.50.1' }, created: '2026-11-01T00:00:00Z', input_warnings: {} },
+          { format: 'grype', scanner: { name: 'grype', version: null }, created: null, input_warnings: { SEVERITY_MISSING: 2, FIX_UNREADABLE: 1 } },
+        ],
+        vulnerabilities: input.summary,
+      });
+    });
+
     it('prunes by age and by count, keeping the newest', async () => {
       const now = new Date(T0 + 10 * 3_600_000);
       await store.recordDecisions([decision(100), decision(101), decision(102)], now);

@@ -26,8 +26,39 @@ describe('SQLite store file', () => {
     await second.close();
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.pragma('user_version', { simple: true }), 8, 'every schema version applied');
+    assert.equal(db.pragma('user_version', { simple: true }), SQLITE_MIGRATIONS.length, 'every schema version applied');
     db.close();
+  });
+});
+
+describe('SQLite scan histories', () => {
+  it('read no input where a summary was stored, and summarize the inputs of scans stored before schema 9', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'portcullis-sqlite-')), 'portcullis.db');
+    const raw = new Database(path);
+    SQLITE_MIGRATIONS.slice(0, 8).forEach((sql) => raw.exec(sql));
+    raw.pragma('user_version = 8');
+    const digest = 'sha256:' + 'e'.repeat(64);
+    const old = { reports: [{ format: 'trivy', scanner: { name: 'Trivy' }, warnings: [{ code: 'STATUS_UNKNOWN' }] }], summary: { total: 3 } };
+    raw
+      .prepare('INSERT INTO scans (digest, image, input, decision, stored_at) VALUES (?, ?, ?, ?, ?)')
+      .run(digest, 'app:old', JSON.stringify(old), '{"decision":"allow"}', 1);
+    raw.close();
+    const store = await openStore({ driver: 'sqlite', path });
+    await store.putScan({ digest, image: 'app:new', input: { reports: [], summary: { total: 0 } }, decision: { decision: 'deny' }, storedAt: new Date(2) });
+    // An input the history would fail to parse: only the summary beside it may be read.
+    new Database(path).prepare("UPDATE scans SET input = '{' WHERE image = 'app:new'").run();
+    const history = await store.scanHistory(digest, 10);
+    await store.close();
+    assert.deepEqual(
+      history.map((h) => [h.image, h.summary]),
+      [
+        ['app:new', { reports: [], vulnerabilities: { total: 0 } }],
+        [
+          'app:old',
+          { reports: [{ format: 'trivy', scanner: { name: 'Trivy' }, created: null, input_warnings: { STATUS_UNKNOWN: 1 } }], vulnerabilities: { total: 3 } },
+        ],
+      ],
+    );
   });
 });
 
