@@ -58,6 +58,16 @@ const TEMPLATE_HASH = /^(.+)-[bcdfghjklmnpqrstvwxz2456789]{6,10}$/;
 const CRON_SUFFIX = /^(.+)-\d{8,10}$/;
 const REPO_DIGEST = /@(sha256:[0-9a-f]{64})$/;
 
+/**
+ * The longest values an API server lets through (apimachinery's validation:
+ * DNS-1123 labels and subdomains, label keys and values), and for image
+ * references, which Kubernetes does not bound, more than a registry accepts
+ * (a repository of at most 255 characters, a tag of 128, a digest). A list
+ * with a longer one was not written by an API server; stored, it would be
+ * repeated in every view of its workload.
+ */
+export const KUBERNETES_LENGTHS = { kind: 63, name: 253, namespace: 63, container: 63, labelKey: 317, labelValue: 63, image: 1024 } as const;
+
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const rec = (v: unknown): Raw => (isObject(v) ? v : {});
@@ -147,12 +157,15 @@ class SnapshotReader {
 
   read(item: unknown, path: string): void {
     if (!isObject(item)) throw this.error(path, 'is not an object');
-    const kind = str(item['kind']);
+    const kind = this.bounded(str(item['kind']), 'kind', `${path}.kind`);
     if (kind === null) throw this.error(path, 'has no kind');
     const meta = rec(item['metadata']);
-    const name = str(meta['name']);
+    const name = this.bounded(str(meta['name']), 'name', `${path}.metadata.name`);
     if (name === null) throw this.error(path, `${kind} has no metadata.name`);
-    const namespace = str(meta['namespace']);
+    if (kind === 'Namespace') this.bounded(name, 'namespace', `${path}.metadata.name`);
+    const namespace = this.bounded(str(meta['namespace']), 'namespace', `${path}.metadata.namespace`);
+    this.checkLabels(meta['labels'], `${path}.metadata.labels`);
+    this.checkOwners(meta['ownerReferences'], `${path}.metadata.ownerReferences`);
     if (kind !== 'Namespace' && namespace === null && (kind === 'Pod' || WORKLOAD_KINDS.has(kind) || kind === 'VulnerabilityReport')) {
       throw this.error(path, `${kind} ${name} has no metadata.namespace`);
     }
@@ -204,7 +217,7 @@ class SnapshotReader {
     const repository = str(artifact['repository']);
     if (repository === null) return this.warn('report_without_digest', 'VulnerabilityReport has no report.artifact.repository; skipped', path);
     const tag = str(artifact['tag']);
-    const image = `${server ? `${server}/` : ''}${repository}${tag ? `:${tag}` : ''}@${digest}`;
+    const image = this.bounded(`${server ? `${server}/` : ''}${repository}${tag ? `:${tag}` : ''}@${digest}`, 'image', `${path}.report.artifact`) as string;
     const labels = labelsOf(rec(item['metadata'])['labels']);
     const kind = labels['trivy-operator.resource.kind'];
     const name = labels['trivy-operator.resource.name'];
@@ -252,12 +265,12 @@ class SnapshotReader {
 
   private container(raw: unknown, statuses: ReadonlyMap<string, Raw>, type: ContainerType, namespace: string, owner: Owner, replicas: number, path: string) {
     const c = rec(raw);
-    const name = str(c['name']);
-    const image = str(c['image']);
+    const name = this.bounded(str(c['name']), 'container', `${path}.name`);
+    const image = this.bounded(str(c['image']), 'image', `${path}.image`);
     if (name === null || image === null) throw this.error(path, 'needs a name and an image');
     const ref = parseImageRef(image);
     if (!ref) this.warn('image_unparsable', `'${image}' is not a valid image reference`, path);
-    const imageId = str(statuses.get(name)?.['imageID']);
+    const imageId = this.bounded(str(statuses.get(name)?.['imageID']), 'image', `${path} status imageID`);
     const running = REPO_DIGEST.exec(imageId ?? '')?.[1] ?? null;
     const pinned = ref?.digest?.startsWith('sha256:') ? ref.digest : null;
     const digest = running ?? pinned;
@@ -279,6 +292,27 @@ class SnapshotReader {
       unresolved,
       replicas,
     };
+  }
+
+  /** `value`, or an error naming the field when it is longer than Kubernetes allows. */
+  private bounded(value: string | null, field: keyof typeof KUBERNETES_LENGTHS, path: string): string | null {
+    const max = KUBERNETES_LENGTHS[field];
+    if (value !== null && value.length > max) throw this.error(path, `is ${value.length} characters long; Kubernetes allows at most ${max}`);
+    return value;
+  }
+
+  private checkLabels(labels: unknown, path: string): void {
+    for (const [key, value] of Object.entries(rec(labels))) {
+      this.bounded(key, 'labelKey', `${path} key`);
+      if (typeof value === 'string') this.bounded(value, 'labelValue', `${path}[${JSON.stringify(key)}]`);
+    }
+  }
+
+  private checkOwners(refs: unknown, path: string): void {
+    (Array.isArray(refs) ? refs : []).filter(isObject).forEach((ref, i) => {
+      this.bounded(str(ref['kind']), 'kind', `${path}[${i}].kind`);
+      this.bounded(str(ref['name']), 'name', `${path}[${i}].name`);
+    });
   }
 
   private warn(code: string, message: string, path: string): void {

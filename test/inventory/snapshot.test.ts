@@ -88,6 +88,35 @@ describe('inventory snapshots (kubectl get ... -o json)', () => {
     assert.throws(() => parseSnapshot(Buffer.from('{"kind":"List","items":[{"kind":"Pod","metadata":{"name":"\\ud800"}}]}'), 'pods.json'), /lone surrogate/);
   });
 
+  it('refuses names, labels and images longer than an API server writes, naming the field and not echoing it', () => {
+    const long = (n: number) => 'a'.repeat(n);
+    const web = (containers: readonly (readonly [string, string, string])[]) => pod('shop', 'web', containers);
+    const cases: [unknown, RegExp][] = [
+      [list([namespace(long(64))]), /items\[0\].metadata.name is 64 characters long; Kubernetes allows at most 63/],
+      [list([pod('shop', long(254), [['web', 'nginx', '']])]), /items\[0\].metadata.name is 254 characters long; Kubernetes allows at most 253/],
+      [list([namespace('shop', { team: long(64) })]), /items\[0\].metadata.labels\["team"\] is 64 characters long/],
+      [list([namespace('shop', { [long(318)]: 'x' })]), /items\[0\].metadata.labels key is 318 characters long/],
+      [list([web([[long(64), 'nginx', '']])]), /items\[0\].spec.containers\[0\].name is 64 characters long/],
+      [
+        list([web([['web', `registry.example/${long(1024)}`, '']])]),
+        /items\[0\].spec.containers\[0\].image is 1041 characters long; Kubernetes allows at most 1024/,
+      ],
+      [list([web([['web', 'nginx', `docker.io/library/nginx@sha256:${long(1000)}`]])]), /items\[0\].spec.containers\[0\] status imageID is 1031 characters/],
+      [list([pod('shop', 'web-1', [['web', 'nginx', '']], { replicaSet: long(254), hash: '1' })]), /items\[0\].metadata.ownerReferences\[0\].name is 254/],
+    ];
+    for (const [doc, message] of cases)
+      assert.throws(
+        () => parse(doc),
+        (err: Error) => message.test(err.message) && err.message.length < 300,
+        String(message),
+      );
+    // At the limits, everything is read.
+    assert.equal(
+      parse(list([namespace(long(63), { [`${long(253)}/${long(63)}`]: long(63) }), web([[long(63), `r.example/${long(1000)}`, '']])])).running.length,
+      1,
+    );
+  });
+
   it('takes workload templates when no pod of the workload is listed, and drops those scaled to zero', () => {
     const parsed = parse(
       list([
