@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ClusterMetadata } from '../inputs/index.js';
 import type { ClaimedUnit, Enforcement, InventoryStore, Store } from '../store/index.js';
@@ -195,6 +196,10 @@ export class InventoryEngine {
         await this.sleep(this.settings.pollMs);
         continue;
       }
+      // Lets the next batch reach the threads before this one is written when claiming it needs no I/O (SQLite): the
+      // write is synchronous on this thread, and no thread could be handed work until it is done. PostgreSQL writes
+      // elsewhere, and its next claim may still be on its way.
+      await setImmediate();
       await this.write(batch, outcomes).catch((err: unknown) => this.deps.logger.error({ err }, 'writing inventory results failed; retrying'));
     }
     await next;

@@ -1,9 +1,10 @@
-import { evaluateDecision, type DecisionPolicy } from '../check/index.js';
+import { evaluateDecisionText } from '../check/index.js';
 import { isAppError, messageOf } from '../core/index.js';
+import type { WasmPolicy } from '../evaluate/index.js';
 import { summaryOf } from '../gatekeeper/index.js';
 import { ageInDays, type ClusterMetadata, type NormalizedInput } from '../inputs/index.js';
 import type { Enforcement, FindingContent } from '../store/index.js';
-import { decisionFindings, findingsHash, ownFinding, unscannedFinding } from './findings.js';
+import { decisionFindings, findingsHash, ownFinding, unscannedFinding, vulnerabilityFacts, type VulnerabilityFacts } from './findings.js';
 
 /** One evaluation: a digest's latest scan in one namespace context, at one time. */
 export interface UnitTask {
@@ -40,7 +41,7 @@ export interface EvaluationModes {
  * dates) and the namespace's metadata, and no workloads, since the decision
  * is shared by every container that runs the digest there.
  */
-export function evaluateUnit(policy: DecisionPolicy, task: UnitTask, modes: EvaluationModes, stored: NormalizedInput | undefined): UnitOutcome {
+export function evaluateUnit(policy: WasmPolicy, task: UnitTask, modes: EvaluationModes, inputs: ScanInputs, texts: ReadonlyMap<number, string>): UnitOutcome {
   const started = performance.now();
   const done = (o: Omit<UnitOutcome, 'unitId' | 'hash' | 'ms'>): UnitOutcome => ({
     ...o,
@@ -48,7 +49,8 @@ export function evaluateUnit(policy: DecisionPolicy, task: UnitTask, modes: Eval
     hash: findingsHash(o.findings),
     ms: performance.now() - started,
   });
-  if (stored === undefined) {
+  const stored = inputs.get(task.scanSeq, texts);
+  if (task.scanSeq === null || stored === undefined) {
     const finding = unscannedFinding(task.digest, modes.unscanned);
     return done({
       decision: 'unscanned',
@@ -59,14 +61,14 @@ export function evaluateUnit(policy: DecisionPolicy, task: UnitTask, modes: Eval
     });
   }
   try {
-    const input = atTime(stored, task.now, task.metadata);
-    const decision = evaluateDecision(policy, input);
+    const scan = inputs.at(task.scanSeq, stored, task.now);
+    const decision = evaluateDecisionText(policy, withMetadata(scan.text, task.metadata), new Date(task.now));
     return done({
       decision: decision.decision,
       summary: summaryOf(decision),
       violations: decision.violations.length,
       warnings: decision.warnings.length,
-      findings: decisionFindings(decision, input),
+      findings: decisionFindings(decision, stored, scan.facts),
     });
   } catch (err) {
     // Fail closed, visibly: a unit the policy cannot decide is a deny-level finding, not a silent allow.
@@ -76,15 +78,37 @@ export function evaluateUnit(policy: DecisionPolicy, task: UnitTask, modes: Eval
   }
 }
 
+/** A scan as of one evaluation time, without metadata: what every namespace context of its digest shares. */
+interface ScanAtTime {
+  /** The input as JSON text: serialized once per scan and time, not once per unit. */
+  readonly text: string;
+  readonly facts: VulnerabilityFacts;
+}
+
 /**
  * Parsed scan inputs by sequence number, the most recent few: the units of
  * one digest (one per namespace context) come in one batch, so a scan is
- * parsed once, not once per namespace.
+ * parsed once, not once per namespace, and serialized for the policy once
+ * per evaluation time.
  */
 export class ScanInputs {
   private readonly parsed = new Map<number, NormalizedInput>();
+  private readonly timed = new Map<string, ScanAtTime>();
 
   constructor(private readonly capacity = 4) {}
+
+  /** `stored` (the input of scan `seq`) as of `now`, without metadata, with its JSON text. */
+  at(seq: number, stored: NormalizedInput, now: string): ScanAtTime {
+    const key = `${seq} ${now}`;
+    const hit = this.timed.get(key);
+    if (hit) return hit;
+    // Without metadata, which the unit's text adds, so no key appears twice.
+    const { metadata: _metadata, ...shared } = atTime(stored, now, stored.metadata);
+    const scan = { text: JSON.stringify(shared), facts: vulnerabilityFacts(stored) };
+    this.timed.set(key, scan);
+    if (this.timed.size > this.capacity) this.timed.delete(this.timed.keys().next().value as string);
+    return scan;
+  }
 
   /** The parsed input for `seq`, parsing `texts` as needed. */
   get(seq: number | null, texts: ReadonlyMap<number, string>): NormalizedInput | undefined {
@@ -110,6 +134,11 @@ export function atTime(stored: NormalizedInput, now: string, metadata: ClusterMe
     workloads: [],
     metadata,
   };
+}
+
+/** A unit's input text: its scan's shared text (a non-empty object without metadata) with the namespace's metadata. */
+function withMetadata(text: string, metadata: ClusterMetadata): string {
+  return `{"metadata":${JSON.stringify(metadata)},${text.slice(1)}`;
 }
 
 function evaluationFailed(why: string): FindingContent {

@@ -5,8 +5,10 @@ import { toEventFinding, type CurrentFinding, type Enforcement, type FindingCont
 
 type Content = Omit<FindingContent, 'contentHash'>;
 
+export type VulnerabilityFacts = ReadonlyMap<string, Vulnerability>;
+
 /** Facts the decision does not repeat: publication, score, fix availability; by vulnerability, package and version. */
-function vulnerabilityFacts(input: NormalizedInput): Map<string, Vulnerability> {
+export function vulnerabilityFacts(input: NormalizedInput): VulnerabilityFacts {
   const facts = new Map<string, Vulnerability>();
   for (const v of input.vulnerabilities) {
     const key = `${v.id}\u0000${v.package.name}\u0000${v.installed_version}`;
@@ -53,7 +55,7 @@ export function withHash(c: Content): FindingContent {
 
 const rank = (severity: string): number => SEVERITY_RANK[severity as Severity] ?? 0;
 
-function contentOf(f: Finding, state: 'open' | 'excepted', facts: Map<string, Vulnerability>, exception: Content['exception']): FindingContent {
+function contentOf(f: Finding, state: 'open' | 'excepted', facts: VulnerabilityFacts, exception: Content['exception']): FindingContent {
   const v = f.id ? facts.get(`${f.id}\u0000${f.package ?? ''}\u0000${f.installed_version ?? ''}`) : undefined;
   const published = v?.published ? Date.parse(v.published) : NaN;
   return withHash({
@@ -82,8 +84,7 @@ function contentOf(f: Finding, state: 'open' | 'excepted', facts: Map<string, Vu
  * expiry). One fingerprint is kept once, the most severe first as the
  * decision orders them.
  */
-export function decisionFindings(decision: Decision, input: NormalizedInput): FindingContent[] {
-  const facts = vulnerabilityFacts(input);
+export function decisionFindings(decision: Decision, input: NormalizedInput, facts = vulnerabilityFacts(input)): FindingContent[] {
   const all = [
     ...decision.violations.map((f) => contentOf(f, 'open', facts, null)),
     ...decision.warnings.map((f) => contentOf(f, 'open', facts, null)),

@@ -1,4 +1,5 @@
-import { DECISION_ENTRYPOINT, type BundleRevision, type DecisionPolicy, type PolicyCache } from '../check/index.js';
+import { DECISION_ENTRYPOINT, type BundleRevision, type PolicyCache } from '../check/index.js';
+import type { WasmPolicy } from '../evaluate/index.js';
 import { AppError } from '../core/index.js';
 
 /** The served revision the engine evaluates with: the bundle's bytes, its ETag and manifest revision. */
@@ -9,7 +10,7 @@ export interface ServedRevision extends BundleRevision {
 }
 
 /** The bundle's Wasm policy with the decision entrypoint, loaded once per revision. */
-export async function decisionPolicyOf(cache: PolicyCache, revision: BundleRevision): Promise<DecisionPolicy> {
+export async function decisionPolicyOf(cache: PolicyCache, revision: BundleRevision): Promise<WasmPolicy> {
   const { policy } = await cache.get(revision);
   if (!policy?.entrypoints.has(DECISION_ENTRYPOINT)) {
     throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `bundle '${revision.name}' has no Wasm entrypoint ${DECISION_ENTRYPOINT}`);

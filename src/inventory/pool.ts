@@ -31,7 +31,7 @@ export class InlineEvaluator implements Evaluator {
 
   async evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes, scans: ReadonlyMap<number, string>): Promise<UnitOutcome[]> {
     const policy = await decisionPolicyOf(this.cache, revision);
-    return tasks.map((t) => evaluateUnit(policy, t, modes, this.inputs.get(t.scanSeq, scans)));
+    return tasks.map((t) => evaluateUnit(policy, t, modes, this.inputs, scans));
   }
 
   async close(): Promise<void> {}
@@ -50,8 +50,12 @@ const IDLE_MS = 10_000;
 /** Tasks of one scan go to one thread in one message, so the scan is parsed once; a larger group is cut here, so both threads share it. */
 const CHUNK = 8;
 
-/** Messages a thread holds at once: one it works on and one waiting, so it never waits for a round trip. */
-const DEPTH = 2;
+/**
+ * Messages a thread holds at once: enough for a whole batch, so the threads
+ * keep deciding while the main thread is busy (a SQLite write is synchronous
+ * and lets no message through to hand out more work).
+ */
+const DEPTH = 16;
 
 interface Chunk {
   readonly revision: ServedRevision;

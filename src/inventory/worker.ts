@@ -33,7 +33,7 @@ if (port) {
     decisionPolicyOf(cache, revision)
       .then((policy) => {
         const texts = new Map(batch.scans);
-        port.postMessage({ seq: batch.seq, outcomes: batch.tasks.map((t) => evaluateUnit(policy, t, batch.modes, inputs.get(t.scanSeq, texts))) });
+        port.postMessage({ seq: batch.seq, outcomes: batch.tasks.map((t) => evaluateUnit(policy, t, batch.modes, inputs, texts)) });
       })
       .catch((err: unknown) => port.postMessage({ seq: batch.seq, error: messageOf(err) }));
   });

@@ -44,9 +44,15 @@ export interface FanOutOptions {
 }
 
 const CURRENT_COLUMNS =
-  'id, running_id, fingerprint, content_hash, state, enforcement, rule, severity, vuln_id, package, installed_version, fixed_version, fixable, message';
+  'id, running_id, fingerprint, content_hash, state, enforcement, rule, severity, vuln_id, package, installed_version, fixed_version, fixable, message, score, published';
 
-function toCurrent(row: Row): CurrentFinding {
+/** A live finding with the indexed values an update may leave as they are. */
+interface LiveFinding extends CurrentFinding {
+  readonly score: number | null;
+  readonly published: number | null;
+}
+
+function toCurrent(row: Row): LiveFinding {
   return {
     id: num(row['id']),
     fingerprint: str(row['fingerprint']),
@@ -61,6 +67,8 @@ function toCurrent(row: Row): CurrentFinding {
     fixedVersion: str(row['fixed_version']),
     fixable: num(row['fixable']) === 1,
     message: str(row['message']),
+    score: row['score'] === null ? null : Number(row['score']),
+    published: optNum(row['published']),
   };
 }
 
@@ -85,13 +93,13 @@ export function* fanOut(d: Dialect, targets: readonly TargetRow[], next: (t: Tar
   }
   if (groups.size === 0) return 0;
   const firsts = [...groups.values()].map((g) => (g.targets[0] as TargetRow).id);
-  const currentOf = new Map<number, CurrentFinding[]>();
+  const currentOf = new Map<number, LiveFinding[]>();
   for (const row of yield sql(`SELECT ${CURRENT_COLUMNS} FROM inv_findings WHERE ${inList(d, 'running_id')} AND state <> 'resolved'`, listParam(d, firsts))) {
     const id = num(row['running_id']);
     currentOf.set(id, [...(currentOf.get(id) ?? []), toCurrent(row)]);
   }
   const upserts: Record<string, unknown>[] = [];
-  const updates: { light: Record<string, unknown>[]; full: Record<string, unknown>[] } = { light: [], full: [] };
+  const updates: Record<UpdateKind, Record<string, unknown>[]> = { text: [], light: [], full: [] };
   const resolves: Record<string, unknown>[] = [];
   const events: ChangeEvent[] = [];
   for (const { list, targets: members } of groups.values()) {
@@ -100,28 +108,44 @@ export function* fanOut(d: Dialect, targets: readonly TargetRow[], next: (t: Tar
     const before = new Map(current.map((c) => [c.fingerprint, c]));
     for (const target of members) {
       for (const f of plan.upserts) upserts.push(findingRecord(f, target, o));
-      for (const f of plan.updates) (indexedUnchanged(before.get(f.fingerprint), f) ? updates.light : updates.full).push(findingRecord(f, target, o));
+      for (const f of plan.updates) updates[updateKind(before.get(f.fingerprint), f)].push(findingRecord(f, target, o));
       for (const c of plan.resolves) resolves.push({ running_id: target.id, fingerprint: c.fingerprint, resolved_at: o.at, last_seen: o.at });
       if (o.eventsEnabled && (plan.opened.length > 0 || plan.resolved.length > 0)) events.push(changeEvent(target, o.at, plan.opened, plan.resolved));
     }
   }
   yield* writeUpserts(d, upserts);
+  yield* writeUpdates(d, updates.text, TEXT_COLUMNS);
   yield* writeUpdates(d, updates.light, LIGHT_COLUMNS);
   yield* writeUpdates(d, updates.full, FULL_COLUMNS);
   yield* resolveFingerprints(d, resolves);
   yield* queueEvents(d, events);
-  return upserts.length + updates.light.length + updates.full.length + resolves.length;
+  return upserts.length + updates.text.length + updates.light.length + updates.full.length + resolves.length;
 }
 
-/** Whether an update leaves every indexed column as it is: then no index needs to change. */
-function indexedUnchanged(before: CurrentFinding | undefined, after: FindingContent): boolean {
-  return (
-    before !== undefined &&
-    before.state === after.state &&
-    before.enforcement === after.enforcement &&
-    before.severity === after.severity &&
-    before.fixable === after.fixable
-  );
+/**
+ * Which columns an update writes: `text` when only columns no index covers
+ * change (most rewrites: a message that mentions a threshold or an age), so
+ * SQLite touches no index; `light` when the state, enforcement, severity and
+ * fix availability stay; otherwise `full`.
+ */
+type UpdateKind = 'text' | 'light' | 'full';
+
+function updateKind(before: LiveFinding | undefined, after: FindingContent): UpdateKind {
+  if (
+    before === undefined ||
+    before.state !== after.state ||
+    before.enforcement !== after.enforcement ||
+    before.severity !== after.severity ||
+    before.fixable !== after.fixable
+  )
+    return 'full';
+  const same =
+    before.package === after.package &&
+    before.installedVersion === after.installedVersion &&
+    before.fixedVersion === after.fixedVersion &&
+    before.score === after.score &&
+    before.published === after.published;
+  return same ? 'text' : 'light';
 }
 
 export function changeEvent(
@@ -261,9 +285,11 @@ export function* bulk(
   for (let i = 0; i < records.length; i += BATCH) yield sql(perSet(recordset(d, columns)), new JsonParam(records.slice(i, i + BATCH)));
 }
 
-/** Columns an update writes: all content, or (LIGHT) only what no index covers. */
+/** Columns an update writes: all content; (LIGHT) all but the state, enforcement, severity and what identifies the finding; (TEXT) only what no index covers. */
 const FULL_COLUMNS = CONTENT_COLUMNS.filter(([c]) => c !== 'age_anchor' && c !== 'fingerprint');
 const LIGHT_COLUMNS = FULL_COLUMNS.filter(([c]) => !['state', 'enforcement', 'severity', 'severity_rank', 'fixable', 'vuln_id', 'environment'].includes(c));
+/** The columns of LIGHT_COLUMNS that no index covers. */
+const TEXT_COLUMNS = LIGHT_COLUMNS.filter(([c]) => !['package', 'installed_version', 'fixed_version', 'published', 'score'].includes(c));
 
 function* writeUpdates(d: Dialect, records: readonly Record<string, unknown>[], columns: Columns): Work<void> {
   const keyed = [...columns, ['running_id', 'int'] as const, ['fingerprint', 'text'] as const];

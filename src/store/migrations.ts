@@ -3,7 +3,7 @@
  * released; a change is a new entry. Both dialects keep the same columns so
  * the query code differs only in how JSON is compared.
  */
-import { postgresCountsMigration, sqliteCountsMigration } from './inventory-counts.js';
+import { postgresCountsMigration, postgresStatementCountsMigration, sqliteCountsMigration } from './inventory-counts.js';
 import { postgresRollupsMigration, sqliteRollupsMigration } from './inventory-rollups.js';
 
 /** The console's trend of open deny-level findings: an index that answers it without reading the table. */
@@ -164,6 +164,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   VULN_INDEXES,
   postgresRollupsMigration(),
   SCAN_SUMMARY,
+  postgresStatementCountsMigration(),
 ];
 
 /**

@@ -13,7 +13,7 @@ import { tinyBundle } from '../helpers/bundles.js';
 import { event, post, statusUpdate } from './fleet-app.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/migrations.js';
 import { assertSummariesMatch, inventoryContract } from './inventory-contract.js';
-import { CHANGE_FINDINGS, insertFindings } from './rollup-rows.js';
+import { CHANGE_FINDINGS, countLines, FRESH_COUNTS, insertFindings, KEPT_COUNTS } from './rollup-rows.js';
 import { storeContract } from './contract.js';
 import { createDatabase, startPostgres, type PostgresServer } from './postgres-server.js';
 
@@ -92,7 +92,7 @@ describe('portcullis serve with store.driver postgres', () => {
   });
 });
 
-describe('PostgreSQL kept summaries', () => {
+describe('PostgreSQL kept summaries and counts', () => {
   it('start equal to the findings of a store upgraded with findings, and stay equal through updates and deletes', async () => {
     const url = await freshUrl();
     const raw = new pg.Client({ connectionString: url });
@@ -105,10 +105,17 @@ describe('PostgreSQL kept summaries', () => {
       }
       for (const sql of insertFindings(300, 1)) await raw.query(sql);
       const store = await openStore({ driver: 'postgres', url });
+      const countsMatch = async () => {
+        const kept = countLines((await raw.query(KEPT_COUNTS)).rows);
+        assert.ok(kept.length > 0);
+        assert.deepEqual(kept, countLines((await raw.query(FRESH_COUNTS)).rows));
+      };
       try {
         await assertSummariesMatch(store);
+        await countsMatch();
         for (const sql of [...insertFindings(200, 2), ...CHANGE_FINDINGS]) await raw.query(sql);
         await assertSummariesMatch(store);
+        await countsMatch();
       } finally {
         await store.close();
       }

@@ -57,3 +57,20 @@ export const CHANGE_FINDINGS: readonly string[] = [
   `DELETE FROM inv_findings WHERE id % 6 = 0`,
   `DELETE FROM inv_findings WHERE vuln_id = 'CVE-2026-3'`,
 ];
+
+const COUNT_KEYS = 'state, cluster, namespace, severity, enforcement';
+const RANKS = [0, 1, 2, 3, 4, 5];
+
+/** The kept finding counts, and the same counts aggregated afresh from the findings (the same text in both dialects). */
+export const KEPT_COUNTS = `SELECT ${COUNT_KEYS}, findings, ${RANKS.map((r) => `r${r}`).join(', ')} FROM inv_finding_counts`;
+export const FRESH_COUNTS = `SELECT ${COUNT_KEYS}, count(*) AS findings, ${RANKS.map((r) => `sum(CASE WHEN severity_rank = ${r} THEN 1 ELSE 0 END) AS r${r}`).join(', ')}
+  FROM inv_findings GROUP BY ${COUNT_KEYS}`;
+
+/** Count rows as sorted lines, without the rows every finding has left (they stay, at zero); PostgreSQL's BIGINTs arrive as strings. */
+export function countLines(rows: readonly Record<string, unknown>[]): string[] {
+  return rows
+    .map((r) => ({ key: COUNT_KEYS.split(', ').map((k) => String(r[k])), counters: ['findings', ...RANKS.map((n) => `r${n}`)].map((c) => Number(r[c])) }))
+    .filter((r) => r.counters.some((n) => n !== 0))
+    .map((r) => `${r.key.join('/')}: ${r.counters.join(' ')}`)
+    .sort();
+}

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/migrations.js';
 import { assertSummariesMatch, inventoryContract } from './inventory-contract.js';
-import { CHANGE_FINDINGS, insertFindings } from './rollup-rows.js';
+import { CHANGE_FINDINGS, countLines, FRESH_COUNTS, insertFindings, KEPT_COUNTS } from './rollup-rows.js';
 import { storeContract } from './contract.js';
 
 const tempFile = async () => join(await mkdtemp(join(tmpdir(), 'portcullis-sqlite-')), 'state', 'portcullis.db');
@@ -62,7 +62,7 @@ describe('SQLite scan histories', () => {
   });
 });
 
-describe('SQLite kept summaries', () => {
+describe('SQLite kept summaries and counts', () => {
   it('start equal to the findings of a store upgraded with findings, and stay equal through updates and deletes', async () => {
     const path = join(await mkdtemp(join(tmpdir(), 'portcullis-sqlite-')), 'portcullis.db');
     const raw = new Database(path);
@@ -71,8 +71,19 @@ describe('SQLite kept summaries', () => {
     insertFindings(300, 1).forEach((sql) => raw.exec(sql));
     raw.close();
     const store = await openStore({ driver: 'sqlite', path });
+    const countsMatch = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        const kept = countLines(db.prepare(KEPT_COUNTS).all() as Record<string, unknown>[]);
+        assert.ok(kept.length > 0);
+        assert.deepEqual(kept, countLines(db.prepare(FRESH_COUNTS).all() as Record<string, unknown>[]));
+      } finally {
+        db.close();
+      }
+    };
     try {
       await assertSummariesMatch(store);
+      countsMatch();
       const db = new Database(path);
       try {
         for (const sql of [...insertFindings(200, 2), ...CHANGE_FINDINGS]) db.exec(sql);
@@ -80,6 +91,7 @@ describe('SQLite kept summaries', () => {
         db.close();
       }
       await assertSummariesMatch(store);
+      countsMatch();
     } finally {
       await store.close();
     }
