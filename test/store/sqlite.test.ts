@@ -31,12 +31,18 @@ describe('SQLite store file', () => {
   });
 });
 
+/** A store file migrated only up to `version`, open for writing rows the way that version's code did. */
+async function storeAtVersion(version: number): Promise<{ path: string; raw: Database.Database }> {
+  const path = join(await mkdtemp(join(tmpdir(), 'portcullis-sqlite-')), 'portcullis.db');
+  const raw = new Database(path);
+  SQLITE_MIGRATIONS.slice(0, version).forEach((sql) => raw.exec(sql));
+  raw.pragma(`user_version = ${version}`);
+  return { path, raw };
+}
+
 describe('SQLite scan histories', () => {
   it('read no input where a summary was stored, and summarize the inputs of scans stored before schema 9', async () => {
-    const path = join(await mkdtemp(join(tmpdir(), 'portcullis-sqlite-')), 'portcullis.db');
-    const raw = new Database(path);
-    SQLITE_MIGRATIONS.slice(0, 8).forEach((sql) => raw.exec(sql));
-    raw.pragma('user_version = 8');
+    const { path, raw } = await storeAtVersion(8);
     const digest = 'sha256:' + 'e'.repeat(64);
     const old = { reports: [{ format: 'trivy', scanner: { name: 'Trivy' }, warnings: [{ code: 'STATUS_UNKNOWN' }] }], summary: { total: 3 } };
     raw
@@ -64,10 +70,7 @@ describe('SQLite scan histories', () => {
 
 describe('SQLite kept summaries and counts', () => {
   it('start equal to the findings of a store upgraded with findings, and stay equal through updates and deletes', async () => {
-    const path = join(await mkdtemp(join(tmpdir(), 'portcullis-sqlite-')), 'portcullis.db');
-    const raw = new Database(path);
-    SQLITE_MIGRATIONS.slice(0, 7).forEach((sql) => raw.exec(sql));
-    raw.pragma('user_version = 7');
+    const { path, raw } = await storeAtVersion(7);
     insertFindings(300, 1).forEach((sql) => raw.exec(sql));
     raw.close();
     const store = await openStore({ driver: 'sqlite', path });
