@@ -44,6 +44,14 @@ const VULN_INDEXES = `DROP INDEX inv_findings_vuln;
  */
 const SCAN_SUMMARY = `ALTER TABLE scans ADD COLUMN summary TEXT;`;
 
+/**
+ * Room on each page of the findings for PostgreSQL's heap-only updates: a pass
+ * rewrites most findings' message, revision and last-seen time, which no index
+ * covers, and a new row version that fits on its page updates none of the
+ * table's indexes. Pages already written get the room as they are rewritten.
+ */
+const FINDINGS_FILLFACTOR = `ALTER TABLE inv_findings SET (fillfactor = 50);`;
+
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE agents (
      id TEXT PRIMARY KEY,
@@ -165,6 +173,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   postgresRollupsMigration(),
   SCAN_SUMMARY,
   postgresStatementCountsMigration(),
+  FINDINGS_FILLFACTOR,
 ];
 
 /**
