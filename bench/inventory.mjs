@@ -159,6 +159,12 @@ async function benchStore(store) {
     figures.openFindings = initial.open_findings;
 
     // 1. A new revision tightens a threshold: everything is decided again, only changes are written.
+    const passLines = () =>
+      server
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('inventory re-evaluated'));
+    const passesBefore = passLines().length;
     await publish(settingsV2);
     const etagV2 = await until(
       async () => {
@@ -171,14 +177,12 @@ async function benchStore(store) {
     t = performance.now();
     const after = await settled(server.url, etagV2);
     figures.reevaluation = (performance.now() - t) / 1000;
-    // The pass timing the server itself measured, from the first claim to the last write.
+    // The pass timing the server itself measured, from the first claim to the last write and, after a large pass on
+    // PostgreSQL, the vacuum that follows it: logged once that is done, after the results are queryable.
+    await until(async () => (passLines().length > passesBefore ? true : undefined), 300_000, "the server's pass to end");
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     figures.serverPass = Number(/^portcullis_inventory_last_pass_seconds ([\d.e+-]+)/m.exec(metrics)?.[1] ?? NaN);
-    const pass = server
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('inventory re-evaluated'))
-      .pop();
+    const pass = passLines().pop();
     if (pass) console.log(`[${store}] the server's last pass: ${pass}`);
     console.log(
       `[${store}] revision 2: ${after.open_findings - initial.open_findings} more open findings (${after.open_findings} in all); server RSS ${currentRss(server.child.pid).toFixed(0)} MB, peak so far ${peakRss(server.child.pid).toFixed(0)} MB`,
@@ -272,7 +276,7 @@ for (const [store, f] of Object.entries(results)) {
   console.log(`\n${store} (${f.openFindings} open findings; the practice's query matches ${f.practiceTotal}):`);
   row('open findings', String(f.openFindings), '>= 300000', f.openFindings >= 300_000);
   row('full re-evaluation after a new revision (wall, client)', `${f.reevaluation.toFixed(1)} s`, '<= 20 s', f.reevaluation <= 20);
-  row('  the same, as the server measured its pass', `${f.serverPass.toFixed(1)} s`, '', true);
+  row("  the server's pass, with its vacuum on PostgreSQL", `${f.serverPass.toFixed(1)} s`, '', true);
   row('new scan of a digest run by 50 workloads, queryable (median)', ms(f.newScan), '<= 200 ms', f.newScan <= 200);
   row('  slowest of 5', ms(f.newScanMax), '', true);
   row("practice's query, first page, p95", ms(f.practiceP95), '<= 100 ms', f.practiceP95 <= 100);

@@ -60,6 +60,8 @@ const PRIORITY = { scheduled: 0, inventory: 1, scan: 2 } as const;
 
 /** The store's record of the revision everything is decided under. */
 const REVISION_KEY = 'revision';
+/** A pass deciding this many units (a new revision, a day's re-evaluation) rewrites findings across the store, not one digest's. */
+const LARGE_PASS_UNITS = 500;
 interface RecordedRevision {
   readonly etag: string;
   readonly revision: string;
@@ -182,6 +184,8 @@ export class InventoryEngine {
     while (this.running) {
       const batch = await next;
       if (!batch) {
+        if ((this.pass?.units ?? 0) >= LARGE_PASS_UNITS)
+          await this.inventory.afterLargePass().catch((err: unknown) => this.deps.logger.warn({ err }, 'could not tidy the store after a pass'));
         this.finishPass();
         await this.sleep(this.settings.pollMs);
         next = this.fetch();

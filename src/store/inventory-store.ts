@@ -69,6 +69,10 @@ export class SqlInventory implements InventoryStore {
     return this.db.read(() => reads.scanInputs(this.d, seqs));
   }
 
+  afterLargePass(): Promise<void> {
+    return this.db.vacuum('inv_findings');
+  }
+
   completeUnits(
     owner: string,
     items: readonly { readonly unit: ClaimedUnit; readonly result: UnitResult }[],

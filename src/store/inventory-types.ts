@@ -458,6 +458,14 @@ export interface InventoryStore {
     eventsEnabled: boolean,
   ): Promise<number[]>;
   releaseClaims(owner: string): Promise<void>;
+  /**
+   * After a pass that rewrote most findings: PostgreSQL vacuums the findings,
+   * so the groupings' and views' index-only reads stop visiting every
+   * rewritten row's page to check it is visible (a page's visibility is lost
+   * when any row on it is rewritten, and autovacuum restores it only a minute
+   * or more later). SQLite's indexes need no such step.
+   */
+  afterLargePass(): Promise<void>;
   getState(key: string): Promise<string | undefined>;
   /**
    * Sets a state value when it still holds `expected` (undefined: absent);

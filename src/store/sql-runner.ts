@@ -28,6 +28,8 @@ export interface SqlRunner {
   write<T>(work: () => Work<T>): Promise<T>;
   /** Runs `work` as a consistent read: every statement sees the same committed state. */
   read<T>(work: () => Work<T>): Promise<T>;
+  /** Vacuums `table` (PostgreSQL; nothing in SQLite). */
+  vacuum(table: string): Promise<void>;
 }
 
 export const sql = (text: string, ...params: unknown[]): Sql => ({ text, params });
@@ -85,6 +87,8 @@ export class SqliteRunner implements SqlRunner {
   async read<T>(work: () => Work<T>): Promise<T> {
     return this.drive(work());
   }
+
+  async vacuum(): Promise<void> {}
 
   private drive<T>(gen: Work<T>): T {
     let step = gen.next();
@@ -152,6 +156,11 @@ export class PostgresRunner implements SqlRunner {
     } finally {
       client.release();
     }
+  }
+
+  /** Outside any transaction, as VACUUM must be; it takes no lock that reads or writes wait for. */
+  async vacuum(table: string): Promise<void> {
+    await this.pool.query(`VACUUM ${table}`);
   }
 
   private async drive<T>(client: pg.PoolClient, gen: Work<T>): Promise<T> {

@@ -124,3 +124,26 @@ describe('PostgreSQL kept summaries and counts', () => {
     }
   });
 });
+
+describe('PostgreSQL after a large pass', () => {
+  it('vacuums the findings, so every page is all-visible again for the index-only reads', async () => {
+    const url = await freshUrl();
+    const store = await openStore({ driver: 'postgres', url });
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+    const visible = async () =>
+      (await raw.query<{ pages: number; visible: number }>("SELECT relpages AS pages, relallvisible AS visible FROM pg_class WHERE relname = 'inv_findings'"))
+        .rows[0];
+    try {
+      for (const sql of [...insertFindings(2000, 3), ...CHANGE_FINDINGS]) await raw.query(sql);
+      await raw.query('ANALYZE inv_findings');
+      assert.equal((await visible())?.visible, 0, 'written pages are not all-visible before a vacuum');
+      await store.inventory.afterLargePass();
+      const after = await visible();
+      assert.ok(after && after.pages > 0 && after.visible === after.pages, JSON.stringify(after));
+    } finally {
+      await raw.end();
+      await store.close();
+    }
+  });
+});
