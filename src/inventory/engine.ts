@@ -185,7 +185,9 @@ export class InventoryEngine {
       const batch = await next;
       if (!batch) {
         if ((this.pass?.units ?? 0) >= LARGE_PASS_UNITS)
-          await this.inventory.afterLargePass().catch((err: unknown) => this.deps.logger.warn({ err }, 'could not tidy the store after a pass'));
+          await this.inventory
+            .afterLargePass()
+            .catch((err: unknown) => this.deps.logger.warn({ err }, 'could not vacuum the findings after a large pass; autovacuum will'));
         this.finishPass();
         await this.sleep(this.settings.pollMs);
         next = this.fetch();

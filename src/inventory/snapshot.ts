@@ -66,7 +66,7 @@ const REPO_DIGEST = /@(sha256:[0-9a-f]{64})$/;
  * with a longer one was not written by an API server; stored, it would be
  * repeated in every view of its workload.
  */
-export const KUBERNETES_LENGTHS = { kind: 63, name: 253, namespace: 63, container: 63, labelKey: 317, labelValue: 63, image: 1024 } as const;
+const KUBERNETES_LENGTHS = { kind: 63, name: 253, namespace: 63, container: 63, labelKey: 317, labelValue: 63, image: 1024 } as const;
 
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
@@ -160,9 +160,8 @@ class SnapshotReader {
     const kind = this.bounded(str(item['kind']), 'kind', `${path}.kind`);
     if (kind === null) throw this.error(path, 'has no kind');
     const meta = rec(item['metadata']);
-    const name = this.bounded(str(meta['name']), 'name', `${path}.metadata.name`);
+    const name = this.bounded(str(meta['name']), kind === 'Namespace' ? 'namespace' : 'name', `${path}.metadata.name`);
     if (name === null) throw this.error(path, `${kind} has no metadata.name`);
-    if (kind === 'Namespace') this.bounded(name, 'namespace', `${path}.metadata.name`);
     const namespace = this.bounded(str(meta['namespace']), 'namespace', `${path}.metadata.namespace`);
     this.checkLabels(meta['labels'], `${path}.metadata.labels`);
     this.checkOwners(meta['ownerReferences'], `${path}.metadata.ownerReferences`);
