@@ -18,8 +18,9 @@ export { parseSnapshot, parseSnapshotDocument, prepareSnapshotDocument } from '.
 export type { ImportWarning, ParsedSnapshot, PreparedSnapshot, ReportItem, RunningItem } from './snapshot.js';
 export { assertClusterName, importInventory } from './ingest.js';
 export type { ImportDependencies, ImportOptions, ImportResult } from './ingest.js';
-export { currentVerdicts, recordAdmission } from './admission.js';
-export type { ImageVerdict } from './admission.js';
+export { recordAdmission } from './admission.js';
+export { CurrentVerdicts, VERDICT_TTL_MS } from './verdicts.js';
+export type { ImageVerdict, ScanReader } from './verdicts.js';
 export {
   DEFAULT_PAGE_LIMITS,
   FILTER_PARAMETERS,

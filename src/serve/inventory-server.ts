@@ -4,7 +4,7 @@ import { DECISION_ENTRYPOINT, PolicyCache } from '../check/index.js';
 import type { Config } from '../config/index.js';
 import { messageOf, toolInfo } from '../core/index.js';
 import {
-  currentVerdicts,
+  CurrentVerdicts,
   fileClock,
   InlineEvaluator,
   InventoryEngine,
@@ -115,6 +115,10 @@ export async function startInventory(config: Config, deps: InventoryServerDepend
     policy: () => servedDecisionPolicy(registry, cache),
     ...(deps.scans ? { scansStored: (digests: readonly string[]) => deps.scans?.storedElsewhere(digests) ?? Promise.resolve() } : {}),
   };
+  // The scan read cache keeps one object per digest's scan while it is current, so verdicts decided on it are reused.
+  const verdicts = new CurrentVerdicts(imports, (digests) =>
+    deps.scans ? deps.scans.getMany(digests) : store.latestScans(digests).then((rows) => new Map(rows.map((r) => [r.digest, r]))),
+  );
   const failed = (what: string) => (err: unknown) => logger.error({ err }, what);
   logger.info({ workers: threads, cluster: c.cluster, tick_seconds: c.tickIntervalMs / 1000, webhook: c.webhook !== undefined }, 'inventory started');
   return {
@@ -123,7 +127,7 @@ export async function startInventory(config: Config, deps: InventoryServerDepend
     reportMaxResults: c.reportMaxResults,
     maxBodyBytes: c.maxBodyBytes,
     hooks: {
-      verdicts: (keys) => currentVerdicts(imports, keys),
+      verdicts: (keys) => verdicts.lookup(keys),
       metadata: (namespace) => engine.metadataFor(c.cluster, namespace),
       admitted: (review) => void recordAdmission(imports, review).catch(failed('recording an admitted review in the inventory failed')),
       scanStored: (digest) => void engine.scanStored([digest]).catch(failed('queueing a re-evaluation for a new scan failed')),
