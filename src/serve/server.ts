@@ -30,8 +30,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * JSON lines on stdout, written asynchronously: every admission decision is
+ * logged, and a synchronous write to a pipe whose reader lags (a busy log
+ * collector) held the event loop for hundreds of milliseconds at 200
+ * reviews/s. Buffered lines are flushed as the process exits.
+ */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: null, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } });
+  return pino(
+    { level, base: null, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+    pino.destination({ sync: false }),
+  );
 }
 
 /**
