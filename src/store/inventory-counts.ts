@@ -135,3 +135,49 @@ export function postgresStatementCountsMigration(): string {
    CREATE TRIGGER inv_findings_count_update AFTER UPDATE ON inv_findings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
      FOR EACH STATEMENT EXECUTE FUNCTION inv_findings_count_updated();`;
 }
+
+/**
+ * PostgreSQL statement triggers on inv_findings for inserts and deletes, named
+ * after `name`: a pass writes hundreds of thousands of findings in statements
+ * of thousands of rows, and a PL/pgSQL call and an upsert per row cost more
+ * than the write itself. `fold(source)` is the statement that adds a
+ * statement's rows to a summary; `source` selects their `columns` with a
+ * `sign`, 1 for a row counted in and -1 for a row counted out. Updates keep
+ * row triggers that fire only when a summarized column changes: most
+ * rewrites change only message, revision or times, and an update trigger
+ * with transition tables would copy every rewritten row to see that.
+ */
+export function postgresInsertDeleteTriggers(name: string, columns: readonly string[], fold: (source: string) => string): string {
+  const fn = (suffix: string, source: string) => `CREATE FUNCTION ${name}_${suffix}() RETURNS trigger LANGUAGE plpgsql AS $fold$
+   BEGIN
+     ${fold(source)};
+     RETURN NULL;
+   END
+   $fold$;`;
+  return `${fn('inserted', `SELECT 1 AS sign, ${columns.join(', ')} FROM new_rows`)}
+   ${fn('deleted', `SELECT -1 AS sign, ${columns.join(', ')} FROM old_rows`)}
+   CREATE TRIGGER ${name}_insert AFTER INSERT ON inv_findings REFERENCING NEW TABLE AS new_rows
+     FOR EACH STATEMENT EXECUTE FUNCTION ${name}_inserted();
+   CREATE TRIGGER ${name}_delete AFTER DELETE ON inv_findings REFERENCING OLD TABLE AS old_rows
+     FOR EACH STATEMENT EXECUTE FUNCTION ${name}_deleted();`;
+}
+
+/**
+ * The counts' update trigger back to a row trigger that fires only when a
+ * counted column changes (see postgresInsertDeleteTriggers): the statement
+ * trigger of the previous version grouped every rewritten row twice to sum
+ * to zero. Inserts and deletes stay statement triggers.
+ */
+export function postgresChangedCountsMigration(): string {
+  return `DROP TRIGGER inv_findings_count_update ON inv_findings;
+   DROP FUNCTION inv_findings_count_updated();
+   CREATE FUNCTION inv_findings_count_changed() RETURNS trigger LANGUAGE plpgsql AS $count$
+   BEGIN
+     ${remove('OLD')};
+     ${add('NEW')};
+     RETURN NULL;
+   END
+   $count$;
+   CREATE TRIGGER inv_findings_count_update AFTER UPDATE OF ${COUNTED_COLUMNS.join(', ')} ON inv_findings
+     FOR EACH ROW WHEN (${anyChanged(COUNTED_COLUMNS, 'IS DISTINCT FROM')}) EXECUTE FUNCTION inv_findings_count_changed();`;
+}

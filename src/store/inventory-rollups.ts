@@ -3,7 +3,7 @@
 // inventory-counts.ts, triggers on inv_findings keep them in the same transaction as every write, whichever statement
 // makes it. Rows whose count falls to zero stay (a container or CVE often comes back) and are skipped by the readers.
 
-import { anyChanged, isOne, SEVERITY_RANKS } from './inventory-counts.js';
+import { anyChanged, isOne, postgresInsertDeleteTriggers, SEVERITY_RANKS } from './inventory-counts.js';
 
 /** What a container's findings are summed by: every column a finding copies from its container, so filters on them still apply. */
 const CONTAINER_KEYS = ['state', 'running_id', 'cluster', 'namespace', 'environment', 'kind', 'workload', 'repository', 'digest'] as const;
@@ -134,4 +134,58 @@ export function postgresRollupsMigration(): string {
    CREATE TRIGGER inv_findings_rollup_vuln_rows AFTER INSERT OR DELETE ON inv_findings FOR EACH ROW EXECUTE FUNCTION inv_findings_rollup_vuln();
    CREATE TRIGGER inv_findings_rollup_vuln_update AFTER UPDATE OF ${VULN_COLUMNS.join(', ')} ON inv_findings
      FOR EACH ROW WHEN (${anyChanged(VULN_COLUMNS, 'IS DISTINCT FROM')}) EXECUTE FUNCTION inv_findings_rollup_vuln();`;
+}
+
+/** The sums of `COUNTERS` over signed rows `r`, in `COUNTERS` order. */
+const signedSums = () => COUNTERS('r').map(([c, v]) => [c, `sum(r.sign * ${v})`] as const);
+const nonZero = (sums: readonly (readonly [string, string])[]) => sums.map(([, s]) => `${s} <> 0`).join(' OR ');
+const addExcluded = (table: string, columns: readonly string[]) => columns.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(', ');
+
+/** Adds a statement's signed rows to the containers' summaries, in key order (concurrent writers lock rows in one order). */
+function foldContainers(source: string): string {
+  const sums = signedSums();
+  return `INSERT INTO inv_container_rollup (${CONTAINER_KEYS.join(', ')}, ${counterNames.join(', ')})
+       SELECT ${CONTAINER_KEYS.join(', ')}, ${sums.map(([, s]) => s).join(', ')} FROM (${source}) r
+       GROUP BY ${CONTAINER_KEYS.join(', ')} HAVING ${nonZero(sums)}
+       ORDER BY ${CONTAINER_KEYS.join(', ')}
+       ON CONFLICT (${CONTAINER_KEYS.join(', ')}) DO UPDATE SET ${addExcluded('inv_container_rollup', counterNames)}`;
+}
+
+/**
+ * Adds a statement's signed rows to the (CVE, container) pairs and to the
+ * CVEs' summaries. A CVE's containers change by the pairs whose findings went
+ * from none to some (+1) or from some to none (-1): the pairs' upsert returns
+ * each pair's new count, and its old count is that less the statement's delta.
+ */
+function foldVulns(source: string): string {
+  const sums = signedSums();
+  const pair = PAIR_KEYS.join(', ');
+  return `WITH r AS (${source}),
+     pairs AS (SELECT ${pair}, sum(r.sign) AS delta FROM r GROUP BY ${pair} HAVING sum(r.sign) <> 0),
+     applied AS (
+       INSERT INTO inv_vuln_containers (${pair}, findings) SELECT ${pair}, delta FROM pairs ORDER BY ${pair}
+       ON CONFLICT (${pair}) DO UPDATE SET findings = inv_vuln_containers.findings + excluded.findings
+       RETURNING ${pair}, findings),
+     containers AS (
+       SELECT a.state, a.vuln_id, sum(${isOne('a.findings > 0')} - ${isOne('a.findings - p.delta > 0')}) AS delta
+       FROM applied a JOIN pairs p USING (${pair}) GROUP BY a.state, a.vuln_id),
+     sums AS (SELECT ${VULN_KEYS.join(', ')}, ${sums.map(([c, s]) => `${s} AS ${c}`).join(', ')} FROM r GROUP BY ${VULN_KEYS.join(', ')})
+     INSERT INTO inv_vuln_rollup (${VULN_KEYS.join(', ')}, ${counterNames.join(', ')}, containers)
+       SELECT ${VULN_KEYS.map((k) => `s.${k}`).join(', ')}, ${counterNames.map((c) => `s.${c}`).join(', ')}, coalesce(c.delta, 0)
+       FROM sums s LEFT JOIN containers c USING (${VULN_KEYS.join(', ')})
+       WHERE ${[...counterNames.map((c) => `s.${c} <> 0`), 'coalesce(c.delta, 0) <> 0'].join(' OR ')}
+       ORDER BY ${VULN_KEYS.map((k) => `s.${k}`).join(', ')}
+       ON CONFLICT (${VULN_KEYS.join(', ')}) DO UPDATE SET ${addExcluded('inv_vuln_rollup', [...counterNames, 'containers'])}`;
+}
+
+/**
+ * Inserts and deletes summed once per statement instead of once per row
+ * (postgresInsertDeleteTriggers); updates keep the row triggers above, which
+ * fire only when a summarized column changes.
+ */
+export function postgresStatementRollupsMigration(): string {
+  return `DROP TRIGGER inv_findings_rollup_container_rows ON inv_findings;
+   DROP TRIGGER inv_findings_rollup_vuln_rows ON inv_findings;
+   ${postgresInsertDeleteTriggers('inv_findings_rollup_container', CONTAINER_COLUMNS, foldContainers)}
+   ${postgresInsertDeleteTriggers('inv_findings_rollup_vuln', VULN_COLUMNS, foldVulns)}`;
 }

@@ -3,8 +3,8 @@
  * released; a change is a new entry. Both dialects keep the same columns so
  * the query code differs only in how JSON is compared.
  */
-import { postgresCountsMigration, postgresStatementCountsMigration, sqliteCountsMigration } from './inventory-counts.js';
-import { postgresRollupsMigration, sqliteRollupsMigration } from './inventory-rollups.js';
+import { postgresChangedCountsMigration, postgresCountsMigration, postgresStatementCountsMigration, sqliteCountsMigration } from './inventory-counts.js';
+import { postgresRollupsMigration, postgresStatementRollupsMigration, sqliteRollupsMigration } from './inventory-rollups.js';
 
 /** The console's trend of open deny-level findings: an index that answers it without reading the table. */
 const TREND_INDEX = `CREATE INDEX inv_findings_trend ON inv_findings (enforcement, state, first_seen, resolved_at);`;
@@ -51,6 +51,14 @@ const SCAN_SUMMARY = `ALTER TABLE scans ADD COLUMN summary TEXT;`;
  * table's indexes. Pages already written get the room as they are rewritten.
  */
 const FINDINGS_FILLFACTOR = `ALTER TABLE inv_findings SET (fillfactor = 50);`;
+
+/**
+ * The claim's order (most urgent first, then oldest) read from an index: with
+ * priority ascending in the index, the planner sorted every dirty unit of a
+ * pass on each claim.
+ */
+const CLAIM_INDEX = `DROP INDEX inv_units_dirty;
+   CREATE INDEX inv_units_dirty ON inv_units (dirty, priority DESC, id);`;
 
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE agents (
@@ -111,6 +119,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   VULN_INDEXES,
   sqliteRollupsMigration(),
   SCAN_SUMMARY,
+  CLAIM_INDEX,
 ];
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -174,6 +183,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   SCAN_SUMMARY,
   postgresStatementCountsMigration(),
   FINDINGS_FILLFACTOR,
+  `${postgresChangedCountsMigration()}
+   ${postgresStatementRollupsMigration()}`,
+  CLAIM_INDEX,
 ];
 
 /**

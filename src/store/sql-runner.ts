@@ -43,13 +43,14 @@ type Column = readonly [name: string, type: 'text' | 'int' | 'real'];
 
 /**
  * A FROM item over a JSON array of records, so a batch of any size is one
- * statement: `json_each` in SQLite, `jsonb_to_recordset` in PostgreSQL. Its
+ * statement: `json_each` in SQLite, `json_to_recordset` in PostgreSQL (the
+ * text is read once, so parsing it into jsonb first would only add work). Its
  * columns are named as given, under the alias `x`.
  */
 export function recordset(dialect: Dialect, columns: readonly Column[]): string {
   if (dialect === 'postgres') {
     const types = { text: 'text', int: 'bigint', real: 'double precision' } as const;
-    return `jsonb_to_recordset(?::jsonb) AS x(${columns.map(([c, t]) => `${c} ${types[t]}`).join(', ')})`;
+    return `json_to_recordset(?::json) AS x(${columns.map(([c, t]) => `${c} ${types[t]}`).join(', ')})`;
   }
   return `(SELECT ${columns.map(([c]) => `json_extract(value, '$.${c}') AS ${c}`).join(', ')} FROM json_each(?)) AS x`;
 }

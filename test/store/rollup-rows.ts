@@ -10,44 +10,52 @@ const quote = (v: string | number) => (typeof v === 'number' ? String(v) : `'${v
 /** INSERTs of `count` findings spread over 12 containers, 7 CVEs, every state, severity and enforcement; deterministic from `seed`. */
 export function insertFindings(count: number, seed: number): string[] {
   return Array.from({ length: count }, (_, k) => {
-    const i = seed * 1000 + k;
-    const container = i % 12;
-    const row: Record<string, string | number> = {
-      running_id: container + 1,
-      fingerprint: `fp-${i}`,
-      content_hash: `h-${i}`,
-      state: STATES[i % STATES.length] as string,
-      enforcement: i % 3 === 0 ? 'deny' : 'warn',
-      rule: 'vulnerability_severity',
-      severity: 'HIGH',
-      severity_rank: i % 6,
-      vuln_id: `CVE-2026-${i % 7}`,
-      package: `pkg-${i % 4}`,
-      installed_version: '1.0',
-      fixed_version: '1.1',
-      fixable: 1,
-      age_anchor: T0,
-      title: '',
-      message: 'synthetic',
-      cluster: 'c1',
-      namespace: NAMESPACES[container % NAMESPACES.length] as string,
-      environment: container % 3 === 2 ? 'dev' : 'prod',
-      kind: 'Deployment',
-      workload: `w${container % 5}`,
-      container: `app${container}`,
-      image: `registry.example.com/w${container % 5}:1`,
-      repository: `registry.example.com/w${container % 5}`,
-      digest: `sha256:${String(container % 4).repeat(64)}`,
-      revision: 'r1',
-      first_seen: T0,
-      last_seen: T0,
-    };
+    const row = findingRow(seed * 1000 + k);
     return `INSERT INTO inv_findings (${Object.keys(row).join(', ')}) VALUES (${Object.values(row).map(quote).join(', ')})`;
   });
 }
 
+function findingRow(i: number): Record<string, string | number> {
+  const container = i % 12;
+  return {
+    running_id: container + 1,
+    fingerprint: `fp-${i}`,
+    content_hash: `h-${i}`,
+    state: STATES[i % STATES.length] as string,
+    enforcement: i % 3 === 0 ? 'deny' : 'warn',
+    rule: 'vulnerability_severity',
+    severity: 'HIGH',
+    severity_rank: i % 6,
+    vuln_id: `CVE-2026-${i % 7}`,
+    package: `pkg-${i % 4}`,
+    installed_version: '1.0',
+    fixed_version: '1.1',
+    fixable: 1,
+    age_anchor: T0,
+    title: '',
+    message: 'synthetic',
+    cluster: 'c1',
+    namespace: NAMESPACES[container % NAMESPACES.length] as string,
+    environment: container % 3 === 2 ? 'dev' : 'prod',
+    kind: 'Deployment',
+    workload: `w${container % 5}`,
+    container: `app${container}`,
+    image: `registry.example.com/w${container % 5}:1`,
+    repository: `registry.example.com/w${container % 5}`,
+    digest: `sha256:${String(container % 4).repeat(64)}`,
+    revision: 'r1',
+    first_seen: T0,
+    last_seen: T0,
+  };
+}
+
+const FINDING_COLUMNS = Object.keys(findingRow(0));
+
 /** Changes that move findings between every kind of group and state, then deletes some: each statement fires the triggers differently. */
 export const CHANGE_FINDINGS: readonly string[] = [
+  // Many findings of one (CVE, container) pair in one statement, as a pass writes them.
+  `INSERT INTO inv_findings (${FINDING_COLUMNS.join(', ')})
+     SELECT ${FINDING_COLUMNS.map((c) => (c === 'fingerprint' ? "fingerprint || '-copy'" : c)).join(', ')} FROM inv_findings WHERE id % 3 = 1`,
   `UPDATE inv_findings SET state = 'resolved' WHERE id % 5 = 1`,
   `UPDATE inv_findings SET enforcement = 'deny' WHERE id % 7 = 2`,
   `UPDATE inv_findings SET severity_rank = 5 WHERE id % 4 = 3`,
