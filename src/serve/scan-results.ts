@@ -28,6 +28,7 @@ export class StoreScanResults implements ScanResults {
   private readonly recent = new Map<string, { scan: StoredScan | undefined; at: number }>();
   /** Bumped on every invalidation, so a read that overlapped one is not cached. */
   private epoch = 0;
+  private sweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -62,8 +63,8 @@ export class StoreScanResults implements ScanResults {
   async put(scan: StoredScan): Promise<void> {
     const digest = scan.digest.toLowerCase();
     await this.store.putScan({ digest, image: scan.image, input: scan.input, decision: scan.decision, storedAt: new Date(scan.storedAt) });
+    // Not kept as a read: a fleet's uploads would hold every parsed report of the last few seconds; the next read parses it.
     await this.storedElsewhere([digest]);
-    this.remember(digest, { ...scan, digest }, Date.now());
   }
 
   /** Scans written to the store by another path (a Trivy Operator import): cached reads go, here and on the other replicas. */
@@ -86,11 +87,30 @@ export class StoreScanResults implements ScanResults {
    */
   private remember(digest: string, scan: StoredScan | undefined, at: number): void {
     this.recent.delete(digest);
+    this.dropExpired(at, MAX_RECENT - 1);
+    this.recent.set(digest, { scan, at });
+    this.sweepLater();
+  }
+
+  private dropExpired(now: number, cap: number): void {
     for (const [key, entry] of this.recent) {
-      if (entry.at >= at - SCAN_READ_TTL_MS && this.recent.size < MAX_RECENT) break;
+      if (entry.at >= now - SCAN_READ_TTL_MS && this.recent.size <= cap) break;
       this.recent.delete(key);
     }
-    this.recent.set(digest, { scan, at });
+  }
+
+  /**
+   * Expired reads also go when nothing new is read: after a burst of uploads
+   * the cache held each of its last seconds' parsed scans (hundreds of
+   * megabytes for a fleet's reports) until the next read.
+   */
+  private sweepLater(): void {
+    if (this.sweep) return;
+    this.sweep = setTimeout(() => {
+      this.sweep = undefined;
+      this.dropExpired(Date.now(), MAX_RECENT);
+      if (this.recent.size > 0) this.sweepLater();
+    }, SCAN_READ_TTL_MS).unref();
   }
 
   async history(digest: string): Promise<readonly ScanHistoryEntry[]> {
