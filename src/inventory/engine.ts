@@ -187,7 +187,7 @@ export class InventoryEngine {
         if ((this.pass?.units ?? 0) >= LARGE_PASS_UNITS)
           await this.inventory
             .afterLargePass()
-            .catch((err: unknown) => this.deps.logger.warn({ err }, 'could not vacuum the findings after a large pass; autovacuum will'));
+            .catch((err: unknown) => this.deps.logger.warn({ err }, 'could not vacuum and analyze the findings after a large pass; autovacuum will'));
         this.finishPass();
         await this.sleep(this.settings.pollMs);
         next = this.fetch();

@@ -463,7 +463,10 @@ export interface InventoryStore {
    * so the groupings' and views' index-only reads stop visiting every
    * rewritten row's page to check it is visible (a page's visibility is lost
    * when any row on it is rewritten, and autovacuum restores it only a minute
-   * or more later). SQLite's indexes need no such step.
+   * or more later), and analyzes them, so the planner sees what the pass
+   * wrote (a query planned on the statistics of an empty or much smaller
+   * table picked another index and took ten times as long until autovacuum's
+   * analyze came by). SQLite's indexes need no such step.
    */
   afterLargePass(): Promise<void>;
   getState(key: string): Promise<string | undefined>;

@@ -28,7 +28,7 @@ export interface SqlRunner {
   write<T>(work: () => Work<T>): Promise<T>;
   /** Runs `work` as a consistent read: every statement sees the same committed state. */
   read<T>(work: () => Work<T>): Promise<T>;
-  /** Vacuums `table` (PostgreSQL; nothing in SQLite). */
+  /** Vacuums and analyzes `table` (PostgreSQL; nothing in SQLite). */
   vacuum(table: string): Promise<void>;
 }
 
@@ -161,7 +161,7 @@ export class PostgresRunner implements SqlRunner {
 
   /** Outside any transaction, as VACUUM must be; it takes no lock that reads or writes wait for. */
   async vacuum(table: string): Promise<void> {
-    await this.pool.query(`VACUUM ${table}`);
+    await this.pool.query(`VACUUM (ANALYZE) ${table}`);
   }
 
   private async drive<T>(client: pg.PoolClient, gen: Work<T>): Promise<T> {

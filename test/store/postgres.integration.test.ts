@@ -126,7 +126,7 @@ describe('PostgreSQL kept summaries and counts', () => {
 });
 
 describe('PostgreSQL after a large pass', () => {
-  it('vacuums the findings, so every page is all-visible again for the index-only reads', async () => {
+  it('vacuums the findings, so every page is all-visible again for the index-only reads, and analyzes them', async () => {
     const url = await freshUrl();
     const store = await openStore({ driver: 'postgres', url });
     const raw = new pg.Client({ connectionString: url });
@@ -138,9 +138,18 @@ describe('PostgreSQL after a large pass', () => {
       for (const sql of [...insertFindings(2000, 3), ...CHANGE_FINDINGS]) await raw.query(sql);
       await raw.query('ANALYZE inv_findings');
       assert.equal((await visible())?.visible, 0, 'written pages are not all-visible before a vacuum');
+      await raw.query("UPDATE inv_findings SET namespace = 'after-the-last-analyze'");
+      const namespaces = async () =>
+        (
+          await raw.query<{ common: string | null }>(
+            "SELECT most_common_vals::text AS common FROM pg_stats WHERE tablename = 'inv_findings' AND attname = 'namespace'",
+          )
+        ).rows[0]?.common;
+      assert.doesNotMatch((await namespaces()) ?? '', /after-the-last-analyze/);
       await store.inventory.afterLargePass();
       const after = await visible();
       assert.ok(after && after.pages > 0 && after.visible === after.pages, JSON.stringify(after));
+      assert.match((await namespaces()) ?? '', /after-the-last-analyze/, 'the statistics describe the rows the pass wrote');
     } finally {
       await raw.end();
       await store.close();
