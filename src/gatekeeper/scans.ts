@@ -12,6 +12,8 @@ export interface StoredScan {
   /** The image policy's decision at upload time; the provider answers with it. */
   readonly decision: Decision;
   readonly storedAt: string;
+  /** The store's number for this scan, on scans read back from a store: two reads of one scan have the same. */
+  readonly seq?: number;
 }
 
 /** A stored result as a digest's history lists it: the input stays in the store. */

@@ -219,7 +219,9 @@ export class InventoryEngine {
   private async fetch(): Promise<Batch | undefined> {
     try {
       const revision = this.deps.revision();
-      if (!revision || !(await this.adopt(revision))) return undefined;
+      if (!revision) return undefined;
+      this.deps.evaluator.warm(revision);
+      if (!(await this.adopt(revision))) return undefined;
       const units = await this.inventory.claimUnits(this.owner, this.settings.batchSize, this.settings.leaseMs, this.deps.clock());
       if (units.length === 0) return undefined;
       this.pass ??= { started: performance.now(), units: 0, evaluateMs: 0, writeMs: 0 };

@@ -50,16 +50,7 @@ export function evaluateUnit(policy: WasmPolicy, task: UnitTask, modes: Evaluati
     ms: performance.now() - started,
   });
   const stored = inputs.get(task.scanSeq, texts);
-  if (task.scanSeq === null || stored === undefined) {
-    const finding = unscannedFinding(task.digest, modes.unscanned);
-    return done({
-      decision: 'unscanned',
-      summary: finding.message,
-      violations: modes.unscanned === 'deny' ? 1 : 0,
-      warnings: modes.unscanned === 'warn' ? 1 : 0,
-      findings: [finding],
-    });
-  }
+  if (task.scanSeq === null || stored === undefined) return decideUnscanned(task, modes);
   try {
     const scan = inputs.at(task.scanSeq, stored, task.now);
     const decision = evaluateDecisionText(policy, withMetadata(scan.text, task.metadata), new Date(task.now));
@@ -76,6 +67,22 @@ export function evaluateUnit(policy: WasmPolicy, task: UnitTask, modes: Evaluati
     const finding = evaluationFailed(why);
     return done({ decision: 'deny', summary: finding.message, violations: 1, warnings: 0, findings: [finding] });
   }
+}
+
+/** A unit whose digest has no stored scan: decided by the modes alone, with no policy. */
+export function decideUnscanned(task: UnitTask, modes: EvaluationModes): UnitOutcome {
+  const finding = unscannedFinding(task.digest, modes.unscanned);
+  const findings = [finding];
+  return {
+    unitId: task.unitId,
+    decision: 'unscanned',
+    summary: finding.message,
+    violations: modes.unscanned === 'deny' ? 1 : 0,
+    warnings: modes.unscanned === 'warn' ? 1 : 0,
+    findings,
+    hash: findingsHash(findings),
+    ms: 0,
+  };
 }
 
 /** A scan as of one evaluation time, without metadata: what every namespace context of its digest shares. */

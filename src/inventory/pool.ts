@@ -3,7 +3,7 @@ import type { ReadLimits } from '../bundle/index.js';
 import { PolicyCache } from '../check/index.js';
 import { AppError, startModuleWorker } from '../core/index.js';
 import type { EvaluationLimits } from '../evaluate/index.js';
-import { evaluateUnit, ScanInputs, type EvaluationModes, type UnitOutcome, type UnitTask } from './evaluate.js';
+import { decideUnscanned, evaluateUnit, ScanInputs, type EvaluationModes, type UnitOutcome, type UnitTask } from './evaluate.js';
 import { decisionPolicyOf, type ServedRevision } from './policy.js';
 import type { WorkerBatch } from './worker.js';
 
@@ -11,6 +11,8 @@ import type { WorkerBatch } from './worker.js';
 export interface Evaluator {
   /** `scans` holds the inputs the tasks name by sequence number, as JSON text. */
   evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes, scans: ReadonlyMap<number, string>): Promise<UnitOutcome[]>;
+  /** Gets ready to decide under `revision` before anything is asked (a pool of threads starts one and loads it). */
+  warm(revision: ServedRevision): void;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,9 @@ export class InlineEvaluator implements Evaluator {
     return tasks.map((t) => evaluateUnit(policy, t, modes, this.inputs, scans));
   }
 
+  /** Nothing to start: the policy is loaded with the first units. */
+  warm(): void {}
+
   async close(): Promise<void> {}
 }
 
@@ -44,8 +49,20 @@ export class InlineEvaluator implements Evaluator {
  */
 const WORKER_HEAP = { maxOldGenerationSizeMb: 160 };
 
-/** A thread idle this long is stopped, so the memory its policy's Wasm heap grew to goes back to the system. */
+/**
+ * A thread idle this long after deciding units is stopped, so the memory its
+ * policy's Wasm heap grew to goes back to the system. The first thread is
+ * replaced at once by one that loads the last revision before any unit needs
+ * it: starting a thread and loading a policy take a few hundred
+ * milliseconds, which the first provider request after a quiet spell would
+ * otherwise wait, with every request queued behind it.
+ */
 const IDLE_MS = 10_000;
+
+/** A thread not yet started counts as this many chunks: starting it and loading the policy take about as long. */
+const UNSTARTED_LOAD = 4;
+/** What a warm-up batch, which has no tasks, is sent with: unused. */
+const WARM_MODES: EvaluationModes = { unscanned: 'deny' };
 
 /** Tasks of one scan go to one thread in one message, so the scan is parsed once; a larger group is cut here, so both threads share it. */
 const CHUNK = 8;
@@ -71,6 +88,8 @@ interface Slot {
   worker: Worker;
   etag: string | undefined;
   idle: NodeJS.Timeout | undefined;
+  /** It decided units since it started: a thread that only loaded a policy stays until it has. */
+  worked: boolean;
   readonly pending: Map<number, Chunk>;
 }
 
@@ -91,26 +110,43 @@ export class WorkerPool implements Evaluator {
   constructor(
     threads: number,
     private readonly limits: PolicyLimits,
+    private readonly idleMs = IDLE_MS,
   ) {
     this.slots = Array.from({ length: Math.max(1, threads) }, () => undefined);
   }
 
   async evaluate(revision: ServedRevision, tasks: readonly UnitTask[], modes: EvaluationModes, scans: ReadonlyMap<number, string>): Promise<UnitOutcome[]> {
     if (this.closed) throw new AppError('INTERNAL', 'the evaluation pool is closed');
-    const parts = chunksOf(tasks).map(
+    // A digest with no scan needs no policy: decided here, it waits for no thread (the provider asks about many such).
+    const unscanned = tasks.filter((t) => t.scanSeq === null).map((t) => decideUnscanned(t, modes));
+    const parts = chunksOf(tasks.filter((t) => t.scanSeq !== null)).map(
       (part) => new Promise<UnitOutcome[]>((resolve, reject) => this.queue.push({ revision, tasks: part, modes, scans, resolve, reject })),
     );
     this.dispatch();
-    return (await Promise.all(parts)).flat();
+    return [...unscanned, ...(await Promise.all(parts)).flat()];
+  }
+
+  /**
+   * Keeps the first thread running with `revision` loaded, so the first
+   * decision after a quiet spell or a new revision waits for no thread to
+   * start and no policy to load (a few hundred milliseconds, which every
+   * provider request queued behind it would wait too).
+   */
+  warm(revision: ServedRevision): void {
+    if (this.closed) return;
+    const slot = this.slots[0];
+    if (slot && (slot.etag === revision.etag || slot.pending.size > 0)) return;
+    this.send(this.slotAt(0), { revision, tasks: [], modes: WARM_MODES, scans: new Map(), resolve: () => undefined, reject: () => undefined });
   }
 
   /** Hands queued chunks to threads with room, least busy first, starting threads as needed. */
   private dispatch(): void {
     while (this.queue.length > 0 && !this.closed) {
       let best: number | undefined;
+      const loadOf = (i: number) => this.slots[i]?.pending.size ?? UNSTARTED_LOAD;
       for (let i = 0; i < this.slots.length; i++) {
-        const load = this.slots[i]?.pending.size ?? 0;
-        if (load < DEPTH && (best === undefined || load < (this.slots[best]?.pending.size ?? 0))) best = i;
+        const load = loadOf(i);
+        if (load < DEPTH && (best === undefined || load < loadOf(best))) best = i;
       }
       if (best === undefined) return;
       this.send(this.slotAt(best), this.queue.shift() as Chunk);
@@ -123,6 +159,7 @@ export class WorkerPool implements Evaluator {
     const { revision } = chunk;
     const first = slot.etag !== revision.etag;
     slot.etag = revision.etag;
+    slot.worked ||= chunk.tasks.length > 0;
     const batch: WorkerBatch = {
       seq,
       revision: first ? { name: revision.name, etag: revision.etag, bytes: revision.bytes } : { name: revision.name, etag: revision.etag },
@@ -147,6 +184,7 @@ export class WorkerPool implements Evaluator {
       worker: startModuleWorker(import.meta.url, 'worker', { workerData: this.limits, resourceLimits: WORKER_HEAP }),
       etag: undefined,
       idle: undefined,
+      worked: false,
       pending: new Map(),
     };
     slot.worker.on('message', (msg: { seq: number; outcomes?: UnitOutcome[]; error?: string }) => {
@@ -155,18 +193,23 @@ export class WorkerPool implements Evaluator {
       if (msg.outcomes) chunk?.resolve(msg.outcomes);
       else chunk?.reject(new AppError('EVAL_FAILED', `evaluation worker: ${msg.error ?? 'no result'}`));
       this.dispatch();
-      if (slot.pending.size === 0) slot.idle = setTimeout(() => this.retire(slot), IDLE_MS).unref();
+      if (slot.pending.size === 0 && slot.worked) slot.idle = setTimeout(() => this.retire(slot), this.idleMs).unref();
     });
     slot.worker.on('error', (err) => this.fail(slot, err));
     slot.worker.on('exit', () => this.fail(slot, new Error('the evaluation worker exited')));
     return slot;
   }
 
-  /** Stops an idle thread; the next chunk starts a new one. */
+  /** Stops an idle thread; the next chunk, or the next warm(), starts a new one. */
   private retire(slot: Slot): void {
     if (slot.pending.size > 0) return;
     this.drop(slot);
     void slot.worker.terminate();
+  }
+
+  /** Threads running now. */
+  get threads(): number {
+    return this.slots.filter((s) => s !== undefined).length;
   }
 
   /** A crashed worker fails what it held and is replaced for the next chunk, so one bad input cannot stop the pool. */

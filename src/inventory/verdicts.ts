@@ -18,14 +18,21 @@ export interface ImageVerdict {
 }
 
 /**
- * The latest scan of each digest that has one. A caching reader returns the
- * same object for a digest until its scan is replaced or the read expires,
- * which is what lets a verdict decided on that object be reused.
+ * The latest scan of each digest that has one. A verdict decided on a scan is
+ * reused while the reader returns the same stored scan: the same `seq` when
+ * the scan has one (a store's scans), else the same object.
  */
-export type ScanReader = (digests: readonly string[]) => Promise<ReadonlyMap<string, { readonly input: unknown }>>;
+export type ScanReader = (digests: readonly string[]) => Promise<ReadonlyMap<string, ReadScan>>;
+type ReadScan = { readonly input: unknown; readonly seq?: number };
 
 /** How long a verdict is reused: a CVE-age threshold or an expiring exception takes effect at most this late. */
 export const VERDICT_TTL_MS = 5000;
+/**
+ * A verdict older than this is still answered, and decided again in the
+ * background, so a steady stream of requests finds a fresh one before it
+ * expires instead of waiting for a hundred decisions at once.
+ */
+const REFRESH_AFTER_MS = VERDICT_TTL_MS / 2;
 const MAX_VERDICTS = 5000;
 
 type Verdict = Omit<ImageVerdict, 'namespace'>;
@@ -52,8 +59,9 @@ let nextScanKey = -1;
  * mostly the same few images, and most of them run nowhere in the inventory
  * under the namespace asked about. So each (context, digest) is decided once
  * per request, and a verdict is reused for VERDICT_TTL_MS while the revision
- * and the scan object it was decided on are still the current ones;
- * concurrent requests wait for the same decision instead of repeating it.
+ * and the scan it was decided on are still the current ones (decided again in
+ * the background after REFRESH_AFTER_MS); concurrent requests wait for the
+ * same decision instead of repeating it.
  */
 export class CurrentVerdicts {
   private readonly recent = new Map<string, { readonly verdict: Verdict; readonly at: number }>();
@@ -96,46 +104,53 @@ export class CurrentVerdicts {
   private async answer(
     questions: readonly Question[],
     revision: ServedRevision,
-    scans: ReadonlyMap<string, { readonly input: unknown }>,
+    scans: ReadonlyMap<string, ReadScan>,
     now: Date,
   ): Promise<Map<string, Verdict>> {
     const out = new Map<string, Verdict>();
     const waits: Promise<void>[] = [];
     const mine: Question[] = [];
+    const refresh: Question[] = [];
     for (const q of questions) {
       const hit = this.recent.get(q.key);
-      if (hit && now.getTime() - hit.at <= VERDICT_TTL_MS) out.set(q.key, hit.verdict);
-      else {
-        const pending = this.deciding.get(q.key);
-        if (pending) waits.push(pending.then((v) => void (v && out.set(q.key, v))));
-        else mine.push(q);
-      }
+      const age = hit ? now.getTime() - hit.at : Infinity;
+      const pending = this.deciding.get(q.key);
+      if (hit && age <= VERDICT_TTL_MS) {
+        out.set(q.key, hit.verdict);
+        if (age > REFRESH_AFTER_MS && !pending) refresh.push(q);
+      } else if (pending) waits.push(pending.then((v) => void (v && out.set(q.key, v))));
+      else mine.push(q);
     }
-    if (mine.length > 0) {
-      const decided = this.decide(mine, revision, scans, now).finally(() => {
-        for (const q of mine) this.deciding.delete(q.key);
-      });
-      for (const q of mine) {
-        const one = decided.then((m) => m.get(q.key));
-        // Those who wait on it see a failure; nobody else needs to.
-        one.catch(() => undefined);
-        this.deciding.set(q.key, one);
-      }
+    if (refresh.length > 0) void this.start(refresh, revision, scans, now).catch(() => undefined);
+    if (mine.length > 0)
       waits.push(
-        decided.then((m) => {
+        this.start(mine, revision, scans, now).then((m) => {
           for (const [key, verdict] of m) out.set(key, verdict);
         }),
       );
-    }
     await Promise.all(waits);
     return out;
+  }
+
+  /** Decides `questions`, letting later requests for the same keys wait on it. */
+  private start(questions: readonly Question[], revision: ServedRevision, scans: ReadonlyMap<string, ReadScan>, now: Date): Promise<Map<string, Verdict>> {
+    const decided = this.decide(questions, revision, scans, now).finally(() => {
+      for (const q of questions) this.deciding.delete(q.key);
+    });
+    for (const q of questions) {
+      const one = decided.then((m) => m.get(q.key));
+      // Those who wait on it see a failure; nobody else needs to.
+      one.catch(() => undefined);
+      this.deciding.set(q.key, one);
+    }
+    return decided;
   }
 
   /** Each question's verdict: the unit's stored decision when current, else decided now; both are kept for the next request. */
   private async decide(
     questions: readonly Question[],
     revision: ServedRevision,
-    scans: ReadonlyMap<string, { readonly input: unknown }>,
+    scans: ReadonlyMap<string, ReadScan>,
     now: Date,
   ): Promise<Map<string, Verdict>> {
     const engine = this.deps.engine;
@@ -202,15 +217,16 @@ export class CurrentVerdicts {
     this.recent.set(key, { verdict, at });
   }
 
-  /** A number per scan object (0 for none), so a replaced scan never meets a verdict decided on the one before. */
-  private scanId(scan: object | undefined): number {
-    if (!scan) return 0;
+  /** The stored scan's number, else one per scan object (0 for none), so a replaced scan never meets a verdict decided on the one before. */
+  private scanId(scan: ReadScan | undefined): string {
+    if (!scan) return 'none';
+    if (scan.seq !== undefined) return `seq ${scan.seq}`;
     let id = this.scanIds.get(scan);
     if (id === undefined) {
       id = this.nextScanId++;
       this.scanIds.set(scan, id);
     }
-    return id;
+    return `object ${id}`;
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { messageOf } from '../core/index.js';
 import type { ScanHistoryEntry, ScanResults, StoredScan } from '../gatekeeper/index.js';
-import type { ChangeFeed, ScanRecord, Store } from '../store/index.js';
+import type { ChangeFeed, Store, StoredScanRecord } from '../store/index.js';
 
 /** How long a read scan is reused: admission asks for the same digests many times a second. */
 export const SCAN_READ_TTL_MS = 5000;
@@ -130,8 +130,9 @@ export class StoreScanResults implements ScanResults {
   }
 }
 
-function toStored(r: ScanRecord): StoredScan {
+function toStored(r: StoredScanRecord): StoredScan {
   return {
+    seq: r.seq,
     digest: r.digest,
     image: r.image,
     input: r.input as StoredScan['input'],

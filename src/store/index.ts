@@ -19,6 +19,7 @@ export type {
   ScanHead,
   ScanInputSummary,
   ScanRecord,
+  StoredScanRecord,
   StatusRecord,
   Store,
   TokenRecord,

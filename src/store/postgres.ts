@@ -20,7 +20,19 @@ import {
 } from './rows.js';
 import { summarizeScanInput } from './scan-summary.js';
 import { pgJson, pgText, PostgresRunner } from './sql-runner.js';
-import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanHead, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
+import type {
+  Agent,
+  DecisionPage,
+  DecisionQuery,
+  DecisionRecord,
+  RetentionPolicy,
+  ScanHead,
+  ScanRecord,
+  StatusRecord,
+  StoredScanRecord,
+  Store,
+  TokenRecord,
+} from './types.js';
 
 // jsonb cannot hold U+0000, which JSON allows; one such character would make
 // OPA resend the whole batch forever, so it is stored as U+FFFD instead.
@@ -157,7 +169,7 @@ export class PostgresStore implements Store {
     ]);
   }
 
-  async latestScans(digests: readonly string[]): Promise<ScanRecord[]> {
+  async latestScans(digests: readonly string[]): Promise<StoredScanRecord[]> {
     const { rows } = await this.pool.query<ScanRow>(`SELECT DISTINCT ON (digest) * FROM scans WHERE digest = ANY($1::text[]) ORDER BY digest, seq DESC`, [
       digests,
     ]);

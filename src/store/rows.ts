@@ -1,6 +1,6 @@
 import { AppError } from '../core/index.js';
 import { summarizeScanInput } from './scan-summary.js';
-import type { Agent, AgentState, AuthIdentity, Decision, ScanHead, ScanInputSummary, ScanRecord, TokenRecord, TokenScope } from './types.js';
+import type { Agent, AgentState, AuthIdentity, Decision, ScanHead, ScanInputSummary, StoredScanRecord, TokenRecord, TokenScope } from './types.js';
 
 /** A column holding JSON: text in SQLite, already parsed in PostgreSQL. */
 type Json = string | object | null;
@@ -46,6 +46,7 @@ export interface TokenRow {
 }
 
 export interface ScanRow {
+  readonly seq: Int;
   readonly digest: string;
   readonly image: string;
   readonly input: Json;
@@ -53,14 +54,21 @@ export interface ScanRow {
   readonly stored_at: Int;
 }
 
-export function toScan(row: ScanRow): ScanRecord {
-  return { digest: row.digest, image: row.image, input: json(row.input), decision: json(row.decision), storedAt: new Date(Number(row.stored_at)) };
+export function toScan(row: ScanRow): StoredScanRecord {
+  return {
+    seq: Number(row.seq),
+    digest: row.digest,
+    image: row.image,
+    input: json(row.input),
+    decision: json(row.decision),
+    storedAt: new Date(Number(row.stored_at)),
+  };
 }
 
 /** Columns of a scan's history: its input only where no summary was stored with it (scans stored before schema 9). */
 export const SCAN_HEAD_COLUMNS = 'digest, image, decision, stored_at, summary, CASE WHEN summary IS NULL THEN input END AS input';
 
-export interface ScanHeadRow extends Omit<ScanRow, 'input'> {
+export interface ScanHeadRow extends Omit<ScanRow, 'input' | 'seq'> {
   readonly summary: Json;
   readonly input: Json;
 }

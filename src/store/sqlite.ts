@@ -22,7 +22,19 @@ import {
 } from './rows.js';
 import { summarizeScanInput } from './scan-summary.js';
 import { SqliteRunner } from './sql-runner.js';
-import type { Agent, DecisionPage, DecisionQuery, DecisionRecord, RetentionPolicy, ScanHead, ScanRecord, StatusRecord, Store, TokenRecord } from './types.js';
+import type {
+  Agent,
+  DecisionPage,
+  DecisionQuery,
+  DecisionRecord,
+  RetentionPolicy,
+  ScanHead,
+  ScanRecord,
+  StatusRecord,
+  StoredScanRecord,
+  Store,
+  TokenRecord,
+} from './types.js';
 
 const optionalJson = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
@@ -115,7 +127,7 @@ export class SqliteStore implements Store {
       .run(s.digest, s.image, JSON.stringify(s.input), JSON.stringify(s.decision), s.storedAt.getTime(), JSON.stringify(summarizeScanInput(s.input)));
   }
 
-  async latestScans(digests: readonly string[]): Promise<ScanRecord[]> {
+  async latestScans(digests: readonly string[]): Promise<StoredScanRecord[]> {
     const rows = this.db
       .prepare(
         `SELECT s.* FROM scans s JOIN (SELECT MAX(seq) AS seq FROM scans WHERE digest IN (SELECT value FROM json_each(?)) GROUP BY digest) m

@@ -158,6 +158,11 @@ export interface ScanInputSummary {
   readonly vulnerabilities: unknown;
 }
 
+/** A scan as read back: its sequence number tells two reads of one stored scan from a newer scan of the digest. */
+export interface StoredScanRecord extends ScanRecord {
+  readonly seq: number;
+}
+
 /** A stored scan without its input. */
 export interface ScanHead extends Omit<ScanRecord, 'input'> {
   readonly summary: ScanInputSummary;
@@ -169,7 +174,7 @@ export interface Store {
   readonly inventory: InventoryStore;
   putScan(scan: ScanRecord): Promise<void>;
   /** The newest scan of each digest that has one. */
-  latestScans(digests: readonly string[]): Promise<ScanRecord[]>;
+  latestScans(digests: readonly string[]): Promise<StoredScanRecord[]>;
   /** Scans of one digest, newest first, without their inputs. */
   scanHistory(digest: string, limit: number): Promise<ScanHead[]>;
   recordStatus(record: StatusRecord): Promise<void>;

@@ -35,6 +35,8 @@ export class FakeEvaluator implements Evaluator {
     });
   }
 
+  warm(): void {}
+
   async close(): Promise<void> {}
 }
 

@@ -15,7 +15,7 @@ describe('the provider verdicts of images in namespaces', () => {
   let revision: ServedRevision = { name: 'image-scan', etag: '"e1"', bytes: new Uint8Array(), revision: 'r1', publishedAt: 1 };
   const evaluator = new FakeEvaluator();
   let engine: InventoryEngine;
-  let scans: Map<string, { input: unknown }>;
+  let scans: Map<string, { input: unknown; seq?: number }>;
   let reads = 0;
   let verdicts: CurrentVerdicts;
   const keys = Array.from({ length: 100 }, (_, i) => ({ digest: DIGEST(1 + (i % 3)), namespace: i % 2 === 0 ? 'prod-shop' : null }));
@@ -42,7 +42,7 @@ describe('the provider verdicts of images in namespaces', () => {
     reads = 0;
     verdicts = new CurrentVerdicts({ engine, revision: () => revision, policy: () => Promise.reject(new Error('unused')) }, async (digests) => {
       reads += 1;
-      return new Map(digests.flatMap((d) => (scans.has(d) ? [[d, scans.get(d) as { input: unknown }] as const] : [])));
+      return new Map(digests.flatMap((d) => (scans.has(d) ? [[d, scans.get(d) as { input: unknown; seq?: number }] as const] : [])));
     });
   });
 
@@ -76,6 +76,33 @@ describe('the provider verdicts of images in namespaces', () => {
     const answers = await verdicts.lookup(keys);
     assert.equal(evaluator.calls.length, 20, 'a new revision: everything again');
     assert.ok(answers.every((a) => a.revision === 'r2'));
+  });
+
+  it('answers a verdict past half its reuse time at once and decides it again in the background', async () => {
+    await verdicts.lookup(keys);
+    now += VERDICT_TTL_MS / 2 + 1;
+    const stale = await verdicts.lookup(keys);
+    assert.ok(
+      stale.every((a) => a.evaluated_at === new Date(T0).toISOString()),
+      'answered with the verdicts it had',
+    );
+    for (let i = 0; i < 200 && evaluator.calls.length < 12; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(evaluator.calls.length, 12, 'and each decided again, once');
+    now += VERDICT_TTL_MS / 2 + 1;
+    const fresh = await verdicts.lookup(keys);
+    assert.equal(evaluator.calls.length, 12, 'the refreshed verdicts are reused where the first would have expired');
+    assert.ok(fresh.every((a) => a.evaluated_at === new Date(T0 + VERDICT_TTL_MS / 2 + 1).toISOString()));
+  });
+
+  it("reuses a verdict across reads of one stored scan, and not across the digest's next scan", async () => {
+    scans = new Map([1, 2, 3].map((n) => [DIGEST(n), { input: { n }, seq: n }]));
+    await verdicts.lookup(keys);
+    scans = new Map([1, 2, 3].map((n) => [DIGEST(n), { input: { n }, seq: n }]));
+    await verdicts.lookup(keys);
+    assert.equal(evaluator.calls.length, 6, 'a new read of the same scans decides nothing');
+    scans.set(DIGEST(3), { input: { n: 3 }, seq: 4 });
+    await verdicts.lookup(keys);
+    assert.equal(evaluator.calls.length, 8, 'a new scan of one digest: that digest again, in both contexts');
   });
 
   it('has concurrent requests wait for one decision instead of repeating it', async () => {
