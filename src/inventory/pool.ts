@@ -106,6 +106,8 @@ export class WorkerPool implements Evaluator {
   private readonly queue: Chunk[] = [];
   private seq = 0;
   private closed = false;
+  /** The revision warm() last started the first thread with; cleared when that thread stops idle, not when it fails. */
+  private warmed: string | undefined;
 
   constructor(
     threads: number,
@@ -135,7 +137,9 @@ export class WorkerPool implements Evaluator {
   warm(revision: ServedRevision): void {
     if (this.closed) return;
     const slot = this.slots[0];
-    if (slot && (slot.etag === revision.etag || slot.pending.size > 0)) return;
+    // A thread that failed loading it is not started again and again: the next units start one.
+    if (slot ? slot.etag === revision.etag || slot.pending.size > 0 : this.warmed === revision.etag) return;
+    this.warmed = revision.etag;
     this.send(this.slotAt(0), { revision, tasks: [], modes: WARM_MODES, scans: new Map(), resolve: () => undefined, reject: () => undefined });
   }
 
@@ -205,6 +209,7 @@ export class WorkerPool implements Evaluator {
     if (slot.pending.size > 0) return;
     this.drop(slot);
     void slot.worker.terminate();
+    if (slot.index === 0) this.warmed = undefined;
   }
 
   /** Threads running now. */
