@@ -51,11 +51,8 @@ const WORKER_HEAP = { maxOldGenerationSizeMb: 160 };
 
 /**
  * A thread idle this long after deciding units is stopped, so the memory its
- * policy's Wasm heap grew to goes back to the system. The first thread is
- * replaced at once by one that loads the last revision before any unit needs
- * it: starting a thread and loading a policy take a few hundred
- * milliseconds, which the first provider request after a quiet spell would
- * otherwise wait, with every request queued behind it.
+ * policy's Wasm heap grew to goes back to the system; warm() starts the first
+ * one again, with only the policy loaded.
  */
 const IDLE_MS = 10_000;
 
