@@ -2,7 +2,9 @@
 // Replays 10,000 recorded inputs (decision-log events made from the real
 // fixture reports with varied images, namespaces and severities) through two
 // policy versions, and prints the wall time of `portcullis review` end to end
-// and of the replay alone on worker threads and on one thread.
+// and of the replay alone on worker threads and on one thread. A first review
+// warms the build cache and base's kept lint and coverage, as an earlier review
+// of the same branch would.
 // Target: the end-to-end review <= 20 s, as the median of 3 runs. Needs `npm run build` first.
 // Usage: node bench/review.mjs [--inputs N]
 import { execFileSync } from 'node:child_process';
@@ -106,7 +108,9 @@ function review(threads) {
   const out = execFileSync(process.execPath, args, { cwd: repo, env, maxBuffer: 1 << 30 });
   return { time: seconds(start), result: JSON.parse(out.toString()) };
 }
-review(); // warm the build cache, so the timed runs compile nothing
+// Warms the build cache and base's kept checks, as an earlier review of the branch would: the timed runs compile
+// nothing and run base's lint and coverage no more; head's checks run every time.
+review();
 const pooledRuns = [review(), review(), review()].sort((a, b) => a.time - b.time);
 const pooled = pooledRuns[1];
 const single = review(0);
@@ -146,7 +150,7 @@ const s = pooled.result.replay;
 console.log(`portcullis review: ${count} recorded inputs (${mb} MB of decision-log events) through two versions of the image-scan library`);
 console.log(`  changed ${s.changed}: ${s.newlyDenied} newly denied, ${s.newlyAllowed} newly allowed, ${s.findingsOnly} findings only, ${s.errors} errors`);
 console.log(
-  `  end to end (build cached, opa and Regal checks, replay, report), ${threads} worker threads: median of 3 runs ${pooled.time.toFixed(2)} s (runs ${pooledRuns.map((r) => r.time.toFixed(2)).join(', ')} s; target <= 20 s: ${pooled.time <= 20 ? 'met' : 'NOT MET'})`,
+  `  end to end (build and base's checks cached, head's opa and Regal checks, replay, report), ${threads} worker threads: median of 3 runs ${pooled.time.toFixed(2)} s (runs ${pooledRuns.map((r) => r.time.toFixed(2)).join(', ')} s; target <= 20 s: ${pooled.time <= 20 ? 'met' : 'NOT MET'})`,
 );
 console.log(`  end to end on one thread (--threads 0):                      ${single.time.toFixed(2)} s`);
 console.log(

@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Toolchain } from '../compile/index.js';
+import { compilerIdentity, pinnedToolVersion, type Toolchain } from '../compile/index.js';
 import { coverageOf, fmtCheck, strictCheck, testCheck } from './checks.js';
+import { throughCommitCache } from './commit-checks.js';
 import { exportCommit, repositoryRoot, resolveCommit } from './git.js';
 import { loadReplayInputs } from './inputs.js';
 import { lintResult, lintVersion } from './regal.js';
-import type { CheckResult, FailOn, ReplaySummary, ReviewResult } from './model.js';
+import type { CheckResult, FailOn, Problem, ReplaySummary, ReviewResult } from './model.js';
 import { replay } from './replay.js';
 import { summarize } from './summary.js';
 import { buildVersion, type BuiltVersion } from './version.js';
@@ -67,7 +68,7 @@ export async function runReview(options: ReviewOptions): Promise<ReviewResult> {
       ]),
     );
     const [checks, replayed] = await Promise.all([
-      runChecks(toolchain, options.regal, base, head),
+      runChecks(toolchain, options.regal, base, head, options.cacheDir),
       replay({ base: base.archive, head: head.archive, entrypoint, now }, inputs.cases, options.threads === undefined ? {} : { threads: options.threads }),
     ]);
     const summary = summarize(replayed);
@@ -98,14 +99,30 @@ function bothBuilt([base, head]: [Settled, Settled]): [BuiltVersion, BuiltVersio
 
 type Checks = Pick<ReviewResult, 'checks' | 'tests' | 'coverage'>;
 
-async function runChecks(toolchain: Toolchain, regal: ReviewOptions['regal'], base: BuiltVersion, head: BuiltVersion): Promise<Checks> {
+/**
+ * Head's checks, and what base's lint and coverage are compared with. Base is
+ * a commit, and every review of a branch compares with the same one: its
+ * results are kept by commit (throughCommitCache), so they run once, not
+ * beside every replay.
+ */
+async function runChecks(toolchain: Toolchain, regal: ReviewOptions['regal'], base: BuiltVersion, head: BuiltVersion, cacheDir: string): Promise<Checks> {
+  const baseKey = { commit: base.info.commit, dirs: base.policyDirs };
   const [fmt, check, test, baseCoverage, headCoverage, lint] = await Promise.all([
     fmtCheck(toolchain, head.root, head.policyDirs),
     strictCheck(toolchain, head.root, head.policyDirs),
     testCheck(toolchain, head.root, head.policyDirs),
-    coverageOf(toolchain, base.root, base.policyDirs),
+    throughCommitCache(cacheDir, { ...baseKey, check: 'coverage', tool: compilerIdentity() }, isNumber, () =>
+      coverageOf(toolchain, base.root, base.policyDirs),
+    ),
     coverageOf(toolchain, head.root, head.policyDirs),
-    lintCheck(regal, base, head),
+    lintCheck(
+      regal,
+      (bin) =>
+        throughCommitCache(cacheDir, { ...baseKey, check: 'lint', tool: `regal-${pinnedToolVersion('regal')}` }, isProblemList, () =>
+          lintVersion(bin, base.root, base.policyDirs),
+        ),
+      head,
+    ),
   ]);
   const delta = baseCoverage !== undefined && headCoverage !== undefined ? Math.round((headCoverage - baseCoverage) * 100) / 100 : undefined;
   return {
@@ -119,13 +136,10 @@ async function runChecks(toolchain: Toolchain, regal: ReviewOptions['regal'], ba
   };
 }
 
-async function lintCheck(regal: ReviewOptions['regal'], base: BuiltVersion, head: BuiltVersion): Promise<CheckResult> {
+async function lintCheck(regal: ReviewOptions['regal'], lintBase: (bin: string) => Promise<Problem[]>, head: BuiltVersion): Promise<CheckResult> {
   if ('missing' in regal) return { name: 'lint', status: 'unavailable', summary: `lint unavailable: ${regal.missing}`, problems: [] };
   try {
-    const [baseProblems, headProblems] = await Promise.all([
-      lintVersion(regal.bin, base.root, base.policyDirs),
-      lintVersion(regal.bin, head.root, head.policyDirs),
-    ]);
+    const [baseProblems, headProblems] = await Promise.all([lintBase(regal.bin), lintVersion(regal.bin, head.root, head.policyDirs)]);
     return lintResult(headProblems, baseProblems);
   } catch (err) {
     return { name: 'lint', status: 'unavailable', summary: `lint unavailable: ${(err as Error).message}`, problems: [] };
@@ -143,3 +157,9 @@ export function failures(failOn: FailOn, replay: ReplaySummary, checks: readonly
   for (const c of checks) if (c.status === 'fail') out.push(`${c.name}: ${c.summary}`);
   return out;
 }
+
+const isNumber = (value: unknown): value is number => typeof value === 'number';
+/** A kept lint result: a list of problems, each with a level and a message. */
+const isProblemList = (value: unknown): value is Problem[] =>
+  Array.isArray(value) &&
+  value.every((p: unknown) => typeof p === 'object' && p !== null && typeof (p as Problem).message === 'string' && typeof (p as Problem).level === 'string');
