@@ -4,8 +4,6 @@ import { AppError, type ErrorCode } from './errors.js';
 const OUTSIDE = /[[\]{}"]/g;
 const INSIDE = /["\\]/g;
 const HEX4 = /^[0-9a-fA-F]{4}$/;
-/** A \uD800-\uDFFF escape: only a text holding one can hold a lone surrogate, since UTF-8 bytes cannot encode it. */
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 /** In Unicode mode a pair is one code point, so only an unpaired surrogate is of category Cs. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -98,7 +96,7 @@ export function assertJsonText(text: string, maxDepth: number, source: string, c
  * beyond the limit, which is reported first as before.
  */
 export function parseGuardedJson(text: string, maxDepth: number, source: string, code: ErrorCode): unknown {
-  if (SURROGATE_ESCAPE.test(text)) assertJsonText(text, maxDepth, source, code);
+  if (hasSurrogateEscape(text)) assertJsonText(text, maxDepth, source, code);
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
@@ -113,6 +111,22 @@ export function parseGuardedJson(text: string, maxDepth: number, source: string,
     });
   }
   return value;
+}
+
+/**
+ * Whether the text holds a \uD800-\uDFFF escape: only such a text can hold a
+ * lone surrogate, since UTF-8 bytes cannot encode one. A native search for
+ * each `\u` is an order of magnitude faster on a large report than a regular
+ * expression, which tries every backslash of its many escaped slashes and quotes.
+ */
+function hasSurrogateEscape(text: string): boolean {
+  for (let at = text.indexOf('\\u'); at !== -1; at = text.indexOf('\\u', at + 2)) {
+    // ASCII letters OR 0x20 are lower case: 'd' or 'D', then one of 8 9 a-f A-F.
+    const third = text.charCodeAt(at + 2) | 0x20;
+    const fourth = text.charCodeAt(at + 3) | 0x20;
+    if (third === 0x64 && (fourth === 0x38 || fourth === 0x39 || (fourth >= 0x61 && fourth <= 0x66))) return true;
+  }
+  return false;
 }
 
 /**

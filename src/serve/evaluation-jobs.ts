@@ -20,7 +20,7 @@ export type EvaluationJob =
   | { readonly kind: 'decide'; readonly body: Uint8Array; readonly now: string };
 
 export type JobResult =
-  | { readonly kind: 'check'; readonly type: string; readonly text: string }
+  | { readonly kind: 'check'; readonly type: string; readonly bytes: Uint8Array }
   | { readonly kind: 'data'; readonly body: Readonly<Record<string, unknown>> }
   | { readonly kind: 'report'; readonly scan: StoredScan }
   | { readonly kind: 'decide'; readonly decision: Decision };
@@ -80,9 +80,10 @@ function checkJob(job: Extract<EvaluationJob, { kind: 'check' }>, bundle: JobBun
     ...(result.results.length > 1 ? { images: result.results.map((r) => ({ target: r.target, decision: r.decision })) } : {}),
     inputWarnings: result.inputWarnings,
   };
-  // The JSON report as Koa would have serialised the object: compact.
+  // The JSON report as Koa would have serialised the object: compact. Encoded here, so that a worker hands the
+  // event loop bytes to write (moved, not copied) instead of a string it would copy and then encode.
   const text = output.name === 'json' ? JSON.stringify(toJsonReport(decision, context)) : output.format(decision, context);
-  return { kind: 'check', type: output.mediaType, text };
+  return { kind: 'check', type: output.mediaType, bytes: Buffer.from(text, 'utf8') };
 }
 
 /** OPA's Data API: `{"result": ...}`, `{}` when undefined, a warning without `input`. */

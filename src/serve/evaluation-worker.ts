@@ -4,8 +4,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ReadLimits } from '../bundle/index.js';
 import { PolicyCache } from '../check/index.js';
 import type { EvaluationLimits } from '../evaluate/index.js';
-import { runJob } from './evaluation-jobs.js';
-import { errorReply, type WorkerBundle, type WorkerNotice, type WorkerReply, type WorkerRequest } from './evaluator.js';
+import { runJob, type JobResult } from './evaluation-jobs.js';
+import { errorReply, transferable, type WorkerBundle, type WorkerNotice, type WorkerReply, type WorkerRequest } from './evaluator.js';
 
 interface Setup {
   readonly read: ReadLimits;
@@ -26,7 +26,7 @@ if (port) {
     }
     // Loaded ahead of the first job; a bundle that fails to load fails that job, as it would have.
     if ('load' in message) return void load(message.load).catch(() => undefined);
-    void handle(message).then((reply) => port.postMessage(reply));
+    void handle(message).then((reply) => port.postMessage(reply, 'result' in reply ? moved(reply.result) : []));
   });
 
   function load(b: WorkerBundle) {
@@ -40,9 +40,15 @@ if (port) {
       const b = request.bundle;
       const loaded = b ? await load(b) : undefined;
       const bundle = b && loaded ? { name: b.name, revision: b.revision, loaded } : undefined;
-      return { id: request.id, result: runJob(request.job, bundle, setup.maxDepth) };
+      const result = runJob(request.job, bundle, setup.maxDepth);
+      return { id: request.id, result: result.kind === 'check' ? { ...result, bytes: transferable(result.bytes) } : result };
     } catch (err) {
       return errorReply(request.id, err);
     }
   }
+}
+
+/** A check's response bytes (in a buffer of their own) are moved to the event loop rather than copied. */
+function moved(result: JobResult): ArrayBuffer[] {
+  return result.kind === 'check' ? [result.bytes.buffer as ArrayBuffer] : [];
 }

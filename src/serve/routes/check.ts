@@ -23,7 +23,7 @@ export function checkRoutes(options: EvaluationRouteOptions): Router {
     ctx.set('Cache-Control', 'no-store');
     if (bundle) ctx.set('X-Portcullis-Bundle', `${bundle.name}@${bundle.revision}`);
     ctx.type = result.type;
-    ctx.body = result.text;
+    ctx.body = Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength);
   });
   return router;
 }
