@@ -49,6 +49,16 @@ export function evaluateDecisionText(policy: WasmPolicy, text: string, now: Date
   return decisionOf(policy.evaluate(entrypoint, policy.prepareText(text), { now }), entrypoint);
 }
 
+/**
+ * As evaluateDecisionText, on the input `{...shared, ...own}` given as two
+ * objects' JSON text: the shared part (a stored scan's input, decided for
+ * every workload that runs its image) is parsed once per policy instance
+ * and kept (WasmPolicy.evaluateShared).
+ */
+export function evaluateDecisionShared(policy: WasmPolicy, shared: string | Uint8Array, own: string, now: Date, entrypoint = DECISION_ENTRYPOINT): Decision {
+  return decisionOf(policy.evaluateShared(entrypoint, shared, own, { now }), entrypoint);
+}
+
 /** The check use case on in-memory inputs (the HTTP API): normalize per image, then decide each. */
 export function runCheck(policy: DecisionPolicy, request: NormalizeRequest, options: CheckOptions = {}): CheckResult {
   return decideAll(policy, normalizeByImage(request), options, 'request');

@@ -6,18 +6,22 @@ import {
   EVALUATION_LIMITS,
   findJsonTextProblem,
   findLoneSurrogate,
+  isAppError,
   messageOf,
   wrapError,
   type JsonValue,
 } from '../core/index.js';
 import { WASM_PATH, type LoadedBundle } from '../bundle/index.js';
 import { normalizeEntrypoint } from './entrypoint.js';
+import { KeptInputs, type HeapExports, type KeptField } from './kept-inputs.js';
 import { currentTimeNs, HOST_BUILTIN_NAMES, hostBuiltins, SDK_BUILTIN_NAMES } from './host-builtins.js';
 
 /** Wasm memory starts at 5 pages of 64 KiB and grows up to the evaluation limit. */
 const INITIAL_PAGES = 5;
 /** An instance whose memory grew this far past its size after loading is replaced by a fresh one after the evaluation. */
 const RECYCLE_BYTES = 64 * 1024 * 1024;
+/** Kept inputs (KeptInputs) take up to this much of an instance's heap, well within what recycles it. */
+const KEPT_BYTES = 32 * 1024 * 1024;
 /** What the Wasm runtime and V8 say when the heap cannot grow further. */
 const OUT_OF_MEMORY = /opa_malloc: failed|Maximum memory size exceeded|WebAssembly\.Memory\.grow|Out of memory/i;
 
@@ -31,10 +35,9 @@ const PAGE_BYTES = 65536;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The module's exports that evaluating through opa_eval (ABI 1.2) and checking builtins use. */
-interface PolicyExports {
+/** The module's exports that evaluating through opa_eval (ABI 1.2), on kept inputs, and checking builtins use. */
+interface PolicyExports extends HeapExports {
   builtins(): number;
-  opa_json_dump(addr: number): number;
   opa_eval(reserved: 0, entrypoint: number, data: number, input: number, inputLength: number, heap: number, format: 0): number;
 }
 
@@ -96,6 +99,8 @@ export class WasmPolicy {
   private policy: LoadedPolicy;
   /** Memory size right after loading: growth past it is what one evaluation left behind. */
   private loadedBytes: number;
+  /** The shared parts of inputs kept in this instance's heap (evaluateShared). */
+  private kept: KeptInputs;
 
   private constructor(
     private readonly loader: PolicyLoader,
@@ -104,6 +109,7 @@ export class WasmPolicy {
   ) {
     this.policy = loader();
     this.loadedBytes = memoryOf(this.policy).buffer.byteLength;
+    this.kept = keptInputsOf(this.policy);
     this.entrypoints = new Set(Object.keys(this.ids));
   }
 
@@ -163,20 +169,63 @@ export class WasmPolicy {
   }
 
   evaluate(entrypoint: string, given: JsonValue | PreparedInput | undefined, options: EvaluateOptions = {}): Decision {
+    const { name, id } = this.entrypointOf(entrypoint);
+    // As in the SDK, a falsy input is no input at all.
+    const input = given instanceof PreparedInput ? (given.absent ? undefined : given) : given || undefined;
+    const text = input === undefined ? undefined : input instanceof PreparedInput ? this.checkedSize(input.text) : this.inputText(input);
+    return this.decided(name, options, () => this.run(id, input, text));
+  }
+
+  /**
+   * Evaluates on the input `{...shared, ...own}`, given as the JSON text of
+   * two objects: `shared`, which many evaluations have in common (a stored
+   * scan's input), is parsed into the module's heap once and kept for the
+   * next evaluation with the same text (KeptInputs); `own` holds this
+   * evaluation's fields (its time, workload, namespace) and wins over
+   * shared ones. The same limits and checks as evaluate, on the whole input.
+   * The shared part may come as its UTF-8 bytes, which are decoded only when
+   * they are not kept yet.
+   */
+  evaluateShared(entrypoint: string, shared: string | Uint8Array, own: string, options: EvaluateOptions = {}): Decision {
+    const { name, id } = this.entrypointOf(entrypoint);
+    if (typeof shared === 'string') this.checkedSize(shared, own);
+    else if (shared.byteLength + Buffer.byteLength(own) > this.limits.maxInputBytes) throw this.inputTooLarge();
+    const ownValue = JSON.parse(this.withoutLoneSurrogates(own)) as JsonValue;
+    if (ownValue === null || typeof ownValue !== 'object' || Array.isArray(ownValue)) {
+      throw new AppError('INPUT_INVALID', `an evaluation's own part of the input must be a JSON object`);
+    }
+    const sharedText = () => this.withoutLoneSurrogates(typeof shared === 'string' ? shared : decoder.decode(shared));
+    if ((this.policy.minorVersion as number) < 2) return this.evaluate(entrypoint, this.prepareText(joinedObjects(sharedText(), own)), options);
+    return this.decided(name, options, () => {
+      try {
+        return this.runShared(id, this.kept.fieldsOf(shared, sharedText), own, new Set(Object.keys(ownValue)));
+      } catch (err) {
+        // Whatever the failure left in the heap, no later evaluation reads it.
+        this.kept.clear();
+        throw err;
+      }
+    });
+  }
+
+  private entrypointOf(entrypoint: string): { name: string; id: number } {
     const name = normalizeEntrypoint(entrypoint);
     const id = this.ids[name];
     if (id === undefined) {
       throw new AppError('EVAL_ENTRYPOINT_UNKNOWN', `entrypoint '${entrypoint}' is not in the bundle (known: ${[...this.entrypoints].sort().join(', ')})`);
     }
-    // As in the SDK, a falsy input is no input at all.
-    const input = given instanceof PreparedInput ? (given.absent ? undefined : given) : given || undefined;
-    const text = input === undefined ? undefined : input instanceof PreparedInput ? this.checkedSize(input.text) : this.inputText(input);
+    return { name, id };
+  }
+
+  /** Runs one evaluation as of `options.now`, its failures as the API's errors, and the instance replaced after it if it grew far. */
+  private decided(name: string, options: EvaluateOptions, run: () => unknown): Decision {
     // Read once, so that every time.now_ns() call in this evaluation agrees, as in OPA.
     this.clock.nowNs = options.now === undefined ? currentTimeNs() : toNs(options.now);
     let results: unknown;
     try {
-      results = this.run(id, input, text);
+      results = run();
     } catch (err) {
+      // Refusals of the input itself (a shared part that is not an object) keep their code.
+      if (isAppError(err)) throw err;
       if (OUT_OF_MEMORY.test(messageOf(err))) {
         throw new AppError(
           'INPUT_TOO_LARGE',
@@ -213,12 +262,22 @@ export class WasmPolicy {
     return text;
   }
 
-  /** The input's JSON text, refused when it is over this instance's size limit. */
-  private checkedSize(text: string): string {
+  /** The input's JSON text (in parts: their sum), refused when it is over this instance's size limit. */
+  private checkedSize(text: string, ...more: string[]): string {
+    const max = this.limits.maxInputBytes;
+    const units = more.reduce((n, t) => n + t.length, text.length);
     // Both bounds are cheap: UTF-8 takes at least one byte per UTF-16 unit, at most three.
-    if (text.length > this.limits.maxInputBytes || (text.length * 3 > this.limits.maxInputBytes && Buffer.byteLength(text) > this.limits.maxInputBytes)) {
-      throw new AppError('INPUT_TOO_LARGE', `the input is larger than ${this.limits.maxInputBytes} bytes as JSON (limits.max_input_bytes)`);
-    }
+    if (units > max || (units * 3 > max && more.reduce((n, t) => n + Buffer.byteLength(t), Buffer.byteLength(text)) > max)) throw this.inputTooLarge();
+    return text;
+  }
+
+  private inputTooLarge(): AppError {
+    return new AppError('INPUT_TOO_LARGE', `the input is larger than ${this.limits.maxInputBytes} bytes as JSON (limits.max_input_bytes)`);
+  }
+
+  /** JSON text as given, refused when it holds a lone surrogate escape, naming where. */
+  private withoutLoneSurrogates(text: string): string {
+    if (text.includes('\\ud') && findJsonTextProblem(text, Infinity)) throw loneSurrogate(JSON.parse(text) as JsonValue);
     return text;
   }
 
@@ -227,6 +286,7 @@ export class WasmPolicy {
     if (this.memoryBytes <= this.loadedBytes + RECYCLE_BYTES) return;
     this.policy = this.loader();
     this.loadedBytes = this.memoryBytes;
+    this.kept = keptInputsOf(this.policy);
   }
 
   /**
@@ -239,12 +299,35 @@ export class WasmPolicy {
   private run(entrypoint: number, input: JsonValue | PreparedInput | undefined, text: string | undefined): unknown {
     const policy = this.policy;
     if ((policy.minorVersion as number) < 2) return policy.evaluate(input instanceof PreparedInput ? input.value : input, entrypoint);
-    // As in the SDK, a falsy input is no input at all.
-    const length = text === undefined ? 0 : writeInput(policy, text);
-    const heap = (policy.dataHeapPtr as number) + length;
-    const result = exportsOf(policy).opa_eval(0, entrypoint, policy.dataAddr, policy.dataHeapPtr as number, length, heap, 0);
-    const bytes = new Uint8Array(memoryOf(policy).buffer);
-    return JSON.parse(decoder.decode(bytes.subarray(result, bytes.indexOf(0, result))));
+    // As in the SDK, a falsy input is no input at all. The input goes after the kept ones (there, or after the data).
+    const at = this.kept.top;
+    const length = text === undefined ? 0 : writeInput(policy, text, at);
+    const result = exportsOf(policy).opa_eval(0, entrypoint, policy.dataAddr, at, length, at + length, 0);
+    return this.resultAt(result);
+  }
+
+  /** As run, on a kept shared part and this evaluation's own fields, through the context API opa_eval wraps. */
+  private runShared(entrypoint: number, fields: readonly KeptField[], own: string, ownNames: ReadonlySet<string>): unknown {
+    const exports = exportsOf(this.policy);
+    exports.opa_heap_ptr_set(this.kept.top);
+    const input = this.kept.parse(own);
+    for (const field of fields) {
+      if (ownNames.has(field.name)) continue;
+      const status = exports.opa_value_add_path(input, field.path, field.value);
+      if (status !== 0) throw new Error(`opa_value_add_path failed with status ${status}`);
+    }
+    const ctx = exports.opa_eval_ctx_new();
+    exports.opa_eval_ctx_set_input(ctx, input);
+    exports.opa_eval_ctx_set_data(ctx, this.policy.dataAddr);
+    exports.opa_eval_ctx_set_entrypoint(ctx, entrypoint);
+    if (exports.eval(ctx) !== 0) throw new Error('eval failed');
+    return this.resultAt(exports.opa_json_dump(exports.opa_eval_ctx_get_result(ctx)));
+  }
+
+  /** The NUL-terminated JSON result at `addr`, parsed; its end found with one native search instead of a byte-by-byte loop. */
+  private resultAt(addr: number): unknown {
+    const bytes = new Uint8Array(memoryOf(this.policy).buffer);
+    return JSON.parse(decoder.decode(bytes.subarray(addr, bytes.indexOf(0, addr))));
   }
 }
 
@@ -288,9 +371,8 @@ function mib(bytes: number): string {
   return `${Math.round(bytes / (1024 * 1024))} MiB`;
 }
 
-/** Writes the input as UTF-8 where the SDK puts it, after the data, growing memory as needed; returns its length in bytes. */
-function writeInput(policy: LoadedPolicy, text: string): number {
-  const at = policy.dataHeapPtr as number;
+/** Writes the input as UTF-8 at `at` (where the SDK puts it: after the data), growing memory as needed; returns its length in bytes. */
+function writeInput(policy: LoadedPolicy, text: string, at: number): number {
   const first = encoder.encodeInto(text, new Uint8Array(memoryOf(policy).buffer, at));
   if (first.read === text.length) return first.written;
   const missing = at + Buffer.byteLength(text) - memoryOf(policy).buffer.byteLength;
@@ -348,4 +430,15 @@ function toNs(now: bigint | Date): bigint {
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+function keptInputsOf(policy: LoadedPolicy): KeptInputs {
+  return new KeptInputs(exportsOf(policy), () => memoryOf(policy).buffer, policy.dataHeapPtr as number, KEPT_BYTES);
+}
+
+/** `{...shared, ...own}` as JSON text, from the texts of two objects (a key in both is then read from own, as JSON.parse keeps the last). */
+export function joinedObjects(shared: string, own: string): string {
+  const inner = own.trim().slice(1);
+  if (shared.trim() === '{}') return `{${inner}`;
+  return inner.trim() === '}' ? shared : `${shared.trimEnd().slice(0, -1)},${inner}`;
 }

@@ -42,11 +42,22 @@ export interface AdmissionDependencies {
   /** The namespace's full metadata (environment, cluster), when the server keeps an inventory; else namespaceLabels is used. */
   readonly metadata?: (namespace: string | null) => Promise<ClusterMetadata>;
   /**
-   * Decides one image's input, given as JSON text, as of `now`: the server
+   * Decides one image's input, given as the JSON text of its stored scan's
+   * part and of the review's own fields (SplitInput), as of `now`: the server
    * runs the images of a review in parallel on its evaluation workers. Absent,
    * `policy` evaluates each image here, one after another.
    */
-  readonly decide?: (input: string, now: Date) => Promise<Decision>;
+  readonly decide?: (input: SplitInput, now: Date) => Promise<Decision>;
+}
+
+/**
+ * An image's input `{...shared, ...own}` as JSON in two parts: the stored
+ * scan's, shared by every review of the image, as UTF-8 bytes encoded once
+ * (read-only: copy them to hand them on), and the review's own fields.
+ */
+export interface SplitInput {
+  readonly shared: Uint8Array;
+  readonly own: string;
 }
 
 /** A parsed AdmissionReview in, the AdmissionReview answer out; a malformed review throws a 4xx AppError. */
@@ -115,26 +126,25 @@ async function decideImage(image: string, scan: StoredScan | undefined, review: 
   const base = scan?.input ?? emptyInput();
   const now = clock.toISOString();
   const decide = async () =>
-    deps.decide ? deps.decide(inputText(base, { now, workloads, metadata }), clock) : evaluateDecision(policy, { ...base, now, workloads, metadata });
+    deps.decide ? deps.decide(splitInput(base, { now, workloads, metadata }), clock) : evaluateDecision(policy, { ...base, now, workloads, metadata });
   return deps.cache ? deps.cache.through(policy, key, clock.getTime(), decide) : decide();
 }
 
-/** A stored report's input as JSON text without the parts each review sets, serialized once per stored result (reads of a digest share it). */
-const baseTexts = new WeakMap<NormalizedInput, string>();
+/** A stored report's input as JSON without the parts each review sets, serialized once per stored result (reads of a digest share it). */
+const baseBytes = new WeakMap<NormalizedInput, Uint8Array>();
 
 /**
  * The stored report (or no report) with this review's time, namespace and
  * only the containers that run the image, so findings name this image alone:
- * as JSON text, the report's part reused from earlier reviews.
+ * the report's part as JSON bytes reused from earlier reviews, and the review's.
  */
-function inputText(base: NormalizedInput, review: Pick<NormalizedInput, 'now' | 'workloads' | 'metadata'>): string {
-  let text = baseTexts.get(base);
-  if (text === undefined) {
-    text = JSON.stringify({ ...base, now: undefined, workloads: undefined, metadata: undefined });
-    baseTexts.set(base, text);
+function splitInput(base: NormalizedInput, review: Pick<NormalizedInput, 'now' | 'workloads' | 'metadata'>): SplitInput {
+  let shared = baseBytes.get(base);
+  if (shared === undefined) {
+    shared = Buffer.from(JSON.stringify({ ...base, now: undefined, workloads: undefined, metadata: undefined }), 'utf8');
+    baseBytes.set(base, shared);
   }
-  const own = JSON.stringify(review).slice(1);
-  return text === '{}' ? `{${own}` : `${text.slice(0, -1)},${own}`;
+  return { shared, own: JSON.stringify(review) };
 }
 
 let empty: NormalizedInput | undefined;

@@ -27,7 +27,7 @@ export type { ProviderItem, ProviderResponse, ScanVerdict, VerdictKey, VerdictLo
 export { issueCertificates, serviceDnsNames } from './certs.js';
 export type { CertificateRequest, IssuedCertificates } from './certs.js';
 export { DEFAULT_ADMISSION_OPTIONS, reviewAdmission } from './admission.js';
-export type { AdmissionDependencies, AdmissionOptions, AdmissionRecord, NamespaceLabels } from './admission.js';
+export type { AdmissionDependencies, AdmissionOptions, AdmissionRecord, NamespaceLabels, SplitInput } from './admission.js';
 export { ADMISSION_API_VERSION, admissionRequestOf, admissionResponse } from './admission-review.js';
 export type { AdmissionRequestFacts, AdmissionVerdict } from './admission-review.js';
 export { decideReport, reportUploadOf } from './reports.js';

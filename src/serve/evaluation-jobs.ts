@@ -1,4 +1,4 @@
-import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, evaluateDecisionText, runCheck, type LoadedRevision } from '../check/index.js';
+import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, evaluateDecisionShared, runCheck, type LoadedRevision } from '../check/index.js';
 import { AppError, toolInfo, type JsonValue } from '../core/index.js';
 import { normalizeEntrypoint } from '../evaluate/index.js';
 import { decideReport, reportUploadOf, type StoredScan } from '../gatekeeper/index.js';
@@ -11,13 +11,15 @@ import { parseJsonBody } from './body.js';
  * for a large report take seconds. Pure and self-contained, so the same
  * functions run on the event loop for small bodies and in an evaluation
  * worker (evaluator.ts) for large ones. `decide` is one image of an admission
- * review: its input as JSON text, decided as of `now`.
+ * review, decided as of `now`: its input as the JSON text of the stored
+ * scan's part (the body), which a worker keeps parsed for the next review of
+ * the image, and of the review's own fields.
  */
 export type EvaluationJob =
   | { readonly kind: 'check'; readonly body: Uint8Array; readonly output: string; readonly now: string }
   | { readonly kind: 'data'; readonly body: Uint8Array; readonly path: string }
   | { readonly kind: 'report'; readonly body: Uint8Array; readonly now: string }
-  | { readonly kind: 'decide'; readonly body: Uint8Array; readonly now: string };
+  | { readonly kind: 'decide'; readonly body: Uint8Array; readonly own: string; readonly now: string };
 
 export type JobResult =
   | { readonly kind: 'check'; readonly type: string; readonly bytes: Uint8Array }
@@ -32,8 +34,6 @@ export interface JobBundle {
   readonly loaded: LoadedRevision;
 }
 
-const decoder = new TextDecoder();
-
 /** OPA answers a POST without an `input` key with the result and this warning. */
 export const MISSING_INPUT_WARNING = { code: 'api_usage_warning', message: "'input' key missing from the request" } as const;
 
@@ -46,7 +46,7 @@ export function runJob(job: EvaluationJob, bundle: JobBundle | undefined, maxDep
     case 'report':
       return { kind: 'report', scan: reportJob(job, bundle, maxDepth) };
     case 'decide':
-      return { kind: 'decide', decision: evaluateDecisionText(decisionPolicy(bundle), decoder.decode(job.body), new Date(job.now)) };
+      return { kind: 'decide', decision: evaluateDecisionShared(decisionPolicy(bundle), job.body, job.own, new Date(job.now)) };
   }
 }
 

@@ -5,8 +5,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluateDecision, type DecisionPolicy } from '../../src/check/index.js';
 import type { JsonValue } from '../../src/core/index.js';
-import { DecisionCache, DEFAULT_ADMISSION_OPTIONS, MemoryScanResults, reviewAdmission, type AdmissionDependencies } from '../../src/gatekeeper/index.js';
-import { normalize } from '../../src/inputs/index.js';
+import {
+  DecisionCache,
+  DEFAULT_ADMISSION_OPTIONS,
+  MemoryScanResults,
+  reviewAdmission,
+  type AdmissionDependencies,
+  type SplitInput,
+} from '../../src/gatekeeper/index.js';
+import { normalize, type NormalizedInput } from '../../src/inputs/index.js';
 import type { Decision } from '../../src/report/index.js';
 import { digest, review, trivyReport } from './admission-fixture.js';
 
@@ -15,6 +22,11 @@ const UNSCANNED = `registry.example.com/shop/new@${digest(9)}`;
 const NOW = new Date('2026-06-01T12:00:00Z');
 
 /** A synthetic policy: one violation per vulnerability, naming the image the input's workload runs. */
+/** The input a worker evaluates: the stored scan's part with the review's own fields. */
+function joined(input: SplitInput): NormalizedInput {
+  return { ...(JSON.parse(Buffer.from(input.shared).toString('utf8')) as object), ...(JSON.parse(input.own) as object) } as NormalizedInput;
+}
+
 function recordingPolicy(seen: JsonValue[]): DecisionPolicy {
   return {
     evaluate: (_entrypoint, input) => {
@@ -54,23 +66,28 @@ describe('reviewAdmission with a decide function', () => {
     const body = review({ containers: [...IMAGES, UNSCANNED], uid: 'u1' });
     const expected = await reviewAdmission(body, { ...deps(recordingPolicy(inline)), scans: await scans() });
 
-    const texts: string[] = [];
+    const inputs: SplitInput[] = [];
     const offloaded: JsonValue[] = [];
     const policy = recordingPolicy(offloaded);
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const decide = async (text: string, now: Date): Promise<Decision> => {
+    const decide = async (input: SplitInput, now: Date): Promise<Decision> => {
       assert.equal(now.getTime(), NOW.getTime());
-      texts.push(text);
+      inputs.push(input);
       // Every image's evaluation has started before any finishes.
-      if (texts.length === IMAGES.length + 1) release();
+      if (inputs.length === IMAGES.length + 1) release();
       await gate;
-      return evaluateDecision(policy, JSON.parse(text));
+      return evaluateDecision(policy, joined(input));
     };
     const answer = await reviewAdmission(body, { ...deps(policy), scans: await scans(), decide });
 
     assert.deepEqual(answer, expected);
-    assert.equal(texts.length, 4);
+    assert.equal(inputs.length, 4);
+    // The review's own part holds only what each review sets; the stored scan's part none of it.
+    for (const input of inputs) {
+      assert.deepEqual(Object.keys(JSON.parse(input.own) as object).sort(), ['metadata', 'now', 'workloads']);
+      assert.ok(!['metadata', 'now', 'workloads'].some((k) => k in (JSON.parse(Buffer.from(input.shared).toString('utf8')) as object)));
+    }
     assert.deepEqual(offloaded, inline);
     const response = answer['response'] as { allowed: boolean; status: { message: string }; warnings: string[] };
     assert.equal(response.allowed, false);
@@ -81,10 +98,10 @@ describe('reviewAdmission with a decide function', () => {
   it('evaluates each image once for reviews of the same Pod that arrive together, and again once the answers are in', async () => {
     const policy = recordingPolicy([]);
     let calls = 0;
-    const decide = async (text: string): Promise<Decision> => {
+    const decide = async (input: SplitInput): Promise<Decision> => {
       calls += 1;
       await new Promise((resolve) => setImmediate(resolve));
-      return evaluateDecision(policy, JSON.parse(text));
+      return evaluateDecision(policy, joined(input));
     };
     const deps: AdmissionDependencies = {
       scans: await scans(),

@@ -13,9 +13,11 @@ import { buildRepositoryBundle, toolchain } from '../helpers/opa.js';
 import { DECISION_NOW, decisionSummary, goldenDecisionPath, SCAN_ENTRYPOINT } from './decision-goldens.js';
 
 // Every shared fixture through the shipped image scan library: the in-process
-// Wasm decision equals OPA's own evaluator (opa eval, topdown) on the same
-// normalized input and bundle data, and equals its reviewed golden under
-// test/golden/decisions/ (regenerated only by npm run golden:decisions).
+// Wasm decision, on the whole input and on the input in the two parts
+// admission gives (WasmPolicy.evaluateShared), equals OPA's own evaluator
+// (opa eval, topdown) on the same normalized input and bundle data, and
+// equals its reviewed golden under test/golden/decisions/ (regenerated only
+// by npm run golden:decisions).
 describe('decisions on every shared fixture', () => {
   let bundle: LoadedBundle;
   let project: string;
@@ -34,6 +36,14 @@ describe('decisions on every shared fixture', () => {
       const input = await normalizeFixture(fixture, DECISION_NOW);
       const wasm = policy.evaluate(SCAN_ENTRYPOINT, input as unknown as JsonValue, { now: new Date(DECISION_NOW) });
       assert.ok(wasm.defined);
+      // As admission decides a stored scan: its part kept in the heap, the review's fields apart (twice: parsed, then kept).
+      const { now, workloads, metadata, ...scan } = input;
+      for (const pass of ['parsed', 'kept']) {
+        const split = policy.evaluateShared(SCAN_ENTRYPOINT, JSON.stringify(scan), JSON.stringify({ now, workloads, metadata }), {
+          now: new Date(DECISION_NOW),
+        });
+        assert.deepEqual(split, wasm, `the input in two parts (${pass}) is decided as the whole`);
+      }
       const inputFile = join(work, 'input.json');
       await writeFile(inputFile, JSON.stringify(input));
       const run = await runOpa(toolchain().opa, [

@@ -4,7 +4,15 @@ import type { Logger } from 'pino';
 import type { DecisionPolicy } from '../../check/index.js';
 import { AppError } from '../../core/index.js';
 import type { Decision } from '../../report/index.js';
-import { DecisionCache, reviewAdmission, type AdmissionOptions, type NamespaceLabels, type ScanResults, type StoredScan } from '../../gatekeeper/index.js';
+import {
+  DecisionCache,
+  reviewAdmission,
+  type AdmissionOptions,
+  type NamespaceLabels,
+  type ScanResults,
+  type SplitInput,
+  type StoredScan,
+} from '../../gatekeeper/index.js';
 import { readBody, readJsonBody, type BodyOptions } from '../body.js';
 import { requireClientCert } from '../client-cert.js';
 import type { InventoryHooks } from './gatekeeper.js';
@@ -21,8 +29,8 @@ export interface AdmissionRouteOptions {
   readonly reportBody: BodyOptions;
   /** Normalizes and decides an uploaded report (a POST /v1/reports body) as of `now`, off the event loop when it is large. */
   readonly decideReport: (body: Uint8Array, now: Date) => Promise<StoredScan>;
-  /** Decides one image of a review (its input as JSON text) on an evaluation worker. */
-  readonly decide: (input: string, now: Date) => Promise<Decision>;
+  /** Decides one image of a review (its input as JSON text in two parts) on an evaluation worker. */
+  readonly decide: (input: SplitInput, now: Date) => Promise<Decision>;
   readonly inventory?: InventoryHooks;
 }
 

@@ -66,7 +66,8 @@ export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
       decide: async (input, now) =>
         (
           await options.evaluator.run(
-            { kind: 'decide', body: Buffer.from(input, 'utf8'), now: now.toISOString() },
+            // A copy, which the worker takes over; the stored scan's bytes stay for the next review.
+            { kind: 'decide', body: new Uint8Array(input.shared), own: input.own, now: now.toISOString() },
             bundleFor(options.registry, DECISION_ENTRYPOINT),
           )
         ).decision,

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { AppError, type JsonValue } from '../core/index.js';
+
+/** The module's exports that parse values into its heap and evaluate on them (all in ABI 1.0). */
+export interface HeapExports {
+  opa_malloc(size: number): number;
+  opa_value_parse(addr: number, length: number): number;
+  opa_heap_ptr_get(): number;
+  opa_heap_ptr_set(addr: number): void;
+  opa_value_add_path(base: number, path: number, value: number): number;
+  opa_eval_ctx_new(): number;
+  opa_eval_ctx_set_input(ctx: number, value: number): void;
+  opa_eval_ctx_set_data(ctx: number, value: number): void;
+  opa_eval_ctx_set_entrypoint(ctx: number, entrypoint: number): void;
+  opa_eval_ctx_get_result(ctx: number): number;
+  eval(ctx: number): number;
+  opa_json_dump(addr: number): number;
+}
+
+/** One top-level field of a kept input: its value, and the path `[name]` that links it into an evaluation's input. */
+export interface KeptField {
+  readonly name: string;
+  readonly path: number;
+  readonly value: number;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The parts of inputs that many evaluations share (a stored scan, decided
+ * for every workload that runs its image), parsed once into one module
+ * instance's heap and kept there, between its data and the heap each
+ * evaluation starts from: an evaluation then parses only its own fields and
+ * links the kept ones into its input, which halves the cost of deciding a
+ * large scan again.
+ *
+ * Sound because evaluation never writes to or frees values it did not make:
+ * the bundle's data lives in the heap the same way, kept across every
+ * evaluation. Kept inputs are found by the SHA-256 of their text, so a kept
+ * value is only ever used for the very text it was parsed from. Past the
+ * budget, all are dropped at once (a bump heap frees nothing singly).
+ */
+export class KeptInputs {
+  /** Where each evaluation's heap starts: after the data and every kept input. */
+  top: number;
+  private readonly kept = new Map<string, readonly KeptField[]>();
+
+  constructor(
+    private readonly exports: HeapExports,
+    private readonly memory: () => ArrayBuffer,
+    private readonly start: number,
+    private readonly budgetBytes: number,
+  ) {
+    this.top = start;
+  }
+
+  /**
+   * The fields of the object `shared` holds (JSON text, or its UTF-8 bytes,
+   * which hash the same), as parsed and kept before, else parsed from
+   * `text()` and kept now.
+   */
+  fieldsOf(shared: string | Uint8Array, text: () => string): readonly KeptField[] {
+    const key = createHash('sha256').update(shared).digest('base64');
+    const hit = this.kept.get(key);
+    if (hit) return hit;
+    const value = JSON.parse(text()) as JsonValue;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new AppError('INPUT_INVALID', 'the shared part of an input must be a JSON object');
+    }
+    if (this.top - this.start > this.budgetBytes) this.clear();
+    this.exports.opa_heap_ptr_set(this.top);
+    const fields = Object.entries(value).map(([name, field]) => ({
+      name,
+      path: this.parse(JSON.stringify([name])),
+      value: this.parse(JSON.stringify(field)),
+    }));
+    // Past this, the texts and values just parsed are never handed out again.
+    this.top = this.exports.opa_heap_ptr_get();
+    this.kept.set(key, fields);
+    return fields;
+  }
+
+  /** Drops every kept input: the next evaluation's heap starts right after the data. */
+  clear(): void {
+    this.kept.clear();
+    this.top = this.start;
+  }
+
+  /**
+   * Parses JSON text into a value on the heap, as opa_eval parses its input.
+   * The text stays where it was copied: parsed numbers and strings may point
+   * into it.
+   */
+  parse(text: string): number {
+    const bytes = encoder.encode(text);
+    const addr = this.exports.opa_malloc(bytes.byteLength);
+    new Uint8Array(this.memory(), addr, bytes.byteLength).set(bytes);
+    const value = this.exports.opa_value_parse(addr, bytes.byteLength);
+    if (value === 0) throw new AppError('INPUT_INVALID', 'the input is not valid JSON');
+    return value;
+  }
+}
