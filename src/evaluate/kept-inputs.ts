@@ -80,6 +80,11 @@ export class KeptInputs {
     return fields;
   }
 
+  /** How many inputs are kept. */
+  get size(): number {
+    return this.kept.size;
+  }
+
   /** Drops every kept input: the next evaluation's heap starts right after the data. */
   clear(): void {
     this.kept.clear();

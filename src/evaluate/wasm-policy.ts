@@ -20,7 +20,7 @@ import { currentTimeNs, HOST_BUILTIN_NAMES, hostBuiltins, SDK_BUILTIN_NAMES } fr
 const INITIAL_PAGES = 5;
 /** An instance whose memory grew this far past its size after loading is replaced by a fresh one after the evaluation. */
 const RECYCLE_BYTES = 64 * 1024 * 1024;
-/** Kept inputs (KeptInputs) take up to this much of an instance's heap, well within what recycles it. */
+/** Kept inputs (KeptInputs) take up to this much of an instance's heap, well within what recycles it, and a quarter of its limit at most. */
 const KEPT_BYTES = 32 * 1024 * 1024;
 /** What the Wasm runtime and V8 say when the heap cannot grow further. */
 const OUT_OF_MEMORY = /opa_malloc: failed|Maximum memory size exceeded|WebAssembly\.Memory\.grow|Out of memory/i;
@@ -109,7 +109,7 @@ export class WasmPolicy {
   ) {
     this.policy = loader();
     this.loadedBytes = memoryOf(this.policy).buffer.byteLength;
-    this.kept = keptInputsOf(this.policy);
+    this.kept = keptInputsOf(this.policy, this.limits);
     this.entrypoints = new Set(Object.keys(this.ids));
   }
 
@@ -196,9 +196,10 @@ export class WasmPolicy {
     }
     const sharedText = () => this.withoutLoneSurrogates(typeof shared === 'string' ? shared : decoder.decode(shared));
     if ((this.policy.minorVersion as number) < 2) return this.evaluate(entrypoint, this.prepareText(joinedObjects(sharedText(), own)), options);
+    const ownNames = new Set(Object.keys(ownValue));
     return this.decided(name, options, () => {
       try {
-        return this.runShared(id, this.kept.fieldsOf(shared, sharedText), own, new Set(Object.keys(ownValue)));
+        return this.runShared(id, this.kept.fieldsOf(shared, sharedText), own, ownNames);
       } catch (err) {
         // Whatever the failure left in the heap, no later evaluation reads it.
         this.kept.clear();
@@ -222,7 +223,7 @@ export class WasmPolicy {
     this.clock.nowNs = options.now === undefined ? currentTimeNs() : toNs(options.now);
     let results: unknown;
     try {
-      results = run();
+      results = this.withHeapRoom(run);
     } catch (err) {
       // Refusals of the input itself (a shared part that is not an object) keep their code.
       if (isAppError(err)) throw err;
@@ -262,6 +263,18 @@ export class WasmPolicy {
     return text;
   }
 
+  /** Runs an evaluation; one that ran out of heap beside kept inputs runs again once they are dropped, with the heap to itself. */
+  private withHeapRoom(run: () => unknown): unknown {
+    const othersKept = this.kept.size > 0;
+    try {
+      return run();
+    } catch (err) {
+      if (!othersKept || !OUT_OF_MEMORY.test(messageOf(err))) throw err;
+      this.kept.clear();
+      return run();
+    }
+  }
+
   /** The input's JSON text (in parts: their sum), refused when it is over this instance's size limit. */
   private checkedSize(text: string, ...more: string[]): string {
     const max = this.limits.maxInputBytes;
@@ -286,7 +299,7 @@ export class WasmPolicy {
     if (this.memoryBytes <= this.loadedBytes + RECYCLE_BYTES) return;
     this.policy = this.loader();
     this.loadedBytes = this.memoryBytes;
-    this.kept = keptInputsOf(this.policy);
+    this.kept = keptInputsOf(this.policy, this.limits);
   }
 
   /**
@@ -432,8 +445,9 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-function keptInputsOf(policy: LoadedPolicy): KeptInputs {
-  return new KeptInputs(exportsOf(policy), () => memoryOf(policy).buffer, policy.dataHeapPtr as number, KEPT_BYTES);
+function keptInputsOf(policy: LoadedPolicy, limits: EvaluationLimits): KeptInputs {
+  const budget = Math.min(KEPT_BYTES, Math.floor(limits.maxMemoryBytes / 4));
+  return new KeptInputs(exportsOf(policy), () => memoryOf(policy).buffer, policy.dataHeapPtr as number, budget);
 }
 
 /** `{...shared, ...own}` as JSON text, from the texts of two objects (a key in both is then read from own, as JSON.parse keeps the last). */

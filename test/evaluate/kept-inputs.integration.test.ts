@@ -56,6 +56,21 @@ describe('WasmPolicy.evaluateShared', () => {
     assert.deepEqual(shared(bases[0] as object, { n: -1 }), { defined: true, result: { ...bases[0], n: -1 } });
   });
 
+  it('keeps no more than fits beside an evaluation in a small heap, and decides every input', async () => {
+    const small = await wasmPolicy(rego, ['shared/digest'], { limits: { maxInputBytes: 8 * 1024 * 1024, maxMemoryBytes: 24 * 1024 * 1024 } });
+    for (const round of [0, 1]) {
+      for (let i = 0; i < 12; i++) {
+        const base = sharedOf(`small-${i}`, 20_000);
+        const own = JSON.stringify({ n: round });
+        assert.deepEqual(
+          small.evaluateShared('shared/digest', JSON.stringify(base), own),
+          small.evaluate('shared/digest', { ...base, n: round }),
+          `round ${round}, input ${i}`,
+        );
+      }
+    }
+  });
+
   it('refuses parts that are not objects, a lone surrogate in either part, and a whole over the size limit', async () => {
     const evaluate = (s: string, o: string) => () => policy.evaluateShared('shared/whole', s, o);
     assert.throws(evaluate('{}', '[1]'), { code: 'INPUT_INVALID' });
