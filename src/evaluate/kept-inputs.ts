@@ -31,8 +31,9 @@ const encoder = new TextEncoder();
  * for every workload that runs its image), parsed once into one module
  * instance's heap and kept there, between its data and the heap each
  * evaluation starts from: an evaluation then parses only its own fields and
- * links the kept ones into its input, which halves the cost of deciding a
- * large scan again.
+ * links the kept ones into its input, instead of reading the whole scan into
+ * the module again (about a quarter of deciding one image of a scan with 236
+ * vulnerabilities).
  *
  * Sound because evaluation never writes to or frees values it did not make:
  * the bundle's data lives in the heap the same way, kept across every

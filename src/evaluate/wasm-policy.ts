@@ -451,7 +451,7 @@ function keptInputsOf(policy: LoadedPolicy, limits: EvaluationLimits): KeptInput
 }
 
 /** `{...shared, ...own}` as JSON text, from the texts of two objects (a key in both is then read from own, as JSON.parse keeps the last). */
-export function joinedObjects(shared: string, own: string): string {
+function joinedObjects(shared: string, own: string): string {
   const inner = own.trim().slice(1);
   if (shared.trim() === '{}') return `{${inner}`;
   return inner.trim() === '}' ? shared : `${shared.trimEnd().slice(0, -1)},${inner}`;
