@@ -57,20 +57,17 @@ export class KeptInputs {
 
   /**
    * The fields of the object `shared` holds (JSON text, or its UTF-8 bytes,
-   * which hash the same), as parsed and kept before, else parsed from
-   * `text()` and kept now.
+   * which hash the same), as parsed and kept before, else as `value()` reads
+   * them, parsed into the heap and kept now.
    */
-  fieldsOf(shared: string | Uint8Array, text: () => string): readonly KeptField[] {
+  fieldsOf(shared: string | Uint8Array, value: () => Readonly<Record<string, JsonValue>>): readonly KeptField[] {
     const key = createHash('sha256').update(shared).digest('base64');
     const hit = this.kept.get(key);
     if (hit) return hit;
-    const value = JSON.parse(text()) as JsonValue;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new AppError('INPUT_INVALID', 'the shared part of an input must be a JSON object');
-    }
+    const fieldValues = Object.entries(value());
     if (this.top - this.start > this.budgetBytes) this.clear();
     this.exports.opa_heap_ptr_set(this.top);
-    const fields = Object.entries(value).map(([name, field]) => ({
+    const fields = fieldValues.map(([name, field]) => ({
       name,
       path: this.parse(JSON.stringify([name])),
       value: this.parse(JSON.stringify(field)),

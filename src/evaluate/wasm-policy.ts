@@ -11,7 +11,7 @@ import {
   wrapError,
   type JsonValue,
 } from '../core/index.js';
-import { WASM_PATH, type LoadedBundle } from '../bundle/index.js';
+import { isPlainObject, WASM_PATH, type LoadedBundle } from '../bundle/index.js';
 import { normalizeEntrypoint } from './entrypoint.js';
 import { KeptInputs, type HeapExports, type KeptField } from './kept-inputs.js';
 import { currentTimeNs, HOST_BUILTIN_NAMES, hostBuiltins, SDK_BUILTIN_NAMES } from './host-builtins.js';
@@ -164,8 +164,7 @@ export class WasmPolicy {
    */
   prepareText(text: string): PreparedInput {
     this.checkedSize(text);
-    if (text.includes('\\ud') && findJsonTextProblem(text, Infinity)) throw loneSurrogate(JSON.parse(text) as JsonValue);
-    return new PreparedInput(undefined, text, false);
+    return new PreparedInput(undefined, this.withoutLoneSurrogates(text), false);
   }
 
   evaluate(entrypoint: string, given: JsonValue | PreparedInput | undefined, options: EvaluateOptions = {}): Decision {
@@ -190,16 +189,13 @@ export class WasmPolicy {
     const { name, id } = this.entrypointOf(entrypoint);
     if (typeof shared === 'string') this.checkedSize(shared, own);
     else if (shared.byteLength + Buffer.byteLength(own) > this.limits.maxInputBytes) throw this.inputTooLarge();
-    const ownValue = JSON.parse(this.withoutLoneSurrogates(own)) as JsonValue;
-    if (ownValue === null || typeof ownValue !== 'object' || Array.isArray(ownValue)) {
-      throw new AppError('INPUT_INVALID', `an evaluation's own part of the input must be a JSON object`);
-    }
-    const sharedText = () => this.withoutLoneSurrogates(typeof shared === 'string' ? shared : decoder.decode(shared));
-    if ((this.policy.minorVersion as number) < 2) return this.evaluate(entrypoint, this.prepareText(joinedObjects(sharedText(), own)), options);
+    const ownValue = objectPart(this.withoutLoneSurrogates(own), 'own');
+    const sharedValue = () => objectPart(this.withoutLoneSurrogates(typeof shared === 'string' ? shared : decoder.decode(shared)), 'shared');
+    if ((this.policy.minorVersion as number) < 2) return this.evaluate(entrypoint, { ...sharedValue(), ...ownValue }, options);
     const ownNames = new Set(Object.keys(ownValue));
     return this.decided(name, options, () => {
       try {
-        return this.runShared(id, this.kept.fieldsOf(shared, sharedText), own, ownNames);
+        return this.runShared(id, this.kept.fieldsOf(shared, sharedValue), own, ownNames);
       } catch (err) {
         // Whatever the failure left in the heap, no later evaluation reads it.
         this.kept.clear();
@@ -450,9 +446,9 @@ function keptInputsOf(policy: LoadedPolicy, limits: EvaluationLimits): KeptInput
   return new KeptInputs(exportsOf(policy), () => memoryOf(policy).buffer, policy.dataHeapPtr as number, budget);
 }
 
-/** `{...shared, ...own}` as JSON text, from the texts of two objects (a key in both is then read from own, as JSON.parse keeps the last). */
-function joinedObjects(shared: string, own: string): string {
-  const inner = own.trim().slice(1);
-  if (shared.trim() === '{}') return `{${inner}`;
-  return inner.trim() === '}' ? shared : `${shared.trimEnd().slice(0, -1)},${inner}`;
+/** One part of an input given in two (evaluateShared), which must be a JSON object. */
+function objectPart(text: string, part: 'shared' | 'own'): Record<string, JsonValue> {
+  const value = JSON.parse(text) as unknown;
+  if (!isPlainObject(value)) throw new AppError('INPUT_INVALID', `the ${part} part of an input must be a JSON object`);
+  return value;
 }
