@@ -22,7 +22,8 @@ export interface ScanSharing {
  * through this process is visible at once, and with a change feed an upload
  * through another replica drops the digest from this cache as soon as the
  * notice arrives (after a lost connection, the whole cache). Without notices a
- * read is at most SCAN_READ_TTL_MS old.
+ * read is at most SCAN_READ_TTL_MS old; then the store's sequence numbers
+ * tell whether it is still current, so an unchanged scan is not parsed again.
  */
 export class StoreScanResults implements ScanResults {
   private readonly recent = new Map<string, { scan: StoredScan | undefined; at: number }>();
@@ -33,6 +34,8 @@ export class StoreScanResults implements ScanResults {
   constructor(
     private readonly store: Store,
     private readonly sharing?: ScanSharing,
+    /** Milliseconds since the epoch; tests move it on. */
+    private readonly clock: () => number = Date.now,
   ) {
     sharing?.feed.on('scans', (digest) => this.forget(digest));
     sharing?.feed.onResync(() => this.forget());
@@ -43,21 +46,38 @@ export class StoreScanResults implements ScanResults {
   }
 
   async getMany(digests: readonly string[]): Promise<ReadonlyMap<string, StoredScan>> {
-    const now = Date.now();
+    const now = this.clock();
     const keys = [...new Set(digests.map((d) => d.toLowerCase()))];
-    const missing = keys.filter((k) => (this.recent.get(k)?.at ?? -Infinity) < now - SCAN_READ_TTL_MS);
-    const fetched = new Map<string, StoredScan>();
-    if (missing.length > 0) {
-      const epoch = this.epoch;
-      for (const r of await this.store.latestScans(missing)) fetched.set(r.digest, toStored(r));
-      if (epoch === this.epoch) for (const k of missing) this.remember(k, fetched.get(k), now);
-    }
+    const stale = keys.filter((k) => (this.recent.get(k)?.at ?? -Infinity) < now - SCAN_READ_TTL_MS);
+    const read = stale.length > 0 ? await this.reread(stale, now) : new Map<string, StoredScan | undefined>();
     const out = new Map<string, StoredScan>();
     for (const k of keys) {
-      const scan = fetched.get(k) ?? this.recent.get(k)?.scan;
+      const scan = read.has(k) ? read.get(k) : this.recent.get(k)?.scan;
       if (scan) out.set(k, scan);
     }
     return out;
+  }
+
+  /**
+   * Reads digests whose cached read is too old. A read still held is checked
+   * against the store's sequence number first and kept when no newer scan
+   * was stored: reading it again would parse its report (a few milliseconds
+   * each, on the event loop) every SCAN_READ_TTL_MS for every digest in use.
+   */
+  private async reread(stale: readonly string[], now: number): Promise<Map<string, StoredScan | undefined>> {
+    const epoch = this.epoch;
+    const held = new Map(stale.flatMap((k) => (this.recent.has(k) ? [[k, this.recent.get(k)?.scan] as const] : [])));
+    const seqs = held.size > 0 ? await this.store.latestScanSeqs([...held.keys()]) : new Map<string, number>();
+    const read = new Map<string, StoredScan | undefined>();
+    // A notice during the check may be about a scan the check did not see: then everything is read again.
+    if (epoch === this.epoch) for (const [k, scan] of held) if (scan?.seq === seqs.get(k)) read.set(k, scan);
+    const missing = stale.filter((k) => !read.has(k));
+    if (missing.length > 0) {
+      const fetched = new Map((await this.store.latestScans(missing)).map((r) => [r.digest, toStored(r)]));
+      for (const k of missing) read.set(k, fetched.get(k));
+    }
+    if (epoch === this.epoch) for (const [k, scan] of read) this.remember(k, scan, now);
+    return read;
   }
 
   async put(scan: StoredScan): Promise<void> {
@@ -108,7 +128,7 @@ export class StoreScanResults implements ScanResults {
     if (this.sweep) return;
     this.sweep = setTimeout(() => {
       this.sweep = undefined;
-      this.dropExpired(Date.now(), MAX_RECENT);
+      this.dropExpired(this.clock(), MAX_RECENT);
       if (this.recent.size > 0) this.sweepLater();
     }, SCAN_READ_TTL_MS).unref();
   }

@@ -16,6 +16,7 @@ import {
   type DecisionRow,
   type ScanHeadRow,
   type ScanRow,
+  type ScanSeqRow,
   type TokenRow,
 } from './rows.js';
 import { summarizeScanInput } from './scan-summary.js';
@@ -174,6 +175,11 @@ export class PostgresStore implements Store {
       digests,
     ]);
     return rows.map(toScan);
+  }
+
+  async latestScanSeqs(digests: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    const { rows } = await this.pool.query<ScanSeqRow>('SELECT digest, MAX(seq) AS seq FROM scans WHERE digest = ANY($1::text[]) GROUP BY digest', [digests]);
+    return new Map(rows.map((r) => [r.digest, Number(r.seq)]));
   }
 
   async scanHistory(digest: string, limit: number): Promise<ScanHead[]> {

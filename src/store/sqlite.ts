@@ -18,6 +18,7 @@ import {
   type DecisionRow,
   type ScanHeadRow,
   type ScanRow,
+  type ScanSeqRow,
   type TokenRow,
 } from './rows.js';
 import { summarizeScanInput } from './scan-summary.js';
@@ -135,6 +136,13 @@ export class SqliteStore implements Store {
       )
       .all(JSON.stringify(digests)) as ScanRow[];
     return rows.map(toScan);
+  }
+
+  async latestScanSeqs(digests: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    const rows = this.db
+      .prepare('SELECT digest, MAX(seq) AS seq FROM scans WHERE digest IN (SELECT value FROM json_each(?)) GROUP BY digest')
+      .all(JSON.stringify(digests)) as ScanSeqRow[];
+    return new Map(rows.map((r) => [r.digest, Number(r.seq)]));
   }
 
   async scanHistory(digest: string, limit: number): Promise<ScanHead[]> {

@@ -175,6 +175,8 @@ export interface Store {
   putScan(scan: ScanRecord): Promise<void>;
   /** The newest scan of each digest that has one. */
   latestScans(digests: readonly string[]): Promise<StoredScanRecord[]>;
+  /** The sequence number of each digest's newest scan, without reading the scans: tells whether a read is still current. */
+  latestScanSeqs(digests: readonly string[]): Promise<ReadonlyMap<string, number>>;
   /** Scans of one digest, newest first, without their inputs. */
   scanHistory(digest: string, limit: number): Promise<ScanHead[]>;
   recordStatus(record: StatusRecord): Promise<void>;
