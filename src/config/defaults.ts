@@ -24,6 +24,8 @@ export const DEFAULTS = {
   retentionMaxAgeHours: 30 * 24,
   retentionMaxDecisions: 5_000_000,
   retentionIntervalSeconds: 300,
+  /** Gone containers, resolved findings and finished webhook events: 90 days. */
+  retentionHistoryHours: 90 * 24,
   /** Status and decision-log bodies: decompressed size limit and gzip ratio guard (after the first MiB). */
   ingestMaxBodyBytes: INGEST_LIMITS.maxBodyBytes,
   ingestMaxCompressionRatio: INGEST_LIMITS.maxRatio,

@@ -10,7 +10,12 @@ export interface StoreFile {
   /** PostgreSQL connection URL; prefer url_env so the password stays out of the file. */
   readonly url?: string;
   readonly url_env?: string;
-  readonly retention?: { readonly max_age_hours?: number; readonly max_decisions?: number; readonly interval_seconds?: number };
+  readonly retention?: {
+    readonly max_age_hours?: number;
+    readonly max_decisions?: number;
+    readonly interval_seconds?: number;
+    readonly history_hours?: number;
+  };
 }
 
 export interface TlsFile {
@@ -33,7 +38,7 @@ export type StoreSettings = { readonly driver: 'sqlite'; readonly path: string }
 
 export interface StoreAuthConfig {
   readonly store: StoreSettings;
-  readonly retention: { readonly maxAgeMs?: number; readonly maxDecisions?: number; readonly intervalMs: number };
+  readonly retention: { readonly maxAgeMs?: number; readonly maxDecisions?: number; readonly intervalMs: number; readonly historyMs: number };
   /** When true, every API but /health and /ready needs a bearer token. */
   readonly auth: { readonly required: boolean };
   /** Limits on status and decision-log bodies: decompressed size, gzip ratio and nesting. */
@@ -43,6 +48,8 @@ export interface StoreAuthConfig {
 }
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
+/** 30 days: the console's trend of open findings reads the findings resolved in that time. */
+const MIN_HISTORY_HOURS = 30 * 24;
 const path = { type: 'string', minLength: 1 } as const;
 
 export const storeSchema = {
@@ -56,7 +63,12 @@ export const storeSchema = {
     retention: {
       type: 'object',
       additionalProperties: false,
-      properties: { max_age_hours: positiveInt, max_decisions: positiveInt, interval_seconds: positiveInt },
+      properties: {
+        max_age_hours: positiveInt,
+        max_decisions: positiveInt,
+        interval_seconds: positiveInt,
+        history_hours: { type: 'integer', minimum: MIN_HISTORY_HOURS },
+      },
     },
   },
 } as const;
@@ -97,7 +109,12 @@ export function storeAuthConfig(file: StoreAuthSources, base: string, stateDir: 
   }
   return {
     store: storeSettings(s, stateDir, env),
-    retention: { maxAgeMs: maxAgeHours * 3_600_000, maxDecisions, intervalMs: (r.interval_seconds ?? DEFAULTS.retentionIntervalSeconds) * 1000 },
+    retention: {
+      maxAgeMs: maxAgeHours * 3_600_000,
+      maxDecisions,
+      intervalMs: (r.interval_seconds ?? DEFAULTS.retentionIntervalSeconds) * 1000,
+      historyMs: (r.history_hours ?? DEFAULTS.retentionHistoryHours) * 3_600_000,
+    },
     auth: { required: file.auth?.required ?? false },
     ingest: {
       maxBodyBytes: file.ingest?.max_body_bytes ?? DEFAULTS.ingestMaxBodyBytes,

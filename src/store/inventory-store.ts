@@ -15,6 +15,7 @@ import type {
   FindingState,
   GroupPage,
   GroupQuerySpec,
+  HistoryPruned,
   InventoryStatus,
   InventoryStore,
   InventoryWrite,
@@ -27,6 +28,7 @@ import type {
   VulnerabilityView,
 } from './inventory-types.js';
 import { applyWrite, claimUnits, completeUnits, markDirty, updateContexts } from './inventory-writes.js';
+import { NOTHING_PRUNED, pruneHistoryBatch } from './inventory-retention.js';
 import { sql, type SqlRunner } from './sql-runner.js';
 
 /** The inventory over either driver: the statements are shared, the runner decides how they run. */
@@ -91,6 +93,16 @@ export class SqlInventory implements InventoryStore {
       yield sql('UPDATE inv_units SET claimed_by = NULL, claim_until = NULL WHERE claimed_by = ?', owner);
       yield sql('UPDATE inv_outbox SET claimed_by = NULL, claim_until = NULL WHERE claimed_by = ?', owner);
     });
+  }
+
+  /** In batches of their own transaction, so writers wait for one batch at most. */
+  async pruneHistory(before: Date): Promise<HistoryPruned> {
+    let total = NOTHING_PRUNED;
+    for (;;) {
+      const { more, ...batch } = await this.db.write(() => pruneHistoryBatch(this.d, before.getTime()));
+      total = { containers: total.containers + batch.containers, findings: total.findings + batch.findings, events: total.events + batch.events };
+      if (!more) return total;
+    }
   }
 
   getState(key: string): Promise<string | undefined> {

@@ -435,6 +435,14 @@ export interface FindingPlan {
 }
 
 /** The inventory half of the store; every method that writes is one transaction. */
+/** What one prune of the inventory's history deleted. */
+export interface HistoryPruned {
+  readonly containers: number;
+  readonly findings: number;
+  /** Webhook events delivered or given up on, with their delivery attempts. */
+  readonly events: number;
+}
+
 export interface InventoryStore {
   knownCluster(name: string): Promise<boolean>;
   namespaceLabels(cluster: string): Promise<ReadonlyMap<string, Readonly<Record<string, string>>>>;
@@ -469,6 +477,12 @@ export interface InventoryStore {
    * analyze came by). SQLite's indexes need no such step.
    */
   afterLargePass(): Promise<void>;
+  /**
+   * Deletes the history from before `before`: containers gone then, with
+   * their findings; findings resolved then; webhook events delivered or given
+   * up on then, with their delivery attempts.
+   */
+  pruneHistory(before: Date): Promise<HistoryPruned>;
   getState(key: string): Promise<string | undefined>;
   /**
    * Sets a state value when it still holds `expected` (undefined: absent);

@@ -60,6 +60,18 @@ const FINDINGS_FILLFACTOR = `ALTER TABLE inv_findings SET (fillfactor = 50);`;
 const CLAIM_INDEX = `DROP INDEX inv_units_dirty;
    CREATE INDEX inv_units_dirty ON inv_units (dirty, priority DESC, id);`;
 
+/**
+ * The history's prune (inventory-retention.ts): containers by when they went,
+ * findings by when they were resolved, webhook events by when they were given
+ * up on (partial, so running containers, open findings and live events cost
+ * these indexes nothing), and a pruned container's rows in the per-CVE
+ * rollup, whose key leads with the state and the CVE.
+ */
+const HISTORY_INDEXES = `CREATE INDEX inv_running_gone ON inv_running (gone_at) WHERE gone_at IS NOT NULL;
+   CREATE INDEX inv_findings_resolved ON inv_findings (resolved_at) WHERE state = 'resolved';
+   CREATE INDEX inv_outbox_dead ON inv_outbox (dead_at) WHERE dead_at IS NOT NULL;
+   CREATE INDEX inv_vuln_containers_running ON inv_vuln_containers (running_id);`;
+
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE agents (
      id TEXT PRIMARY KEY,
@@ -120,6 +132,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   sqliteRollupsMigration(),
   SCAN_SUMMARY,
   CLAIM_INDEX,
+  HISTORY_INDEXES,
 ];
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -186,6 +199,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `${postgresChangedCountsMigration()}
    ${postgresStatementRollupsMigration()}`,
   CLAIM_INDEX,
+  HISTORY_INDEXES,
 ];
 
 /**

@@ -203,11 +203,7 @@ export function storeContract(label: string, open: () => Promise<Store>): void {
       );
       assert.deepEqual(await store.scanHistory(a, 1).then((h) => h.length), 1);
       const seqs = await store.latestScanSeqs([a, b, 'sha256:' + 'c'.repeat(64)]);
-      assert.deepEqual(
-        [...seqs.keys()].sort(),
-        [a, b],
-        'the sequence numbers of the newest scans, none for an unknown digest',
-      );
+      assert.deepEqual([...seqs.keys()].sort(), [a, b], 'the sequence numbers of the newest scans, none for an unknown digest');
       assert.equal(seqs.get(a), newestA?.seq);
       assert.equal(seqs.get(b), latest.find((s) => s.digest === b)?.seq);
     });

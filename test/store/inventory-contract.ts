@@ -480,5 +480,56 @@ export function inventoryContract(label: string, open: () => Promise<Store>): vo
       assert.deepEqual(cut.images, view.images.slice(0, 1));
       assert.deepEqual(cut.fixed_versions, view.fixed_versions, 'fixed versions come from every package, not the first');
     });
+    it('prunes the history before a cut-off, in batches: gone containers with their findings, resolved findings, finished events', async () => {
+      const D3 = `sha256:${'3'.repeat(64)}`;
+      const D4 = `sha256:${'4'.repeat(64)}`;
+      const T1 = T0 + 600_000;
+      const old = Array.from({ length: 60 }, (_, i) => container('prod-p', `old-${i}`, D3));
+      const live = container('prod-p', 'live', D4);
+      await store.inventory.applyWrite(write([...old, live], T1, { cluster: 'c9' }), planFindings, true);
+      const findingsOf = (d: string) =>
+        d === D3 ? [vuln('CVE-7', 'CRITICAL', 'deny'), vuln('CVE-8', 'LOW', 'warn')] : d === D4 ? [vuln('CVE-9', 'HIGH', 'deny')] : [];
+      await decideAll(findingsOf, T1 + 1_000);
+      const resolvedIn = async (cluster: string) =>
+        (await store.inventory.queryFindings({ states: ['resolved'], cluster, sort: 'severity', order: 'desc', limit: 1000, now: new Date(T1) })).findings;
+      // The 60 old containers go at T1 + 10 s; the live one's finding is resolved at T1 + 20 s.
+      await store.inventory.applyWrite(write([live], T1 + 10_000, { cluster: 'c9' }), planFindings, true);
+      await store.inventory.markDirty({ digests: [D4] }, 2);
+      await decideAll(() => [], T1 + 20_000);
+      assert.equal((await resolvedIn('c9')).length, 121);
+      const delivered = (await events()).length;
+      assert.ok(delivered > 0);
+
+      // Earlier tests' history (before T1) goes too.
+      const goneEarlier = (await store.inventory.runningOf({ cluster: 'c1', live: false }, 1000)).filter((r) => r.gone_at !== null).length;
+      const resolvedEarlier = (await resolvedIn('c1')).length;
+      assert.ok(goneEarlier > 0 && resolvedEarlier > 0);
+      assert.deepEqual(await store.inventory.pruneHistory(new Date(T1 + 15_000)), {
+        containers: 60 + goneEarlier,
+        findings: 120 + resolvedEarlier,
+        events: 0,
+      });
+      assert.deepEqual(
+        (await resolvedIn('c9')).map((f) => [f.workload_name, f.vulnerability_id]),
+        [['live', 'CVE-9']],
+        'resolved after the cut-off: kept',
+      );
+      assert.deepEqual(
+        (await store.inventory.runningOf({ cluster: 'c9', live: false }, 100)).map((r) => r.name),
+        ['live'],
+      );
+      const [event] = await store.inventory.deliveries();
+      assert.ok(event);
+
+      const all = await store.inventory.pruneHistory(new Date(Date.now() + 60_000));
+      assert.ok(all.events >= delivered, 'every delivered event, whenever it was delivered');
+      assert.equal(all.containers, 0);
+      assert.equal(all.findings, 1);
+      assert.deepEqual(await resolvedIn('c9'), []);
+      assert.equal((await store.inventory.queryFindings({ states: ['resolved'], sort: 'severity', order: 'desc', limit: 10, now: new Date(T1) })).total, 0);
+      assert.deepEqual(await store.inventory.deliveries(event.outbox_id), [], "an event's attempts go with it");
+      assert.equal((await store.inventory.runningOf({ live: false }, 1000)).length, (await store.inventory.runningOf({ live: true }, 1000)).length);
+      assert.deepEqual(await store.inventory.pruneHistory(new Date(Date.now() + 60_000)), { containers: 0, findings: 0, events: 0 });
+    });
   });
 }

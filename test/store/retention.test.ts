@@ -27,6 +27,29 @@ describe('retention', () => {
     }
   });
 
+  it("prunes the inventory's history on the same timer, cut at history's age", async () => {
+    const store = await openStore({ driver: 'sqlite', path: ':memory:' });
+    const cuts: number[] = [];
+    const prune = store.inventory.pruneHistory.bind(store.inventory);
+    Object.assign(store.inventory, {
+      pruneHistory: (before: Date) => {
+        cuts.push(Date.now() - before.getTime());
+        return prune(before);
+      },
+    });
+    const stop = startRetention(store, { intervalMs: 20, historyMs: 3_600_000 }, pino({ level: 'silent' }));
+    try {
+      await waitFor(() => (cuts.length >= 2 ? true : undefined), 2000);
+      assert.ok(
+        cuts.every((age) => age >= 3_600_000 && age < 3_660_000),
+        `cut an hour back: ${cuts.join(', ')}`,
+      );
+    } finally {
+      stop();
+      await store.close();
+    }
+  });
+
   it('does nothing without limits', async () => {
     const store = await openStore({ driver: 'sqlite', path: ':memory:' });
     await store.recordDecisions([record(1)], new Date(0));
