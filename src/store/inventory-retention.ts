@@ -65,23 +65,35 @@ export function* pruneHistoryBatch(d: Dialect, before: number): Work<HistoryPrun
 }
 
 /**
- * Deletes gone containers with their resolved findings and their rollup rows.
+ * Deletes gone containers with their resolved findings, their rollup rows
+ * and the evaluation units no other container uses.
  * Each is checked again as it is deleted: one that came back meanwhile, or
  * got a finding that is not resolved, stays.
  */
 function* pruneContainers(d: Dialect, ids: readonly number[], before: number): Work<{ readonly containers: number; readonly findings: number }> {
   const findings = yield sql(`DELETE FROM inv_findings WHERE ${inList(d, 'running_id')} AND state = 'resolved' RETURNING id`, listParam(d, ids));
-  const pruned = (yield sql(
+  const rows = yield sql(
     `DELETE FROM inv_running WHERE ${inList(d, 'id')} AND gone_at < ? AND NOT EXISTS (SELECT 1 FROM inv_findings f WHERE f.running_id = inv_running.id)
-     RETURNING id`,
+     RETURNING id, unit_id`,
     listParam(d, ids),
     before,
-  )).map((r) => num(r['id']));
-  if (pruned.length > 0) {
-    const list = listParam(d, pruned);
+  );
+  if (rows.length > 0) {
+    const list = listParam(
+      d,
+      rows.map((r) => num(r['id'])),
+    );
     // A container's rollup rows in every state: its findings are gone, but the rows, at zero, still name it.
     yield sql(`DELETE FROM inv_container_rollup WHERE state IN ('open', 'excepted', 'resolved') AND ${inList(d, 'running_id')}`, list);
     yield sql(`DELETE FROM inv_vuln_containers WHERE ${inList(d, 'running_id')}`, list);
+    // A unit no container uses any more would stay queued after every new revision, and every claim would step over it.
+    const units = [...new Set(rows.flatMap((r) => (r['unit_id'] === null ? [] : [num(r['unit_id'])])))];
+    if (units.length > 0) {
+      yield sql(
+        `DELETE FROM inv_units WHERE ${inList(d, 'id')} AND NOT EXISTS (SELECT 1 FROM inv_running r WHERE r.unit_id = inv_units.id)`,
+        listParam(d, units),
+      );
+    }
   }
-  return { containers: pruned.length, findings: findings.length };
+  return { containers: rows.length, findings: findings.length };
 }

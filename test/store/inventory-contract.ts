@@ -518,6 +518,8 @@ export function inventoryContract(label: string, open: () => Promise<Store>): vo
         (await store.inventory.runningOf({ cluster: 'c9', live: false }, 100)).map((r) => r.name),
         ['live'],
       );
+      assert.deepEqual(await store.inventory.unitsOf(D3), [], 'the unit only the gone containers used');
+      assert.equal((await store.inventory.unitsOf(D4)).length, 1);
       const [event] = await store.inventory.deliveries();
       assert.ok(event);
 
