@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Measures the CI gate on one scan report, in one run, and prints each figure
 // beside its floor and target:
-//  1. in-process medians: normalizing the raw report against JSON.parse of its
-//     bytes (target <= 2x), evaluating against opa-wasm with no rules (the same
-//     input in, the same decision out), and raw report -> decision against
-//     JSON.parse + that floor (target <= 1.5x);
+//  1. in-process medians, the steps timed in turn: normalizing the raw report
+//     against JSON.parse of its bytes (target <= 2x), evaluating against
+//     opa-wasm with no rules (the same input in, the same decision out), and
+//     raw report -> decision against JSON.parse + that floor (target <= 1.5x);
 //  2. the whole `portcullis check` process against `opa eval` on the same
 //     bundle and the same (normalized) input (target ratio <= 1.0);
 //  3. with --memory-mb N (default 200; 0 skips it): the peak RSS of `portcullis
@@ -88,23 +88,6 @@ console.log(`report: ${report} (${input.vulnerabilities.length} vulnerabilities;
 const policy = await loadCheckPolicy(loaded);
 const decision = evaluateDecision(policy, input);
 const reportBytes = readFileSync(report);
-const medianOf = (n, f, warm = Math.ceil(n / 10)) => {
-  for (let i = 0; i < warm; i++) f();
-  const xs = [];
-  for (let i = 0; i < n; i++) {
-    const start = process.hrtime.bigint();
-    f();
-    xs.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  return { median: median(xs), p95: quantile(xs, 0.95) };
-};
-// The floor of reading the report: its bytes decoded and parsed by JSON.parse, nothing else.
-const parseFloor = medianOf(runs * 20, () => JSON.parse(reportBytes.toString('utf8')));
-const reportText = reportBytes.toString('utf8');
-const parseOnly = medianOf(runs * 20, () => JSON.parse(reportText));
-const normalizeMs = medianOf(runs * 20, () => normalize({ reports: [{ path: report, bytes: reportBytes }], now: NOW }));
-const evalMs = medianOf(runs * 40, () => evaluateDecision(policy, input));
-const rawMs = medianOf(runs * 20, () => runCheck(policy, { reports: [{ path: report, bytes: reportBytes }], now: NOW }));
 // The floor for any Rego policy under opa-wasm here: the same normalized input in and the same decision
 // out, through a module whose rule only returns that decision from its data.
 const floorDir = join(work, 'floor');
@@ -113,7 +96,33 @@ writeFileSync(join(floorDir, 'floor.rego'), 'package floor\n\ndecision := data.f
 execFileSync(opa, ['build', '-t', 'wasm', '-e', 'floor/decision', '-o', join(floorDir, 'floor.tar.gz'), join(floorDir, 'floor.rego')]);
 const floorBundle = loadBundle(new Uint8Array(readFileSync(join(floorDir, 'floor.tar.gz'))));
 const floorPolicy = await WasmPolicy.fromBundle({ ...floorBundle, data: { floor: { fixed: decision } } });
-const floorMs = medianOf(runs * 40, () => floorPolicy.evaluate('floor/decision', input));
+/**
+ * Medians of steps timed in turn, one run of each per round after warm-up
+ * rounds: a machine whose speed drifts during the bench (a shared host) then
+ * slows each step and its floor alike, instead of whichever was timed in the
+ * slow seconds.
+ */
+const timedInTurn = (rounds, steps, warm = Math.ceil(rounds / 10)) => {
+  const samples = Object.fromEntries(Object.keys(steps).map((name) => [name, []]));
+  for (let round = 0; round < warm + rounds; round++) {
+    for (const [name, step] of Object.entries(steps)) {
+      const start = process.hrtime.bigint();
+      step();
+      if (round >= warm) samples[name].push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([name, xs]) => [name, { median: median(xs), p95: quantile(xs, 0.95) }]));
+};
+const reportText = reportBytes.toString('utf8');
+const { parseFloor, parseOnly, normalizeMs, evalMs, rawMs, floorMs } = timedInTurn(runs * 30, {
+  // The floor of reading the report: its bytes decoded and parsed by JSON.parse, nothing else.
+  parseFloor: () => JSON.parse(reportBytes.toString('utf8')),
+  parseOnly: () => JSON.parse(reportText),
+  normalizeMs: () => normalize({ reports: [{ path: report, bytes: reportBytes }], now: NOW }),
+  evalMs: () => evaluateDecision(policy, input),
+  rawMs: () => runCheck(policy, { reports: [{ path: report, bytes: reportBytes }], now: NOW }),
+  floorMs: () => floorPolicy.evaluate('floor/decision', input),
+});
 const rawFloor = parseFloor.median + floorMs.median;
 const verdict = (ok) => (ok ? 'met' : 'NOT MET');
 console.log(
