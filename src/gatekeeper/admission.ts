@@ -1,7 +1,17 @@
 import { evaluateDecision, type DecisionPolicy } from '../check/index.js';
 import type { Decision } from '../report/index.js';
 import { isAppError } from '../core/index.js';
-import { DEFAULT_INPUT_LIMITS, normalize, parseImageRef, parseManifest, type ClusterMetadata, type NormalizedInput, type Workload } from '../inputs/index.js';
+import {
+  agedTo,
+  DEFAULT_INPUT_LIMITS,
+  normalize,
+  parseImageRef,
+  parseManifest,
+  type AgedInput,
+  type ClusterMetadata,
+  type NormalizedInput,
+  type Workload,
+} from '../inputs/index.js';
 import { admissionRequestOf, admissionResponse, type AdmissionRequestFacts, type AdmissionVerdict } from './admission-review.js';
 import type { DecisionCache } from './decision-cache.js';
 import type { ScanResults, StoredScan } from './scans.js';
@@ -52,8 +62,9 @@ export interface AdmissionDependencies {
 
 /**
  * An image's input `{...shared, ...own}` as JSON in two parts: the stored
- * scan's, shared by every review of the image, as UTF-8 bytes encoded once
- * (read-only: copy them to hand them on), and the review's own fields.
+ * scan's, shared by the reviews of the image until a vulnerability's age in
+ * days changes, as UTF-8 bytes encoded once (read-only: copy them to hand
+ * them on), and the review's own fields.
  */
 export interface SplitInput {
   readonly shared: Uint8Array;
@@ -125,26 +136,39 @@ async function decideImage(image: string, scan: StoredScan | undefined, review: 
   const key = JSON.stringify([scan?.digest, scan?.storedAt, workloads, metadata]);
   const base = scan?.input ?? emptyInput();
   const now = clock.toISOString();
-  const decide = async () =>
-    deps.decide ? deps.decide(splitInput(base, { now, workloads, metadata }), clock) : evaluateDecision(policy, { ...base, now, workloads, metadata });
+  const decide = async () => {
+    const stored = storedPart(base, clock);
+    return deps.decide
+      ? deps.decide({ shared: stored.bytes, own: JSON.stringify({ now, workloads, metadata }) }, clock)
+      : evaluateDecision(policy, { ...stored.aged.input, now, workloads, metadata });
+  };
   return deps.cache ? deps.cache.through(policy, key, clock.getTime(), decide) : decide();
 }
 
-/** A stored report's input as JSON without the parts each review sets, serialized once per stored result (reads of a digest share it). */
-const baseBytes = new WeakMap<NormalizedInput, Uint8Array>();
+/** A stored report's input as of a time, and as JSON without the parts each review sets. */
+interface StoredPart {
+  readonly aged: AgedInput;
+  readonly bytes: Uint8Array;
+}
+
+/** Per stored report, its part as last used: reviews of a digest share it until a vulnerability's age in days changes. */
+const storedParts = new WeakMap<NormalizedInput, StoredPart>();
 
 /**
- * The stored report (or no report) with this review's time, namespace and
- * only the containers that run the image, so findings name this image alone:
- * the report's part as JSON bytes reused from earlier reviews, and the review's.
+ * The stored report (or no report) as of the review's time, its
+ * vulnerabilities aged to it (a CVE-age threshold passed since the upload
+ * denies), for a review that sets its own time, namespace and the containers
+ * that run the image, so findings name this image alone. Its JSON, which
+ * evaluation workers keep parsed, is encoded again only when an age changed.
  */
-function splitInput(base: NormalizedInput, review: Pick<NormalizedInput, 'now' | 'workloads' | 'metadata'>): SplitInput {
-  let shared = baseBytes.get(base);
-  if (shared === undefined) {
-    shared = Buffer.from(JSON.stringify({ ...base, now: undefined, workloads: undefined, metadata: undefined }), 'utf8');
-    baseBytes.set(base, shared);
-  }
-  return { shared, own: JSON.stringify(review) };
+function storedPart(base: NormalizedInput, clock: Date): StoredPart {
+  const time = clock.getTime();
+  const last = storedParts.get(base);
+  if (last && last.aged.from <= time && time < last.aged.until) return last;
+  const aged = agedTo(base, clock);
+  const part = { aged, bytes: Buffer.from(JSON.stringify({ ...aged.input, now: undefined, workloads: undefined, metadata: undefined }), 'utf8') };
+  storedParts.set(base, part);
+  return part;
 }
 
 let empty: NormalizedInput | undefined;

@@ -13,6 +13,8 @@ export { parseClusterMetadata } from './metadata.js';
 export type { ClusterMetadataFile } from './metadata.js';
 export { parseImageRef } from './image-ref.js';
 export { ageInDays, isFixAvailable, normalizeSeverity, packageClass, SEVERITY_RANK } from './derive.js';
+export { agedTo } from './aging.js';
+export type { AgedInput } from './aging.js';
 export { DEFAULT_INPUT_LIMITS } from './read.js';
 export type { InputLimits } from './read.js';
 export {

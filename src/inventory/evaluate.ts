@@ -2,7 +2,7 @@ import { evaluateDecisionText } from '../check/index.js';
 import { isAppError, messageOf } from '../core/index.js';
 import type { WasmPolicy } from '../evaluate/index.js';
 import { summaryOf } from '../gatekeeper/index.js';
-import { ageInDays, type ClusterMetadata, type NormalizedInput } from '../inputs/index.js';
+import { agedTo, type ClusterMetadata, type NormalizedInput } from '../inputs/index.js';
 import type { Enforcement, FindingContent } from '../store/index.js';
 import { decisionFindings, findingsHash, ownFinding, unscannedFinding, vulnerabilityFacts, type VulnerabilityFacts } from './findings.js';
 
@@ -133,14 +133,7 @@ export class ScanInputs {
 
 /** The stored input as of `now`, in `metadata`'s namespace, without workloads. */
 export function atTime(stored: NormalizedInput, now: string, metadata: ClusterMetadata): NormalizedInput {
-  const date = new Date(now);
-  return {
-    ...stored,
-    now,
-    vulnerabilities: stored.vulnerabilities.map((v) => ({ ...v, age_days: ageInDays(v.published, date) })),
-    workloads: [],
-    metadata,
-  };
+  return { ...agedTo(stored, new Date(now)).input, now, workloads: [], metadata };
 }
 
 /** A unit's input text: its scan's shared text (a non-empty object without metadata) with the namespace's metadata. */

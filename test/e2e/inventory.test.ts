@@ -116,15 +116,17 @@ describe('inventory end to end (SQLite, one server)', () => {
     assert.deepEqual(shown.running, image.running);
   });
 
+  /** An admission review of a Deployment in lbc running `image`, answered by the server. */
+  const admit = async (image: string) => {
+    const res = await fetch(`${server.url}/v1/admission`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(review({ kind: 'Deployment', namespace: 'lbc', containers: [image] })),
+    });
+    return ((await res.json()) as { response: { allowed: boolean; status?: { message: string } } }).response;
+  };
+
   it("admits with the namespace's environment from the inventory, and records what it admits", async () => {
-    const admit = async (image: string) => {
-      const res = await fetch(`${server.url}/v1/admission`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(review({ kind: 'Deployment', namespace: 'lbc', containers: [image] })),
-      });
-      return ((await res.json()) as { response: { allowed: boolean; status?: { message: string } } }).response;
-    };
     // lbc is production only through the label of the imported Namespace: nothing in the configuration says so.
     const denied = await admit(`docker.io/bkimminich/juice-shop@${JUICE_SHOP}`);
     assert.equal(denied.allowed, false);
@@ -174,6 +176,10 @@ describe('inventory end to end (SQLite, one server)', () => {
     );
     const expired = await findings(server.url, 'namespace=prod-shop&id=CVE-2021-36159');
     assert.ok(expired.length >= 1 && expired.every((f) => f.state === 'open' && f.exception === null), 'the expired exception no longer applies');
+    // Admission decides on the scan stored at T0 with its ages counted to T1, as the inventory does.
+    const refused = await admit(`docker.io/library/ubuntu@${UBUNTU}`);
+    assert.equal(refused.allowed, false);
+    assert.match(refused.status?.message ?? '', /CVE-2024-0553 .*published \d+ days ago, more than the 30 days allowed/);
   });
 
   it('removes a workload from the snapshot: its findings are resolved', async () => {

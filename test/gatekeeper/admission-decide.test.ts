@@ -20,6 +20,7 @@ import { digest, review, trivyReport } from './admission-fixture.js';
 const IMAGES = [1, 2, 3].map((n) => `registry.example.com/shop/svc${n}@${digest(n)}`);
 const UNSCANNED = `registry.example.com/shop/new@${digest(9)}`;
 const NOW = new Date('2026-06-01T12:00:00Z');
+const DAY = 86_400_000;
 
 /** A synthetic policy: one violation per vulnerability, naming the image the input's workload runs. */
 /** The input a worker evaluates: the stored scan's part with the review's own fields. */
@@ -117,5 +118,44 @@ describe('reviewAdmission with a decide function', () => {
     const other = await reviewAdmission(review({ containers: IMAGES, namespace: 'staging', uid: 'u5' }), deps);
     assert.equal(calls, 2 * IMAGES.length);
     for (const a of [...answers, other]) assert.equal((a['response'] as { allowed: boolean }).allowed, false);
+  });
+
+  it('decides a stored scan with its vulnerabilities aged to the review, not to the upload, in process and on a worker', async () => {
+    const image = IMAGES[0] as string;
+    const report = trivyReport(image, ['CVE-2024-0001']);
+    const [result] = report['Results'] as { Vulnerabilities: Record<string, unknown>[] }[];
+    Object.assign(result?.Vulnerabilities[0] ?? {}, { PublishedDate: new Date(NOW.getTime() - 80 * DAY).toISOString() });
+    const results = new MemoryScanResults();
+    const input = normalize({ reports: [{ path: 'report.json', bytes: Buffer.from(JSON.stringify(report)) }], now: NOW });
+    const decision = { decision: 'allow', violations: [], warnings: [], exceptions: [], expired_exceptions: [] } as unknown as Decision;
+    await results.put({ digest: digest(1), image, input, decision, storedAt: NOW.toISOString() });
+    const seen: JsonValue[] = [];
+    const shared: Uint8Array[] = [];
+    const policy = recordingPolicy(seen);
+    const deps = (days: number, offloaded: boolean): AdmissionDependencies => ({
+      scans: results,
+      policy: async () => policy,
+      namespaceLabels: async () => ({}),
+      options: DEFAULT_ADMISSION_OPTIONS,
+      now: () => new Date(NOW.getTime() + days * DAY),
+      ...(offloaded
+        ? {
+            decide: async (split: SplitInput) => {
+              shared.push(split.shared);
+              return evaluateDecision(policy, joined(split));
+            },
+          }
+        : {}),
+    });
+    const ages = () => seen.splice(0).map((i) => (i as { vulnerabilities: { age_days: number }[] }).vulnerabilities[0]?.age_days);
+    await reviewAdmission(review({ containers: [image], uid: 'u1' }), deps(20, false));
+    assert.deepEqual(ages(), [100], 'in process');
+    await reviewAdmission(review({ containers: [image], uid: 'u2' }), deps(20, true));
+    await reviewAdmission(review({ containers: [image], uid: 'u3' }), deps(20.5, true));
+    await reviewAdmission(review({ containers: [image], uid: 'u4' }), deps(21, true));
+    assert.deepEqual(ages(), [100, 100, 101], 'on a worker');
+    assert.equal(shared[0], shared[1], 'the same ages: the same bytes, which the worker keeps parsed');
+    assert.notEqual(shared[1], shared[2]);
+    assert.equal(input.vulnerabilities[0]?.age_days, 80, 'the stored scan is not changed');
   });
 });
