@@ -6,9 +6,9 @@ import type { HistoryPruned } from './inventory-types.js';
 import { inList, listParam, num, sql, type Dialect, type Work } from './sql-runner.js';
 
 /** Containers per transaction: each takes its findings (hundreds) with it, so a first prune of a long history never holds the write lock for long. */
-export const CONTAINER_BATCH = 50;
+const CONTAINER_BATCH = 50;
 /** Findings, or webhook events, per transaction. */
-export const ROW_BATCH = 5000;
+const ROW_BATCH = 5000;
 
 export const NOTHING_PRUNED: HistoryPruned = { containers: 0, findings: 0, events: 0 };
 
