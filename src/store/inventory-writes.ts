@@ -12,6 +12,7 @@ import type {
   RunningSpec,
   UnitResult,
 } from './inventory-types.js';
+import { newestScanSeqs } from './scan-seqs.js';
 import { inList, str, JsonParam, listParam, num, recordset, sql, type Dialect, type Row, type Work } from './sql-runner.js';
 
 const DUPLICATE: InventoryWriteResult = { added: 0, updated: 0, unchanged: 0, gone: 0, units: 0, duplicate: true };
@@ -438,14 +439,10 @@ export function* claimUnits(d: Dialect, owner: string, limit: number, leaseMs: n
     ),
   );
   const contextOf = new Map(contexts.map((c) => [num(c['id']), c]));
-  const scans: Row[] = yield sql(
-    `SELECT digest, MAX(seq) AS seq FROM scans WHERE ${inList(d, 'digest')} GROUP BY digest`,
-    listParam(
-      d,
-      rows.map((r) => str(r['digest'])),
-    ),
+  const scanOf = yield* newestScanSeqs(
+    d,
+    rows.map((r) => str(r['digest'])),
   );
-  const scanOf = new Map(scans.map((s) => [str(s['digest']), num(s['seq'])]));
   return rows
     .map((r): ClaimedUnit => {
       const context = contextOf.get(num(r['context_id']));

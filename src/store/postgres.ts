@@ -16,10 +16,10 @@ import {
   type DecisionRow,
   type ScanHeadRow,
   type ScanRow,
-  type ScanSeqRow,
   type TokenRow,
 } from './rows.js';
 import { summarizeScanInput } from './scan-summary.js';
+import { newestScanSeqs } from './scan-seqs.js';
 import { pgJson, pgText, PostgresRunner } from './sql-runner.js';
 import type {
   Agent,
@@ -66,8 +66,11 @@ export class PostgresStore implements Store {
   readonly driver = 'postgres' as const;
   readonly inventory: InventoryStore;
 
+  private readonly runner: PostgresRunner;
+
   private constructor(private readonly pool: pg.Pool) {
-    this.inventory = new SqlInventory(new PostgresRunner(pool));
+    this.runner = new PostgresRunner(pool);
+    this.inventory = new SqlInventory(this.runner);
   }
 
   static async open(url: string): Promise<PostgresStore> {
@@ -178,8 +181,7 @@ export class PostgresStore implements Store {
   }
 
   async latestScanSeqs(digests: readonly string[]): Promise<ReadonlyMap<string, number>> {
-    const { rows } = await this.pool.query<ScanSeqRow>('SELECT digest, MAX(seq) AS seq FROM scans WHERE digest = ANY($1::text[]) GROUP BY digest', [digests]);
-    return new Map(rows.map((r) => [r.digest, Number(r.seq)]));
+    return this.runner.read(() => newestScanSeqs('postgres', digests));
   }
 
   async scanHistory(digest: string, limit: number): Promise<ScanHead[]> {

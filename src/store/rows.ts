@@ -54,9 +54,6 @@ export interface ScanRow {
   readonly stored_at: Int;
 }
 
-/** A digest and the sequence number of its newest scan. */
-export type ScanSeqRow = Pick<ScanRow, 'digest' | 'seq'>;
-
 export function toScan(row: ScanRow): StoredScanRecord {
   return {
     seq: Number(row.seq),

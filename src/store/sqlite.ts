@@ -18,10 +18,10 @@ import {
   type DecisionRow,
   type ScanHeadRow,
   type ScanRow,
-  type ScanSeqRow,
   type TokenRow,
 } from './rows.js';
 import { summarizeScanInput } from './scan-summary.js';
+import { newestScanSeqs } from './scan-seqs.js';
 import { SqliteRunner } from './sql-runner.js';
 import type {
   Agent,
@@ -53,6 +53,7 @@ export class SqliteStore implements Store {
   readonly driver = 'sqlite' as const;
   readonly inventory: InventoryStore;
   private readonly db: Database.Database;
+  private readonly runner: SqliteRunner;
   private readonly insertDecision: Database.Statement;
   private readonly upsertAgent: Database.Statement;
 
@@ -64,7 +65,8 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
-    this.inventory = new SqlInventory(new SqliteRunner(this.db));
+    this.runner = new SqliteRunner(this.db);
+    this.inventory = new SqlInventory(this.runner);
     this.insertDecision = this.db.prepare(
       `INSERT INTO decisions (decision_id, agent_id, ts, received_at, path, revision, bundles, labels, input, result, rest, auth)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -139,10 +141,7 @@ export class SqliteStore implements Store {
   }
 
   async latestScanSeqs(digests: readonly string[]): Promise<ReadonlyMap<string, number>> {
-    const rows = this.db
-      .prepare('SELECT digest, MAX(seq) AS seq FROM scans WHERE digest IN (SELECT value FROM json_each(?)) GROUP BY digest')
-      .all(JSON.stringify(digests)) as ScanSeqRow[];
-    return new Map(rows.map((r) => [r.digest, Number(r.seq)]));
+    return this.runner.read(() => newestScanSeqs('sqlite', digests));
   }
 
   async scanHistory(digest: string, limit: number): Promise<ScanHead[]> {
