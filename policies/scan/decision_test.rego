@@ -77,3 +77,24 @@ test_order_prefix_follows_severity_rank if {
 		scan.order_prefix[name] == format_int(5 - rank, 10)
 	}
 }
+
+test_given_report_entries_decide_as_the_whole_input if {
+	aged := object.union(fx.vuln("CVE-4", "MEDIUM", "os", "2.0"), {"age_days": 400})
+	vulns := [aged, fx.vuln("CVE-3", "HIGH", "os", "2.0")]
+	workloads := [fx.workload("prod-api", [fx.container("api", fx.ref("ghcr.io", "acme/api", "1", null))])]
+	whole := fx.input_with({"vulnerabilities": vulns, "workloads": workloads})
+	given := scan.report_entries with input as object.remove(whole, ["workloads", "now"])
+		with data.portcullis.scan.settings as fx.prod_settings
+	computed := scan.decision with input as whole with data.portcullis.scan.settings as fx.prod_settings
+	decided := scan.decision with input as object.union(whole, {"report_entries": given})
+		with data.portcullis.scan.settings as fx.prod_settings
+	decided == computed
+	rules := {f.rule | some f in array.concat(computed.violations, computed.warnings)}
+	{"vulnerability_severity", "require_digest"} - rules == set()
+}
+
+test_given_report_entries_stand_in_for_the_report if {
+	finding := {"rule": "vulnerability_severity", "severity": "HIGH", "enforcement": "deny", "message": "given", "id": "CVE-9"}
+	d := scan.decision with input as object.union(fx.input_with({}), {"report_entries": [["10vulnerability_severity given", finding]]})
+	[f.id | some f in d.violations] == ["CVE-9"]
+}

@@ -2,7 +2,17 @@
 // normalized (src/inputs), evaluated by the image policy's decision rule, out
 // as the decision model every report format renders (src/report).
 
-export { DECISION_ENTRYPOINT, evaluateDecision, evaluateDecisionShared, evaluateDecisionText, runCheck, runCheckFiles, targetOf, worstOf } from './run.js';
+export {
+  DECISION_ENTRYPOINT,
+  REPORT_ENTRYPOINT,
+  evaluateDecision,
+  evaluateDecisionShared,
+  evaluateDecisionText,
+  runCheck,
+  runCheckFiles,
+  targetOf,
+  worstOf,
+} from './run.js';
 export type { CheckOptions, CheckResult, DecisionPolicy, ImageResult } from './run.js';
 export { assertDecision, decisionSchema } from './decision-schema.js';
 export { SETTINGS_PATH, withSettings } from './settings.js';

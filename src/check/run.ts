@@ -8,6 +8,13 @@ import { assertDecision } from './decision-schema.js';
 /** The policy library's decision rule: `data.portcullis.scan.decision`. */
 export const DECISION_ENTRYPOINT = 'portcullis/scan/decision';
 
+/**
+ * The findings of the report and Dockerfile alone, as sorted entries, which
+ * the library's decision takes from input.report_entries when given
+ * (policies/scan/decision.rego); a policy without it decides whole.
+ */
+export const REPORT_ENTRYPOINT = 'portcullis/scan/report_entries';
+
 /** The part of a loaded policy a check needs; WasmPolicy provides it. `now` fixes time.now_ns() for the evaluation. */
 export interface DecisionPolicy {
   evaluate(entrypoint: string, input: JsonValue | undefined, options?: { readonly now?: Date }): Evaluation;
@@ -53,10 +60,17 @@ export function evaluateDecisionText(policy: WasmPolicy, text: string, now: Date
  * As evaluateDecisionText, on the input `{...shared, ...own}` given as two
  * objects' JSON text: the shared part (a stored scan's input, decided for
  * every workload that runs its image) is parsed once per policy instance
- * and kept (WasmPolicy.evaluateShared).
+ * and kept (WasmPolicy.evaluateShared). With `report`, the JSON text of the
+ * own fields the report's findings depend on (`{"metadata": ...}`), and a
+ * policy that has REPORT_ENTRYPOINT, those findings are evaluated once per
+ * shared part and `report`, kept, and given to the decision as
+ * input.report_entries: most of deciding a report with hundreds of
+ * vulnerabilities, done once for the workloads that run its image.
  */
-export function evaluateDecisionShared(policy: WasmPolicy, shared: string | Uint8Array, own: string, now: Date, entrypoint = DECISION_ENTRYPOINT): Decision {
-  return decisionOf(policy.evaluateShared(entrypoint, shared, own, { now }), entrypoint);
+export function evaluateDecisionShared(policy: WasmPolicy, shared: string | Uint8Array, own: string, now: Date, report?: string): Decision {
+  const derived =
+    report !== undefined && policy.entrypoints.has(REPORT_ENTRYPOINT) ? { name: 'report_entries', entrypoint: REPORT_ENTRYPOINT, own: report } : undefined;
+  return decisionOf(policy.evaluateShared(DECISION_ENTRYPOINT, shared, own, { now, ...(derived ? { derived } : {}) }), DECISION_ENTRYPOINT);
 }
 
 /** The check use case on in-memory inputs (the HTTP API): normalize per image, then decide each. */

@@ -27,6 +27,17 @@ export interface KeptField {
 const encoder = new TextEncoder();
 
 /**
+ * One more field of an input, derived from its shared part (and what `key`
+ * stands for), worth keeping beside it: `value` evaluates it on the kept
+ * shared fields, in the heap above them.
+ */
+export interface DerivedRequest {
+  readonly name: string;
+  readonly key: string;
+  readonly value: (fields: readonly KeptField[]) => JsonValue | undefined;
+}
+
+/**
  * The parts of inputs that many evaluations share (a stored scan, decided
  * for every workload that runs its image), parsed once into one module
  * instance's heap and kept there, between its data and the heap each
@@ -45,6 +56,8 @@ export class KeptInputs {
   /** Where each evaluation's heap starts: after the data and every kept input. */
   top: number;
   private readonly kept = new Map<string, readonly KeptField[]>();
+  /** Derived fields by shared part and request; null where the value was undefined. */
+  private readonly derived = new Map<string, KeptField | null>();
 
   constructor(
     private readonly exports: HeapExports,
@@ -58,24 +71,53 @@ export class KeptInputs {
   /**
    * The fields of the object `shared` holds (JSON text, or its UTF-8 bytes,
    * which hash the same), as parsed and kept before, else as `value()` reads
-   * them, parsed into the heap and kept now.
+   * them, parsed into the heap and kept now; with `derived`'s field after
+   * them, kept likewise per shared part and derived.key.
    */
-  fieldsOf(shared: string | Uint8Array, value: () => Readonly<Record<string, JsonValue>>): readonly KeptField[] {
+  fieldsOf(shared: string | Uint8Array, value: () => Readonly<Record<string, JsonValue>>, derived?: DerivedRequest): readonly KeptField[] {
     const key = createHash('sha256').update(shared).digest('base64');
-    const hit = this.kept.get(key);
-    if (hit) return hit;
+    let fields = this.kept.get(key) ?? this.keep(key, value);
+    if (!derived) return fields;
+    const derivedKey = `${key}\n${derived.key}`;
+    let field = this.derived.get(derivedKey);
+    if (field === undefined) {
+      // Room is made before the derived value is evaluated on the fields, which must then still be there.
+      if (this.overBudget()) {
+        this.clear();
+        fields = this.keep(key, value);
+      }
+      field = this.keepDerived(derived, derived.value(fields));
+      this.derived.set(derivedKey, field);
+    }
+    return field ? [...fields, field] : fields;
+  }
+
+  private overBudget(): boolean {
+    return this.top - this.start > this.budgetBytes;
+  }
+
+  private keep(key: string, value: () => Readonly<Record<string, JsonValue>>): readonly KeptField[] {
     const fieldValues = Object.entries(value());
-    if (this.top - this.start > this.budgetBytes) this.clear();
+    if (this.overBudget()) this.clear();
     this.exports.opa_heap_ptr_set(this.top);
-    const fields = fieldValues.map(([name, field]) => ({
-      name,
-      path: this.parse(JSON.stringify([name])),
-      value: this.parse(JSON.stringify(field)),
-    }));
+    const fields = fieldValues.map(([name, field]) => this.field(name, field));
     // Past this, the texts and values just parsed are never handed out again.
     this.top = this.exports.opa_heap_ptr_get();
     this.kept.set(key, fields);
     return fields;
+  }
+
+  /** Keeps a derived value just evaluated above the kept ones (its evaluation's heap is dropped); none when it was undefined. */
+  private keepDerived(derived: DerivedRequest, value: JsonValue | undefined): KeptField | null {
+    this.exports.opa_heap_ptr_set(this.top);
+    if (value === undefined) return null;
+    const field = this.field(derived.name, value);
+    this.top = this.exports.opa_heap_ptr_get();
+    return field;
+  }
+
+  private field(name: string, value: JsonValue): KeptField {
+    return { name, path: this.parse(JSON.stringify([name])), value: this.parse(JSON.stringify(value)) };
   }
 
   /** How many inputs are kept. */
@@ -86,6 +128,7 @@ export class KeptInputs {
   /** Drops every kept input: the next evaluation's heap starts right after the data. */
   clear(): void {
     this.kept.clear();
+    this.derived.clear();
     this.top = this.start;
   }
 

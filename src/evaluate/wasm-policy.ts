@@ -13,7 +13,7 @@ import {
 } from '../core/index.js';
 import { isPlainObject, WASM_PATH, type LoadedBundle } from '../bundle/index.js';
 import { normalizeEntrypoint } from './entrypoint.js';
-import { KeptInputs, type HeapExports, type KeptField } from './kept-inputs.js';
+import { KeptInputs, type DerivedRequest, type HeapExports, type KeptField } from './kept-inputs.js';
 import { currentTimeNs, HOST_BUILTIN_NAMES, hostBuiltins, SDK_BUILTIN_NAMES } from './host-builtins.js';
 
 /** Wasm memory starts at 5 pages of 64 KiB and grows up to the evaluation limit. */
@@ -57,6 +57,26 @@ export interface EvaluateOptions {
    * epoch, or a Date. Defaults to the current time, read once per evaluation.
    */
   readonly now?: bigint | Date;
+}
+
+/**
+ * A field evaluateShared adds to the input: the result of another
+ * entrypoint on the shared part and a few own fields, evaluated once per
+ * shared part and kept beside it. Sound only for an entrypoint whose result
+ * is the same for every evaluation that shares them, whatever else its own
+ * fields hold and whatever the time: the policy's contract, which the
+ * caller relies on.
+ */
+export interface DerivedField {
+  /** The input field it is linked in as. */
+  readonly name: string;
+  readonly entrypoint: string;
+  /** The JSON text of the object of own fields it is evaluated on; kept per shared part and this text. */
+  readonly own: string;
+}
+
+export interface SharedOptions extends EvaluateOptions {
+  readonly derived?: DerivedField;
 }
 
 /**
@@ -185,23 +205,46 @@ export class WasmPolicy {
    * The shared part may come as its UTF-8 bytes, which are decoded only when
    * they are not kept yet.
    */
-  evaluateShared(entrypoint: string, shared: string | Uint8Array, own: string, options: EvaluateOptions = {}): Decision {
+  evaluateShared(entrypoint: string, shared: string | Uint8Array, own: string, options: SharedOptions = {}): Decision {
     const { name, id } = this.entrypointOf(entrypoint);
-    if (typeof shared === 'string') this.checkedSize(shared, own);
-    else if (shared.byteLength + Buffer.byteLength(own) > this.limits.maxInputBytes) throw this.inputTooLarge();
+    this.checkedSharedSize(shared, own);
     const ownValue = objectPart(this.withoutLoneSurrogates(own), 'own');
     const sharedValue = () => objectPart(this.withoutLoneSurrogates(typeof shared === 'string' ? shared : decoder.decode(shared)), 'shared');
     if ((this.policy.minorVersion as number) < 2) return this.evaluate(entrypoint, { ...sharedValue(), ...ownValue }, options);
     const ownNames = new Set(Object.keys(ownValue));
+    const derived = options.derived && this.derivedRequest(options.derived, shared);
     return this.decided(name, options, () => {
       try {
-        return this.runShared(id, this.kept.fieldsOf(shared, sharedValue), own, ownNames);
+        return this.runShared(id, this.kept.fieldsOf(shared, sharedValue, derived), own, ownNames);
       } catch (err) {
         // Whatever the failure left in the heap, no later evaluation reads it.
         this.kept.clear();
         throw err;
       }
     });
+  }
+
+  /** The whole of an input given in parts, refused when it is over this instance's size limit. */
+  private checkedSharedSize(shared: string | Uint8Array, own: string): void {
+    if (typeof shared === 'string') this.checkedSize(shared, own);
+    else if (shared.byteLength + Buffer.byteLength(own) > this.limits.maxInputBytes) throw this.inputTooLarge();
+  }
+
+  /**
+   * How `derived` is evaluated on a kept shared part: its entrypoint on the
+   * shared fields and its own, checked as an input is, its result the value.
+   */
+  private derivedRequest(derived: DerivedField, shared: string | Uint8Array): DerivedRequest {
+    const { id } = this.entrypointOf(derived.entrypoint);
+    return {
+      name: derived.name,
+      key: `${derived.entrypoint}\n${derived.own}`,
+      value: (fields) => {
+        this.checkedSharedSize(shared, derived.own);
+        const ownNames = new Set(Object.keys(objectPart(this.withoutLoneSurrogates(derived.own), 'own')));
+        return (this.runShared(id, fields, derived.own, ownNames) as { result?: JsonValue }[])[0]?.result;
+      },
+    };
   }
 
   private entrypointOf(entrypoint: string): { name: string; id: number } {

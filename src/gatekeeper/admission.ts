@@ -64,11 +64,15 @@ export interface AdmissionDependencies {
  * An image's input `{...shared, ...own}` as JSON in two parts: the stored
  * scan's, shared by the reviews of the image until a vulnerability's age in
  * days changes, as UTF-8 bytes encoded once (read-only: copy them to hand
- * them on), and the review's own fields.
+ * them on), and the review's own fields. `report` holds those of the own
+ * fields the report's findings depend on (the namespace's metadata), which
+ * reviews of the image in one namespace share: a worker keeps those
+ * findings per stored scan and `report` (evaluateDecisionShared).
  */
 export interface SplitInput {
   readonly shared: Uint8Array;
   readonly own: string;
+  readonly report: string;
 }
 
 /** A parsed AdmissionReview in, the AdmissionReview answer out; a malformed review throws a 4xx AppError. */
@@ -139,7 +143,7 @@ async function decideImage(image: string, scan: StoredScan | undefined, review: 
   const decide = async () => {
     const stored = storedPart(base, clock);
     return deps.decide
-      ? deps.decide({ shared: stored.bytes, own: JSON.stringify({ now, workloads, metadata }) }, clock)
+      ? deps.decide({ shared: stored.bytes, own: JSON.stringify({ now, workloads, metadata }), report: JSON.stringify({ metadata }) }, clock)
       : evaluateDecision(policy, { ...stored.aged.input, now, workloads, metadata });
   };
   return deps.cache ? deps.cache.through(policy, key, clock.getTime(), decide) : decide();

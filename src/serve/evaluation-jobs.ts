@@ -13,13 +13,14 @@ import { parseJsonBody } from './body.js';
  * worker (evaluator.ts) for large ones. `decide` is one image of an admission
  * review, decided as of `now`: its input as the JSON text of the stored
  * scan's part (the body), which a worker keeps parsed for the next review of
- * the image, and of the review's own fields.
+ * the image, and of the review's own fields, with those the report's
+ * findings depend on (`report`), which it keeps them for.
  */
 export type EvaluationJob =
   | { readonly kind: 'check'; readonly body: Uint8Array; readonly output: string; readonly now: string }
   | { readonly kind: 'data'; readonly body: Uint8Array; readonly path: string }
   | { readonly kind: 'report'; readonly body: Uint8Array; readonly now: string }
-  | { readonly kind: 'decide'; readonly body: Uint8Array; readonly own: string; readonly now: string };
+  | { readonly kind: 'decide'; readonly body: Uint8Array; readonly own: string; readonly report: string; readonly now: string };
 
 export type JobResult =
   | { readonly kind: 'check'; readonly type: string; readonly bytes: Uint8Array }
@@ -46,7 +47,7 @@ export function runJob(job: EvaluationJob, bundle: JobBundle | undefined, maxDep
     case 'report':
       return { kind: 'report', scan: reportJob(job, bundle, maxDepth) };
     case 'decide':
-      return { kind: 'decide', decision: evaluateDecisionShared(decisionPolicy(bundle), job.body, job.own, new Date(job.now)) };
+      return { kind: 'decide', decision: evaluateDecisionShared(decisionPolicy(bundle), job.body, job.own, new Date(job.now), job.report) };
   }
 }
 

@@ -11,6 +11,10 @@ const rego = `package shared
 whole := input
 
 digest := {"count": count(input.items), "joined": concat(",", input.items), "tag": sprintf("%s@%v", [input.name, input.n])}
+
+summary := {"name": input.name, "count": count(input.items), "n": input.n, "sees_workloads": object.get(input, "workloads", null)}
+
+nothing := 1 if input.missing
 `;
 
 const sharedOf = (name: string, n: number) => ({ name, items: Array.from({ length: n }, (_, i) => `é€𝄞 ${name} ${i}`), nested: { deep: [{ n }] } });
@@ -18,7 +22,7 @@ const sharedOf = (name: string, n: number) => ({ name, items: Array.from({ lengt
 describe('WasmPolicy.evaluateShared', () => {
   let policy: WasmPolicy;
   before(async () => {
-    policy = await wasmPolicy(rego, ['shared/whole', 'shared/digest']);
+    policy = await wasmPolicy(rego, ['shared/whole', 'shared/digest', 'shared/summary', 'shared/nothing']);
   });
 
   const shared = (value: object, own: object, entrypoint = 'shared/whole') =>
@@ -71,6 +75,44 @@ describe('WasmPolicy.evaluateShared', () => {
     }
   });
 
+  const summaryOf = (n: number) => ({ name: 'summary', entrypoint: 'shared/summary', own: JSON.stringify({ n }) });
+
+  it('adds a derived field: its entrypoint on the shared part and the derived own fields alone, kept per both', () => {
+    const base = sharedOf('derived', 3);
+    for (const round of [0, 1]) {
+      for (const n of [1, 2]) {
+        const own = { n: 100 + n, workloads: [{ name: 'w' }] };
+        const result = policy.evaluateShared('shared/whole', JSON.stringify(base), JSON.stringify(own), { derived: summaryOf(n) });
+        const summary = { name: 'derived', count: 3, n, sees_workloads: null };
+        assert.deepEqual(result, { defined: true, result: { ...base, ...own, summary } }, `round ${round}, n ${n}`);
+      }
+    }
+  });
+
+  it('leaves a derived field out when its entrypoint is undefined', () => {
+    const derived = { name: 'nothing', entrypoint: 'shared/nothing', own: '{}' };
+    for (const round of [0, 1]) {
+      assert.deepEqual(policy.evaluateShared('shared/whole', '{"a":1}', '{"b":2}', { derived }), { defined: true, result: { a: 1, b: 2 } }, `round ${round}`);
+    }
+  });
+
+  it('gives every evaluation its own derived field across more inputs than the heap keeps', () => {
+    const bases = Array.from({ length: 20 }, (_, i) => sharedOf(`derived-${i}`, 20_000 + i));
+    for (const round of [0, 1]) {
+      for (const [i, base] of bases.entries()) {
+        const result = policy.evaluateShared('shared/digest', JSON.stringify(base), JSON.stringify({ n: i }), { derived: summaryOf(round) });
+        assert.deepEqual(result, policy.evaluate('shared/digest', { ...base, n: i }), `round ${round}, input ${i}`);
+        const whole = policy.evaluateShared('shared/whole', JSON.stringify(base), '{}', { derived: summaryOf(round) });
+        assert.deepEqual((whole as { result: { summary: unknown } }).result.summary, {
+          name: `derived-${i}`,
+          count: 20_000 + i,
+          n: round,
+          sees_workloads: null,
+        });
+      }
+    }
+  });
+
   it('refuses parts that are not objects, a lone surrogate in either part, and a whole over the size limit', async () => {
     const evaluate = (s: string, o: string) => () => policy.evaluateShared('shared/whole', s, o);
     assert.throws(evaluate('{}', '[1]'), { code: 'INPUT_INVALID' });
@@ -83,6 +125,14 @@ describe('WasmPolicy.evaluateShared', () => {
     const half = JSON.stringify({ text: 'x'.repeat(600) });
     assert.throws(() => small.evaluateShared('shared/whole', half, JSON.stringify({ more: 'y'.repeat(600) })), { code: 'INPUT_TOO_LARGE' });
     assert.deepEqual(small.evaluateShared('shared/whole', half, '{"n":1}'), { defined: true, result: { text: 'x'.repeat(600), n: 1 } });
+    // A derived field's own fields are checked as an input is, and its entrypoint must exist.
+    const derived =
+      (own: string, entrypoint = 'shared/summary') =>
+      () =>
+        policy.evaluateShared('shared/whole', '{"a":1}', '{}', { derived: { name: 'd', entrypoint, own } });
+    assert.throws(derived('[1]'), { code: 'INPUT_INVALID' });
+    assert.throws(derived(JSON.stringify({ n: '\udc00' })), { code: 'INPUT_INVALID', message: /\/n: a string holds a lone UTF-16 surrogate/ });
+    assert.throws(derived('{}', 'shared/none'), { code: 'EVAL_ENTRYPOINT_UNKNOWN' });
     // Refusals leave the instance as it was.
     assert.deepEqual(shared({ a: 1 }, { b: 2 }), { defined: true, result: { a: 1, b: 2 } });
   });

@@ -86,7 +86,10 @@ describe('reviewAdmission with a decide function', () => {
     assert.equal(inputs.length, 4);
     // The review's own part holds only what each review sets; the stored scan's part none of it.
     for (const input of inputs) {
-      assert.deepEqual(Object.keys(JSON.parse(input.own) as object).sort(), ['metadata', 'now', 'workloads']);
+      const own = JSON.parse(input.own) as { metadata: unknown };
+      assert.deepEqual(Object.keys(own).sort(), ['metadata', 'now', 'workloads']);
+      // What the report's findings are kept for: the namespace's metadata alone.
+      assert.deepEqual(JSON.parse(input.report), { metadata: own.metadata });
       assert.ok(!['metadata', 'now', 'workloads'].some((k) => k in (JSON.parse(Buffer.from(input.shared).toString('utf8')) as object)));
     }
     assert.deepEqual(offloaded, inline);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { DATA_PATH, type LoadedBundle } from '../../src/bundle/index.js';
+import { evaluateDecisionShared, REPORT_ENTRYPOINT } from '../../src/check/index.js';
 import { runOpa } from '../../src/compile/index.js';
 import type { JsonValue } from '../../src/core/index.js';
 import { WasmPolicy } from '../../src/evaluate/index.js';
@@ -13,11 +14,12 @@ import { buildRepositoryBundle, toolchain } from '../helpers/opa.js';
 import { DECISION_NOW, decisionSummary, goldenDecisionPath, SCAN_ENTRYPOINT } from './decision-goldens.js';
 
 // Every shared fixture through the shipped image scan library: the in-process
-// Wasm decision, on the whole input and on the input in the two parts
-// admission gives (WasmPolicy.evaluateShared), equals OPA's own evaluator
-// (opa eval, topdown) on the same normalized input and bundle data, and
-// equals its reviewed golden under test/golden/decisions/ (regenerated only
-// by npm run golden:decisions).
+// Wasm decision, on the whole input, on the input in the two parts admission
+// gives (WasmPolicy.evaluateShared) and with the report's entries evaluated
+// apart and given back as a worker does (evaluateDecisionShared), equals
+// OPA's own evaluator (opa eval, topdown) on the same normalized input and
+// bundle data, and equals its reviewed golden under test/golden/decisions/
+// (regenerated only by npm run golden:decisions).
 describe('decisions on every shared fixture', () => {
   let bundle: LoadedBundle;
   let project: string;
@@ -27,6 +29,7 @@ describe('decisions on every shared fixture', () => {
   before(async () => {
     ({ bundle, project } = await buildRepositoryBundle('image-scan'));
     policy = await WasmPolicy.fromBundle(bundle);
+    assert.ok(policy.entrypoints.has(REPORT_ENTRYPOINT), 'the library gives the report entries admission keeps');
     work = await mkdtemp(join(tmpdir(), 'portcullis-scan-fixtures-'));
     await writeFile(join(work, 'data.json'), bundle.files.find((f) => f.path === DATA_PATH)!.bytes);
   });
@@ -43,6 +46,17 @@ describe('decisions on every shared fixture', () => {
           now: new Date(DECISION_NOW),
         });
         assert.deepEqual(split, wasm, `the input in two parts (${pass}) is decided as the whole`);
+      }
+      // As a worker decides it: the report's entries evaluated without the workloads and the time, then kept per namespace.
+      for (const pass of ['evaluated', 'kept']) {
+        const decided = evaluateDecisionShared(
+          policy,
+          JSON.stringify(scan),
+          JSON.stringify({ now, workloads, metadata }),
+          new Date(DECISION_NOW),
+          JSON.stringify({ metadata }),
+        );
+        assert.deepEqual(decided, wasm.result, `the decision with the report's entries given (${pass}) is the whole input's`);
       }
       const inputFile = join(work, 'input.json');
       await writeFile(inputFile, JSON.stringify(input));

@@ -67,7 +67,7 @@ export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
         (
           await options.evaluator.run(
             // A copy, which the worker takes over; the stored scan's bytes stay for the next review.
-            { kind: 'decide', body: new Uint8Array(input.shared), own: input.own, now: now.toISOString() },
+            { kind: 'decide', body: new Uint8Array(input.shared), own: input.own, report: input.report, now: now.toISOString() },
             bundleFor(options.registry, DECISION_ENTRYPOINT),
           )
         ).decision,
