@@ -48,7 +48,7 @@ export interface AdmissionDependencies {
   readonly onDecision?: (record: AdmissionRecord) => void;
   readonly onError?: (err: unknown) => void;
   /** Reuses recent decisions for identical questions; absent, every image is evaluated. */
-  readonly cache?: DecisionCache;
+  readonly cache?: DecisionCache<ImageVerdict>;
   /** The namespace's full metadata (environment, cluster), when the server keeps an inventory; else namespaceLabels is used. */
   readonly metadata?: (namespace: string | null) => Promise<ClusterMetadata>;
   /**
@@ -57,7 +57,29 @@ export interface AdmissionDependencies {
    * runs the images of a review in parallel on its evaluation workers. Absent,
    * `policy` evaluates each image here, one after another.
    */
-  readonly decide?: (input: SplitInput, now: Date) => Promise<Decision>;
+  readonly decide?: (input: SplitInput, now: Date) => Promise<ImageVerdict>;
+}
+
+/**
+ * What a review takes from one image's decision: the messages of its
+ * violations, and those of its warnings and expired exceptions. Workers send
+ * this back and the decision cache keeps it, rather than the decision, whose
+ * findings (tens of KiB for a report with hundreds of vulnerabilities) a
+ * review does not otherwise read.
+ */
+export interface ImageVerdict {
+  readonly reasons: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+export function imageVerdictOf(decision: Decision): ImageVerdict {
+  return {
+    reasons: decision.violations.map((f) => f.message),
+    warnings: [
+      ...decision.warnings.map((f) => f.message),
+      ...decision.expired_exceptions.map((e) => `exception for ${e.rule}${e.image ? ` on ${e.image}` : ''} expired on ${e.expires} and no longer applies`),
+    ],
+  };
 }
 
 /**
@@ -108,15 +130,13 @@ async function evaluateWorkload(workload: Workload, facts: AdmissionRequestFacts
     const digest = digests.get(image) ?? null;
     return digest === null ? undefined : stored.get(digest);
   });
-  const decisions = await Promise.all(images.map((image, i) => decideImage(image, scans[i], { workload, metadata, clock, policy, deps })));
+  const verdicts = await Promise.all(images.map((image, i) => decideImage(image, scans[i], { workload, metadata, clock, policy, deps })));
   const reasons = new Set<string>();
   const warnings = new Set<string>();
   images.forEach((image, i) => {
-    const decision = decisions[i] as Decision;
-    for (const f of decision.violations) reasons.add(f.message);
-    for (const f of decision.warnings) warnings.add(f.message);
-    for (const e of decision.expired_exceptions)
-      warnings.add(`exception for ${e.rule}${e.image ? ` on ${e.image}` : ''} expired on ${e.expires} and no longer applies`);
+    const verdict = verdicts[i] as ImageVerdict;
+    for (const reason of verdict.reasons) reasons.add(reason);
+    for (const warning of verdict.warnings) warnings.add(warning);
     if (!scans[i])
       (deps.options.unscanned === 'deny' ? reasons : warnings).add(
         `image '${image}' has no stored scan result${digests.get(image) === null ? ' (it is not pinned by digest)' : ''}`,
@@ -133,8 +153,8 @@ interface ReviewContext {
   readonly deps: AdmissionDependencies;
 }
 
-/** One image's decision: a recent one for the same question, else evaluated (on a worker when the server provides one). */
-async function decideImage(image: string, scan: StoredScan | undefined, review: ReviewContext): Promise<Decision> {
+/** One image's verdict: a recent one for the same question, else evaluated (on a worker when the server provides one). */
+async function decideImage(image: string, scan: StoredScan | undefined, review: ReviewContext): Promise<ImageVerdict> {
   const { policy, deps, metadata, clock } = review;
   const workloads = [{ ...review.workload, containers: review.workload.containers.filter((c) => c.image === image) }];
   const key = JSON.stringify([scan?.digest, scan?.storedAt, workloads, metadata]);
@@ -142,9 +162,11 @@ async function decideImage(image: string, scan: StoredScan | undefined, review: 
   const now = clock.toISOString();
   const decide = async () => {
     const stored = storedPart(base, clock);
-    return deps.decide
-      ? deps.decide({ shared: stored.bytes, own: JSON.stringify({ now, workloads, metadata }), report: JSON.stringify({ metadata }) }, clock)
-      : evaluateDecision(policy, { ...stored.aged.input, now, workloads, metadata });
+    const report = JSON.stringify({ metadata });
+    const verdict = deps.decide
+      ? await deps.decide({ shared: stored.bytes, own: JSON.stringify({ now, workloads, metadata }), report }, clock)
+      : imageVerdictOf(evaluateDecision(policy, { ...stored.aged.input, now, workloads, metadata }));
+    return stored.interned(report, verdict);
   };
   return deps.cache ? deps.cache.through(policy, key, clock.getTime(), decide) : decide();
 }
@@ -153,6 +175,12 @@ async function decideImage(image: string, scan: StoredScan | undefined, review: 
 interface StoredPart {
   readonly aged: AgedInput;
   readonly bytes: Uint8Array;
+  /**
+   * The verdict given, or the last equal one given for the same namespace
+   * (`report`): the reviews of an image in a namespace mostly get the same
+   * messages, which the decision cache then holds once rather than once per Pod.
+   */
+  interned(report: string, verdict: ImageVerdict): ImageVerdict;
 }
 
 /** Per stored report, its part as last used: reviews of a digest share it until a vulnerability's age in days changes. */
@@ -170,9 +198,24 @@ function storedPart(base: NormalizedInput, clock: Date): StoredPart {
   const last = storedParts.get(base);
   if (last && last.aged.from <= time && time < last.aged.until) return last;
   const aged = agedTo(base, clock);
-  const part = { aged, bytes: Buffer.from(JSON.stringify({ ...aged.input, now: undefined, workloads: undefined, metadata: undefined }), 'utf8') };
+  const verdicts = new Map<string, ImageVerdict>();
+  const part: StoredPart = {
+    aged,
+    bytes: Buffer.from(JSON.stringify({ ...aged.input, now: undefined, workloads: undefined, metadata: undefined }), 'utf8'),
+    interned: (report, verdict) => {
+      const previous = verdicts.get(report);
+      if (previous && sameVerdict(previous, verdict)) return previous;
+      verdicts.set(report, verdict);
+      return verdict;
+    },
+  };
   storedParts.set(base, part);
   return part;
+}
+
+function sameVerdict(a: ImageVerdict, b: ImageVerdict): boolean {
+  const same = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((s, i) => s === y[i]);
+  return same(a.reasons, b.reasons) && same(a.warnings, b.warnings);
 }
 
 let empty: NormalizedInput | undefined;

@@ -1,5 +1,3 @@
-import type { Decision } from '../report/index.js';
-
 /**
  * Recent admission decisions per loaded policy. Evaluating one image means
  * handing its whole scan (often hundreds of KiB of findings) to the Wasm
@@ -9,17 +7,17 @@ import type { Decision } from '../report/index.js';
  * exception takes effect at most that late. A new bundle revision is a new
  * policy object and starts empty.
  */
-export class DecisionCache {
-  private readonly byPolicy = new WeakMap<object, Map<string, { decision: Decision; at: number }>>();
+export class DecisionCache<T> {
+  private readonly byPolicy = new WeakMap<object, Map<string, { decision: T; at: number }>>();
   /** Decisions being made: the Pods of a ReplicaSet are often reviewed at once, and all but the first wait for its answer. */
-  private readonly inFlight = new WeakMap<object, Map<string, Promise<Decision>>>();
+  private readonly inFlight = new WeakMap<object, Map<string, Promise<T>>>();
 
   constructor(
     private readonly maxEntries = 5000,
     private readonly ttlMs = 30_000,
   ) {}
 
-  get(policy: object, key: string, now: number): Decision | undefined {
+  get(policy: object, key: string, now: number): T | undefined {
     const entries = this.byPolicy.get(policy);
     const hit = entries?.get(key);
     if (!hit) return undefined;
@@ -31,7 +29,7 @@ export class DecisionCache {
   }
 
   /** The cached decision, else the one being made for the same question, else the one `decide` makes (kept for the next). */
-  async through(policy: object, key: string, now: number, decide: () => Promise<Decision>): Promise<Decision> {
+  async through(policy: object, key: string, now: number, decide: () => Promise<T>): Promise<T> {
     const hit = this.get(policy, key, now);
     if (hit) return hit;
     let pending = this.inFlight.get(policy);
@@ -52,7 +50,7 @@ export class DecisionCache {
     }
   }
 
-  set(policy: object, key: string, decision: Decision, now: number): void {
+  set(policy: object, key: string, decision: T, now: number): void {
     let entries = this.byPolicy.get(policy);
     if (!entries) {
       entries = new Map();

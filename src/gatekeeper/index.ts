@@ -26,8 +26,8 @@ export {
 export type { ProviderItem, ProviderResponse, ScanVerdict, VerdictKey, VerdictLookup } from './provider.js';
 export { issueCertificates, serviceDnsNames } from './certs.js';
 export type { CertificateRequest, IssuedCertificates } from './certs.js';
-export { DEFAULT_ADMISSION_OPTIONS, reviewAdmission } from './admission.js';
-export type { AdmissionDependencies, AdmissionOptions, AdmissionRecord, NamespaceLabels, SplitInput } from './admission.js';
+export { DEFAULT_ADMISSION_OPTIONS, imageVerdictOf, reviewAdmission } from './admission.js';
+export type { AdmissionDependencies, AdmissionOptions, AdmissionRecord, ImageVerdict, NamespaceLabels, SplitInput } from './admission.js';
 export { ADMISSION_API_VERSION, admissionRequestOf, admissionResponse } from './admission-review.js';
 export type { AdmissionRequestFacts, AdmissionVerdict } from './admission-review.js';
 export { decideReport, reportUploadOf } from './reports.js';

@@ -1,8 +1,8 @@
 import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, evaluateDecisionShared, runCheck, type LoadedRevision } from '../check/index.js';
 import { AppError, toolInfo, type JsonValue } from '../core/index.js';
 import { normalizeEntrypoint } from '../evaluate/index.js';
-import { decideReport, reportUploadOf, type StoredScan } from '../gatekeeper/index.js';
-import { getOutputFormat, toJsonReport, type Decision, type ReportContext } from '../report/index.js';
+import { decideReport, imageVerdictOf, reportUploadOf, type ImageVerdict, type StoredScan } from '../gatekeeper/index.js';
+import { getOutputFormat, toJsonReport, type ReportContext } from '../report/index.js';
 import { parseJsonBody } from './body.js';
 
 /**
@@ -26,7 +26,7 @@ export type JobResult =
   | { readonly kind: 'check'; readonly type: string; readonly bytes: Uint8Array }
   | { readonly kind: 'data'; readonly body: Readonly<Record<string, unknown>> }
   | { readonly kind: 'report'; readonly scan: StoredScan }
-  | { readonly kind: 'decide'; readonly decision: Decision };
+  | { readonly kind: 'decide'; readonly verdict: ImageVerdict };
 
 /** The served bundle a job runs against: its name, revision, and the loaded module and data. */
 export interface JobBundle {
@@ -47,7 +47,7 @@ export function runJob(job: EvaluationJob, bundle: JobBundle | undefined, maxDep
     case 'report':
       return { kind: 'report', scan: reportJob(job, bundle, maxDepth) };
     case 'decide':
-      return { kind: 'decide', decision: evaluateDecisionShared(decisionPolicy(bundle), job.body, job.own, new Date(job.now), job.report) };
+      return { kind: 'decide', verdict: imageVerdictOf(evaluateDecisionShared(decisionPolicy(bundle), job.body, job.own, new Date(job.now), job.report)) };
   }
 }
 

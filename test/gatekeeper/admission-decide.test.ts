@@ -8,9 +8,11 @@ import type { JsonValue } from '../../src/core/index.js';
 import {
   DecisionCache,
   DEFAULT_ADMISSION_OPTIONS,
+  imageVerdictOf,
   MemoryScanResults,
   reviewAdmission,
   type AdmissionDependencies,
+  type ImageVerdict,
   type SplitInput,
 } from '../../src/gatekeeper/index.js';
 import { normalize, type NormalizedInput } from '../../src/inputs/index.js';
@@ -72,13 +74,13 @@ describe('reviewAdmission with a decide function', () => {
     const policy = recordingPolicy(offloaded);
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const decide = async (input: SplitInput, now: Date): Promise<Decision> => {
+    const decide = async (input: SplitInput, now: Date): Promise<ImageVerdict> => {
       assert.equal(now.getTime(), NOW.getTime());
       inputs.push(input);
       // Every image's evaluation has started before any finishes.
       if (inputs.length === IMAGES.length + 1) release();
       await gate;
-      return evaluateDecision(policy, joined(input));
+      return imageVerdictOf(evaluateDecision(policy, joined(input)));
     };
     const answer = await reviewAdmission(body, { ...deps(policy), scans: await scans(), decide });
 
@@ -102,10 +104,10 @@ describe('reviewAdmission with a decide function', () => {
   it('evaluates each image once for reviews of the same Pod that arrive together, and again once the answers are in', async () => {
     const policy = recordingPolicy([]);
     let calls = 0;
-    const decide = async (input: SplitInput): Promise<Decision> => {
+    const decide = async (input: SplitInput): Promise<ImageVerdict> => {
       calls += 1;
       await new Promise((resolve) => setImmediate(resolve));
-      return evaluateDecision(policy, joined(input));
+      return imageVerdictOf(evaluateDecision(policy, joined(input)));
     };
     const deps: AdmissionDependencies = {
       scans: await scans(),
@@ -113,7 +115,7 @@ describe('reviewAdmission with a decide function', () => {
       namespaceLabels: async () => ({}),
       options: DEFAULT_ADMISSION_OPTIONS,
       now: () => NOW,
-      cache: new DecisionCache(),
+      cache: new DecisionCache<ImageVerdict>(),
       decide,
     };
     const answers = await Promise.all([1, 2, 3, 4].map((n) => reviewAdmission(review({ containers: IMAGES, uid: `u${n}` }), deps)));
@@ -121,6 +123,50 @@ describe('reviewAdmission with a decide function', () => {
     const other = await reviewAdmission(review({ containers: IMAGES, namespace: 'staging', uid: 'u5' }), deps);
     assert.equal(calls, 2 * IMAGES.length);
     for (const a of [...answers, other]) assert.equal((a['response'] as { allowed: boolean }).allowed, false);
+  });
+
+  it('keeps one copy of a verdict the Pods of an image in a namespace share, and each Pod its own when they differ', async () => {
+    const kept: ImageVerdict[] = [];
+    class RecordingCache extends DecisionCache<ImageVerdict> {
+      override set(policy: object, key: string, verdict: ImageVerdict, now: number): void {
+        kept.push(verdict);
+        super.set(policy, key, verdict, now);
+      }
+    }
+    const deps = (policy: DecisionPolicy): AdmissionDependencies => ({
+      scans: undefined as unknown as MemoryScanResults,
+      policy: async () => policy,
+      namespaceLabels: async () => ({}),
+      options: DEFAULT_ADMISSION_OPTIONS,
+      now: () => NOW,
+      cache: new RecordingCache(),
+      decide: async (input: SplitInput) => imageVerdictOf(evaluateDecision(policy, joined(input))),
+    });
+    const pod = (name: string) => {
+      const body = review({ containers: [IMAGES[0] as string], uid: name });
+      Object.assign((body['request'] as { object: { metadata: object } }).object.metadata, { name });
+      return body;
+    };
+    const messages = async (policy: DecisionPolicy) => {
+      const d = { ...deps(policy), scans: await scans() };
+      return Promise.all(['a', 'b'].map(async (name) => ((await reviewAdmission(pod(name), d))['response'] as { status: { message: string } }).status.message));
+    };
+    await messages(recordingPolicy([]));
+    assert.equal(kept.length, 2);
+    assert.equal(kept[0], kept[1], 'the same messages: one verdict object');
+    // A policy whose messages name the Pod.
+    const naming: DecisionPolicy = {
+      evaluate: (entrypoint, input, options) => {
+        const name = (input as { workloads: { name: string }[] }).workloads[0]?.name ?? '';
+        const result = recordingPolicy([]).evaluate(entrypoint, input, options) as { result: { violations: { message: string }[] } };
+        for (const v of result.result.violations) v.message = `${v.message} (${name})`;
+        return result as ReturnType<DecisionPolicy['evaluate']>;
+      },
+    };
+    const [a, b] = await messages(naming);
+    assert.notEqual(kept[2], kept[3]);
+    assert.match(a ?? '', /\(a\)/);
+    assert.match(b ?? '', /\(b\)/);
   });
 
   it('decides a stored scan with its vulnerabilities aged to the review, not to the upload, in process and on a worker', async () => {
@@ -145,7 +191,7 @@ describe('reviewAdmission with a decide function', () => {
         ? {
             decide: async (split: SplitInput) => {
               shared.push(split.shared);
-              return evaluateDecision(policy, joined(split));
+              return imageVerdictOf(evaluateDecision(policy, joined(split)));
             },
           }
         : {}),

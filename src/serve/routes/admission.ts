@@ -3,11 +3,11 @@ import { createRouter } from '../request-path.js';
 import type { Logger } from 'pino';
 import type { DecisionPolicy } from '../../check/index.js';
 import { AppError } from '../../core/index.js';
-import type { Decision } from '../../report/index.js';
 import {
   DecisionCache,
   reviewAdmission,
   type AdmissionOptions,
+  type ImageVerdict,
   type NamespaceLabels,
   type ScanResults,
   type SplitInput,
@@ -30,7 +30,7 @@ export interface AdmissionRouteOptions {
   /** Normalizes and decides an uploaded report (a POST /v1/reports body) as of `now`, off the event loop when it is large. */
   readonly decideReport: (body: Uint8Array, now: Date) => Promise<StoredScan>;
   /** Decides one image of a review (its input as JSON text in two parts) on an evaluation worker. */
-  readonly decide: (input: SplitInput, now: Date) => Promise<Decision>;
+  readonly decide: (input: SplitInput, now: Date) => Promise<ImageVerdict>;
   readonly inventory?: InventoryHooks;
 }
 
@@ -43,7 +43,7 @@ export interface AdmissionRouteOptions {
  */
 export function admissionRoutes(options: AdmissionRouteOptions): Router {
   const router = createRouter();
-  const cache = new DecisionCache();
+  const cache = new DecisionCache<ImageVerdict>();
   router.post('/v1/admission', async (ctx) => {
     requireClientCert(ctx, options.requireClientCert);
     const body = await readJsonBody(ctx, options.reviewBody);

@@ -70,7 +70,7 @@ export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
             { kind: 'decide', body: new Uint8Array(input.shared), own: input.own, report: input.report, now: now.toISOString() },
             bundleFor(options.registry, DECISION_ENTRYPOINT),
           )
-        ).decision,
+        ).verdict,
       decideReport: async (body, now) =>
         (await options.evaluator.run({ kind: 'report', body, now: now.toISOString() }, bundleFor(options.registry, DECISION_ENTRYPOINT))).scan,
     }),
