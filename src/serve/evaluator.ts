@@ -32,6 +32,15 @@ const WORKER_HEAP_MB = 2048;
 const IDLE_MS = 10_000;
 
 /**
+ * A body past this is large: reading it may leave the worker holding much of
+ * the memory it took. Smaller ones (a report upload of a few MiB) leave
+ * little that a collection does not return, and stopping their worker would
+ * drop what it keeps for admission reviews, which the next review of each
+ * image would then evaluate again.
+ */
+const LARGE_BODY_BYTES = 8 * 1024 * 1024;
+
+/**
  * One worker per core, at most four: the event loop mostly waits on sockets
  * while large bodies are decided, so leaving it a core of its own would leave
  * half of a 2-core machine idle under a load of POST /v1/check.
@@ -70,6 +79,7 @@ interface Pending {
   readonly request: WorkerRequest;
   readonly transfer: ArrayBuffer[];
   readonly bundle: PublishedBundle | undefined;
+  readonly affinity: string | undefined;
   readonly resolve: (result: JobResult) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -80,9 +90,14 @@ interface Slot {
   readonly known: Map<string, string>;
   busy: Pending | undefined;
   idle: NodeJS.Timeout | undefined;
-  /** It has run a job past offloadBytes since it started, so it may hold that memory. */
+  /** It has run a job past LARGE_BODY_BYTES since it started, so it may hold that memory. */
   large: boolean;
+  /** The affinities of the jobs it ran (Evaluator.run), whose kept values it may still hold. */
+  readonly affine: Set<string>;
 }
+
+/** Affinities a worker is remembered for, at most: past this it starts afresh, as its kept values do past their budget. */
+const MAX_AFFINE = 10_000;
 
 /**
  * Runs evaluation jobs: small bodies on the event loop, against a cached
@@ -105,15 +120,23 @@ export class Evaluator {
     this.cache = new PolicyCache(options.read, options.evaluation);
   }
 
-  /** Runs `job` against `bundle` (the served revision it needs, if any). */
+  /**
+   * Runs `job` against `bundle` (the served revision it needs, if any). A
+   * job with an `affinity` (what its worker keeps for it, such as a stored
+   * scan's report entries for a namespace) goes to a worker that ran one
+   * with the same affinity when that worker is free, and waits for it when
+   * it is busy with another such job, which takes milliseconds: less than a
+   * second worker evaluating and keeping the same values again.
+   */
   async run<K extends EvaluationJob['kind']>(
     job: Extract<EvaluationJob, { kind: K }>,
     bundle: PublishedBundle | undefined,
+    affinity?: string,
   ): Promise<Extract<JobResult, { kind: K }>> {
-    return (await this.runAny(job, bundle)) as Extract<JobResult, { kind: K }>;
+    return (await this.runAny(job, bundle, affinity)) as Extract<JobResult, { kind: K }>;
   }
 
-  private async runAny(job: EvaluationJob, bundle: PublishedBundle | undefined): Promise<JobResult> {
+  private async runAny(job: EvaluationJob, bundle: PublishedBundle | undefined, affinity: string | undefined): Promise<JobResult> {
     // An admission review's images are decided in parallel, so they always go to the workers.
     if (this.options.threads === 0 || (job.kind !== 'decide' && job.body.byteLength <= this.options.offloadBytes)) {
       const loaded = bundle ? await this.cache.get(bundle) : undefined;
@@ -126,7 +149,7 @@ export class Evaluator {
     const body = transferable(job.body);
     const request: WorkerRequest = { id: (this.nextId += 1), job: { ...job, body } };
     return new Promise<JobResult>((resolve, reject) => {
-      this.queue.push({ request, transfer: [body.buffer as ArrayBuffer], bundle, resolve, reject });
+      this.queue.push({ request, transfer: [body.buffer as ArrayBuffer], bundle, affinity, resolve, reject });
       this.dispatch();
     });
   }
@@ -151,19 +174,43 @@ export class Evaluator {
     );
   }
 
+  /** Hands queued jobs, in order, to free workers; a job that waits for its own worker lets the ones behind it pass. */
   private dispatch(): void {
-    while (this.queue.length > 0 && !this.closed) {
-      const slot = this.slots.find((s) => !s.busy) ?? (this.slots.length < this.options.threads ? this.startSlot() : undefined);
+    for (let i = 0; i < this.queue.length && !this.closed;) {
+      const pending = this.queue[i] as Pending;
+      const slot = this.slotFor(pending);
+      if (slot === 'wait') {
+        i += 1;
+        continue;
+      }
       if (!slot) return;
-      const pending = this.queue.shift() as Pending;
-      clearTimeout(slot.idle);
-      slot.busy = pending;
-      slot.large ||= pending.request.job.body.byteLength > this.options.offloadBytes;
-      const b = pending.bundle;
-      const bundle = b && { name: b.name, etag: b.etag, revision: b.revision, ...(slot.known.get(b.name) === b.etag ? {} : { bytes: b.bytes }) };
-      if (b) slot.known.set(b.name, b.etag);
-      slot.worker.postMessage({ ...pending.request, ...(bundle ? { bundle } : {}) }, pending.transfer);
+      this.queue.splice(i, 1);
+      this.post(slot, pending);
     }
+  }
+
+  /** The worker for a job: one that ran its affinity, else any free one; 'wait' while its own is busy with another such job. */
+  private slotFor(pending: Pending): Slot | 'wait' | undefined {
+    const affinity = pending.affinity;
+    const own = affinity === undefined ? [] : this.slots.filter((s) => s.affine.has(affinity));
+    const free = own.find((s) => !s.busy);
+    if (free) return free;
+    if (own.some((s) => s.busy?.affinity !== undefined)) return 'wait';
+    return this.slots.find((s) => !s.busy) ?? (this.slots.length < this.options.threads ? this.startSlot() : undefined);
+  }
+
+  private post(slot: Slot, pending: Pending): void {
+    clearTimeout(slot.idle);
+    slot.busy = pending;
+    slot.large ||= pending.request.job.body.byteLength > LARGE_BODY_BYTES;
+    if (pending.affinity !== undefined) {
+      if (slot.affine.size >= MAX_AFFINE) slot.affine.clear();
+      slot.affine.add(pending.affinity);
+    }
+    const b = pending.bundle;
+    const bundle = b && { name: b.name, etag: b.etag, revision: b.revision, ...(slot.known.get(b.name) === b.etag ? {} : { bytes: b.bytes }) };
+    if (b) slot.known.set(b.name, b.etag);
+    slot.worker.postMessage({ ...pending.request, ...(bundle ? { bundle } : {}) }, pending.transfer);
   }
 
   private startSlot(): Slot {
@@ -171,7 +218,7 @@ export class Evaluator {
       workerData: { read: this.options.read, evaluation: this.options.evaluation, maxDepth: this.options.maxDepth },
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
     });
-    const slot: Slot = { worker, known: new Map(), busy: undefined, idle: undefined, large: false };
+    const slot: Slot = { worker, known: new Map(), busy: undefined, idle: undefined, large: false, affine: new Set() };
     worker.on('message', (reply: WorkerReply) => {
       const pending = slot.busy;
       if (!pending || pending.request.id !== reply.id) return;

@@ -11,6 +11,7 @@ import {
   resolveGatekeeperOptions,
   storedVerdicts,
   type ScanResults,
+  type SplitInput,
   type VerdictLookup,
 } from '../../gatekeeper/index.js';
 import type { ClusterMetadata } from '../../inputs/index.js';
@@ -50,6 +51,7 @@ export interface KubernetesRouteOptions extends KubernetesDependencies {
 /** Admission webhook, scan reports, the Gatekeeper provider and the generated Gatekeeper manifests. */
 export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
   const { config } = options;
+  const affinity = keptAffinity();
   const policy = () => servedDecisionPolicy(options.registry, options.evaluator.cache);
   const small = (maxBytes: number, limitName: string): BodyOptions => ({ ...options.body, maxBytes, limitName });
   return [
@@ -69,6 +71,7 @@ export function kubernetesRoutes(options: KubernetesRouteOptions): Router[] {
             // A copy, which the worker takes over; the stored scan's bytes stay for the next review.
             { kind: 'decide', body: new Uint8Array(input.shared), own: input.own, report: input.report, now: now.toISOString() },
             bundleFor(options.registry, DECISION_ENTRYPOINT),
+            affinity(input),
           )
         ).verdict,
       decideReport: async (body, now) =>
@@ -102,4 +105,22 @@ export async function servedDecisionPolicy(registry: BundleRegistry, cache: Poli
   const bundle = bundleFor(registry, DECISION_ENTRYPOINT);
   if (!bundle) throw new AppError('BUNDLE_NOT_FOUND', `no published bundle provides ${DECISION_ENTRYPOINT}`);
   return decisionPolicyOf(cache, bundle);
+}
+
+/**
+ * What a worker keeps for an image of a review: the stored scan's part (the
+ * same bytes until its ages change) and the report's entries for the
+ * namespace. Reviews of it go to the worker that keeps them (Evaluator.run).
+ */
+function keptAffinity(): (input: SplitInput) => string {
+  const ids = new WeakMap<Uint8Array, number>();
+  let last = 0;
+  return (input) => {
+    let id = ids.get(input.shared);
+    if (id === undefined) {
+      id = last += 1;
+      ids.set(input.shared, id);
+    }
+    return `${id}\n${input.report}`;
+  };
 }
