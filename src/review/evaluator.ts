@@ -35,7 +35,7 @@ export function replayCases(pair: PolicyPair, cases: readonly ReplayCase[]): Rep
   for (const c of cases) {
     // Case inputs are JSON text this module's callers wrote, so parsing cannot fail.
     const parsed = JSON.parse(c.input) as JsonValue;
-    const input = c.event ? ((parsed as Record<string, JsonValue>)['input'] as JsonValue) : parsed;
+    const input = withoutGivenEntries(c.event ? ((parsed as Record<string, JsonValue>)['input'] as JsonValue) : parsed);
     const now = evaluationTime(input, pair.setup.now);
     // Serialized once for both versions; an input either refuses is an error outcome of each, as an evaluation's would be.
     const given = pair.head === pair.base ? input : prepared(pair.base, input);
@@ -47,6 +47,19 @@ export function replayCases(pair: PolicyPair, cases: readonly ReplayCase[]): Rep
     if (change) changes.push(change);
   }
   return { changes, pairs };
+}
+
+/**
+ * A recorded input may carry the report entries its decider evaluated with
+ * the policy of the day (input.report_entries, which the library's decision
+ * takes as given): replayed without them, so each version evaluates its own
+ * and a change to the rules behind them shows.
+ */
+function withoutGivenEntries(input: JsonValue): JsonValue {
+  if (typeof input !== 'object' || input === null || Array.isArray(input) || !('report_entries' in input)) return input;
+  const copy: Record<string, JsonValue> = { ...input };
+  delete copy['report_entries'];
+  return copy;
 }
 
 function prepared(policy: WasmPolicy, input: JsonValue): JsonValue | PreparedInput {
