@@ -76,29 +76,23 @@ export class KeptInputs {
    */
   fieldsOf(shared: string | Uint8Array, value: () => Readonly<Record<string, JsonValue>>, derived?: DerivedRequest): readonly KeptField[] {
     const key = createHash('sha256').update(shared).digest('base64');
-    let fields = this.kept.get(key) ?? this.keep(key, value);
-    if (!derived) return fields;
-    const derivedKey = `${key}\n${derived.key}`;
-    let field = this.derived.get(derivedKey);
-    if (field === undefined) {
-      // Room is made before the derived value is evaluated on the fields, which must then still be there.
-      if (this.overBudget()) {
-        this.clear();
-        fields = this.keep(key, value);
-      }
-      field = this.keepDerived(derived, derived.value(fields));
-      this.derived.set(derivedKey, field);
-    }
-    return field ? [...fields, field] : fields;
+    const derivedKey = derived && `${key}\n${derived.key}`;
+    const hit = this.kept.get(key);
+    if (hit && (derivedKey === undefined || this.derived.has(derivedKey))) return this.withDerived(hit, derivedKey);
+    // Room is made once, before anything is added: the fields a derived value is evaluated on must still be there after.
+    if (this.top - this.start > this.budgetBytes) this.clear();
+    const fields = this.kept.get(key) ?? this.keep(key, value);
+    if (derived && derivedKey !== undefined && !this.derived.has(derivedKey)) this.derived.set(derivedKey, this.keepDerived(derived, derived.value(fields)));
+    return this.withDerived(fields, derivedKey);
   }
 
-  private overBudget(): boolean {
-    return this.top - this.start > this.budgetBytes;
+  private withDerived(fields: readonly KeptField[], derivedKey: string | undefined): readonly KeptField[] {
+    const field = derivedKey === undefined ? undefined : this.derived.get(derivedKey);
+    return field ? [...fields, field] : fields;
   }
 
   private keep(key: string, value: () => Readonly<Record<string, JsonValue>>): readonly KeptField[] {
     const fieldValues = Object.entries(value());
-    if (this.overBudget()) this.clear();
     this.exports.opa_heap_ptr_set(this.top);
     const fields = fieldValues.map(([name, field]) => this.field(name, field));
     // Past this, the texts and values just parsed are never handed out again.

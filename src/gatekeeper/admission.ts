@@ -52,10 +52,10 @@ export interface AdmissionDependencies {
   /** The namespace's full metadata (environment, cluster), when the server keeps an inventory; else namespaceLabels is used. */
   readonly metadata?: (namespace: string | null) => Promise<ClusterMetadata>;
   /**
-   * Decides one image's input, given as the JSON text of its stored scan's
-   * part and of the review's own fields (SplitInput), as of `now`: the server
-   * runs the images of a review in parallel on its evaluation workers. Absent,
-   * `policy` evaluates each image here, one after another.
+   * The verdict on one image's input, given as the JSON text of its stored
+   * scan's part and of the review's own fields (SplitInput), as of `now`:
+   * the server runs the images of a review in parallel on its evaluation
+   * workers. Absent, `policy` evaluates each image here, one after another.
    */
   readonly decide?: (input: SplitInput, now: Date) => Promise<ImageVerdict>;
 }

@@ -1,8 +1,8 @@
 /**
- * Recent admission decisions per loaded policy. Evaluating one image means
- * handing its whole scan (often hundreds of KiB of findings) to the Wasm
- * policy, several milliseconds each; the Pods of one ReplicaSet, a rollout or
- * a retried request repeat the same question. An entry is keyed on everything
+ * Recent admission decisions (what a review takes from them) per loaded
+ * policy. Evaluating one image costs a millisecond or more of a worker, more
+ * for the first review of a scan in a namespace; the Pods of one ReplicaSet,
+ * a rollout or a retried request repeat the same question. An entry is keyed on everything
  * the policy sees except the clock, and lives `ttlMs`, so an expiring
  * exception takes effect at most that late. A new bundle revision is a new
  * policy object and starts empty.
