@@ -13,6 +13,14 @@ const DRAIN_MS = 5_000;
 const INFLATE_CHUNK_BYTES = 64 * 1024;
 const MIN_BUFFER_BYTES = 16 * 1024;
 const FIRST_BUFFER_MAX_BYTES = 1024 * 1024;
+/**
+ * A plain body up to this size is kept as the chunks it arrived in, which
+ * an evaluation worker takes over (moved, not copied) and joins: a buffer
+ * allocated here per body and freed only by a full collection made the event
+ * loop mark its heap several times a second under a load of reports. Past
+ * this, chunks go into one buffer (GrowingBuffer says why).
+ */
+const HELD_CHUNKS_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface BodyOptions {
   /** Largest body, after decompression. */
@@ -38,6 +46,11 @@ export interface BodyOptions {
  * REQUEST_ABORTED, not a server error.
  */
 export async function readBody(ctx: Context, options: BodyOptions): Promise<Buffer> {
+  return joinedBody(await readBodyParts(ctx, options));
+}
+
+/** readBody, with the body as the parts it was read in: the chunks of a plain body up to 16 MiB, else one buffer. */
+export async function readBodyParts(ctx: Context, options: BodyOptions): Promise<Buffer[]> {
   if (options.strictType) checkContentType(ctx.get('Content-Type'));
   const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
   const gzip = encoding === 'gzip' || encoding === 'x-gzip';
@@ -45,9 +58,15 @@ export async function readBody(ctx: Context, options: BodyOptions): Promise<Buff
     const accepted = options.gzipRatio === undefined ? 'send the body plain' : 'send the body plain or with gzip';
     throw new AppError('ENCODING_UNSUPPORTED', `Content-Encoding '${encoding}' is not supported; ${accepted}`);
   }
-  const bytes = await collect(ctx.req, options, gzip);
+  const parts = await collect(ctx.req, options, gzip);
   answering(ctx);
-  return bytes;
+  return parts;
+}
+
+/** A body's parts as one buffer: the only part itself, else a copy of them. */
+export function joinedBody(parts: readonly Uint8Array[]): Buffer {
+  const only = parts.length === 1 ? parts[0] : undefined;
+  return only ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(parts);
 }
 
 /** How to put back the idle timeout of a connection whose request is being answered. */
@@ -123,10 +142,11 @@ function checkContentType(header: string): void {
   throw new AppError('ENCODING_UNSUPPORTED', `Content-Type '${type}' is not supported; send application/json`);
 }
 
-function collect(req: IncomingMessage, options: BodyOptions, gzip: boolean): Promise<Buffer> {
+function collect(req: IncomingMessage, options: BodyOptions, gzip: boolean): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? Number.NaN);
-    const body = new GrowingBuffer(gzip || !(declared >= 0) ? 0 : declared);
+    // Inflated chunks are views of the inflater's buffers, which cannot be moved to a worker; they are always copied.
+    const body = new BodySink(gzip || !(declared >= 0) ? 0 : declared, gzip || declared > HELD_CHUNKS_MAX_BYTES ? 0 : HELD_CHUNKS_MAX_BYTES);
     let received = 0;
     let settled = false;
     const inflater: Gunzip | undefined = gzip ? createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }) : undefined;
@@ -134,7 +154,7 @@ function collect(req: IncomingMessage, options: BodyOptions, gzip: boolean): Pro
       if (settled) return;
       settled = true;
       inflater?.destroy();
-      if (!err) return resolve(body.bytes());
+      if (!err) return resolve(body.parts());
       if (err.code !== 'REQUEST_ABORTED') drain(req, received);
       reject(err);
     };
@@ -166,6 +186,36 @@ function collect(req: IncomingMessage, options: BodyOptions, gzip: boolean): Pro
     });
     req.on('error', (err) => settle(wrapError(err, 'REQUEST_ABORTED', 'the request body could not be read')));
   });
+}
+
+/** A body's chunks as they arrived while they add up to at most `held` bytes; past that, one GrowingBuffer. */
+class BodySink {
+  private chunks: Buffer[] = [];
+  private buffer: GrowingBuffer | undefined;
+  size = 0;
+
+  constructor(
+    private readonly declared: number,
+    private readonly held: number,
+  ) {}
+
+  append(chunk: Buffer): void {
+    this.size += chunk.byteLength;
+    if (!this.buffer && this.size <= this.held) {
+      this.chunks.push(chunk);
+      return;
+    }
+    if (!this.buffer) {
+      this.buffer = new GrowingBuffer(this.declared);
+      for (const held of this.chunks) this.buffer.append(held);
+      this.chunks = [];
+    }
+    this.buffer.append(chunk);
+  }
+
+  parts(): Buffer[] {
+    return this.buffer ? [this.buffer.bytes()] : this.chunks;
+  }
 }
 
 /**

@@ -138,7 +138,7 @@ export class Evaluator {
 
   private async runAny(job: EvaluationJob, bundle: PublishedBundle | undefined, affinity: string | undefined): Promise<JobResult> {
     // An admission review's images are decided in parallel, so they always go to the workers.
-    if (this.options.threads === 0 || (job.kind !== 'decide' && job.body.byteLength <= this.options.offloadBytes)) {
+    if (this.options.threads === 0 || (job.kind !== 'decide' && bodySize(job) <= this.options.offloadBytes)) {
       const loaded = bundle ? await this.cache.get(bundle) : undefined;
       return runJob(job, bundle && loaded ? { name: bundle.name, revision: bundle.revision, loaded } : undefined, this.options.maxDepth);
     }
@@ -146,10 +146,10 @@ export class Evaluator {
       throw new AppError('SERVER_BUSY', 'too many evaluations are waiting for a worker; retry shortly');
     }
     if (bundle) this.served.set(bundle.name, bundle);
-    const body = transferable(job.body);
-    const request: WorkerRequest = { id: (this.nextId += 1), job: { ...job, body } };
+    const moved = movable(job);
+    const request: WorkerRequest = { id: (this.nextId += 1), job: moved };
     return new Promise<JobResult>((resolve, reject) => {
-      this.queue.push({ request, transfer: [body.buffer as ArrayBuffer], bundle, affinity, resolve, reject });
+      this.queue.push({ request, transfer: bodyBuffers(moved), bundle, affinity, resolve, reject });
       this.dispatch();
     });
   }
@@ -202,7 +202,7 @@ export class Evaluator {
   private post(slot: Slot, pending: Pending): void {
     clearTimeout(slot.idle);
     slot.busy = pending;
-    slot.large ||= pending.request.job.body.byteLength > LARGE_BODY_BYTES;
+    slot.large ||= bodySize(pending.request.job) > LARGE_BODY_BYTES;
     if (pending.affinity !== undefined) {
       if (slot.affine.size >= MAX_AFFINE) slot.affine.clear();
       slot.affine.add(pending.affinity);
@@ -275,6 +275,19 @@ export function stackError(error: { message: string; stack?: string }): Error {
   const err = new Error(error.message);
   if (error.stack !== undefined) err.stack = error.stack;
   return err;
+}
+
+function bodySize(job: EvaluationJob): number {
+  return job.kind === 'decide' ? job.body.byteLength : job.body.reduce((size, part) => size + part.byteLength, 0);
+}
+
+/** The job with its body in buffers of their own, which are moved to a worker rather than copied. */
+function movable(job: EvaluationJob): EvaluationJob {
+  return job.kind === 'decide' ? { ...job, body: transferable(job.body) } : { ...job, body: job.body.map(transferable) };
+}
+
+function bodyBuffers(job: EvaluationJob): ArrayBuffer[] {
+  return (job.kind === 'decide' ? [job.body] : job.body).map((part) => part.buffer as ArrayBuffer);
 }
 
 /** A copy of `bytes` in an ArrayBuffer of its own, which can be moved to a worker without copying again. */

@@ -13,7 +13,8 @@ import {
   type SplitInput,
   type StoredScan,
 } from '../../gatekeeper/index.js';
-import { readBody, readJsonBody, type BodyOptions } from '../body.js';
+import { readBodyParts, readJsonBody, type BodyOptions } from '../body.js';
+import type { BodyParts } from '../evaluation-jobs.js';
 import { requireClientCert } from '../client-cert.js';
 import type { InventoryHooks } from './gatekeeper.js';
 
@@ -28,7 +29,7 @@ export interface AdmissionRouteOptions {
   readonly reviewBody: BodyOptions;
   readonly reportBody: BodyOptions;
   /** Normalizes and decides an uploaded report (a POST /v1/reports body) as of `now`, off the event loop when it is large. */
-  readonly decideReport: (body: Uint8Array, now: Date) => Promise<StoredScan>;
+  readonly decideReport: (body: BodyParts, now: Date) => Promise<StoredScan>;
   /** Decides one image of a review (its input as JSON text in two parts) on an evaluation worker. */
   readonly decide: (input: SplitInput, now: Date) => Promise<ImageVerdict>;
   readonly inventory?: InventoryHooks;
@@ -66,7 +67,7 @@ export function admissionRoutes(options: AdmissionRouteOptions): Router {
   });
   router.post('/v1/reports', async (ctx) => {
     requireClientCert(ctx, options.requireClientCert);
-    const scan = await options.decideReport(await readBody(ctx, options.reportBody), options.inventory?.clock() ?? new Date());
+    const scan = await options.decideReport(await readBodyParts(ctx, options.reportBody), options.inventory?.clock() ?? new Date());
     await options.scans.put(scan);
     options.inventory?.scanStored(scan.digest);
     ctx.status = 201;

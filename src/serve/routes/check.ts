@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import { createRouter } from '../request-path.js';
 import { DECISION_ENTRYPOINT } from '../../check/index.js';
 import { getOutputFormat } from '../../report/index.js';
-import { readBody } from '../body.js';
+import { readBodyParts } from '../body.js';
 import { bundleFor, type EvaluationRouteOptions } from './data.js';
 
 /**
@@ -17,7 +17,7 @@ export function checkRoutes(options: EvaluationRouteOptions): Router {
   const router = createRouter();
   router.post('/v1/check', async (ctx) => {
     const output = getOutputFormat(typeof ctx.query['output'] === 'string' ? ctx.query['output'] : 'json').name;
-    const body = await readBody(ctx, options.body);
+    const body = await readBodyParts(ctx, options.body);
     const bundle = bundleFor(options.registry, DECISION_ENTRYPOINT);
     const result = await options.evaluator.run({ kind: 'check', body, output, now: new Date().toISOString() }, bundle);
     ctx.set('Cache-Control', 'no-store');

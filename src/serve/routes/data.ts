@@ -3,7 +3,7 @@ import { createRouter } from '../request-path.js';
 import type { Context } from 'koa';
 import { rootContains } from '../../bundle/index.js';
 import { AppError } from '../../core/index.js';
-import { readBody, type BodyOptions } from '../body.js';
+import { readBodyParts, type BodyOptions } from '../body.js';
 import type { Evaluator } from '../evaluator.js';
 import type { BundleRegistry, PublishedBundle } from '../registry.js';
 
@@ -29,7 +29,7 @@ export function dataRoutes(options: EvaluationRouteOptions): Router {
   const router = createRouter();
   const handle = async (ctx: Context) => {
     const path = dataPath(ctx.path);
-    const body = await readBody(ctx, options.body);
+    const body = await readBodyParts(ctx, options.body);
     const result = await options.evaluator.run({ kind: 'data', body, path }, bundleFor(options.registry, path));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = result.body;
