@@ -3,6 +3,8 @@
 // the policy would see in-process, as JSON text, with the same answer.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { evaluateDecision, type DecisionPolicy } from '../../src/check/index.js';
 import type { JsonValue } from '../../src/core/index.js';
 import {
@@ -167,6 +169,40 @@ describe('reviewAdmission with a decide function', () => {
     assert.notEqual(kept[2], kept[3]);
     assert.match(a ?? '', /\(a\)/);
     assert.match(b ?? '', /\(b\)/);
+  });
+
+  it("holds the messages an image's Pods share once when each Pod's verdict differs in one", async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // As a worker's answer arrives: every message a string of its own, one of them naming the Pod.
+    const decide = async (input: SplitInput): Promise<ImageVerdict> => {
+      const pod = (JSON.parse(input.own) as { workloads: { name: string }[] }).workloads[0]?.name ?? '';
+      const shared = Array.from({ length: 200 }, (_, n) => `CVE-2024-${String(n).padStart(4, '0')} ${'in a package of the image '.repeat(20)}`);
+      return { reasons: [...shared, `the Pod ${pod} runs as root`], warnings: [] };
+    };
+    const policy = recordingPolicy([]);
+    const deps: AdmissionDependencies = {
+      scans: await scans(),
+      policy: async () => policy,
+      namespaceLabels: async () => ({}),
+      options: DEFAULT_ADMISSION_OPTIONS,
+      now: () => NOW,
+      cache: new DecisionCache<ImageVerdict>(),
+      decide,
+    };
+    const pod = (n: number) => {
+      const body = review({ containers: [IMAGES[0] as string], uid: `u${n}` });
+      Object.assign((body['request'] as { object: { metadata: object } }).object.metadata, { name: `shop-${n}` });
+      return body;
+    };
+    await reviewAdmission(pod(0), deps);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let n = 1; n <= 300; n += 1) await reviewAdmission(pod(n), deps);
+    gc();
+    // Copies would hold 300 x 200 messages of 530 bytes, 32 MB; shared, each Pod holds its arrays and its own message.
+    const grown = process.memoryUsage().heapUsed - before;
+    assert.ok(grown < 8 * 1024 * 1024, `the cache grew ${(grown / 1048576).toFixed(1)} MiB for 300 Pods`);
   });
 
   it('decides a stored scan with its vulnerabilities aged to the review, not to the upload, in process and on a worker', async () => {
