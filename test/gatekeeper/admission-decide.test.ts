@@ -58,6 +58,26 @@ async function scans(): Promise<MemoryScanResults> {
   return results;
 }
 
+/** Dependencies with the stored scans, a decision cache and `decide` standing in for the workers. */
+async function cachedDeps(policy: DecisionPolicy, decide: (input: SplitInput) => Promise<ImageVerdict>): Promise<AdmissionDependencies> {
+  return {
+    scans: await scans(),
+    policy: async () => policy,
+    namespaceLabels: async () => ({}),
+    options: DEFAULT_ADMISSION_OPTIONS,
+    now: () => NOW,
+    cache: new DecisionCache<ImageVerdict>(),
+    decide,
+  };
+}
+
+/** A review of a Pod named `name` that runs the first image. */
+function podNamed(name: string): Record<string, unknown> {
+  const body = review({ containers: [IMAGES[0] as string], uid: name });
+  Object.assign((body['request'] as { object: { metadata: object } }).object.metadata, { name });
+  return body;
+}
+
 describe('reviewAdmission with a decide function', () => {
   it('decides every image at once, on the same input as in-process, with the same answer', async () => {
     const inline: JsonValue[] = [];
@@ -111,15 +131,7 @@ describe('reviewAdmission with a decide function', () => {
       await new Promise((resolve) => setImmediate(resolve));
       return imageVerdictOf(evaluateDecision(policy, joined(input)));
     };
-    const deps: AdmissionDependencies = {
-      scans: await scans(),
-      policy: async () => policy,
-      namespaceLabels: async () => ({}),
-      options: DEFAULT_ADMISSION_OPTIONS,
-      now: () => NOW,
-      cache: new DecisionCache<ImageVerdict>(),
-      decide,
-    };
+    const deps = await cachedDeps(policy, decide);
     const answers = await Promise.all([1, 2, 3, 4].map((n) => reviewAdmission(review({ containers: IMAGES, uid: `u${n}` }), deps)));
     assert.equal(calls, IMAGES.length);
     const other = await reviewAdmission(review({ containers: IMAGES, namespace: 'staging', uid: 'u5' }), deps);
@@ -144,14 +156,11 @@ describe('reviewAdmission with a decide function', () => {
       cache: new RecordingCache(),
       decide: async (input: SplitInput) => imageVerdictOf(evaluateDecision(policy, joined(input))),
     });
-    const pod = (name: string) => {
-      const body = review({ containers: [IMAGES[0] as string], uid: name });
-      Object.assign((body['request'] as { object: { metadata: object } }).object.metadata, { name });
-      return body;
-    };
     const messages = async (policy: DecisionPolicy) => {
       const d = { ...deps(policy), scans: await scans() };
-      return Promise.all(['a', 'b'].map(async (name) => ((await reviewAdmission(pod(name), d))['response'] as { status: { message: string } }).status.message));
+      return Promise.all(
+        ['a', 'b'].map(async (name) => ((await reviewAdmission(podNamed(name), d))['response'] as { status: { message: string } }).status.message),
+      );
     };
     await messages(recordingPolicy([]));
     assert.equal(kept.length, 2);
@@ -181,20 +190,8 @@ describe('reviewAdmission with a decide function', () => {
       return { reasons: [...shared, `the Pod ${pod} runs as root`], warnings: [] };
     };
     const policy = recordingPolicy([]);
-    const deps: AdmissionDependencies = {
-      scans: await scans(),
-      policy: async () => policy,
-      namespaceLabels: async () => ({}),
-      options: DEFAULT_ADMISSION_OPTIONS,
-      now: () => NOW,
-      cache: new DecisionCache<ImageVerdict>(),
-      decide,
-    };
-    const pod = (n: number) => {
-      const body = review({ containers: [IMAGES[0] as string], uid: `u${n}` });
-      Object.assign((body['request'] as { object: { metadata: object } }).object.metadata, { name: `shop-${n}` });
-      return body;
-    };
+    const deps = await cachedDeps(policy, decide);
+    const pod = (n: number) => podNamed(`shop-${n}`);
     await reviewAdmission(pod(0), deps);
     gc();
     const before = process.memoryUsage().heapUsed;
