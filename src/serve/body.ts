@@ -14,13 +14,16 @@ const INFLATE_CHUNK_BYTES = 64 * 1024;
 const MIN_BUFFER_BYTES = 16 * 1024;
 const FIRST_BUFFER_MAX_BYTES = 1024 * 1024;
 /**
- * A plain body up to this size is kept as the chunks it arrived in, which
- * an evaluation worker takes over (moved, not copied) and joins: a buffer
- * allocated here per body and freed only by a full collection made the event
- * loop mark its heap several times a second under a load of reports. Past
- * this, chunks go into one buffer (GrowingBuffer says why).
+ * A plain body up to this size (a scan report of a few hundred
+ * vulnerabilities) is kept as the chunks it arrived in, which an evaluation
+ * worker takes over (moved, not copied) and joins: chunks copied into a
+ * buffer here were freed only by a full collection, which the event loop then
+ * ran several times a second under a load of reports. Past this, chunks go
+ * into one buffer: held longer, they fragment the allocator's heap as
+ * GrowingBuffer says (16 MiB of held chunks left the server 47 MB more
+ * resident after `npm run bench:fuzz`).
  */
-const HELD_CHUNKS_MAX_BYTES = 16 * 1024 * 1024;
+const HELD_CHUNKS_MAX_BYTES = 1024 * 1024;
 
 export interface BodyOptions {
   /** Largest body, after decompression. */
@@ -49,7 +52,7 @@ export async function readBody(ctx: Context, options: BodyOptions): Promise<Buff
   return joinedBody(await readBodyParts(ctx, options));
 }
 
-/** readBody, with the body as the parts it was read in: the chunks of a plain body up to 16 MiB, else one buffer. */
+/** readBody, with the body as the parts it was read in: the chunks of a plain body up to 1 MiB, else one buffer. */
 export async function readBodyParts(ctx: Context, options: BodyOptions): Promise<Buffer[]> {
   if (options.strictType) checkContentType(ctx.get('Content-Type'));
   const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
