@@ -3,7 +3,7 @@ import { AppError, toolInfo, type JsonValue } from '../core/index.js';
 import { normalizeEntrypoint } from '../evaluate/index.js';
 import { decideReport, imageVerdictOf, reportUploadOf, type ImageVerdict, type StoredScan } from '../gatekeeper/index.js';
 import { getOutputFormat, toJsonReport, type ReportContext } from '../report/index.js';
-import { joinedBody, parseJsonBody } from './body.js';
+import { parseJsonParts } from './body.js';
 
 /**
  * The work of POST /v1/check, /v1/data and /v1/reports from the request
@@ -71,7 +71,7 @@ function decisionPolicy(served: JobBundle | undefined) {
 
 function checkJob(job: Extract<EvaluationJob, { kind: 'check' }>, bundle: JobBundle | undefined, maxDepth: number): JobResult {
   const output = getOutputFormat(job.output);
-  const body = parseJsonBody(joinedBody(job.body), { maxDepth, invalid: 'REQUEST_INVALID' });
+  const body = parseJsonParts(job.body, { maxDepth, invalid: 'REQUEST_INVALID' });
   if (body === undefined) throw new AppError('REQUEST_INVALID', 'request body is empty; send the inputs as a JSON object');
   const request = checkRequestFromBody(body, new Date(job.now));
   const result = runCheck(decisionPolicy(bundle), request, checkOptionsFromBody(body));
@@ -92,7 +92,7 @@ function checkJob(job: Extract<EvaluationJob, { kind: 'check' }>, bundle: JobBun
 
 /** OPA's Data API: `{"result": ...}`, `{}` when undefined, a warning without `input`. */
 function dataJob(job: Extract<EvaluationJob, { kind: 'data' }>, bundle: JobBundle | undefined, maxDepth: number): Record<string, unknown> {
-  const body = parseJsonBody(joinedBody(job.body), { maxDepth, invalid: 'REQUEST_INVALID' });
+  const body = parseJsonParts(job.body, { maxDepth, invalid: 'REQUEST_INVALID' });
   if (body !== undefined && !isObject(body)) throw new AppError('REQUEST_INVALID', 'request body must be a JSON object such as {"input": ...}');
   const hasInput = body !== undefined && 'input' in body;
   const warning = hasInput ? {} : { warning: MISSING_INPUT_WARNING };
@@ -111,7 +111,7 @@ function dataJob(job: Extract<EvaluationJob, { kind: 'data' }>, bundle: JobBundl
 }
 
 function reportJob(job: Extract<EvaluationJob, { kind: 'report' }>, bundle: JobBundle | undefined, maxDepth: number): StoredScan {
-  const upload = reportUploadOf(parseJsonBody(joinedBody(job.body), { maxDepth, invalid: 'REQUEST_INVALID' }));
+  const upload = reportUploadOf(parseJsonParts(job.body, { maxDepth, invalid: 'REQUEST_INVALID' }));
   return decideReport(upload, decisionPolicy(bundle), new Date(job.now));
 }
 

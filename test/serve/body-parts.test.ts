@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import Koa from 'koa';
-import { joinedBody, readBodyParts, type BodyOptions } from '../../src/serve/body.js';
+import { joinedBody, parseJsonParts, readBodyParts, type BodyOptions } from '../../src/serve/body.js';
 
 const MIB = 1024 * 1024;
 const options: BodyOptions = { maxBytes: 32 * MIB, limitName: 'test limit', maxDepth: 64, gzipRatio: 100, invalid: 'REQUEST_INVALID' };
@@ -70,5 +70,26 @@ describe('readBodyParts', () => {
     assert.equal(joinedBody([]).byteLength, 0);
     const only = new Uint8Array([1, 2, 3]);
     assert.equal(joinedBody([only]).buffer, only.buffer);
+  });
+});
+
+describe('parseJsonParts', () => {
+  const split = (bytes: Buffer, ...at: number[]) => [0, ...at].map((start, i) => bytes.subarray(start, at[i] ?? bytes.byteLength));
+
+  it('parses a body split anywhere, ASCII or not, as the joined body', () => {
+    const value = { image: 'registry.example/app:1', title: 'café ☕ 𝄞 naïve', n: [1, 2.5, null] };
+    const bytes = Buffer.from(JSON.stringify(value), 'utf8');
+    const ascii = Buffer.from(JSON.stringify({ image: 'registry.example/app:1', n: [1, 2.5, null] }), 'utf8');
+    for (let at = 1; at < bytes.byteLength; at += 1) assert.deepEqual(parseJsonParts(split(bytes, at), options), value, `split at byte ${at}`);
+    assert.deepEqual(parseJsonParts(split(ascii, 3, 7, 20), options), JSON.parse(ascii.toString('utf8')));
+  });
+
+  it('refuses broken JSON in parts as a client error, and reads no parts as no body', () => {
+    assert.throws(
+      () => parseJsonParts(split(Buffer.from('{"input": '), 4), options),
+      (err: Error & { code?: string }) => err.code === 'REQUEST_INVALID',
+    );
+    assert.equal(parseJsonParts([], options), undefined);
+    assert.equal(parseJsonParts(split(Buffer.from('  \n '), 2), options), undefined);
   });
 });
