@@ -16,7 +16,7 @@ const FIRST_BUFFER_MAX_BYTES = 1024 * 1024;
 /**
  * A plain body up to this size (a scan report of a few hundred
  * vulnerabilities) is kept as the chunks it arrived in, which an evaluation
- * worker takes over (moved, not copied) and joins: chunks copied into a
+ * worker takes over (moved, not copied) and reads (parseJsonParts): chunks copied into a
  * buffer here were freed only by a full collection, which the event loop then
  * ran several times a second under a load of reports. Past this, chunks go
  * into one buffer: held longer, they fragment the allocator's heap as

@@ -22,7 +22,7 @@ export type EvaluationJob =
   | { readonly kind: 'report'; readonly body: BodyParts; readonly now: string }
   | { readonly kind: 'decide'; readonly body: Uint8Array; readonly own: string; readonly report: string; readonly now: string };
 
-/** A request body as the parts it was read in (readBodyParts), joined where the job runs. */
+/** A request body as the parts it was read in (readBodyParts), read as one text where the job runs (parseJsonParts). */
 export type BodyParts = readonly Uint8Array[];
 
 export type JobResult =
