@@ -118,15 +118,41 @@ export function parseJsonBody(bytes: Uint8Array, options: Pick<BodyOptions, 'max
 }
 
 /**
- * parseJsonBody on a body's parts (readBodyParts). An ASCII body in several
- * chunks is decoded chunk by chunk into the string the parser reads rather
- * than joined in a buffer first: a native buffer per report, in the worker
- * the chunks were moved to, kept the server more resident after a burst.
+ * parseJsonBody on a body's parts (readBodyParts), decoded part by part into
+ * the string the parser reads rather than joined in a buffer first: a native
+ * buffer per report, in the worker the chunks were moved to, kept the server
+ * more resident after a burst, and joining and copying the whole body again
+ * cost more than a report's few accented letters. A part is joined only with
+ * a neighbour that a run of non-ASCII bytes goes on into, so every run is
+ * validated and escaped whole, as in the joined body.
  */
 export function parseJsonParts(parts: readonly Uint8Array[], options: Pick<BodyOptions, 'maxDepth' | 'invalid'>): unknown {
-  const chunks = parts.map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength));
-  if (chunks.length < 2 || !chunks.every((chunk) => isAscii(chunk))) return parseJsonBody(joinedBody(parts), options);
-  return parsedText(chunks.map((chunk) => chunk.toString('latin1')).join(''), options);
+  const chunks = parts.filter((part) => part.byteLength > 0).map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength));
+  // A BOM, which parseJsonBody drops, may itself be split between parts.
+  if (chunks.length < 2 || chunks[0]?.[0] === 0xef) return parseJsonBody(joinedBody(parts), options);
+  const texts: string[] = [];
+  for (const segment of runSegments(chunks)) {
+    const ascii = isAscii(segment);
+    if (!ascii && !isUtf8(segment)) throw new AppError(options.invalid, 'request body is not valid UTF-8');
+    texts.push(ascii ? segment.toString('latin1') : asciiJsonText(segment));
+  }
+  return parsedText(texts.join(''), options, () => joinedBody(parts).toString('utf8'));
+}
+
+/** The chunks, with each one that ends inside a run of non-ASCII bytes joined to the next (rare: a part ends mid-character). */
+function runSegments(chunks: readonly Buffer[]): Buffer[] {
+  const segments: Buffer[] = [];
+  for (let start = 0; start < chunks.length;) {
+    let end = start + 1;
+    while (end < chunks.length && endsInRun(chunks[end - 1] as Buffer, chunks[end] as Buffer)) end += 1;
+    segments.push(end === start + 1 ? (chunks[start] as Buffer) : Buffer.concat(chunks.slice(start, end)));
+    start = end;
+  }
+  return segments;
+}
+
+function endsInRun(chunk: Buffer, next: Buffer): boolean {
+  return (chunk[chunk.byteLength - 1] ?? 0) >= 0x80 && (next[0] ?? 0) >= 0x80;
 }
 
 /** JSON text parsed as the body; `source` gives the body's own text for a syntax error when the text is an escaped copy of it. */

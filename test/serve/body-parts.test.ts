@@ -84,6 +84,21 @@ describe('parseJsonParts', () => {
     assert.deepEqual(parseJsonParts(split(ascii, 3, 7, 20), options), JSON.parse(ascii.toString('utf8')));
   });
 
+  it('refuses bytes that are not UTF-8 wherever the parts split them, and drops a split BOM', () => {
+    const notUtf8 = (parts: Buffer[]) =>
+      assert.throws(
+        () => parseJsonParts(parts, options),
+        (err: Error & { code?: string }) => err.code === 'REQUEST_INVALID' && /not valid UTF-8/.test(err.message),
+      );
+    const euro = Buffer.from('{"a": "€"}', 'utf8');
+    notUtf8(split(Buffer.concat([euro.subarray(0, 8), euro.subarray(9)]), 7)); // a character cut short at the split
+    notUtf8(split(Buffer.from([...Buffer.from('{"a": "x'), 0xff, ...Buffer.from('"}')]), 3, 9)); // a byte UTF-8 never uses
+    notUtf8([Buffer.from('{"a": "'), Buffer.from([0x82, 0xac]), Buffer.from('"}')]); // a character without its first byte
+    assert.deepEqual(parseJsonParts(split(euro, 8, 8, 9), options), { a: '€' }, 'a character split around an empty part');
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), euro]);
+    for (let at = 1; at < 5; at += 1) assert.deepEqual(parseJsonParts(split(bom, at), options), { a: '€' }, `BOM split at byte ${at}`);
+  });
+
   it('refuses broken JSON in parts as a client error, and reads no parts as no body', () => {
     assert.throws(
       () => parseJsonParts(split(Buffer.from('{"input": '), 4), options),
