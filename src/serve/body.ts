@@ -121,10 +121,10 @@ export function parseJsonBody(bytes: Uint8Array, options: Pick<BodyOptions, 'max
  * parseJsonBody on a body's parts (readBodyParts), decoded part by part into
  * the string the parser reads rather than joined in a buffer first: a native
  * buffer per report, in the worker the chunks were moved to, kept the server
- * more resident after a burst, and joining and copying the whole body again
- * cost more than a report's few accented letters. A part is joined only with
- * a neighbour that a run of non-ASCII bytes goes on into, so every run is
- * validated and escaped whole, as in the joined body.
+ * more resident after a burst. A part with text outside ASCII (most reports
+ * have a few accented letters) is escaped on its own (asciiJsonText), joined
+ * only with a neighbour that the same run of non-ASCII bytes goes on into, so
+ * each run is validated and escaped whole, as in the joined body.
  */
 export function parseJsonParts(parts: readonly Uint8Array[], options: Pick<BodyOptions, 'maxDepth' | 'invalid'>): unknown {
   const chunks = parts.filter((part) => part.byteLength > 0).map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength));
