@@ -108,3 +108,18 @@ decision := {
 default verdict := "allow"
 
 verdict := "deny" if count(denied) > 0
+
+# METADATA
+# title: Admission verdict
+# description: >-
+#   What an admission review answers with for one image: the messages of the
+#   decision's violations (its reasons) and warnings, and its expired
+#   exceptions. The decision without the rest of each finding, which a
+#   webhook does not send back, so that less is written out of the module
+#   for every image of every review.
+# entrypoint: true
+admission_verdict := {
+	"reasons": [f.message | some f in denied],
+	"warnings": [f.message | some f in warned],
+	"expired_exceptions": exceptions.expired_matches,
+}

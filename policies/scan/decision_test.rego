@@ -98,3 +98,19 @@ test_given_report_entries_stand_in_for_the_report if {
 	d := scan.decision with input as object.union(fx.input_with({}), {"report_entries": [["10vulnerability_severity given", finding]]})
 	[f.id | some f in d.violations] == ["CVE-9"]
 }
+
+test_admission_verdict_is_the_decisions_messages if {
+	vulns := [fx.vuln("CVE-3", "HIGH", "os", "2.0"), fx.vuln("CVE-5", "MEDIUM", "os", "2.0")]
+	workloads := [fx.workload("prod-api", [fx.container("api", fx.ref("ghcr.io", "acme/api", "1", null))])]
+	whole := fx.input_with({"vulnerabilities": vulns, "workloads": workloads})
+	expired := {"id": "CVE-3", "reason": "patched upstream", "expires": "2026-11-27"}
+	settings := object.union(fx.prod_settings, {"exceptions": [expired]})
+	d := scan.decision with input as whole with data.portcullis.scan.settings as settings
+	v := scan.admission_verdict with input as whole with data.portcullis.scan.settings as settings
+	v.reasons == [f.message | some f in d.violations]
+	v.warnings == [f.message | some f in d.warnings]
+	v.expired_exceptions == d.expired_exceptions
+	count(v.reasons) > 0
+	count(v.warnings) > 0
+	[e.id | some e in v.expired_exceptions] == ["CVE-3"]
+}

@@ -1,5 +1,6 @@
 import { compileSchema, SEVERITIES } from '../core/index.js';
 import type { Decision } from '../report/index.js';
+import type { DecisionMessages } from './run.js';
 
 const str = { type: 'string' } as const;
 
@@ -59,3 +60,17 @@ export const decisionSchema = {
 
 /** Checks what the policy returned before any formatter reads it. */
 export const assertDecision = compileSchema<Decision>(decisionSchema, 'DECISION_INVALID');
+
+/** The contract of `data.portcullis.scan.admission_verdict` (DecisionMessages). */
+export const admissionVerdictSchema = {
+  type: 'object',
+  required: ['reasons', 'warnings', 'expired_exceptions'],
+  properties: {
+    reasons: { type: 'array', items: str },
+    warnings: { type: 'array', items: str },
+    expired_exceptions: { type: 'array', items: { $ref: '#/definitions/exception' } },
+  },
+  definitions: { finding, exception },
+} as const;
+
+export const assertAdmissionVerdict = compileSchema<DecisionMessages>(admissionVerdictSchema, 'DECISION_INVALID');

@@ -5,15 +5,18 @@
 export {
   DECISION_ENTRYPOINT,
   REPORT_ENTRYPOINT,
+  VERDICT_ENTRYPOINT,
   evaluateDecision,
   evaluateDecisionShared,
   evaluateDecisionText,
+  evaluateMessagesShared,
+  messagesOf,
   runCheck,
   runCheckFiles,
   targetOf,
   worstOf,
 } from './run.js';
-export type { CheckOptions, CheckResult, DecisionPolicy, ImageResult } from './run.js';
+export type { CheckOptions, CheckResult, DecisionMessages, DecisionPolicy, ImageResult } from './run.js';
 export { assertDecision, decisionSchema } from './decision-schema.js';
 export { SETTINGS_PATH, withSettings } from './settings.js';
 export { buildPoliciesBundle, defaultSettings, loadCheckPolicy } from './policy.js';

@@ -1,9 +1,9 @@
 import type { JsonValue } from '../core/index.js';
-import type { Decision as Evaluation, WasmPolicy } from '../evaluate/index.js';
+import type { Decision as Evaluation, SharedOptions, WasmPolicy } from '../evaluate/index.js';
 import { AppError } from '../core/index.js';
 import { normalizeByImage, normalizeFilesByImage, parseNow, type NormalizedInput, type NormalizeFilesRequest, type NormalizeRequest } from '../inputs/index.js';
-import { warningCodes, type Decision, type ImageDecision, type InputWarnings } from '../report/index.js';
-import { assertDecision } from './decision-schema.js';
+import { warningCodes, type Decision, type ExceptionRecord, type ImageDecision, type InputWarnings } from '../report/index.js';
+import { assertAdmissionVerdict, assertDecision } from './decision-schema.js';
 
 /** The policy library's decision rule: `data.portcullis.scan.decision`. */
 export const DECISION_ENTRYPOINT = 'portcullis/scan/decision';
@@ -14,6 +14,20 @@ export const DECISION_ENTRYPOINT = 'portcullis/scan/decision';
  * (policies/scan/decision.rego); a policy without it decides whole.
  */
 export const REPORT_ENTRYPOINT = 'portcullis/scan/report_entries';
+
+/**
+ * What an admission review reads of an image's decision (DecisionMessages),
+ * which the library gives without the rest of each finding; a policy
+ * without it is decided whole and its messages taken from the decision.
+ */
+export const VERDICT_ENTRYPOINT = 'portcullis/scan/admission_verdict';
+
+/** The messages of a decision's violations (`reasons`) and warnings, and its expired exceptions. */
+export interface DecisionMessages {
+  readonly reasons: readonly string[];
+  readonly warnings: readonly string[];
+  readonly expired_exceptions: readonly ExceptionRecord[];
+}
 
 /** The part of a loaded policy a check needs; WasmPolicy provides it. `now` fixes time.now_ns() for the evaluation. */
 export interface DecisionPolicy {
@@ -45,10 +59,14 @@ export function evaluateDecision(policy: DecisionPolicy, input: NormalizedInput,
 }
 
 function decisionOf(result: Evaluation, entrypoint: string): Decision {
+  return assertDecision(definedResult(result, entrypoint), `the decision of ${entrypoint}`);
+}
+
+function definedResult(result: Evaluation, entrypoint: string): unknown {
   if (!result.defined) {
     throw new AppError('DECISION_INVALID', `the policy left ${entrypoint} undefined for this input; it must always return a decision`);
   }
-  return assertDecision(result.result, `the decision of ${entrypoint}`);
+  return result.result;
 }
 
 /** As evaluateDecision, on an input that is JSON text already (its `now` given apart), so it is not serialized again. */
@@ -68,9 +86,31 @@ export function evaluateDecisionText(policy: WasmPolicy, text: string, now: Date
  * vulnerabilities, done once for the workloads that run its image.
  */
 export function evaluateDecisionShared(policy: WasmPolicy, shared: string | Uint8Array, own: string, now: Date, report?: string): Decision {
-  const derived =
-    report !== undefined && policy.entrypoints.has(REPORT_ENTRYPOINT) ? { name: 'report_entries', entrypoint: REPORT_ENTRYPOINT, own: report } : undefined;
-  return decisionOf(policy.evaluateShared(DECISION_ENTRYPOINT, shared, own, { now, ...(derived ? { derived } : {}) }), DECISION_ENTRYPOINT);
+  return decisionOf(policy.evaluateShared(DECISION_ENTRYPOINT, shared, own, sharedOptions(policy, now, report)), DECISION_ENTRYPOINT);
+}
+
+/**
+ * As evaluateDecisionShared, for the decision's messages alone: from
+ * VERDICT_ENTRYPOINT when the policy has it, which writes out and parses
+ * about half the work of a decision with hundreds of findings.
+ */
+export function evaluateMessagesShared(policy: WasmPolicy, shared: string | Uint8Array, own: string, now: Date, report?: string): DecisionMessages {
+  if (!policy.entrypoints.has(VERDICT_ENTRYPOINT)) return messagesOf(evaluateDecisionShared(policy, shared, own, now, report));
+  const result = policy.evaluateShared(VERDICT_ENTRYPOINT, shared, own, sharedOptions(policy, now, report));
+  return assertAdmissionVerdict(definedResult(result, VERDICT_ENTRYPOINT), `the verdict of ${VERDICT_ENTRYPOINT}`);
+}
+
+export function messagesOf(decision: Decision): DecisionMessages {
+  return {
+    reasons: decision.violations.map((f) => f.message),
+    warnings: decision.warnings.map((f) => f.message),
+    expired_exceptions: decision.expired_exceptions,
+  };
+}
+
+function sharedOptions(policy: WasmPolicy, now: Date, report: string | undefined): SharedOptions {
+  const derived = report !== undefined && policy.entrypoints.has(REPORT_ENTRYPOINT);
+  return { now, ...(derived ? { derived: { name: 'report_entries', entrypoint: REPORT_ENTRYPOINT, own: report } } : {}) };
 }
 
 /** The check use case on in-memory inputs (the HTTP API): normalize per image, then decide each. */

@@ -1,5 +1,4 @@
-import { evaluateDecision, type DecisionPolicy } from '../check/index.js';
-import type { Decision } from '../report/index.js';
+import { evaluateDecision, messagesOf, type DecisionMessages, type DecisionPolicy } from '../check/index.js';
 import { isAppError } from '../core/index.js';
 import {
   agedTo,
@@ -72,11 +71,11 @@ export interface ImageVerdict {
   readonly warnings: readonly string[];
 }
 
-export function imageVerdictOf(decision: Decision): ImageVerdict {
+export function imageVerdictOf(decision: DecisionMessages): ImageVerdict {
   return {
-    reasons: decision.violations.map((f) => f.message),
+    reasons: decision.reasons,
     warnings: [
-      ...decision.warnings.map((f) => f.message),
+      ...decision.warnings,
       ...decision.expired_exceptions.map((e) => `exception for ${e.rule}${e.image ? ` on ${e.image}` : ''} expired on ${e.expires} and no longer applies`),
     ],
   };
@@ -165,7 +164,7 @@ async function decideImage(image: string, scan: StoredScan | undefined, review: 
     const report = JSON.stringify({ metadata });
     const verdict = deps.decide
       ? await deps.decide({ shared: stored.bytes, own: JSON.stringify({ now, workloads, metadata }), report }, clock)
-      : imageVerdictOf(evaluateDecision(policy, { ...stored.aged.input, now, workloads, metadata }));
+      : imageVerdictOf(messagesOf(evaluateDecision(policy, { ...stored.aged.input, now, workloads, metadata })));
     return stored.interned(report, verdict);
   };
   return deps.cache ? deps.cache.through(policy, key, clock.getTime(), decide) : decide();

@@ -1,4 +1,4 @@
-import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, evaluateDecisionShared, runCheck, type LoadedRevision } from '../check/index.js';
+import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, evaluateMessagesShared, runCheck, type LoadedRevision } from '../check/index.js';
 import { AppError, toolInfo, type JsonValue } from '../core/index.js';
 import { normalizeEntrypoint } from '../evaluate/index.js';
 import { decideReport, imageVerdictOf, reportUploadOf, type ImageVerdict, type StoredScan } from '../gatekeeper/index.js';
@@ -50,7 +50,7 @@ export function runJob(job: EvaluationJob, bundle: JobBundle | undefined, maxDep
     case 'report':
       return { kind: 'report', scan: reportJob(job, bundle, maxDepth) };
     case 'decide':
-      return { kind: 'decide', verdict: imageVerdictOf(evaluateDecisionShared(decisionPolicy(bundle), job.body, job.own, new Date(job.now), job.report)) };
+      return { kind: 'decide', verdict: imageVerdictOf(evaluateMessagesShared(decisionPolicy(bundle), job.body, job.own, new Date(job.now), job.report)) };
   }
 }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { evaluateDecision, type DecisionPolicy } from '../../src/check/index.js';
+import { evaluateDecision, messagesOf, type DecisionPolicy } from '../../src/check/index.js';
 import type { JsonValue } from '../../src/core/index.js';
 import {
   DecisionCache,
@@ -102,7 +102,7 @@ describe('reviewAdmission with a decide function', () => {
       // Every image's evaluation has started before any finishes.
       if (inputs.length === IMAGES.length + 1) release();
       await gate;
-      return imageVerdictOf(evaluateDecision(policy, joined(input)));
+      return imageVerdictOf(messagesOf(evaluateDecision(policy, joined(input))));
     };
     const answer = await reviewAdmission(body, { ...deps(policy), scans: await scans(), decide });
 
@@ -129,7 +129,7 @@ describe('reviewAdmission with a decide function', () => {
     const decide = async (input: SplitInput): Promise<ImageVerdict> => {
       calls += 1;
       await new Promise((resolve) => setImmediate(resolve));
-      return imageVerdictOf(evaluateDecision(policy, joined(input)));
+      return imageVerdictOf(messagesOf(evaluateDecision(policy, joined(input))));
     };
     const deps = await cachedDeps(policy, decide);
     const answers = await Promise.all([1, 2, 3, 4].map((n) => reviewAdmission(review({ containers: IMAGES, uid: `u${n}` }), deps)));
@@ -154,7 +154,7 @@ describe('reviewAdmission with a decide function', () => {
       options: DEFAULT_ADMISSION_OPTIONS,
       now: () => NOW,
       cache: new RecordingCache(),
-      decide: async (input: SplitInput) => imageVerdictOf(evaluateDecision(policy, joined(input))),
+      decide: async (input: SplitInput) => imageVerdictOf(messagesOf(evaluateDecision(policy, joined(input)))),
     });
     const messages = async (policy: DecisionPolicy) => {
       const d = { ...deps(policy), scans: await scans() };
@@ -224,7 +224,7 @@ describe('reviewAdmission with a decide function', () => {
         ? {
             decide: async (split: SplitInput) => {
               shared.push(split.shared);
-              return imageVerdictOf(evaluateDecision(policy, joined(split)));
+              return imageVerdictOf(messagesOf(evaluateDecision(policy, joined(split))));
             },
           }
         : {}),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { DATA_PATH, type LoadedBundle } from '../../src/bundle/index.js';
-import { evaluateDecisionShared, REPORT_ENTRYPOINT } from '../../src/check/index.js';
+import { evaluateDecisionShared, evaluateMessagesShared, messagesOf, REPORT_ENTRYPOINT, VERDICT_ENTRYPOINT } from '../../src/check/index.js';
 import { runOpa } from '../../src/compile/index.js';
 import type { JsonValue } from '../../src/core/index.js';
 import { WasmPolicy } from '../../src/evaluate/index.js';
@@ -16,7 +16,8 @@ import { DECISION_NOW, decisionSummary, goldenDecisionPath, SCAN_ENTRYPOINT } fr
 // Every shared fixture through the shipped image scan library: the in-process
 // Wasm decision, on the whole input, on the input in the two parts admission
 // gives (WasmPolicy.evaluateShared) and with the report's entries evaluated
-// apart and given back as a worker does (evaluateDecisionShared), equals
+// apart and given back as a worker does (evaluateDecisionShared; its
+// messages alone, as admission takes them, from evaluateMessagesShared), equals
 // OPA's own evaluator (opa eval, topdown) on the same normalized input and
 // bundle data, and equals its reviewed golden under test/golden/decisions/
 // (regenerated only by npm run golden:decisions).
@@ -30,6 +31,7 @@ describe('decisions on every shared fixture', () => {
     ({ bundle, project } = await buildRepositoryBundle('image-scan'));
     policy = await WasmPolicy.fromBundle(bundle);
     assert.ok(policy.entrypoints.has(REPORT_ENTRYPOINT), 'the library gives the report entries admission keeps');
+    assert.ok(policy.entrypoints.has(VERDICT_ENTRYPOINT), 'the library gives the messages admission answers with');
     work = await mkdtemp(join(tmpdir(), 'portcullis-scan-fixtures-'));
     await writeFile(join(work, 'data.json'), bundle.files.find((f) => f.path === DATA_PATH)!.bytes);
   });
@@ -57,6 +59,14 @@ describe('decisions on every shared fixture', () => {
           JSON.stringify({ metadata }),
         );
         assert.deepEqual(decided, wasm.result, `the decision with the report's entries given (${pass}) is the whole input's`);
+        const messages = evaluateMessagesShared(
+          policy,
+          JSON.stringify(scan),
+          JSON.stringify({ now, workloads, metadata }),
+          new Date(DECISION_NOW),
+          JSON.stringify({ metadata }),
+        );
+        assert.deepEqual(messages, messagesOf(wasm.result as Decision), `the admission verdict (${pass}) is the whole decision's messages`);
       }
       const inputFile = join(work, 'input.json');
       await writeFile(inputFile, JSON.stringify(input));

@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { DATA_PATH, type LoadedBundle } from '../../src/bundle/index.js';
-import { REPORT_ENTRYPOINT } from '../../src/check/index.js';
+import { REPORT_ENTRYPOINT, VERDICT_ENTRYPOINT } from '../../src/check/index.js';
 import { runOpa } from '../../src/compile/index.js';
 import type { JsonValue } from '../../src/core/index.js';
 import { WasmPolicy } from '../../src/evaluate/index.js';
@@ -75,12 +75,12 @@ describe('the image scan policy library (bundles/image-scan.yaml)', () => {
 
   const inEnvironment = (input: NormalizedInput, environment: string): NormalizedInput => ({ ...input, metadata: { ...input.metadata, environment } });
 
-  it('has the decision and report entries as its Wasm entrypoints and the example settings mounted at portcullis/scan/settings', () => {
+  it('has the decision, the report entries and the admission verdict as its Wasm entrypoints and the example settings mounted at portcullis/scan/settings', () => {
     assert.deepEqual(bundle.manifest.roots, ['portcullis/scan']);
     // Nothing more: opa build would also export every rule that depends on an entrypoint.
     assert.deepEqual(
       bundle.manifest.wasm?.map((w) => w.entrypoint),
-      [ENTRYPOINT, REPORT_ENTRYPOINT],
+      [ENTRYPOINT, REPORT_ENTRYPOINT, VERDICT_ENTRYPOINT],
     );
     const data = JSON.parse(JSON.stringify(bundle.data)) as { portcullis: { scan: { settings: Settings } } };
     assert.deepEqual(data.portcullis.scan.settings, settings);
