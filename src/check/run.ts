@@ -91,8 +91,9 @@ export function evaluateDecisionShared(policy: WasmPolicy, shared: string | Uint
 
 /**
  * As evaluateDecisionShared, for the decision's messages alone: from
- * VERDICT_ENTRYPOINT when the policy has it, which writes out and parses
- * about half the work of a decision with hundreds of findings.
+ * VERDICT_ENTRYPOINT when the policy has it, so the rest of each finding is
+ * neither written out of the module nor parsed, which was about a third of
+ * deciding an image with hundreds of findings whose report's entries are kept.
  */
 export function evaluateMessagesShared(policy: WasmPolicy, shared: string | Uint8Array, own: string, now: Date, report?: string): DecisionMessages {
   if (!policy.entrypoints.has(VERDICT_ENTRYPOINT)) return messagesOf(evaluateDecisionShared(policy, shared, own, now, report));

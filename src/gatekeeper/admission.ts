@@ -71,12 +71,12 @@ export interface ImageVerdict {
   readonly warnings: readonly string[];
 }
 
-export function imageVerdictOf(decision: DecisionMessages): ImageVerdict {
+export function imageVerdictOf(messages: DecisionMessages): ImageVerdict {
   return {
-    reasons: decision.reasons,
+    reasons: messages.reasons,
     warnings: [
-      ...decision.warnings,
-      ...decision.expired_exceptions.map((e) => `exception for ${e.rule}${e.image ? ` on ${e.image}` : ''} expired on ${e.expires} and no longer applies`),
+      ...messages.warnings,
+      ...messages.expired_exceptions.map((e) => `exception for ${e.rule}${e.image ? ` on ${e.image}` : ''} expired on ${e.expires} and no longer applies`),
     ],
   };
 }
