@@ -50,22 +50,13 @@ describe('decisions on every shared fixture', () => {
         assert.deepEqual(split, wasm, `the input in two parts (${pass}) is decided as the whole`);
       }
       // As a worker decides it: the report's entries evaluated without the workloads and the time, then kept per namespace.
+      const asWorker = (shared: string) =>
+        [shared, JSON.stringify({ now, workloads, metadata }), new Date(DECISION_NOW), JSON.stringify({ metadata })] as const;
       for (const pass of ['evaluated', 'kept']) {
-        const decided = evaluateDecisionShared(
-          policy,
-          JSON.stringify(scan),
-          JSON.stringify({ now, workloads, metadata }),
-          new Date(DECISION_NOW),
-          JSON.stringify({ metadata }),
-        );
+        const decided = evaluateDecisionShared(policy, ...asWorker(JSON.stringify(scan)));
         assert.deepEqual(decided, wasm.result, `the decision with the report's entries given (${pass}) is the whole input's`);
-        const messages = evaluateMessagesShared(
-          policy,
-          JSON.stringify(scan),
-          JSON.stringify({ now, workloads, metadata }),
-          new Date(DECISION_NOW),
-          JSON.stringify({ metadata }),
-        );
+        // Its shared part spelled apart (indented), so it is evaluated and kept on its own, not taken from the decision's.
+        const messages = evaluateMessagesShared(policy, ...asWorker(JSON.stringify(scan, null, 1)));
         assert.deepEqual(messages, messagesOf(wasm.result as Decision), `the admission verdict (${pass}) is the whole decision's messages`);
       }
       const inputFile = join(work, 'input.json');
