@@ -21,8 +21,8 @@
 // floors, measured in this process on the same bundle and report: three
 // in-process evaluations of the stored input (and of the same as the
 // evaluation workers make them, with the stored scan and its report's
-// findings kept and only the messages written out), and three opa-wasm evaluations with no rules (the same
-// input in, the same decision out).
+// findings kept and only the messages written out), and three opa-wasm
+// evaluations with no rules (the same input in, the same decision out).
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';

@@ -16,9 +16,9 @@ const FIRST_BUFFER_MAX_BYTES = 1024 * 1024;
 /**
  * A plain body up to this size (a scan report of a few hundred
  * vulnerabilities) is kept as the chunks it arrived in, which an evaluation
- * worker takes over (moved, not copied) and reads (parseJsonParts): chunks copied into a
- * buffer here were freed only by a full collection, which the event loop then
- * ran several times a second under a load of reports. Past this, chunks go
+ * worker takes over (moved, not copied) and reads (parseJsonParts): chunks
+ * copied into a buffer here were freed only by a full collection, which the
+ * event loop then ran several times a second under a load of reports. Past this, chunks go
  * into one buffer: held longer, they fragment the allocator's heap as
  * GrowingBuffer says (16 MiB of held chunks left the server 47 MB more
  * resident after `npm run bench:fuzz`).
@@ -111,10 +111,14 @@ export function restoreIdleTimeout(): Middleware {
 export function parseJsonBody(bytes: Uint8Array, options: Pick<BodyOptions, 'maxDepth' | 'invalid'>): unknown {
   const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   const body = Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.byteLength - bom);
-  const ascii = isAscii(body);
-  if (!ascii && !isUtf8(body)) throw new AppError(options.invalid, 'request body is not valid UTF-8');
-  // The parser quotes the text it read: for a non-ASCII body, its escaped copy, so an error is taken from the body itself.
-  return parsedText(asciiJsonText(body), options, ascii ? undefined : () => body.toString('utf8'));
+  return parsedText(escapedText(body, options.invalid), options, () => body.toString('utf8'));
+}
+
+/** Bytes of the body as ASCII JSON text (asciiJsonText), once they are known to be UTF-8. */
+function escapedText(bytes: Buffer, invalid: BodyOptions['invalid']): string {
+  if (isAscii(bytes)) return bytes.toString('latin1');
+  if (!isUtf8(bytes)) throw new AppError(invalid, 'request body is not valid UTF-8');
+  return asciiJsonText(bytes);
 }
 
 /**
@@ -130,13 +134,10 @@ export function parseJsonParts(parts: readonly Uint8Array[], options: Pick<BodyO
   const chunks = parts.filter((part) => part.byteLength > 0).map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength));
   // A BOM, which parseJsonBody drops, may itself be split between parts.
   if (chunks.length < 2 || chunks[0]?.[0] === 0xef) return parseJsonBody(joinedBody(parts), options);
-  const texts: string[] = [];
-  for (const segment of runSegments(chunks)) {
-    const ascii = isAscii(segment);
-    if (!ascii && !isUtf8(segment)) throw new AppError(options.invalid, 'request body is not valid UTF-8');
-    texts.push(ascii ? segment.toString('latin1') : asciiJsonText(segment));
-  }
-  return parsedText(texts.join(''), options, () => joinedBody(parts).toString('utf8'));
+  const text = runSegments(chunks)
+    .map((segment) => escapedText(segment, options.invalid))
+    .join('');
+  return parsedText(text, options, () => joinedBody(parts).toString('utf8'));
 }
 
 /** The chunks, with each one that ends inside a run of non-ASCII bytes joined to the next (rare: a part ends mid-character). */
@@ -155,14 +156,18 @@ function endsInRun(chunk: Buffer, next: Buffer): boolean {
   return (chunk[chunk.byteLength - 1] ?? 0) >= 0x80 && (next[0] ?? 0) >= 0x80;
 }
 
-/** JSON text parsed as the body; `source` gives the body's own text for a syntax error when the text is an escaped copy of it. */
-function parsedText(text: string, options: Pick<BodyOptions, 'maxDepth' | 'invalid'>, source?: () => string): unknown {
+/**
+ * JSON text parsed as the body. The parser quotes the text it read, for a
+ * non-ASCII body its escaped copy, so a syntax error is taken from the
+ * body's own text (`source`).
+ */
+function parsedText(text: string, options: Pick<BodyOptions, 'maxDepth' | 'invalid'>, source: () => string): unknown {
   if (text.trim() === '') return undefined;
   try {
     return parseGuardedJson(text, options.maxDepth, 'request body', options.invalid);
   } catch (err) {
     if (isAppError(err)) throw err;
-    throw wrapError(source ? syntaxError(source()) : err, options.invalid, 'request body is not valid JSON');
+    throw wrapError(syntaxError(source()), options.invalid, 'request body is not valid JSON');
   }
 }
 
