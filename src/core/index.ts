@@ -5,6 +5,7 @@ export type { ExitCode } from './exit-codes.js';
 export { JsonNumber } from './json-number.js';
 export type { JsonValue } from './json-number.js';
 export { asciiJsonText } from './json-ascii.js';
+export { jsonPieces, utf8Bytes } from './json-pieces.js';
 export { parseJsonPreserving } from './json-parse.js';
 export { canonicalJson, canonicalJsonBytes, compareUtf8 } from './canonical-json.js';
 export { sha1Hex, sha256Hex } from './digest.js';

@@ -7,6 +7,7 @@ import {
   findJsonTextProblem,
   findLoneSurrogate,
   isAppError,
+  jsonPieces,
   messageOf,
   wrapError,
   type JsonValue,
@@ -89,14 +90,15 @@ export class PreparedInput {
   /** @internal */
   constructor(
     private parsed: JsonValue | undefined,
-    readonly text: string,
+    /** The JSON text, in pieces (jsonPieces). */
+    readonly pieces: readonly string[],
     /** As in the SDK, a falsy input is no input at all. */
     readonly absent: boolean,
   ) {}
 
   /** The input as a value: modules of an older ABI go through the SDK, which takes one (parsed then, from text that came alone). */
   get value(): JsonValue {
-    this.parsed ??= JSON.parse(this.text) as JsonValue;
+    this.parsed ??= JSON.parse(this.pieces.join('')) as JsonValue;
     return this.parsed;
   }
 }
@@ -183,16 +185,16 @@ export class WasmPolicy {
    * checks a value, without parsing it: the module parses it anyway.
    */
   prepareText(text: string): PreparedInput {
-    this.checkedSize(text);
-    return new PreparedInput(undefined, this.withoutLoneSurrogates(text), false);
+    this.checkedSize([text]);
+    return new PreparedInput(undefined, [this.withoutLoneSurrogates(text)], false);
   }
 
   evaluate(entrypoint: string, given: JsonValue | PreparedInput | undefined, options: EvaluateOptions = {}): Decision {
     const { name, id } = this.entrypointOf(entrypoint);
     // As in the SDK, a falsy input is no input at all.
     const input = given instanceof PreparedInput ? (given.absent ? undefined : given) : given || undefined;
-    const text = input === undefined ? undefined : input instanceof PreparedInput ? this.checkedSize(input.text) : this.inputText(input);
-    return this.decided(name, options, () => this.run(id, input, text));
+    const pieces = input === undefined ? undefined : input instanceof PreparedInput ? this.checkedSize(input.pieces) : this.inputText(input);
+    return this.decided(name, options, () => this.run(id, input, pieces));
   }
 
   /**
@@ -226,7 +228,7 @@ export class WasmPolicy {
 
   /** The whole of an input given in parts, refused when it is over this instance's size limit. */
   private checkedSharedSize(shared: string | Uint8Array, own: string): void {
-    if (typeof shared === 'string') this.checkedSize(shared, own);
+    if (typeof shared === 'string') this.checkedSize([shared, own]);
     else if (shared.byteLength + Buffer.byteLength(own) > this.limits.maxInputBytes) throw this.inputTooLarge();
   }
 
@@ -288,18 +290,21 @@ export class WasmPolicy {
     return memoryOf(this.policy).buffer.byteLength;
   }
 
-  /** The input as the module reads it, refused when it is over the size limit or holds a string UTF-8 cannot encode. */
-  private inputText(input: JsonValue): string {
-    let text: string;
+  /**
+   * The input as the module reads it, in pieces (jsonPieces), refused when
+   * it is over the size limit or holds a string UTF-8 cannot encode.
+   */
+  private inputText(input: JsonValue): string[] {
+    let pieces: string[];
     try {
-      text = JSON.stringify(input);
+      pieces = jsonPieces(input);
     } catch (err) {
       throw wrapError(err, 'INPUT_INVALID', 'the input cannot be encoded as JSON');
     }
-    this.checkedSize(text);
-    // JSON.stringify escapes an unpaired surrogate as \udXXX; a pair it writes as is.
-    if (text.includes('\\ud') && findJsonTextProblem(text, Infinity)) throw loneSurrogate(input);
-    return text;
+    this.checkedSize(pieces);
+    // JSON.stringify escapes an unpaired surrogate as \udXXX (within one piece); a pair it writes as is.
+    if (pieces.some((piece) => piece.includes('\\ud')) && findJsonTextProblem(pieces.join(''), Infinity)) throw loneSurrogate(input);
+    return pieces;
   }
 
   /** Runs an evaluation; one that ran out of heap beside kept inputs runs again once they are dropped, with the heap to itself. */
@@ -315,12 +320,12 @@ export class WasmPolicy {
   }
 
   /** The input's JSON text (in parts: their sum), refused when it is over this instance's size limit. */
-  private checkedSize(text: string, ...more: string[]): string {
+  private checkedSize<T extends readonly string[]>(parts: T): T {
     const max = this.limits.maxInputBytes;
-    const units = more.reduce((n, t) => n + t.length, text.length);
+    const units = parts.reduce((n, t) => n + t.length, 0);
     // Both bounds are cheap: UTF-8 takes at least one byte per UTF-16 unit, at most three.
-    if (units > max || (units * 3 > max && more.reduce((n, t) => n + Buffer.byteLength(t), Buffer.byteLength(text)) > max)) throw this.inputTooLarge();
-    return text;
+    if (units > max || (units * 3 > max && parts.reduce((n, t) => n + Buffer.byteLength(t), 0) > max)) throw this.inputTooLarge();
+    return parts;
   }
 
   private inputTooLarge(): AppError {
@@ -348,12 +353,12 @@ export class WasmPolicy {
    * end is found with one native search instead of a byte-by-byte loop.
    * Modules of an older ABI go through the SDK.
    */
-  private run(entrypoint: number, input: JsonValue | PreparedInput | undefined, text: string | undefined): unknown {
+  private run(entrypoint: number, input: JsonValue | PreparedInput | undefined, pieces: readonly string[] | undefined): unknown {
     const policy = this.policy;
     if ((policy.minorVersion as number) < 2) return policy.evaluate(input instanceof PreparedInput ? input.value : input, entrypoint);
     // As in the SDK, a falsy input is no input at all. The input goes after the kept ones (there, or after the data).
     const at = this.kept.top;
-    const length = text === undefined ? 0 : writeInput(policy, text, at);
+    const length = pieces === undefined ? 0 : writeInput(policy, pieces, at);
     const result = exportsOf(policy).opa_eval(0, entrypoint, policy.dataAddr, at, length, at + length, 0);
     return this.resultAt(result);
   }
@@ -423,13 +428,24 @@ function mib(bytes: number): string {
   return `${Math.round(bytes / (1024 * 1024))} MiB`;
 }
 
-/** Writes the input as UTF-8 at `at` (where the SDK puts it: after the data), growing memory as needed; returns its length in bytes. */
-function writeInput(policy: LoadedPolicy, text: string, at: number): number {
-  const first = encoder.encodeInto(text, new Uint8Array(memoryOf(policy).buffer, at));
-  if (first.read === text.length) return first.written;
-  const missing = at + Buffer.byteLength(text) - memoryOf(policy).buffer.byteLength;
-  memoryOf(policy).grow(Math.ceil(missing / PAGE_BYTES));
-  return encoder.encodeInto(text, new Uint8Array(memoryOf(policy).buffer, at)).written;
+/**
+ * Writes the input's pieces as UTF-8 from `at` (where the SDK puts it: after
+ * the data), growing memory as needed; returns its length in bytes.
+ */
+function writeInput(policy: LoadedPolicy, pieces: readonly string[], at: number): number {
+  const memory = memoryOf(policy);
+  let end = at;
+  pieces.forEach((piece, i) => {
+    const { read, written } = encoder.encodeInto(piece, new Uint8Array(memory.buffer, end));
+    if (read === piece.length) {
+      end += written;
+      return;
+    }
+    const missing = end + pieces.slice(i).reduce((n, rest) => n + Buffer.byteLength(rest), 0) - memory.buffer.byteLength;
+    memory.grow(Math.ceil(missing / PAGE_BYTES));
+    end += encoder.encodeInto(piece, new Uint8Array(memory.buffer, end)).written;
+  });
+  return end - at;
 }
 
 // The SDK types these with the DOM's WebAssembly declarations, which a Node

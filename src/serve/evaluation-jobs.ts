@@ -1,5 +1,5 @@
 import { checkOptionsFromBody, checkRequestFromBody, DECISION_ENTRYPOINT, evaluateMessagesShared, runCheck, type LoadedRevision } from '../check/index.js';
-import { AppError, toolInfo, type JsonValue } from '../core/index.js';
+import { AppError, jsonPieces, toolInfo, utf8Bytes, type JsonValue } from '../core/index.js';
 import { normalizeEntrypoint } from '../evaluate/index.js';
 import { decideReport, imageVerdictOf, reportUploadOf, type ImageVerdict, type StoredScan } from '../gatekeeper/index.js';
 import { getOutputFormat, toJsonReport, type ReportContext } from '../report/index.js';
@@ -85,9 +85,10 @@ function checkJob(job: Extract<EvaluationJob, { kind: 'check' }>, bundle: JobBun
     inputWarnings: result.inputWarnings,
   };
   // The JSON report as Koa would have serialised the object: compact. Encoded here, so that a worker hands the
-  // event loop bytes to write (moved, not copied) instead of a string it would copy and then encode.
-  const text = output.name === 'json' ? JSON.stringify(toJsonReport(decision, context)) : output.format(decision, context);
-  return { kind: 'check', type: output.mediaType, bytes: Buffer.from(text, 'utf8') };
+  // event loop bytes to write (moved, not copied) instead of a string it would copy and then encode; from
+  // pieces, which stay out of the large-object space a report's whole text would be copied into (jsonPieces).
+  const text = output.name === 'json' ? jsonPieces(toJsonReport(decision, context)) : [output.format(decision, context)];
+  return { kind: 'check', type: output.mediaType, bytes: utf8Bytes(text) };
 }
 
 /** OPA's Data API: `{"result": ...}`, `{}` when undefined, a warning without `input`. */
