@@ -19,6 +19,8 @@ if (port) {
   const cache = new PolicyCache(setup.read, setup.evaluation);
   const bundles = new Map<string, { etag: string; bytes: Uint8Array }>();
   port.on('message', (message: WorkerRequest | WorkerNotice) => {
+    // A written response's buffer, moved here to be freed by this thread's next young collection.
+    if ('release' in message) return;
     if ('forget' in message) {
       bundles.delete(message.forget);
       cache.forget(message.forget);

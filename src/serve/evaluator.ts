@@ -72,8 +72,12 @@ export interface WorkerRequest {
   readonly bundle?: WorkerBundle;
 }
 
-/** The other messages a worker takes: drop a withdrawn bundle, or load one ahead of the jobs that will need it. */
-export type WorkerNotice = { readonly forget: string } | { readonly load: WorkerBundle & { readonly bytes: Uint8Array } };
+/**
+ * The other messages a worker takes: drop a withdrawn bundle, load one ahead
+ * of the jobs that will need it, or take a written result's buffer to free
+ * (Evaluator.release).
+ */
+export type WorkerNotice = { readonly forget: string } | { readonly load: WorkerBundle & { readonly bytes: Uint8Array } } | { readonly release: ArrayBuffer };
 
 interface Pending {
   readonly request: WorkerRequest;
@@ -152,6 +156,21 @@ export class Evaluator {
       this.queue.push({ request, transfer: bodyBuffers(moved), bundle, affinity, resolve, reject });
       this.dispatch();
     });
+  }
+
+  /**
+   * Takes back the bytes of a job's result once they are written (a check's
+   * response), moving them to a worker, where they are freed by its next
+   * young collection. On the event loop, V8 counts each moved-in buffer as
+   * external memory until a collection finds it dead, and the event loop
+   * allocates too little for young collections under a load of reports:
+   * dead responses piled up until they set off a full mark-compact every
+   * half second. Only a buffer of its own is moved, never a view of a pool.
+   */
+  release(bytes: Uint8Array): void {
+    const buffer = bytes.buffer;
+    if (buffer instanceof SharedArrayBuffer || bytes.byteOffset !== 0 || bytes.byteLength !== buffer.byteLength || bytes.byteLength === 0) return;
+    this.slots[0]?.worker.postMessage({ release: buffer } satisfies WorkerNotice, [buffer]);
   }
 
   /** Drops a withdrawn bundle's policy here and in every worker. */

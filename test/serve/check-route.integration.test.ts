@@ -49,6 +49,17 @@ describe('POST /v1/check', () => {
     assert.match(res.headers['x-portcullis-bundle'] ?? '', /^image-scan@[0-9a-f]{16}$/);
   });
 
+  it('answers concurrent checks each with its whole report, though the buffers of written ones are handed back meanwhile', async () => {
+    const body = { reports: [juiceShop], now: NOW };
+    const first = await request(server).post('/v1/check').send(body);
+    assert.equal(first.status, 200, first.text);
+    const all = await Promise.all(Array.from({ length: 8 }, () => request(server).post('/v1/check').send(body)));
+    for (const res of all) {
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.text, first.text);
+    }
+  });
+
   it('carries the input warnings and per-image decisions in its JSON; strict and allow_empty act as the CLI flags', async () => {
     const nullSeverity = JSON.parse(await readFile(join(SHARED, 'reports/django-DefectDojo__anchore_grype__issue_9618.json'), 'utf8'));
     const clean = JSON.parse(await readFile(join(SHARED, 'reports/secureCodeBox__juice-shop-v12.10.2-empty-results.json'), 'utf8'));

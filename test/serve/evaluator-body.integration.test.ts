@@ -28,6 +28,18 @@ describe('Evaluator bodies', () => {
     );
   });
 
+  it("takes back a written result's buffer, moving it to a worker, which goes on with its jobs", async () => {
+    await evaluator.run({ kind: 'data', body: parts('{"input": {}}', 3), path: '' }, undefined);
+    const own = new Uint8Array(64 * 1024).fill(7);
+    const pooled = Buffer.from('a small result, a view of a shared pool');
+    evaluator.release(own);
+    evaluator.release(pooled);
+    assert.equal(own.byteLength, 0, 'a buffer of its own is moved');
+    assert.equal(pooled.toString(), 'a small result, a view of a shared pool', 'a view of a pool is left alone');
+    const result = await evaluator.run({ kind: 'data', body: parts('{"input": {"x": 1}}', 4), path: 'nothing/here' }, undefined);
+    assert.deepEqual(result.body, {});
+  });
+
   it('reads a small body on the event loop from its parts, which stay', async () => {
     const body = parts('{"x":1}', 3);
     assert.deepEqual((await evaluator.run({ kind: 'data', body, path: '' }, undefined)).body, {

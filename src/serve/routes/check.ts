@@ -23,7 +23,10 @@ export function checkRoutes(options: EvaluationRouteOptions): Router {
     ctx.set('Cache-Control', 'no-store');
     if (bundle) ctx.set('X-Portcullis-Bundle', `${bundle.name}@${bundle.revision}`);
     ctx.type = result.type;
-    ctx.body = Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength);
+    const bytes = result.bytes;
+    ctx.body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Only once written to the socket ('finish'): until then the socket may still be reading it.
+    ctx.res.once('finish', () => options.evaluator.release(bytes));
   });
   return router;
 }
