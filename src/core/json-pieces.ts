@@ -9,17 +9,17 @@ const SPLIT_DEPTH = 4;
  * JSON.stringify(value), as pieces whose concatenation is the same text:
  * down to a few levels, each field of an object is a piece of its own, an
  * array of a few elements is split element by element, and a longer one is
- * stringified in batches of elements. V8 builds a long JSON text as a tree of
- * parts, which the first native reader of it (UTF-8 encoding, a search)
- * copies into one flat string; past 128 KiB that string is a large object,
- * mapped afresh from the kernel for each text, faulted in page by page and
- * unmapped again after the next collection. Pieces this size stay in the
- * young generation.
+ * stringified in batches of elements, once however often it appears. V8
+ * builds a long JSON text as a tree of parts, which the first native reader
+ * of it (UTF-8 encoding, a search) copies into one flat string; past 128 KiB
+ * that string is a large object, mapped afresh from the kernel for each
+ * text, faulted in page by page and unmapped again after the next
+ * collection. Pieces this size stay in the young generation.
  */
 export function jsonPieces(value: unknown): string[] {
-  const pieces: string[] = [];
-  write(value, pieces, SPLIT_DEPTH);
-  return pieces;
+  const writer = new PieceWriter();
+  writer.write(value, SPLIT_DEPTH);
+  return writer.pieces;
 }
 
 /** The UTF-8 bytes of pieces of text (jsonPieces), in one buffer. */
@@ -30,51 +30,68 @@ export function utf8Bytes(pieces: readonly string[]): Buffer {
   return bytes;
 }
 
-function write(value: unknown, pieces: string[], depth: number): void {
-  if (depth === 0 || value === null || typeof value !== 'object' || hasToJson(value)) {
-    pieces.push(stringified(value));
-  } else if (Array.isArray(value)) {
-    writeArray(value as readonly unknown[], pieces, depth);
-  } else if (isPlainObject(value)) {
-    writeObject(value, pieces, depth);
-  } else {
-    pieces.push(stringified(value));
-  }
-}
+class PieceWriter {
+  readonly pieces: string[] = [];
+  /** The text of each long array written so far: a report's lists, which it repeats for its one image, are stringified once. */
+  private readonly arrays = new Map<readonly unknown[], readonly string[]>();
 
-function writeArray(list: readonly unknown[], pieces: string[], depth: number): void {
-  if (list.length > FEW_ELEMENTS) {
-    pieces.push('[');
-    for (let start = 0; start < list.length; start += BATCH_ELEMENTS) {
-      if (start > 0) pieces.push(',');
-      // The batch's own brackets dropped: a slice of its text, which stays small.
-      pieces.push(stringified(list.slice(start, start + BATCH_ELEMENTS)).slice(1, -1));
+  write(value: unknown, depth: number): void {
+    if (depth === 0 || value === null || typeof value !== 'object' || hasToJson(value)) {
+      this.pieces.push(stringified(value));
+    } else if (Array.isArray(value)) {
+      this.writeArray(value as readonly unknown[], depth);
+    } else if (isPlainObject(value)) {
+      this.writeObject(value, depth);
+    } else {
+      this.pieces.push(stringified(value));
     }
-    pieces.push(']');
-    return;
   }
-  pieces.push('[');
-  list.forEach((element, i) => {
-    if (i > 0) pieces.push(',');
-    // As JSON.stringify writes what JSON cannot hold in an array: null.
-    if (isOmitted(element)) pieces.push('null');
-    else write(element, pieces, depth - 1);
-  });
-  pieces.push(']');
+
+  private writeArray(list: readonly unknown[], depth: number): void {
+    if (list.length > FEW_ELEMENTS) {
+      let text = this.arrays.get(list);
+      if (!text) {
+        text = batches(list);
+        this.arrays.set(list, text);
+      }
+      this.pieces.push(...text);
+      return;
+    }
+    this.pieces.push('[');
+    list.forEach((element, i) => {
+      if (i > 0) this.pieces.push(',');
+      // As JSON.stringify writes what JSON cannot hold in an array: null.
+      if (isOmitted(element)) this.pieces.push('null');
+      else this.write(element, depth - 1);
+    });
+    this.pieces.push(']');
+  }
+
+  private writeObject(object: Record<string, unknown>, depth: number): void {
+    this.pieces.push('{');
+    let first = true;
+    for (const key of Object.keys(object)) {
+      const field = object[key];
+      // As JSON.stringify leaves out a field whose value JSON cannot hold.
+      if (isOmitted(field)) continue;
+      this.pieces.push(`${first ? '' : ','}${JSON.stringify(key)}:`);
+      first = false;
+      this.write(field, depth - 1);
+    }
+    this.pieces.push('}');
+  }
 }
 
-function writeObject(object: Record<string, unknown>, pieces: string[], depth: number): void {
-  pieces.push('{');
-  let first = true;
-  for (const key of Object.keys(object)) {
-    const field = object[key];
-    // As JSON.stringify leaves out a field whose value JSON cannot hold.
-    if (isOmitted(field)) continue;
-    pieces.push(`${first ? '' : ','}${JSON.stringify(key)}:`);
-    first = false;
-    write(field, pieces, depth - 1);
+/** A long array's text, stringified in batches of elements. */
+function batches(list: readonly unknown[]): string[] {
+  const text = ['['];
+  for (let start = 0; start < list.length; start += BATCH_ELEMENTS) {
+    if (start > 0) text.push(',');
+    // The batch's own brackets dropped: a slice of its text, which stays small.
+    text.push(stringified(list.slice(start, start + BATCH_ELEMENTS)).slice(1, -1));
   }
-  pieces.push('}');
+  text.push(']');
+  return text;
 }
 
 function stringified(value: unknown): string {

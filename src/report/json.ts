@@ -81,7 +81,8 @@ export interface JsonReport extends JsonDecision {
 
 export function toJsonReport(decision: Decision, context: ReportContext): JsonReport {
   const overall = jsonDecision(decision, context.target);
-  const images = (context.images ?? [{ target: context.target, decision }]).map((i) => jsonDecision(i.decision, i.target));
+  // One image's entry is the overall decision itself, whose lists the JSON text then writes from one stringification (jsonPieces).
+  const images = context.images ? context.images.map((i) => jsonDecision(i.decision, i.target)) : [overall];
   const inputWarnings = (context.inputWarnings ?? []).filter((r) => r.warnings.length > 0).map(jsonInputWarnings);
   return {
     format_version: JSON_FORMAT_VERSION,

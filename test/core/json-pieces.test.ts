@@ -26,6 +26,10 @@ describe('jsonPieces', () => {
       boxed: new String('s'),
     },
     'empty containers': { a: [], o: {}, deep: [[[[[[{}]]]]]] },
+    'a long array written twice, as a report repeats its lists for its one image': (() => {
+      const list = range(70, (i) => ({ i, message: `finding ${i}` }));
+      return { violations: list, images: [{ violations: list, other: list.slice(1) }] };
+    })(),
     'integer-like keys first, as JSON.stringify orders them': { b: 1, 2: 'two', a: 3, 1: 'one' },
   };
 
