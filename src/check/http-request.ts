@@ -63,15 +63,18 @@ const assertBody = compileSchema<CheckRequestBody>(checkRequestSchema, 'REQUEST_
  * Turns a request body into the normalizer's request. Each input is a string
  * (the file's text), parsed JSON, or `{name, format, content}`. A report given
  * as parsed JSON is handed over as it is (the normalizer checks its nesting
- * as it would a file's), since writing out and parsing again a report of
+ * as it would a file's, unless `bodyDepth`, the nesting the body was held
+ * to, bounds it within the limit), since writing out and parsing again a report of
  * hundreds of KiB costs more than deciding on it; the other inputs are small
  * and are re-serialized, so they go through the same parsers, limits and
  * error messages as files.
  */
-export function checkRequestFromBody(body: unknown, defaultNow: Date): NormalizeRequest {
+export function checkRequestFromBody(body: unknown, defaultNow: Date, bodyDepth?: number): NormalizeRequest {
   const checked = assertBody(body, 'request body');
+  // A report sits two levels into the body at least (body, reports list), so it nests two levels less.
+  const nestedAtMost = bodyDepth === undefined ? undefined : bodyDepth - 2;
   const reports = (checked.reports ?? []).map((r, i): ReportFile | ParsedReportFile => {
-    const file = inlineReport(r, `report[${i}]`);
+    const file = inlineReport(r, `report[${i}]`, nestedAtMost);
     const format = unwrap(r)?.format ?? checked.format;
     return format === undefined ? file : { ...file, format };
   });
@@ -100,10 +103,11 @@ function unwrap(value: Inline): InlineFile | undefined {
   return keys.includes('content') && keys.every((k) => WRAPPER_KEYS.has(k)) ? (value as InlineFile) : undefined;
 }
 
-function inlineReport(value: Inline, defaultName: string): ReportFile | ParsedReportFile {
+function inlineReport(value: Inline, defaultName: string, nestedAtMost: number | undefined): ReportFile | ParsedReportFile {
   const wrapped = unwrap(value);
   const content = wrapped ? wrapped.content : value;
-  return typeof content === 'string' ? inlineFile(value, defaultName) : { path: wrapped?.name ?? defaultName, document: content };
+  if (typeof content === 'string') return inlineFile(value, defaultName);
+  return { path: wrapped?.name ?? defaultName, document: content, ...(nestedAtMost === undefined ? {} : { nestedAtMost }) };
 }
 
 function inlineFile(value: Inline, defaultName: string): InputFile {

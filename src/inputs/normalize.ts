@@ -33,6 +33,12 @@ export interface ParsedReportFile {
   readonly path: string;
   readonly format?: string | undefined;
   readonly document: unknown;
+  /**
+   * How deep the document can nest at most, when what holds it was checked
+   * already (an HTTP body within its limit): within the limit, the document
+   * is not walked again.
+   */
+  readonly nestedAtMost?: number;
 }
 
 export interface NormalizeRequest {
@@ -63,7 +69,7 @@ export function parseNow(now: Date | string): Date {
  */
 export function parseReport(file: ReportFile | ParsedReportFile, limits: InputLimits = DEFAULT_INPUT_LIMITS, allowEmpty = false): ParsedReport {
   const format = file.format === undefined || file.format === 'auto' ? undefined : assertReportFormat(file.format);
-  const raw = 'document' in file ? checkedDocument(file.document, file.path, limits) : readReport(file, limits);
+  const raw = 'document' in file ? checkedDocument(file.document, file.path, limits, file.nestedAtMost) : readReport(file, limits);
   const parsed = parseReportDocument(raw, file.path, format);
   if (!allowEmpty && saysNothing(parsed) && !isEmptyDocument(raw)) {
     const message = `${file.path}: the ${parsed.format} report names no scanned target and holds no finding, so there is nothing to decide on; check that it is the scanner's full JSON output, or pass --allow-empty`;

@@ -124,9 +124,13 @@ function yamlFailure(file: string, message: string, line: number | undefined): n
   });
 }
 
-/** A document parsed elsewhere (an HTTP body), held to the same nesting limit as a file. */
-export function checkedDocument(document: unknown, file: string, limits: InputLimits): unknown {
-  assertDepth(document, file, limits.maxDepth);
+/**
+ * A document parsed elsewhere (an HTTP body), held to the same nesting limit
+ * as a file: walked unless it is known to nest at most `nestedAtMost`
+ * deep, within the limit.
+ */
+export function checkedDocument(document: unknown, file: string, limits: InputLimits, nestedAtMost = Infinity): unknown {
+  if (nestedAtMost > limits.maxDepth) assertDepth(document, file, limits.maxDepth);
   return document;
 }
 

@@ -73,7 +73,7 @@ function checkJob(job: Extract<EvaluationJob, { kind: 'check' }>, bundle: JobBun
   const output = getOutputFormat(job.output);
   const body = parseJsonParts(job.body, { maxDepth, invalid: 'REQUEST_INVALID' });
   if (body === undefined) throw new AppError('REQUEST_INVALID', 'request body is empty; send the inputs as a JSON object');
-  const request = checkRequestFromBody(body, new Date(job.now));
+  const request = checkRequestFromBody(body, new Date(job.now), maxDepth);
   const result = runCheck(decisionPolicy(bundle), request, checkOptionsFromBody(body));
   const decision = result.decision;
   const context: ReportContext = {

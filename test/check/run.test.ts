@@ -92,6 +92,13 @@ describe('checkRequestFromBody', () => {
     assert.equal(request.now, now);
   });
 
+  it('bounds the nesting of a parsed report by the depth the body was checked to, two levels less', () => {
+    const body = { reports: [{ SchemaVersion: 2 }, '{"matches": []}', { name: 'grype.json', content: { matches: [] } }] };
+    const nesting = (request: ReturnType<typeof checkRequestFromBody>) => request.reports?.map((r) => ('document' in r ? r.nestedAtMost : 'file'));
+    assert.deepEqual(nesting(checkRequestFromBody(body, now, 128)), [126, 'file', 126]);
+    assert.deepEqual(nesting(checkRequestFromBody(body, now)), [undefined, 'file', undefined]);
+  });
+
   it('applies the body-level format to reports without their own', () => {
     const request = checkRequestFromBody({ reports: ['{}', { content: '{}', format: 'grype' }], format: 'trivy', now: NOW }, now);
     assert.deepEqual(

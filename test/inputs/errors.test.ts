@@ -94,6 +94,16 @@ describe('bad report input', () => {
     expectError(report(deep, 'deep.json'), 'INPUT_TOO_LARGE', /^deep\.json: nesting deeper than 128 levels at \/Results\/0\/Custom(\/0)+/);
   });
 
+  it('too deep, given parsed: walked unless what held it bounds its nesting within the limit', () => {
+    const document = JSON.parse(`{"SchemaVersion":2,"Results":[{"Target":"t","Custom":${'['.repeat(200)}${']'.repeat(200)}}]}`) as unknown;
+    const parsed = (nestedAtMost?: number) => () =>
+      normalize({ reports: [{ path: 'deep.json', document, ...(nestedAtMost === undefined ? {} : { nestedAtMost }) }], now: NOW });
+    expectError(parsed(), 'INPUT_TOO_LARGE', /^deep\.json: nesting deeper than 128 levels at \/Results\/0\/Custom(\/0)+/);
+    expectError(parsed(129), 'INPUT_TOO_LARGE', /^deep\.json: nesting deeper than 128 levels/);
+    // A bound within the limit is trusted (an HTTP body checked to it): the document is not walked again.
+    assert.equal(parsed(126)().vulnerabilities.length, 0);
+  });
+
   it('unknown format: lists the supported ones', () => {
     expectError(
       report('{"hello": "world"}', 'mystery.json'),
