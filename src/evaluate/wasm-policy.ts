@@ -176,7 +176,7 @@ export class WasmPolicy {
 
   /** The input as the module reads it, checked (INPUT_TOO_LARGE, INPUT_INVALID) as evaluate would, to be evaluated more than once. */
   prepare(input: JsonValue): PreparedInput {
-    return new PreparedInput(input, this.inputText(input), !input);
+    return new PreparedInput(input, this.inputPieces(input), !input);
   }
 
   /**
@@ -193,7 +193,7 @@ export class WasmPolicy {
     const { name, id } = this.entrypointOf(entrypoint);
     // As in the SDK, a falsy input is no input at all.
     const input = given instanceof PreparedInput ? (given.absent ? undefined : given) : given || undefined;
-    const pieces = input === undefined ? undefined : input instanceof PreparedInput ? this.checkedSize(input.pieces) : this.inputText(input);
+    const pieces = input === undefined ? undefined : input instanceof PreparedInput ? this.checkedSize(input.pieces) : this.inputPieces(input);
     return this.decided(name, options, () => this.run(id, input, pieces));
   }
 
@@ -294,7 +294,7 @@ export class WasmPolicy {
    * The input as the module reads it, in pieces (jsonPieces), refused when
    * it is over the size limit or holds a string UTF-8 cannot encode.
    */
-  private inputText(input: JsonValue): string[] {
+  private inputPieces(input: JsonValue): string[] {
     let pieces: string[];
     try {
       pieces = jsonPieces(input);

@@ -87,8 +87,8 @@ function checkJob(job: Extract<EvaluationJob, { kind: 'check' }>, bundle: JobBun
   // The JSON report as Koa would have serialised the object: compact. Encoded here, so that a worker hands the
   // event loop bytes to write (moved, not copied) instead of a string it would copy and then encode; from
   // pieces, which stay out of the large-object space a report's whole text would be copied into (jsonPieces).
-  const text = output.name === 'json' ? jsonPieces(toJsonReport(decision, context)) : [output.format(decision, context)];
-  return { kind: 'check', type: output.mediaType, bytes: utf8Bytes(text) };
+  const pieces = output.name === 'json' ? jsonPieces(toJsonReport(decision, context)) : [output.format(decision, context)];
+  return { kind: 'check', type: output.mediaType, bytes: utf8Bytes(pieces) };
 }
 
 /** OPA's Data API: `{"result": ...}`, `{}` when undefined, a warning without `input`. */

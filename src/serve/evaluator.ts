@@ -165,11 +165,11 @@ export class Evaluator {
    * external memory until a collection finds it dead, and the event loop
    * allocates too little for young collections under a load of reports:
    * dead responses piled up until they set off a full mark-compact every
-   * half second. Only a buffer of its own is moved, never a view of a pool.
+   * half second. Only a buffer of its own is moved (ownsBuffer).
    */
   release(bytes: Uint8Array): void {
-    const buffer = bytes.buffer;
-    if (buffer instanceof SharedArrayBuffer || bytes.byteOffset !== 0 || bytes.byteLength !== buffer.byteLength || bytes.byteLength === 0) return;
+    if (bytes.byteLength === 0 || !ownsBuffer(bytes)) return;
+    const buffer = bytes.buffer as ArrayBuffer;
     this.slots[0]?.worker.postMessage({ release: buffer } satisfies WorkerNotice, [buffer]);
   }
 
@@ -311,8 +311,12 @@ function bodyBuffers(job: EvaluationJob): ArrayBuffer[] {
 
 /** A copy of `bytes` in an ArrayBuffer of its own, which can be moved to a worker without copying again. */
 export function transferable(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)) return bytes;
-  return new Uint8Array(bytes);
+  return ownsBuffer(bytes) ? bytes : new Uint8Array(bytes);
+}
+
+/** Whether `bytes` spans an ArrayBuffer of its own (not a view of a pool or shared memory), which can be moved as it is. */
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
 }
 
 /** The reply a worker sends for a failed job. */
