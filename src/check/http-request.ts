@@ -61,13 +61,13 @@ const assertBody = compileSchema<CheckRequestBody>(checkRequestSchema, 'REQUEST_
 
 /**
  * Turns a request body into the normalizer's request. Each input is a string
- * (the file's text), parsed JSON, or `{name, format, content}`. A report given
- * as parsed JSON is handed over as it is (the normalizer checks its nesting
- * as it would a file's, unless `bodyDepth`, the nesting the body was held
- * to, bounds it within the limit), since writing out and parsing again a report of
- * hundreds of KiB costs more than deciding on it; the other inputs are small
- * and are re-serialized, so they go through the same parsers, limits and
- * error messages as files.
+ * (the file's text), parsed JSON, or `{name, format, content}`. A report
+ * given as parsed JSON is handed over as it is (the normalizer checks its
+ * nesting as it would a file's, unless `bodyDepth`, the nesting the body was
+ * held to, bounds it within the limit), since writing out and parsing again
+ * a report of hundreds of KiB costs more than deciding on it; the other
+ * inputs are small and are re-serialized, so they go through the same
+ * parsers, limits and error messages as files.
  */
 export function checkRequestFromBody(body: unknown, defaultNow: Date, bodyDepth?: number): NormalizeRequest {
   const checked = assertBody(body, 'request body');
